@@ -11,3 +11,10 @@
 pub mod error;
 
 pub use error::{CoreError, Result};
+pub mod area;
+pub mod kind;
+pub mod role;
+
+pub use area::{Area, AreaLevel, AreaPath};
+pub use kind::RecordKind;
+pub use role::Role;
