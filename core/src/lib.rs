@@ -12,9 +12,11 @@ pub mod error;
 
 pub use error::{CoreError, Result};
 pub mod area;
+pub mod envelope;
 pub mod kind;
 pub mod role;
 
 pub use area::{Area, AreaLevel, AreaPath};
+pub use envelope::ChangeEnvelope;
 pub use kind::RecordKind;
 pub use role::Role;
