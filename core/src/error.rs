@@ -27,6 +27,28 @@ pub enum CoreError {
         /// The identifier that was not found.
         id: String,
     },
+    /// The store file is encrypted and the key is missing or wrong, or it is not a Gridwork store.
+    #[error("the store is encrypted and the key is missing or wrong, or the file is not a store")]
+    Locked,
+    /// A write was attempted with nobody signed in on the device.
+    #[error("no user is signed in on this device")]
+    NotSignedIn,
+    /// The record lies outside the signed-in user's area.
+    #[error("area {area} is outside the signed-in user's scope {scope}")]
+    OutOfScope {
+        /// The record's area.
+        area: String,
+        /// The user's scope.
+        scope: String,
+    },
+    /// A change or document does not fit the record it is addressed to.
+    #[error("change for document {doc_id} rejected: {reason}")]
+    BadChange {
+        /// The document the change was addressed to.
+        doc_id: String,
+        /// Why it was rejected.
+        reason: String,
+    },
     /// The SQLite layer failed.
     #[error("storage error: {0}")]
     Storage(#[from] rusqlite::Error),
@@ -41,6 +63,10 @@ impl CoreError {
         match self {
             CoreError::Invalid { .. } => "invalid_input",
             CoreError::NotFound { .. } => "not_found",
+            CoreError::Locked => "locked",
+            CoreError::NotSignedIn => "not_signed_in",
+            CoreError::OutOfScope { .. } => "out_of_scope",
+            CoreError::BadChange { .. } => "bad_change",
             CoreError::Storage(_) => "storage",
             CoreError::Document(_) => "document",
         }

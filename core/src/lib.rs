@@ -8,15 +8,29 @@
 //! The crate is pure Rust with no FFI or server code; `bindings/`, `cli/` and `sync-server/` build
 //! on it.
 
-pub mod error;
-
-pub use error::{CoreError, Result};
 pub mod area;
+pub mod attachment;
+mod code;
+pub mod demo;
+pub mod doc;
 pub mod envelope;
+pub mod error;
+pub mod household;
 pub mod kind;
+pub mod location;
+mod projection;
 pub mod role;
+pub mod search;
+pub mod store;
+pub mod time;
+pub mod validate;
+pub mod visit;
 
 pub use area::{Area, AreaLevel, AreaPath};
 pub use envelope::ChangeEnvelope;
+pub use error::{CoreError, Result};
+pub use household::{DueVisit, Household, HouseholdInput, HouseholdTag};
 pub use kind::RecordKind;
 pub use role::Role;
+pub use store::{ApplyReport, DocDigest, SignedInUser, Store};
+pub use visit::{PhotoRef, Visit, VisitInput, VisitKind, VisitOutcome};

@@ -1,0 +1,114 @@
+//! The `household` projection row and its search tokens, derived from the document and from the
+//! visits and sensitive records of the household present on this device.
+
+use automerge::AutoCommit;
+use rusqlite::{OptionalExtension, Transaction, params};
+use uuid::Uuid;
+
+use super::field;
+use crate::doc::{self, common};
+use crate::error::Result;
+
+const DAY_MS: i64 = 86_400_000;
+
+/// Writes (or removes, for a document not yet complete) the projection of household `id`.
+pub(crate) fn project(tx: &Transaction, id: Uuid, d: &AutoCommit) -> Result<()> {
+    let (Some(area), Some(address), Some(head)) = (
+        doc::get_str(d, common::AREA),
+        doc::get_str(d, field::ADDRESS),
+        doc::get_str(d, field::HEAD_NAME),
+    ) else {
+        return Ok(());
+    };
+    let building = doc::get_str(d, field::BUILDING);
+    let unit = doc::get_str(d, field::UNIT);
+    let room = doc::get_str(d, field::ROOM);
+    let phone = doc::get_str(d, field::PHONE);
+    let mut tags = doc::set_members(d, field::TAGS);
+    tags.sort();
+    let deleted = doc::get_bool(d, common::DELETED).unwrap_or(false);
+    let created_at = doc::get_i64(d, common::CREATED_AT).unwrap_or(0);
+    let members = doc::get_i64(d, field::MEMBER_COUNT).unwrap_or(1);
+    let rowid: i64 = tx
+        .prepare_cached(
+            "INSERT INTO household(id, area, address, building, unit, room, head_name,
+                member_count, phone, tags, interval_days, created_at, next_due_at, deleted)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 365, ?11, ?11, ?12)
+             ON CONFLICT(id) DO UPDATE SET area = excluded.area, address = excluded.address,
+                building = excluded.building, unit = excluded.unit, room = excluded.room,
+                head_name = excluded.head_name, member_count = excluded.member_count,
+                phone = excluded.phone, tags = excluded.tags, created_at = excluded.created_at,
+                deleted = excluded.deleted
+             RETURNING rowid",
+        )?
+        .query_row(
+            params![
+                id.as_bytes(),
+                area,
+                address,
+                building,
+                unit,
+                room,
+                head,
+                members,
+                phone,
+                tags.join(","),
+                created_at,
+                deleted
+            ],
+            |r| r.get(0),
+        )?;
+    refresh_visit_dates(tx, id)?;
+    tx.prepare_cached("DELETE FROM household_fts WHERE rowid = ?1")?.execute([rowid])?;
+    if !deleted {
+        let mut fields: Vec<&str> = vec![&head, &address];
+        fields.extend(phone.as_deref());
+        let tokens = crate::search::index_tokens(&fields);
+        tx.prepare_cached("INSERT INTO household_fts(rowid, tokens) VALUES (?1, ?2)")?
+            .execute(params![rowid, tokens])?;
+    }
+    Ok(())
+}
+
+/// Recomputes a household's interval, last visit and next due date from its tags, the
+/// key-population category of its residents' sensitive records on this device, and its visits.
+/// Called when any of those change, in the same transaction.
+pub(crate) fn refresh_visit_dates(tx: &Transaction, id: Uuid) -> Result<()> {
+    let row: Option<(String, i64)> = tx
+        .prepare_cached("SELECT tags, created_at FROM household WHERE id = ?1")?
+        .query_row([id.as_bytes()], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((tags, created_at)) = row else { return Ok(()) };
+    let mut interval: i64 = 365;
+    {
+        let mut days = tx.prepare_cached("SELECT days FROM tag_interval WHERE tag = ?1")?;
+        let sensitive: Vec<String> = tx
+            .prepare_cached(
+                "SELECT key_population FROM sensitive
+                 WHERE household_id = ?1 AND deleted = 0 AND key_population IS NOT NULL",
+            )?
+            .query_map([id.as_bytes()], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        for tag in
+            tags.split(',').filter(|t| !t.is_empty()).chain(sensitive.iter().map(String::as_str))
+        {
+            if let Some(d) = days.query_row([tag], |r| r.get::<_, i64>(0)).optional()? {
+                interval = interval.min(d);
+            }
+        }
+    }
+    let last: Option<i64> = tx
+        .prepare_cached(
+            "SELECT max(visited_at) FROM visit
+             WHERE household_id = ?1 AND outcome = 'met' AND deleted = 0",
+        )?
+        .query_row([id.as_bytes()], |r| r.get(0))?;
+    // A household never visited is due at once: every household gets a first visit.
+    let next_due = last.map_or(created_at, |l| l + interval * DAY_MS);
+    tx.prepare_cached(
+        "UPDATE household SET interval_days = ?2, last_visit_at = ?3, next_due_at = ?4
+         WHERE id = ?1",
+    )?
+    .execute(params![id.as_bytes(), interval, last, next_due])?;
+    Ok(())
+}

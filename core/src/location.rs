@@ -1,0 +1,36 @@
+//! A point on the map, validated.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{CoreError, Result};
+
+/// A WGS-84 position where something was recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Location {
+    /// Latitude in degrees, −90…90.
+    pub lat: f64,
+    /// Longitude in degrees, −180…180.
+    pub lon: f64,
+}
+
+impl Location {
+    /// Checks the coordinates are finite and in range.
+    ///
+    /// # Errors
+    /// [`CoreError::Invalid`] naming `lat` or `lon`.
+    pub fn validate(&self) -> Result<()> {
+        if !self.lat.is_finite() || !(-90.0..=90.0).contains(&self.lat) {
+            return Err(CoreError::invalid(
+                "lat",
+                format!("{} is not a latitude in -90..90", self.lat),
+            ));
+        }
+        if !self.lon.is_finite() || !(-180.0..=180.0).contains(&self.lon) {
+            return Err(CoreError::invalid(
+                "lon",
+                format!("{} is not a longitude in -180..180", self.lon),
+            ));
+        }
+        Ok(())
+    }
+}

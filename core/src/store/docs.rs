@@ -1,0 +1,524 @@
+//! Persistence of record documents: loading, local writes, applying remote changes, compaction,
+//! the outbox and digests. Every mutation here runs inside one SQLite transaction together with
+//! the projection rows it implies.
+
+use std::collections::{BTreeMap, HashSet};
+
+use automerge::transaction::CommitOptions;
+use automerge::{ActorId, AutoCommit, Change, ChangeHash};
+use chrono::Utc;
+use lru::LruCache;
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{SignedInUser, Store};
+use crate::area::{AreaPath, path_contains};
+use crate::doc::{self, common};
+use crate::envelope::ChangeEnvelope;
+use crate::error::{CoreError, Result};
+use crate::kind::RecordKind;
+use crate::projection;
+
+/// Compact a document once its loose changes reach this many bytes or the snapshot's size,
+/// whichever is larger (DESIGN §1).
+const COMPACT_MIN_BYTES: i64 = 2048;
+
+/// What applying a batch of changes did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApplyReport {
+    /// Changes that were new to this device.
+    pub applied: usize,
+    /// Changes this device already had (duplicates are harmless).
+    pub duplicates: usize,
+    /// Documents whose state changed.
+    pub documents: usize,
+}
+
+/// A document's identity and heads: what a peer compares to find what it lacks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocDigest {
+    /// The record id.
+    pub id: Uuid,
+    /// The document's heads (32-byte change hashes).
+    pub heads: Vec<[u8; 32]>,
+}
+
+fn heads_blob(heads: &[ChangeHash]) -> Vec<u8> {
+    heads.iter().flat_map(|h| h.0).collect()
+}
+
+fn blob_heads(blob: &[u8]) -> Vec<[u8; 32]> {
+    blob.chunks_exact(32).filter_map(|c| <[u8; 32]>::try_from(c).ok()).collect()
+}
+
+/// Loads a document from its snapshot and loose changes, with `actor` set for local edits.
+fn load_from_db(
+    conn: &Connection,
+    id: Uuid,
+    actor: &ActorId,
+) -> Result<Option<(RecordKind, AutoCommit)>> {
+    let row: Option<(u8, Option<Vec<u8>>)> = conn
+        .prepare_cached("SELECT kind, snapshot FROM doc WHERE id = ?1")?
+        .query_row([id.as_bytes()], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let Some((kind, snapshot)) = row else { return Ok(None) };
+    let kind = RecordKind::from_code(kind)?;
+    let mut loose = Vec::new();
+    {
+        let mut stmt =
+            conn.prepare_cached("SELECT bytes FROM change WHERE doc_id = ?1 AND compacted = 0")?;
+        let mut rows = stmt.query([id.as_bytes()])?;
+        while let Some(r) = rows.next()? {
+            loose.extend_from_slice(&r.get::<_, Vec<u8>>(0)?);
+        }
+    }
+    let mut doc = match snapshot {
+        Some(s) => {
+            let mut d = AutoCommit::load(&s)?;
+            if !loose.is_empty() {
+                d.load_incremental(&loose)?;
+            }
+            d
+        }
+        None => AutoCommit::load(&loose)?,
+    };
+    doc.set_actor(actor.clone());
+    Ok(Some((kind, doc)))
+}
+
+/// Takes a document out of the cache or loads it. The caller puts it back after a successful
+/// commit, so a failed transaction never leaves an unpersisted state in memory.
+fn take_doc(
+    conn: &Connection,
+    cache: &mut LruCache<Uuid, AutoCommit>,
+    id: Uuid,
+    actor: &ActorId,
+) -> Result<Option<(RecordKind, AutoCommit)>> {
+    if let Some(doc) = cache.pop(&id) {
+        let kind: Option<u8> = conn
+            .prepare_cached("SELECT kind FROM doc WHERE id = ?1")?
+            .query_row([id.as_bytes()], |r| r.get(0))
+            .optional()?;
+        if let Some(k) = kind {
+            return Ok(Some((RecordKind::from_code(k)?, doc)));
+        }
+    }
+    load_from_db(conn, id, actor)
+}
+
+/// Writes the document row and projections after `new_changes` were added to `doc`, and
+/// compacts when the loose changes have grown large enough.
+fn persist(
+    tx: &Transaction,
+    id: Uuid,
+    kind: RecordKind,
+    fallback_area: Option<&AreaPath>,
+    doc: &mut AutoCommit,
+    new_changes: &[(ChangeHash, Vec<u8>)],
+    outbox: bool,
+) -> Result<()> {
+    let now = Utc::now().timestamp_millis();
+    let area = doc::get_str(doc, common::AREA)
+        .or_else(|| fallback_area.map(|a| a.as_str().to_owned()))
+        .unwrap_or_default();
+    let added: i64 = new_changes.iter().map(|(_, b)| b.len() as i64).sum();
+    {
+        let mut ins = tx.prepare_cached(
+            "INSERT OR IGNORE INTO change(hash, doc_id, bytes, outbox) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for (hash, bytes) in new_changes {
+            ins.execute(params![hash.0, id.as_bytes(), bytes, outbox])?;
+        }
+    }
+    let heads = heads_blob(&doc.get_heads());
+    let (snapshot_len, pending_len): (i64, i64) = tx
+        .prepare_cached(
+            "INSERT INTO doc(id, kind, area, heads, pending_len, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT(id) DO UPDATE SET area = excluded.area, heads = excluded.heads,
+               pending_len = pending_len + excluded.pending_len, updated_at = excluded.updated_at
+             RETURNING snapshot_len, pending_len",
+        )?
+        .query_row(params![id.as_bytes(), kind.code(), area, heads, added, now], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+    if pending_len >= snapshot_len.max(COMPACT_MIN_BYTES) && doc.get_missing_deps(&[]).is_empty() {
+        compact(tx, id, doc)?;
+    }
+    projection::project(tx, kind, id, doc)
+}
+
+/// Folds a document's loose changes into a fresh snapshot. Outbox changes keep their bytes
+/// (never throw away unsent work) but are marked as inside the snapshot.
+fn compact(tx: &Transaction, id: Uuid, doc: &mut AutoCommit) -> Result<()> {
+    let snapshot = doc.save();
+    tx.prepare_cached(
+        "UPDATE doc SET snapshot = ?2, snapshot_len = ?3, pending_len = 0 WHERE id = ?1",
+    )?
+    .execute(params![id.as_bytes(), snapshot, snapshot.len() as i64])?;
+    tx.prepare_cached("DELETE FROM change WHERE doc_id = ?1 AND outbox = 0")?
+        .execute([id.as_bytes()])?;
+    tx.prepare_cached("UPDATE change SET compacted = 1 WHERE doc_id = ?1")?
+        .execute([id.as_bytes()])?;
+    Ok(())
+}
+
+/// The commit message of a local change: who made it and what operation it was, read back by
+/// the history view.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct ChangeNote {
+    /// User id.
+    pub by: String,
+    /// Operation label, e.g. `record_visit`.
+    pub op: String,
+}
+
+impl Store {
+    /// The kind of record `id`, if this device has it.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn record_kind(&self, id: Uuid) -> Result<Option<RecordKind>> {
+        let k: Option<u8> = self
+            .conn
+            .prepare_cached("SELECT kind FROM doc WHERE id = ?1")?
+            .query_row([id.as_bytes()], |r| r.get(0))
+            .optional()?;
+        k.map(RecordKind::from_code).transpose()
+    }
+
+    /// Runs `read` on the current document of record `id` (loading it into the cache).
+    ///
+    /// # Errors
+    /// [`CoreError::NotFound`] when the device lacks the record or it is of another kind.
+    pub(crate) fn read_doc<T>(
+        &mut self,
+        id: Uuid,
+        kind: RecordKind,
+        read: impl FnOnce(&mut AutoCommit) -> T,
+    ) -> Result<T> {
+        let Some((k, mut doc)) = take_doc(&self.conn, &mut self.cache, id, &self.actor)? else {
+            return Err(not_found(kind, id));
+        };
+        let out = read(&mut doc);
+        self.cache.put(id, doc);
+        if k != kind {
+            return Err(not_found(kind, id));
+        }
+        Ok(out)
+    }
+
+    /// Creates (when `create` names the area) or edits record `id` of `kind`: runs `edit` on the
+    /// document, commits the change as the signed-in user, and stores change, outbox entry and
+    /// projections in one transaction. Returns whether anything changed.
+    ///
+    /// # Errors
+    /// [`CoreError::NotSignedIn`]; [`CoreError::OutOfScope`] when the area lies outside the
+    /// user's scope; [`CoreError::NotFound`] when editing a record this device lacks; whatever
+    /// `edit` returns (nothing is then stored); storage errors.
+    pub(crate) fn write_doc(
+        &mut self,
+        id: Uuid,
+        kind: RecordKind,
+        create: Option<&AreaPath>,
+        op: &str,
+        edit: impl FnOnce(&mut AutoCommit, &SignedInUser) -> Result<()>,
+    ) -> Result<bool> {
+        let user = self.require_user()?.clone();
+        let now = Utc::now().timestamp_millis();
+        let mut doc = match create {
+            Some(area) => {
+                self.check_area(area, &user)?;
+                if self.record_kind(id)?.is_some() {
+                    return Err(CoreError::invalid("id", format!("record {id} already exists")));
+                }
+                let mut d = AutoCommit::new().with_actor(self.actor.clone());
+                doc::put(&mut d, common::KIND, kind.as_str())?;
+                doc::put(&mut d, common::AREA, area.as_str())?;
+                doc::put(&mut d, common::CREATED_AT, automerge::ScalarValue::Timestamp(now))?;
+                doc::put(&mut d, common::CREATED_BY, user.user_id.as_str())?;
+                d
+            }
+            None => match take_doc(&self.conn, &mut self.cache, id, &self.actor)? {
+                Some((k, d)) if k == kind => d,
+                Some((_, d)) => {
+                    self.cache.put(id, d);
+                    return Err(not_found(kind, id));
+                }
+                None => return Err(not_found(kind, id)),
+            },
+        };
+        // On any error below, `doc` is dropped rather than cached: memory never runs ahead of
+        // the database.
+        edit(&mut doc, &user)?;
+        if create.is_none()
+            && let Some(area) = doc::get_str(&doc, common::AREA)
+        {
+            self.check_area(&AreaPath::parse(&area)?, &user)?;
+        }
+        let note = serde_json::to_string(&ChangeNote { by: user.user_id.clone(), op: op.into() })
+            .map_err(|e| CoreError::invalid("change", e.to_string()))?;
+        let Some(hash) =
+            doc.commit_with(CommitOptions::default().with_message(note).with_time(now))
+        else {
+            self.cache.put(id, doc);
+            return Ok(false);
+        };
+        let bytes = doc
+            .get_last_local_change()
+            .map(|c| c.raw_bytes().to_vec())
+            .ok_or_else(|| CoreError::invalid("change", "commit produced no change"))?;
+        let tx = self.conn.transaction()?;
+        persist(&tx, id, kind, create, &mut doc, &[(hash, bytes)], true)?;
+        tx.commit()?;
+        self.cache.put(id, doc);
+        Ok(true)
+    }
+
+    /// Checks that `area` is known reference data and inside the user's scope.
+    pub(crate) fn check_area(&self, area: &AreaPath, user: &SignedInUser) -> Result<()> {
+        if !self.area_exists(area)? {
+            return Err(CoreError::NotFound { kind: "area".into(), id: area.to_string() });
+        }
+        if !path_contains(user.scope.as_str(), area.as_str()) {
+            return Err(CoreError::OutOfScope {
+                area: area.to_string(),
+                scope: user.scope.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Applies changes received from the server or another phone: idempotent, in any order,
+    /// duplicates harmless; projections are kept exact. All or nothing: if any change is corrupt
+    /// or does not fit its document, nothing is stored.
+    ///
+    /// # Errors
+    /// [`CoreError::BadChange`] naming the document and the problem (corrupt bytes, kind
+    /// mismatch); storage errors.
+    pub fn apply_changes(&mut self, changes: &[ChangeEnvelope]) -> Result<ApplyReport> {
+        self.apply_changes_with_meta(changes, &[])
+    }
+
+    /// [`Store::apply_changes`] and, in the same transaction, setting device settings (the sync
+    /// cursor): a dropped connection then loses nothing and repeats nothing (DESIGN §2).
+    ///
+    /// # Errors
+    /// As [`Store::apply_changes`].
+    pub fn apply_changes_with_meta(
+        &mut self,
+        changes: &[ChangeEnvelope],
+        meta: &[(&str, &[u8])],
+    ) -> Result<ApplyReport> {
+        // Decode everything first: a corrupt change rejects the batch before any work.
+        let mut by_doc: BTreeMap<Uuid, (RecordKind, AreaPath, Vec<Change>)> = BTreeMap::new();
+        for env in changes {
+            let change = env.decode().map_err(|e| CoreError::BadChange {
+                doc_id: env.doc_id.to_string(),
+                reason: e.to_string(),
+            })?;
+            let entry = by_doc
+                .entry(env.doc_id)
+                .or_insert_with(|| (env.kind, env.area.clone(), Vec::new()));
+            if entry.0 != env.kind {
+                return Err(CoreError::BadChange {
+                    doc_id: env.doc_id.to_string(),
+                    reason: format!("kind {} and {} in one batch", entry.0, env.kind),
+                });
+            }
+            entry.2.push(change);
+        }
+        let mut report = ApplyReport::default();
+        let mut touched: Vec<(Uuid, AutoCommit)> = Vec::new();
+        let tx = self.conn.transaction()?;
+        for (id, (kind, area, changes)) in by_doc {
+            let mut doc = match take_doc(&tx, &mut self.cache, id, &self.actor)? {
+                Some((k, d)) if k == kind => d,
+                Some((k, _)) => {
+                    return Err(CoreError::BadChange {
+                        doc_id: id.to_string(),
+                        reason: format!("document is a {k}, change says {kind}"),
+                    });
+                }
+                None => AutoCommit::new().with_actor(self.actor.clone()),
+            };
+            let mut seen = HashSet::new();
+            let mut fresh = Vec::new();
+            for c in changes {
+                let h = c.hash();
+                if !seen.insert(h) || doc.get_change_by_hash(&h).is_some() {
+                    report.duplicates += 1;
+                } else {
+                    fresh.push(c);
+                }
+            }
+            if fresh.is_empty() {
+                touched.push((id, doc));
+                continue;
+            }
+            let stored: Vec<(ChangeHash, Vec<u8>)> =
+                fresh.iter().map(|c| (c.hash(), c.raw_bytes().to_vec())).collect();
+            doc.apply_changes(fresh)?;
+            if let Some(k) = doc::get_str(&doc, common::KIND)
+                && k != kind.as_str()
+            {
+                return Err(CoreError::BadChange {
+                    doc_id: id.to_string(),
+                    reason: format!("document says it is a {k}, envelope says {kind}"),
+                });
+            }
+            report.applied += stored.len();
+            report.documents += 1;
+            persist(&tx, id, kind, Some(&area), &mut doc, &stored, false)?;
+            touched.push((id, doc));
+        }
+        for (k, v) in meta {
+            tx.execute(
+                "INSERT INTO meta(key, value) VALUES (?1, ?2)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                params![k, v],
+            )?;
+        }
+        tx.commit()?;
+        for (id, doc) in touched {
+            self.cache.put(id, doc);
+        }
+        Ok(report)
+    }
+
+    /// The changes made on this device and not yet acknowledged by the server, oldest first,
+    /// up to about `max_bytes` (at least one).
+    ///
+    /// # Errors
+    /// Storage errors; [`CoreError::BadChange`] if a stored row is unreadable.
+    pub fn outbox(&self, max_bytes: usize) -> Result<Vec<ChangeEnvelope>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT c.doc_id, d.kind, d.area, c.bytes FROM change c JOIN doc d ON d.id = c.doc_id
+             WHERE c.outbox = 1",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut out = Vec::new();
+        let mut total = 0usize;
+        while let Some(r) = rows.next()? {
+            let id: Vec<u8> = r.get(0)?;
+            let bytes: Vec<u8> = r.get(3)?;
+            if !out.is_empty() && total + bytes.len() > max_bytes {
+                break;
+            }
+            total += bytes.len();
+            let doc_id = Uuid::from_slice(&id).map_err(|e| CoreError::BadChange {
+                doc_id: hex::encode(&id),
+                reason: e.to_string(),
+            })?;
+            out.push(ChangeEnvelope {
+                doc_id,
+                kind: RecordKind::from_code(r.get(1)?)?,
+                area: AreaPath::parse(&r.get::<_, String>(2)?)?,
+                bytes,
+            });
+        }
+        Ok(out)
+    }
+
+    /// How many changes wait in the outbox.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn outbox_len(&self) -> Result<u64> {
+        let n: i64 =
+            self.conn
+                .query_row("SELECT count(*) FROM change WHERE outbox = 1", [], |r| r.get(0))?;
+        Ok(n.unsigned_abs())
+    }
+
+    /// Marks outbox changes as acknowledged by the server (they stay part of their document).
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn acknowledge(&mut self, hashes: &[[u8; 32]]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut upd = tx.prepare_cached("UPDATE change SET outbox = 0 WHERE hash = ?1")?;
+            for h in hashes {
+                upd.execute([h.as_slice()])?;
+            }
+        }
+        tx.execute("DELETE FROM change WHERE compacted = 1 AND outbox = 0", [])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Each document's heads within `area` (all documents when `None`): the digest a peer
+    /// compares to find divergence (DESIGN §2, repair path).
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn digest(&self, area: Option<&AreaPath>) -> Result<Vec<DocDigest>> {
+        let mut stmt = self.conn.prepare_cached("SELECT id, area, heads FROM doc ORDER BY id")?;
+        let mut rows = stmt.query([])?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let a: String = r.get(1)?;
+            if let Some(scope) = area
+                && !path_contains(scope.as_str(), &a)
+            {
+                continue;
+            }
+            let id: Vec<u8> = r.get(0)?;
+            let Ok(id) = Uuid::from_slice(&id) else { continue };
+            out.push(DocDigest { id, heads: blob_heads(&r.get::<_, Vec<u8>>(2)?) });
+        }
+        Ok(out)
+    }
+
+    /// The changes a peer with digest `peer` lacks, for documents within `area`: everything of
+    /// documents it does not have, and the changes since its heads of those that differ.
+    ///
+    /// # Errors
+    /// Storage and document errors.
+    pub fn changes_missing_from(
+        &mut self,
+        peer: &[DocDigest],
+        area: Option<&AreaPath>,
+    ) -> Result<Vec<ChangeEnvelope>> {
+        let theirs: BTreeMap<Uuid, &Vec<[u8; 32]>> =
+            peer.iter().map(|d| (d.id, &d.heads)).collect();
+        let mut out = Vec::new();
+        for mine in self.digest(area)? {
+            let their_heads = theirs.get(&mine.id);
+            if their_heads.is_some_and(|h| **h == mine.heads) {
+                continue;
+            }
+            let Some((kind, mut doc)) =
+                take_doc(&self.conn, &mut self.cache, mine.id, &self.actor)?
+            else {
+                continue;
+            };
+            let have: Vec<ChangeHash> = their_heads
+                .map(|h| {
+                    h.iter()
+                        .map(|x| ChangeHash(*x))
+                        .filter(|x| doc.get_change_by_hash(x).is_some())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let area_path = AreaPath::parse(&doc::get_str(&doc, common::AREA).unwrap_or_default())?;
+            for c in doc.get_changes(&have) {
+                out.push(ChangeEnvelope {
+                    doc_id: mine.id,
+                    kind,
+                    area: area_path.clone(),
+                    bytes: c.raw_bytes().to_vec(),
+                });
+            }
+            self.cache.put(mine.id, doc);
+        }
+        Ok(out)
+    }
+}
+
+/// The not-found error for a record of `kind`.
+pub(crate) fn not_found(kind: RecordKind, id: Uuid) -> CoreError {
+    CoreError::NotFound { kind: kind.as_str().into(), id: id.to_string() }
+}

@@ -1,0 +1,75 @@
+//! Device-level settings kept in the `meta` table: the signed-in user and small counters.
+
+use rusqlite::{OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+use super::Store;
+use crate::area::AreaPath;
+use crate::error::{CoreError, Result};
+use crate::role::Role;
+
+/// The person using this device: who records what is recorded here, and where they may work.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignedInUser {
+    /// The user's id on the server.
+    pub user_id: String,
+    /// Display name, e.g. `李娟`.
+    pub name: String,
+    /// The role they act in on this device.
+    pub role: Role,
+    /// The area their role covers; records are created only inside it.
+    pub scope: AreaPath,
+}
+
+impl Store {
+    /// Reads a raw setting.
+    pub(crate) fn meta_get(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        Ok(self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Writes a raw setting in its own transaction.
+    pub(crate) fn meta_set(&mut self, key: &str, value: &[u8]) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO meta(key, value) VALUES (?1, ?2)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    pub(super) fn load_user(&self) -> Result<Option<SignedInUser>> {
+        match self.meta_get("user")? {
+            None => Ok(None),
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| CoreError::invalid("user", format!("stored user is unreadable: {e}"))),
+        }
+    }
+
+    /// Signs `user` in on this device; every record written from now on names them.
+    ///
+    /// # Errors
+    /// [`CoreError::Invalid`] naming `user_id` or `name` when empty; storage errors.
+    pub fn sign_in(&mut self, user: SignedInUser) -> Result<()> {
+        crate::validate::required("user_id", &user.user_id)?;
+        crate::validate::required("name", &user.name)?;
+        let json = serde_json::to_vec(&user)
+            .map_err(|e| CoreError::invalid("user", format!("cannot encode: {e}")))?;
+        self.meta_set("user", &json)?;
+        self.user = Some(user);
+        Ok(())
+    }
+
+    /// The signed-in user, if any.
+    pub fn user(&self) -> Option<&SignedInUser> {
+        self.user.as_ref()
+    }
+
+    /// The signed-in user, or an error saying nobody is.
+    pub(crate) fn require_user(&self) -> Result<&SignedInUser> {
+        self.user.as_ref().ok_or(CoreError::NotSignedIn)
+    }
+}

@@ -1,0 +1,116 @@
+//! Opening a store: encryption key, pragmas, schema migrations and the device's actor id.
+
+use std::path::Path;
+
+use automerge::ActorId;
+use lru::LruCache;
+use rusqlite::{Connection, OpenFlags};
+
+use super::Store;
+use crate::error::{CoreError, Result};
+
+/// The schema migrations, in order; `PRAGMA user_version` is how many have run.
+const MIGRATIONS: &[&str] = &[include_str!("schema/001_init.sql")];
+
+/// Length in bytes of a raw SQLCipher key.
+pub const KEY_LEN: usize = 32;
+
+impl Store {
+    /// Opens (creating if needed) the store at `path`. With `key`, the file is encrypted with
+    /// SQLCipher using that raw 32-byte key, which the apps keep in the Android Keystore / iOS
+    /// Keychain; without, it is a plain SQLite file.
+    ///
+    /// # Errors
+    /// - [`CoreError::Invalid`] naming `key` if the key is not 32 bytes;
+    /// - [`CoreError::Locked`] if the file is encrypted and the key is missing or wrong (or the
+    ///   file is not a Gridwork store);
+    /// - [`CoreError::Storage`] for I/O and SQLite failures.
+    pub fn open(path: impl AsRef<Path>, key: Option<&[u8]>) -> Result<Store> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = Connection::open_with_flags(path, flags)?;
+        Self::from_connection(conn, key)
+    }
+
+    /// Opens a throwaway in-memory store (tests, previews).
+    ///
+    /// # Errors
+    /// As [`Store::open`].
+    pub fn open_in_memory() -> Result<Store> {
+        Self::from_connection(Connection::open_in_memory()?, None)
+    }
+
+    fn from_connection(conn: Connection, key: Option<&[u8]>) -> Result<Store> {
+        if let Some(key) = key {
+            if key.len() != KEY_LEN {
+                return Err(CoreError::invalid(
+                    "key",
+                    format!("an encryption key must be {KEY_LEN} bytes, got {}", key.len()),
+                ));
+            }
+            conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", hex::encode(key)))?;
+        }
+        // The first read decrypts page 1: a wrong key or a foreign file fails here.
+        conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)).map_err(
+            |e| match e {
+                rusqlite::Error::SqliteFailure(f, _)
+                    if f.code == rusqlite::ErrorCode::NotADatabase =>
+                {
+                    CoreError::Locked
+                }
+                other => CoreError::Storage(other),
+            },
+        )?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = FULL;
+             PRAGMA foreign_keys = OFF;
+             PRAGMA temp_store = MEMORY;
+             PRAGMA busy_timeout = 5000;",
+        )?;
+        let mut conn = conn;
+        migrate(&mut conn)?;
+        let actor = load_or_make_actor(&conn)?;
+        let mut store =
+            Store { conn, actor, cache: LruCache::new(Store::cache_capacity()), user: None };
+        store.user = store.load_user()?;
+        Ok(store)
+    }
+}
+
+/// Runs the migrations not yet applied, each in its own transaction.
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let version = usize::try_from(version).unwrap_or(usize::MAX);
+    if version > MIGRATIONS.len() {
+        return Err(CoreError::invalid(
+            "store",
+            format!("store schema version {version} is newer than this app ({})", MIGRATIONS.len()),
+        ));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// The device's actor id, made (random, 16 bytes) and stored on first open.
+fn load_or_make_actor(conn: &Connection) -> Result<ActorId> {
+    let existing: Option<Vec<u8>> = conn
+        .query_row("SELECT value FROM meta WHERE key = 'actor'", [], |r| r.get(0))
+        .map(Some)
+        .or_else(|e| match e {
+            rusqlite::Error::QueryReturnedNoRows => Ok(None),
+            e => Err(e),
+        })?;
+    if let Some(bytes) = existing {
+        return Ok(ActorId::from(bytes));
+    }
+    let actor = ActorId::from(uuid::Uuid::new_v4().as_bytes().as_slice());
+    conn.execute("INSERT INTO meta(key, value) VALUES ('actor', ?1)", [actor.to_bytes()])?;
+    Ok(actor)
+}

@@ -1,0 +1,172 @@
+//! Household visits (入户走访): who visited whom, when, what was found, what the household needs,
+//! how satisfied they are. Visits feed the household's next due date, the visit ledger and the
+//! "two rates" (satisfaction, awareness).
+
+mod projection;
+mod query;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub use crate::attachment::PhotoRef;
+pub(crate) use projection::project;
+pub use query::Visit;
+
+use crate::code_enum;
+use crate::doc;
+use crate::error::{CoreError, Result};
+use crate::kind::RecordKind;
+use crate::location::Location;
+use crate::store::Store;
+use crate::validate;
+
+code_enum! {
+    /// Why the visit was made.
+    pub enum VisitKind ("visit_kind") {
+        /// 常规走访: a visit the interval calls for.
+        Routine = "routine",
+        /// 回访: following up something raised before.
+        FollowUp = "follow_up",
+        /// 任务走访: part of a command-centre task.
+        Task = "task",
+    }
+}
+
+code_enum! {
+    /// What happened at the door.
+    pub enum VisitOutcome ("outcome") {
+        /// 见面: the household was met; counts as visited.
+        Met = "met",
+        /// 不在家: nobody home; the visit is still due.
+        NotHome = "not_home",
+        /// 拒访: the household refused.
+        Refused = "refused",
+    }
+}
+
+/// Document field names of a visit.
+pub(crate) mod field {
+    pub const HOUSEHOLD: &str = "household_id";
+    pub const VISITOR: &str = "visitor";
+    pub const VISITED_AT: &str = "visited_at";
+    pub const KIND: &str = "visit_kind";
+    pub const OUTCOME: &str = "outcome";
+    pub const SITUATION: &str = "situation";
+    pub const NEEDS: &str = "needs";
+    pub const SATISFACTION: &str = "satisfaction";
+    pub const KNOWS_WORKER: &str = "knows_worker";
+    pub const FOLLOW_UP_DUE: &str = "follow_up_due";
+    pub const PHOTOS: &str = "photos";
+    pub const LAT: &str = "lat";
+    pub const LON: &str = "lon";
+    pub const INCIDENT: &str = "incident_id";
+    pub const TASK: &str = "task_id";
+}
+
+/// What a worker records for a visit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VisitInput {
+    /// The household visited.
+    pub household_id: Uuid,
+    /// When (device clock).
+    pub visited_at: DateTime<Utc>,
+    /// Why.
+    pub kind: VisitKind,
+    /// What happened.
+    pub outcome: VisitOutcome,
+    /// The situation found (家庭情况).
+    pub situation: String,
+    /// Needs raised by the household (诉求).
+    pub needs: String,
+    /// Resident satisfaction 1–5 (满意度), when asked.
+    pub satisfaction: Option<u8>,
+    /// Whether the resident knows their grid worker (知晓率), when asked.
+    pub knows_worker: Option<bool>,
+    /// When to follow up, if something needs it.
+    pub follow_up_due: Option<DateTime<Utc>>,
+    /// Photos taken.
+    pub photos: Vec<PhotoRef>,
+    /// Where the visit was recorded.
+    pub location: Option<Location>,
+    /// The incident reported from this visit, if any.
+    pub incident_id: Option<Uuid>,
+    /// The task this visit carries out, if any.
+    pub task_id: Option<Uuid>,
+}
+
+impl VisitInput {
+    fn validate(&self) -> Result<()> {
+        validate::max_len("situation", &self.situation, validate::NOTE_MAX)?;
+        validate::max_len("needs", &self.needs, validate::NOTE_MAX)?;
+        if let Some(s) = self.satisfaction
+            && !(1..=5).contains(&s)
+        {
+            return Err(CoreError::invalid("satisfaction", format!("{s} is not in 1..5")));
+        }
+        if let Some(l) = &self.location {
+            l.validate()?;
+        }
+        if self.photos.len() > 20 {
+            return Err(CoreError::invalid("photos", "at most 20 photos per visit"));
+        }
+        self.photos.iter().try_for_each(PhotoRef::validate)?;
+        if let Some(f) = self.follow_up_due
+            && f < self.visited_at
+        {
+            return Err(CoreError::invalid("follow_up_due", "is before the visit"));
+        }
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Records a visit to a household; the household's last visit and next due date follow.
+    ///
+    /// # Errors
+    /// [`CoreError::Invalid`] naming the bad field; [`CoreError::NotFound`] for an unknown or
+    /// deleted household; [`CoreError::NotSignedIn`]; [`CoreError::OutOfScope`]. Nothing is
+    /// written on error.
+    pub fn record_visit(&mut self, input: VisitInput) -> Result<Uuid> {
+        input.validate()?;
+        let household = self.household(input.household_id)?.ok_or_else(|| CoreError::NotFound {
+            kind: "household".into(),
+            id: input.household_id.to_string(),
+        })?;
+        let id = Uuid::now_v7();
+        self.write_doc(id, RecordKind::Visit, Some(&household.area), "record_visit", |d, user| {
+            doc::put(d, field::HOUSEHOLD, input.household_id.to_string())?;
+            doc::put(d, field::VISITOR, user.user_id.as_str())?;
+            doc::put(
+                d,
+                field::VISITED_AT,
+                automerge::ScalarValue::Timestamp(input.visited_at.timestamp_millis()),
+            )?;
+            doc::put(d, field::KIND, input.kind.as_str())?;
+            doc::put(d, field::OUTCOME, input.outcome.as_str())?;
+            if !input.situation.is_empty() {
+                doc::put(d, field::SITUATION, input.situation.as_str())?;
+            }
+            if !input.needs.is_empty() {
+                doc::put(d, field::NEEDS, input.needs.as_str())?;
+            }
+            doc::put_opt(d, field::SATISFACTION, input.satisfaction.map(i64::from))?;
+            doc::put_opt(d, field::KNOWS_WORKER, input.knows_worker)?;
+            doc::put_opt(
+                d,
+                field::FOLLOW_UP_DUE,
+                input
+                    .follow_up_due
+                    .map(|t| automerge::ScalarValue::Timestamp(t.timestamp_millis())),
+            )?;
+            if let Some(l) = input.location {
+                doc::put(d, field::LAT, l.lat)?;
+                doc::put(d, field::LON, l.lon)?;
+            }
+            doc::put_opt(d, field::INCIDENT, input.incident_id.map(|u| u.to_string()))?;
+            doc::put_opt(d, field::TASK, input.task_id.map(|u| u.to_string()))?;
+            PhotoRef::append_all(d, field::PHOTOS, &input.photos)
+        })?;
+        Ok(id)
+    }
+}

@@ -1,0 +1,73 @@
+//! The store's write and merge paths: records, projections, outbox, apply, convergence.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use chrono::{Duration, Utc};
+use common::*;
+use gridwork_core::{RecordKind, VisitInput, VisitKind, VisitOutcome};
+
+fn visit(household_id: uuid::Uuid, at: chrono::DateTime<Utc>) -> VisitInput {
+    VisitInput {
+        household_id,
+        visited_at: at,
+        kind: VisitKind::Routine,
+        outcome: VisitOutcome::Met,
+        situation: "身体状况良好".into(),
+        needs: String::new(),
+        satisfaction: Some(5),
+        knows_worker: Some(true),
+        follow_up_due: None,
+        photos: vec![],
+        location: None,
+        incident_id: None,
+        task_id: None,
+    }
+}
+
+#[test]
+fn household_and_visit_update_due_dates() {
+    let mut s = store_at(None, "w1");
+    let h = s.add_household(household(1)).unwrap();
+    let now = Utc::now();
+    let due = s.due_visits(&area(GRID), now, 10).unwrap();
+    assert_eq!(due.len(), 1, "a new household is due for a first visit");
+    s.record_visit(visit(h, now)).unwrap();
+    let hh = s.household(h).unwrap().unwrap();
+    assert_eq!(hh.last_visit_at.map(|t| t.timestamp_millis()), Some(now.timestamp_millis()));
+    assert!(s.due_visits(&area(GRID), now, 10).unwrap().is_empty());
+    let later = now + Duration::days(i64::from(hh.interval_days) + 1);
+    assert_eq!(s.due_visits(&area(GRID), later, 10).unwrap().len(), 1);
+    assert_eq!(s.outbox_len().unwrap(), 2);
+}
+
+#[test]
+fn changes_merge_into_another_store() {
+    let mut a = store_at(None, "w1");
+    let mut b = store_at(None, "w2");
+    let h = a.add_household(household(2)).unwrap();
+    let out = a.outbox(1 << 20).unwrap();
+    assert_eq!(out.len(), 1);
+    let r = b.apply_changes(&out).unwrap();
+    assert_eq!(r.applied, 1);
+    let r = b.apply_changes(&out).unwrap();
+    assert_eq!((r.applied, r.duplicates), (0, 1));
+    assert_eq!(b.household(h).unwrap(), a.household(h).unwrap());
+    assert_eq!(b.record_kind(h).unwrap(), Some(RecordKind::Household));
+    // Concurrent edits of different fields both survive.
+    let mut ia = household(2);
+    ia.member_count = 5;
+    a.update_household(h, ia).unwrap();
+    let mut ib = household(2);
+    ib.phone = Some("13912345678".into());
+    b.update_household(h, ib).unwrap();
+    let from_a = a.changes_missing_from(&b.digest(None).unwrap(), None).unwrap();
+    let from_b = b.changes_missing_from(&a.digest(None).unwrap(), None).unwrap();
+    b.apply_changes(&from_a).unwrap();
+    a.apply_changes(&from_b).unwrap();
+    let ha = a.household(h).unwrap().unwrap();
+    assert_eq!(ha, b.household(h).unwrap().unwrap());
+    assert_eq!(ha.member_count, 5);
+    assert_eq!(ha.phone.as_deref(), Some("13912345678"));
+    assert_eq!(a.digest(None).unwrap(), b.digest(None).unwrap());
+}
