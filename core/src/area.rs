@@ -134,6 +134,19 @@ pub struct Area {
     pub name: String,
 }
 
+impl rusqlite::types::ToSql for AreaPath {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        self.0.to_sql()
+    }
+}
+
+impl rusqlite::types::FromSql for AreaPath {
+    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        let s = value.as_str()?;
+        AreaPath::parse(s).map_err(|e| rusqlite::types::FromSqlError::Other(Box::new(e)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,18 +170,5 @@ mod tests {
             let e = AreaPath::parse(bad).unwrap_err();
             assert_eq!(e.code(), "invalid_input", "{bad}");
         }
-    }
-}
-
-impl rusqlite::types::ToSql for AreaPath {
-    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
-        self.0.to_sql()
-    }
-}
-
-impl rusqlite::types::FromSql for AreaPath {
-    fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
-        let s = value.as_str()?;
-        AreaPath::parse(s).map_err(|e| rusqlite::types::FromSqlError::Other(Box::new(e)))
     }
 }

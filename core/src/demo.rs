@@ -78,12 +78,12 @@ fn push(out: &mut Vec<Area>, path: &str, name: String) {
 pub fn areas(towns: usize, communities: usize, grids: usize, micro_grids: usize) -> Vec<Area> {
     let mut out = Vec::new();
     push(&mut out, DISTRICT, "通州区".into());
-    for t in 0..towns.min(TOWNS.len()) {
+    for (t, town) in TOWNS.iter().enumerate().take(towns) {
         let tp = format!("{DISTRICT}/{:03}", t + 1);
-        push(&mut out, &tp, TOWNS[t].into());
-        for c in 0..communities.min(COMMUNITIES.len()) {
+        push(&mut out, &tp, (*town).into());
+        for (c, community) in COMMUNITIES.iter().enumerate().take(communities) {
             let cp = format!("{tp}/{:03}", c + 1);
-            push(&mut out, &cp, COMMUNITIES[c].into());
+            push(&mut out, &cp, (*community).into());
             for g in 0..grids.min(99) {
                 let gp = format!("{cp}/{:02}", g + 1);
                 push(&mut out, &gp, format!("第{}网格", g + 1));
