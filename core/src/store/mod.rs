@@ -17,6 +17,7 @@ use lru::LruCache;
 use rusqlite::Connection;
 use uuid::Uuid;
 
+pub(crate) use docs::ChangeNote;
 pub use docs::{ApplyReport, DocDigest};
 pub use meta::SignedInUser;
 
