@@ -455,6 +455,11 @@ impl Store {
     /// # Errors
     /// Storage errors.
     pub fn digest(&self, area: Option<&AreaPath>) -> Result<Vec<DocDigest>> {
+        Ok(self.doc_rows(area)?.into_iter().map(|(d, _)| d).collect())
+    }
+
+    /// Digests of the documents within `area`, each with its stored area path.
+    fn doc_rows(&self, area: Option<&AreaPath>) -> Result<Vec<(DocDigest, String)>> {
         let mut stmt = self.conn.prepare_cached("SELECT id, area, heads FROM doc ORDER BY id")?;
         let mut rows = stmt.query([])?;
         let mut out = Vec::new();
@@ -465,9 +470,8 @@ impl Store {
             {
                 continue;
             }
-            let id: Vec<u8> = r.get(0)?;
-            let Ok(id) = Uuid::from_slice(&id) else { continue };
-            out.push(DocDigest { id, heads: blob_heads(&r.get::<_, Vec<u8>>(2)?) });
+            let id: Uuid = r.get(0)?;
+            out.push((DocDigest { id, heads: blob_heads(&r.get::<_, Vec<u8>>(2)?) }, a));
         }
         Ok(out)
     }
@@ -485,7 +489,7 @@ impl Store {
         let theirs: BTreeMap<Uuid, &Vec<[u8; 32]>> =
             peer.iter().map(|d| (d.id, &d.heads)).collect();
         let mut out = Vec::new();
-        for mine in self.digest(area)? {
+        for (mine, stored_area) in self.doc_rows(area)? {
             let their_heads = theirs.get(&mine.id);
             if their_heads.is_some_and(|h| **h == mine.heads) {
                 continue;
@@ -503,7 +507,8 @@ impl Store {
                         .collect()
                 })
                 .unwrap_or_default();
-            let area_path = AreaPath::parse(&doc::get_str(&doc, common::AREA).unwrap_or_default())?;
+            let area_path =
+                AreaPath::parse(&doc::get_str(&doc, common::AREA).unwrap_or(stored_area))?;
             for c in doc.get_changes(&have) {
                 out.push(ChangeEnvelope {
                     doc_id: mine.id,
