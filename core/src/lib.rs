@@ -14,6 +14,7 @@ pub use error::{CoreError, Result};
 pub mod area;
 pub mod kind;
 pub mod role;
+pub mod work_order;
 
 pub use area::{Area, AreaLevel, AreaPath};
 pub use kind::RecordKind;
