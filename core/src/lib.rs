@@ -26,6 +26,7 @@ pub mod store;
 pub mod time;
 pub mod validate;
 pub mod visit;
+pub mod work_order;
 
 pub use area::{Area, AreaLevel, AreaPath};
 pub use envelope::ChangeEnvelope;
