@@ -18,3 +18,7 @@ pub mod role;
 pub use area::{Area, AreaLevel, AreaPath};
 pub use kind::RecordKind;
 pub use role::Role;
+pub mod geo;
+pub mod search;
+pub mod track;
+pub mod validate;
