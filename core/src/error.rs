@@ -49,6 +49,9 @@ pub enum CoreError {
         /// Why it was rejected.
         reason: String,
     },
+    /// A work-order step that is not allowed now (wrong state, role, department…).
+    #[error("{0}")]
+    WorkOrder(#[from] crate::work_order::WorkOrderError),
     /// The SQLite layer failed.
     #[error("storage error: {0}")]
     Storage(#[from] rusqlite::Error),
@@ -67,6 +70,7 @@ impl CoreError {
             CoreError::NotSignedIn => "not_signed_in",
             CoreError::OutOfScope { .. } => "out_of_scope",
             CoreError::BadChange { .. } => "bad_change",
+            CoreError::WorkOrder(e) => e.code(),
             CoreError::Storage(_) => "storage",
             CoreError::Document(_) => "document",
         }

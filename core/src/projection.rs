@@ -14,10 +14,9 @@ pub(crate) fn project(tx: &Connection, kind: RecordKind, id: Uuid, doc: &AutoCom
     match kind {
         RecordKind::Household => crate::household::project(tx, id, doc),
         RecordKind::Visit => crate::visit::project(tx, id, doc),
-        RecordKind::Resident
-        | RecordKind::Sensitive
-        | RecordKind::Patrol
-        | RecordKind::WorkOrder
-        | RecordKind::Task => Ok(()),
+        RecordKind::WorkOrder => crate::work_order::project(tx, id, doc),
+        RecordKind::Resident | RecordKind::Sensitive | RecordKind::Patrol | RecordKind::Task => {
+            Ok(())
+        }
     }
 }
