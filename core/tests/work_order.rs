@@ -12,7 +12,12 @@ use gridwork_core::work_order::{
 use gridwork_core::{Role, SignedInUser, Store};
 use uuid::Uuid;
 
-fn act(s: &mut Store, id: Uuid, t: EventType, dept: Option<&str>) -> gridwork_core::Result<WorkOrderState> {
+fn act(
+    s: &mut Store,
+    id: Uuid,
+    t: EventType,
+    dept: Option<&str>,
+) -> gridwork_core::Result<WorkOrderState> {
     let summary = s.act_on_work_order(
         id,
         WorkOrderAction {
