@@ -33,7 +33,6 @@ enum Op {
         r: usize,
         w: usize,
         step: usize,
-        role: usize,
         dept: bool,
     },
     Create {
@@ -74,8 +73,8 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(r, h, day, met)| Op::Visit { r, h, day, met }),
         1 => (r.clone(), 0..8usize).prop_map(|(r, h)| Op::Delete { r, h }),
         2 => (r.clone(), any::<bool>()).prop_map(|(r, urgent)| Op::Report { r, urgent }),
-        14 => (r.clone(), 0..4usize, 0..EventType::ALL.len(), 0..ROLES.len(), any::<bool>())
-            .prop_map(|(r, w, step, role, dept)| Op::Act { r, w, step, role, dept }),
+        14 => (r.clone(), 0..4usize, 0..EventType::ALL.len(), any::<bool>())
+            .prop_map(|(r, w, step, dept)| Op::Act { r, w, step, dept }),
         3 => (r.clone(), r, prop::collection::vec(any::<u8>(), 0..40))
             .prop_map(|(from, to, pick)| Op::Deliver { from, to, pick }),
     ]
@@ -182,7 +181,7 @@ proptest! {
                         reported_at: base,
                     }).unwrap();
                 }
-                Op::Act { r, w, step, role: _, dept } => {
+                Op::Act { r, w, step, dept } => {
                     let ids = known_of(&rs[r], RecordKind::WorkOrder);
                     if let Some(id) = ids.get(w % ids.len().max(1)) {
                         // Take the first step, from a random starting point in the list, that

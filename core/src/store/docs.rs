@@ -136,7 +136,8 @@ fn persist(
         .prepare_cached(
             "INSERT INTO doc(id, kind, area, heads, pending_len, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT(id) DO UPDATE SET area = excluded.area, heads = excluded.heads,
+             ON CONFLICT(id) DO UPDATE SET area = coalesce(nullif(excluded.area, ''), area),
+               heads = excluded.heads,
                pending_len = pending_len + excluded.pending_len, updated_at = excluded.updated_at
              RETURNING snapshot_len, pending_len",
         )?
@@ -214,7 +215,8 @@ impl Store {
         let Some((k, mut doc)) = take_doc(&self.conn, &mut self.cache, id, &self.actor)? else {
             return Err(not_found(kind, id));
         };
-        if k != kind {
+        // A document whose creating change has not arrived yet is not visible.
+        if k != kind || doc::get_str(&doc, common::KIND).is_none() {
             self.cache.put(id, doc);
             return Err(not_found(kind, id));
         }
@@ -255,7 +257,8 @@ impl Store {
                 d
             }
             None => match take_doc(&self.conn, &mut self.cache, id, &self.actor)? {
-                Some((k, d)) if k == kind => d,
+                // A document whose creating change has not arrived yet cannot be edited.
+                Some((k, d)) if k == kind && doc::get_str(&d, common::KIND).is_some() => d,
                 Some((_, d)) => {
                     self.cache.put(id, d);
                     return Err(not_found(kind, id));
