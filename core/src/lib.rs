@@ -15,6 +15,7 @@ pub mod demo;
 pub mod doc;
 pub mod envelope;
 pub mod error;
+pub mod geo;
 pub mod household;
 pub mod kind;
 pub mod location;
@@ -23,6 +24,7 @@ pub mod role;
 pub mod search;
 pub mod store;
 pub mod time;
+pub mod track;
 pub mod validate;
 pub mod visit;
 
