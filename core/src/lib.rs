@@ -20,6 +20,7 @@ pub mod household;
 pub mod kind;
 pub mod location;
 mod projection;
+pub mod record;
 pub mod role;
 pub mod search;
 pub mod store;

@@ -3,19 +3,14 @@
 //! the same rows.
 
 use automerge::AutoCommit;
-use rusqlite::Transaction;
+use rusqlite::Connection;
 use uuid::Uuid;
 
 use crate::error::Result;
 use crate::kind::RecordKind;
 
 /// Writes the projection rows of document `id` of `kind`, in the caller's transaction.
-pub(crate) fn project(
-    tx: &Transaction,
-    kind: RecordKind,
-    id: Uuid,
-    doc: &AutoCommit,
-) -> Result<()> {
+pub(crate) fn project(tx: &Connection, kind: RecordKind, id: Uuid, doc: &AutoCommit) -> Result<()> {
     match kind {
         RecordKind::Household => crate::household::project(tx, id, doc),
         RecordKind::Visit => crate::visit::project(tx, id, doc),

@@ -71,3 +71,35 @@ fn changes_merge_into_another_store() {
     assert_eq!(ha.phone.as_deref(), Some("13912345678"));
     assert_eq!(a.digest(None).unwrap(), b.digest(None).unwrap());
 }
+
+#[test]
+fn batch_is_all_or_nothing() {
+    let mut s = store_at(None, "w1");
+    let ids = s
+        .batch(|s| {
+            (0..50).map(|i| s.add_household(household(100 + i))).collect::<Result<Vec<_>, _>>()
+        })
+        .unwrap();
+    assert_eq!(ids.len(), 50);
+    assert_eq!(s.count_records(RecordKind::Household).unwrap(), 50);
+    let before = s.digest(None).unwrap();
+    let err = s.batch(|s| {
+        for i in 0..10 {
+            s.add_household(household(500 + i))?;
+        }
+        // A failing write inside the batch, which the caller ignores…
+        let mut bad = household(1);
+        bad.head_name.clear();
+        assert!(s.add_household(bad).is_err());
+        // …and then the batch fails as a whole.
+        s.add_household({
+            let mut bad = household(2);
+            bad.member_count = 0;
+            bad
+        })
+    });
+    assert_eq!(err.unwrap_err().code(), "invalid_input");
+    assert_eq!(s.digest(None).unwrap(), before, "a failed batch kept some of its writes");
+    assert_eq!(s.outbox_len().unwrap(), 50);
+    assert!(s.batch(|s| s.batch(|_| Ok(()))).is_err(), "batches do not nest");
+}

@@ -2,7 +2,7 @@
 //! visits and sensitive records of the household present on this device.
 
 use automerge::AutoCommit;
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
 use super::field;
@@ -12,7 +12,7 @@ use crate::error::Result;
 const DAY_MS: i64 = 86_400_000;
 
 /// Writes (or removes, for a document not yet complete) the projection of household `id`.
-pub(crate) fn project(tx: &Transaction, id: Uuid, d: &AutoCommit) -> Result<()> {
+pub(crate) fn project(tx: &Connection, id: Uuid, d: &AutoCommit) -> Result<()> {
     let (Some(area), Some(address), Some(head)) = (
         doc::get_str(d, common::AREA),
         doc::get_str(d, field::ADDRESS),
@@ -73,7 +73,7 @@ pub(crate) fn project(tx: &Transaction, id: Uuid, d: &AutoCommit) -> Result<()> 
 /// Recomputes a household's interval, last visit and next due date from its tags, the
 /// key-population category of its residents' sensitive records on this device, and its visits.
 /// Called when any of those change, in the same transaction.
-pub(crate) fn refresh_visit_dates(tx: &Transaction, id: Uuid) -> Result<()> {
+pub(crate) fn refresh_visit_dates(tx: &Connection, id: Uuid) -> Result<()> {
     let row: Option<(String, i64)> = tx
         .prepare_cached("SELECT tags, created_at FROM household WHERE id = ?1")?
         .query_row([id.as_bytes()], |r| Ok((r.get(0)?, r.get(1)?)))

@@ -15,8 +15,7 @@ impl Store {
     /// [`CoreError::Invalid`] naming `name` when empty; [`CoreError::NotFound`] naming the missing
     /// parent area; nothing is loaded then.
     pub fn load_areas(&mut self, areas: &[Area]) -> Result<usize> {
-        let tx = self.conn.transaction()?;
-        {
+        super::write_txn(&mut self.conn, self.in_batch, |tx| {
             let mut ins = tx.prepare_cached(
                 "INSERT INTO area(path, name, level) VALUES (?1, ?2, ?3)
                  ON CONFLICT(path) DO UPDATE SET name = excluded.name",
@@ -35,8 +34,8 @@ impl Store {
                 }
                 ins.execute(params![a.path.as_str(), name, a.path.level() as u8])?;
             }
-        }
-        tx.commit()?;
+            Ok(())
+        })?;
         Ok(areas.len())
     }
 

@@ -8,11 +8,11 @@ use automerge::transaction::CommitOptions;
 use automerge::{ActorId, AutoCommit, Change, ChangeHash};
 use chrono::Utc;
 use lru::LruCache;
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{SignedInUser, Store};
+use super::{SignedInUser, Store, write_txn};
 use crate::area::{AreaPath, path_contains};
 use crate::doc::{self, common};
 use crate::envelope::ChangeEnvelope;
@@ -110,7 +110,7 @@ fn take_doc(
 /// Writes the document row and projections after `new_changes` were added to `doc`, and
 /// compacts when the loose changes have grown large enough.
 fn persist(
-    tx: &Transaction,
+    tx: &Connection,
     id: Uuid,
     kind: RecordKind,
     fallback_area: Option<&AreaPath>,
@@ -151,7 +151,7 @@ fn persist(
 
 /// Folds a document's loose changes into a fresh snapshot. Outbox changes keep their bytes
 /// (never throw away unsent work) but are marked as inside the snapshot.
-fn compact(tx: &Transaction, id: Uuid, doc: &mut AutoCommit) -> Result<()> {
+fn compact(tx: &Connection, id: Uuid, doc: &mut AutoCommit) -> Result<()> {
     let snapshot = doc.save();
     tx.prepare_cached(
         "UPDATE doc SET snapshot = ?2, snapshot_len = ?3, pending_len = 0 WHERE id = ?1",
@@ -269,9 +269,7 @@ impl Store {
             .get_last_local_change()
             .map(|c| c.raw_bytes().to_vec())
             .ok_or_else(|| CoreError::invalid("change", "commit produced no change"))?;
-        let tx = self.conn.transaction()?;
-        persist(&tx, id, kind, create, &mut doc, &[(hash, bytes)], true)?;
-        tx.commit()?;
+        self.in_write(|conn| persist(conn, id, kind, create, &mut doc, &[(hash, bytes)], true))?;
         self.cache.put(id, doc);
         Ok(true)
     }
@@ -330,57 +328,61 @@ impl Store {
             entry.2.push(change);
         }
         let mut report = ApplyReport::default();
-        let mut touched: Vec<(Uuid, AutoCommit)> = Vec::new();
-        let tx = self.conn.transaction()?;
-        for (id, (kind, area, changes)) in by_doc {
-            let mut doc = match take_doc(&tx, &mut self.cache, id, &self.actor)? {
-                Some((k, d)) if k == kind => d,
-                Some((k, _)) => {
+        // Only the last few documents go back into the cache: a large page must not hold
+        // thousands of loaded documents in memory.
+        let mut touched: std::collections::VecDeque<(Uuid, AutoCommit)> = Default::default();
+        let (actor, cache) = (&self.actor, &mut self.cache);
+        write_txn(&mut self.conn, self.in_batch, |tx| {
+            for (id, (kind, area, changes)) in by_doc {
+                let mut doc = match take_doc(tx, cache, id, actor)? {
+                    Some((k, d)) if k == kind => d,
+                    Some((k, _)) => {
+                        return Err(CoreError::BadChange {
+                            doc_id: id.to_string(),
+                            reason: format!("document is a {k}, change says {kind}"),
+                        });
+                    }
+                    None => AutoCommit::new().with_actor(actor.clone()),
+                };
+                let mut seen = HashSet::new();
+                let mut fresh = Vec::new();
+                for c in changes {
+                    let h = c.hash();
+                    if !seen.insert(h) || doc.get_change_by_hash(&h).is_some() {
+                        report.duplicates += 1;
+                    } else {
+                        fresh.push(c);
+                    }
+                }
+                if fresh.is_empty() {
+                    keep(&mut touched, id, doc);
+                    continue;
+                }
+                let stored: Vec<(ChangeHash, Vec<u8>)> =
+                    fresh.iter().map(|c| (c.hash(), c.raw_bytes().to_vec())).collect();
+                doc.apply_changes(fresh)?;
+                if let Some(k) = doc::get_str(&doc, common::KIND)
+                    && k != kind.as_str()
+                {
                     return Err(CoreError::BadChange {
                         doc_id: id.to_string(),
-                        reason: format!("document is a {k}, change says {kind}"),
+                        reason: format!("document says it is a {k}, envelope says {kind}"),
                     });
                 }
-                None => AutoCommit::new().with_actor(self.actor.clone()),
-            };
-            let mut seen = HashSet::new();
-            let mut fresh = Vec::new();
-            for c in changes {
-                let h = c.hash();
-                if !seen.insert(h) || doc.get_change_by_hash(&h).is_some() {
-                    report.duplicates += 1;
-                } else {
-                    fresh.push(c);
-                }
+                report.applied += stored.len();
+                report.documents += 1;
+                persist(tx, id, kind, Some(&area), &mut doc, &stored, false)?;
+                keep(&mut touched, id, doc);
             }
-            if fresh.is_empty() {
-                touched.push((id, doc));
-                continue;
-            }
-            let stored: Vec<(ChangeHash, Vec<u8>)> =
-                fresh.iter().map(|c| (c.hash(), c.raw_bytes().to_vec())).collect();
-            doc.apply_changes(fresh)?;
-            if let Some(k) = doc::get_str(&doc, common::KIND)
-                && k != kind.as_str()
-            {
-                return Err(CoreError::BadChange {
-                    doc_id: id.to_string(),
-                    reason: format!("document says it is a {k}, envelope says {kind}"),
-                });
-            }
-            report.applied += stored.len();
-            report.documents += 1;
-            persist(&tx, id, kind, Some(&area), &mut doc, &stored, false)?;
-            touched.push((id, doc));
-        }
-        for (k, v) in meta {
-            tx.execute(
-                "INSERT INTO meta(key, value) VALUES (?1, ?2)
+            for (k, v) in meta {
+                tx.execute(
+                    "INSERT INTO meta(key, value) VALUES (?1, ?2)
                  ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                params![k, v],
-            )?;
-        }
-        tx.commit()?;
+                    params![k, v],
+                )?;
+            }
+            Ok(())
+        })?;
         for (id, doc) in touched {
             self.cache.put(id, doc);
         }
@@ -437,16 +439,14 @@ impl Store {
     /// # Errors
     /// Storage errors.
     pub fn acknowledge(&mut self, hashes: &[[u8; 32]]) -> Result<()> {
-        let tx = self.conn.transaction()?;
-        {
+        write_txn(&mut self.conn, self.in_batch, |tx| {
             let mut upd = tx.prepare_cached("UPDATE change SET outbox = 0 WHERE hash = ?1")?;
             for h in hashes {
                 upd.execute([h.as_slice()])?;
             }
-        }
-        tx.execute("DELETE FROM change WHERE compacted = 1 AND outbox = 0", [])?;
-        tx.commit()?;
-        Ok(())
+            tx.execute("DELETE FROM change WHERE compacted = 1 AND outbox = 0", [])?;
+            Ok(())
+        })
     }
 
     /// Each document's heads within `area` (all documents when `None`): the digest a peer
@@ -455,6 +455,11 @@ impl Store {
     /// # Errors
     /// Storage errors.
     pub fn digest(&self, area: Option<&AreaPath>) -> Result<Vec<DocDigest>> {
+        Ok(self.doc_rows(area)?.into_iter().map(|(d, _)| d).collect())
+    }
+
+    /// Digests of the documents within `area`, each with its stored area path.
+    fn doc_rows(&self, area: Option<&AreaPath>) -> Result<Vec<(DocDigest, String)>> {
         let mut stmt = self.conn.prepare_cached("SELECT id, area, heads FROM doc ORDER BY id")?;
         let mut rows = stmt.query([])?;
         let mut out = Vec::new();
@@ -465,9 +470,8 @@ impl Store {
             {
                 continue;
             }
-            let id: Vec<u8> = r.get(0)?;
-            let Ok(id) = Uuid::from_slice(&id) else { continue };
-            out.push(DocDigest { id, heads: blob_heads(&r.get::<_, Vec<u8>>(2)?) });
+            let id: Uuid = r.get(0)?;
+            out.push((DocDigest { id, heads: blob_heads(&r.get::<_, Vec<u8>>(2)?) }, a));
         }
         Ok(out)
     }
@@ -485,7 +489,7 @@ impl Store {
         let theirs: BTreeMap<Uuid, &Vec<[u8; 32]>> =
             peer.iter().map(|d| (d.id, &d.heads)).collect();
         let mut out = Vec::new();
-        for mine in self.digest(area)? {
+        for (mine, stored_area) in self.doc_rows(area)? {
             let their_heads = theirs.get(&mine.id);
             if their_heads.is_some_and(|h| **h == mine.heads) {
                 continue;
@@ -503,7 +507,8 @@ impl Store {
                         .collect()
                 })
                 .unwrap_or_default();
-            let area_path = AreaPath::parse(&doc::get_str(&doc, common::AREA).unwrap_or_default())?;
+            let area_path =
+                AreaPath::parse(&doc::get_str(&doc, common::AREA).unwrap_or(stored_area))?;
             for c in doc.get_changes(&have) {
                 out.push(ChangeEnvelope {
                     doc_id: mine.id,
@@ -515,6 +520,14 @@ impl Store {
             self.cache.put(mine.id, doc);
         }
         Ok(out)
+    }
+}
+
+/// Remembers a document for the cache, dropping the oldest beyond the cache's size.
+fn keep(touched: &mut std::collections::VecDeque<(Uuid, AutoCommit)>, id: Uuid, doc: AutoCommit) {
+    touched.push_back((id, doc));
+    if touched.len() > super::DOC_CACHE {
+        touched.pop_front();
     }
 }
 

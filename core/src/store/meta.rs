@@ -73,3 +73,43 @@ impl Store {
         self.user.as_ref().ok_or(CoreError::NotSignedIn)
     }
 }
+
+impl Store {
+    /// When the server received the change with this hex hash, if this device was told.
+    pub(crate) fn received_at(
+        &self,
+        hash_hex: &str,
+    ) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+        let Ok(hash) = hex::decode(hash_hex) else { return Ok(None) };
+        let ms: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT received_at FROM change_received WHERE hash = ?1")?
+            .query_row([hash], |r| r.get(0))
+            .optional()?;
+        Ok(ms.map(crate::time::ms_to_time))
+    }
+}
+
+impl Store {
+    /// Runs SQLite's `PRAGMA integrity_check`; `Ok(true)` when the file is sound. Apps run it
+    /// after an unclean shutdown; tests run it after killing a writer.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn integrity_check(&self) -> Result<bool> {
+        let r: String = self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        Ok(r == "ok")
+    }
+
+    /// How many live records of `kind` the store holds.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn count_records(&self, kind: crate::kind::RecordKind) -> Result<u64> {
+        let n: i64 = self
+            .conn
+            .prepare_cached("SELECT count(*) FROM doc WHERE kind = ?1")?
+            .query_row([kind.code()], |r| r.get(0))?;
+        Ok(n.unsigned_abs())
+    }
+}

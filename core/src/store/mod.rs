@@ -15,8 +15,11 @@ use std::num::NonZeroUsize;
 use automerge::{ActorId, AutoCommit};
 use lru::LruCache;
 use rusqlite::Connection;
+
+use crate::error::Result;
 use uuid::Uuid;
 
+pub(crate) use docs::ChangeNote;
 pub use docs::{ApplyReport, DocDigest};
 pub use meta::SignedInUser;
 
@@ -31,6 +34,8 @@ pub struct Store {
     actor: ActorId,
     cache: LruCache<Uuid, AutoCommit>,
     user: Option<SignedInUser>,
+    /// Inside [`Store::batch`]: writes join the open transaction.
+    in_batch: bool,
 }
 
 impl std::fmt::Debug for Store {
@@ -51,7 +56,72 @@ impl Store {
         &self.conn
     }
 
+    /// Runs `f` as one atomic write (see [`write_txn`]).
+    pub(crate) fn in_write<T>(&mut self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        write_txn(&mut self.conn, self.in_batch, f)
+    }
+
+    /// Runs `f` as one all-or-nothing transaction: a bulk import, or several records a user
+    /// saves together. If `f` fails, nothing it wrote is kept (and the document cache is
+    /// cleared, so memory never runs ahead of the database).
+    ///
+    /// # Errors
+    /// Whatever `f` returns; [`crate::CoreError::Invalid`] naming `batch` when already inside
+    /// one; storage errors.
+    pub fn batch<T>(&mut self, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
+        if self.in_batch {
+            return Err(crate::CoreError::invalid("batch", "batches do not nest"));
+        }
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        self.in_batch = true;
+        let result = f(self);
+        self.in_batch = false;
+        match result {
+            Ok(v) => match self.conn.execute_batch("COMMIT") {
+                Ok(()) => Ok(v),
+                Err(e) => {
+                    let _ = self.conn.execute_batch("ROLLBACK");
+                    self.cache.clear();
+                    Err(e.into())
+                }
+            },
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                self.cache.clear();
+                Err(e)
+            }
+        }
+    }
+
     fn cache_capacity() -> NonZeroUsize {
         NonZeroUsize::new(DOC_CACHE).unwrap_or(NonZeroUsize::MIN)
+    }
+}
+
+/// Runs `f` as one atomic write: its own transaction, or a savepoint inside an open
+/// [`Store::batch`] (so a failed write inside a batch leaves no partial rows even if the caller
+/// carries on).
+pub(crate) fn write_txn<T>(
+    conn: &mut Connection,
+    in_batch: bool,
+    f: impl FnOnce(&Connection) -> Result<T>,
+) -> Result<T> {
+    if in_batch {
+        conn.execute_batch("SAVEPOINT gridwork_write")?;
+        match f(conn) {
+            Ok(v) => {
+                conn.execute_batch("RELEASE gridwork_write")?;
+                Ok(v)
+            }
+            Err(e) => {
+                conn.execute_batch("ROLLBACK TO gridwork_write; RELEASE gridwork_write")?;
+                Err(e)
+            }
+        }
+    } else {
+        let tx = conn.transaction()?;
+        let v = f(&tx)?;
+        tx.commit()?;
+        Ok(v)
     }
 }

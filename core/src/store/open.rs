@@ -72,8 +72,13 @@ impl Store {
         let mut conn = conn;
         migrate(&mut conn)?;
         let actor = load_or_make_actor(&conn)?;
-        let mut store =
-            Store { conn, actor, cache: LruCache::new(Store::cache_capacity()), user: None };
+        let mut store = Store {
+            conn,
+            actor,
+            cache: LruCache::new(Store::cache_capacity()),
+            user: None,
+            in_batch: false,
+        };
         store.user = store.load_user()?;
         Ok(store)
     }

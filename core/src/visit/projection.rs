@@ -1,7 +1,7 @@
 //! The `visit` projection row; keeps the visited household's due date exact.
 
 use automerge::AutoCommit;
-use rusqlite::{Transaction, params};
+use rusqlite::{Connection, params};
 use uuid::Uuid;
 
 use super::field;
@@ -14,7 +14,7 @@ pub(crate) fn uuid_field(d: &AutoCommit, key: &str) -> Option<Uuid> {
 }
 
 /// Writes the projection of visit `id` and refreshes its household's visit dates.
-pub(crate) fn project(tx: &Transaction, id: Uuid, d: &AutoCommit) -> Result<()> {
+pub(crate) fn project(tx: &Connection, id: Uuid, d: &AutoCommit) -> Result<()> {
     let (Some(area), Some(household), Some(visited_at), Some(outcome)) = (
         doc::get_str(d, common::AREA),
         uuid_field(d, field::HOUSEHOLD),
