@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub(crate) use projection::{project, refresh_visit_dates};
+pub(crate) use query::area_clause;
 pub use query::{DueVisit, Household};
 pub use tag::HouseholdTag;
 
