@@ -40,8 +40,11 @@ fn residents_are_recorded_edited_listed_and_deleted() {
     assert_eq!(r.area, area(MICRO), "a resident's area is the household's");
     assert_eq!((r.gender, r.relation, r.birth_year), (Gender::Male, Relation::Head, Some(1956)));
 
-    s.update_resident(child, ResidentInput { birth_year: None, ..person(h, "王小明", Relation::Child) })
-        .unwrap();
+    s.update_resident(
+        child,
+        ResidentInput { birth_year: None, ..person(h, "王小明", Relation::Child) },
+    )
+    .unwrap();
     assert_eq!(s.resident(child).unwrap().unwrap().birth_year, None);
 
     s.delete_resident(spouse).unwrap();
@@ -65,10 +68,14 @@ fn bad_resident_input_is_refused_and_nothing_written() {
     refused(&mut s, "name", |s| s.add_resident(person(h, "   ", Relation::Head)));
     refused(&mut s, "name", |s| s.add_resident(person(h, &"王".repeat(65), Relation::Head)));
     refused(&mut s, "birth_year", |s| {
-        s.add_resident(ResidentInput { birth_year: Some(1899), ..person(h, "甲", Relation::Other) })
+        s.add_resident(ResidentInput {
+            birth_year: Some(1899), ..person(h, "甲", Relation::Other)
+        })
     });
     refused(&mut s, "birth_year", |s| {
-        s.add_resident(ResidentInput { birth_year: Some(9999), ..person(h, "甲", Relation::Other) })
+        s.add_resident(ResidentInput {
+            birth_year: Some(9999), ..person(h, "甲", Relation::Other)
+        })
     });
     refused(&mut s, "phone", |s| {
         s.add_resident(ResidentInput {
@@ -78,9 +85,14 @@ fn bad_resident_input_is_refused_and_nothing_written() {
     });
     refused(&mut s, "not_found", |s| s.add_resident(person(Uuid::now_v7(), "甲", Relation::Head)));
     refused(&mut s, "not_found", |s| s.add_resident(person(gone, "甲", Relation::Head)));
-    refused(&mut s, "not_found", |s| s.update_resident(Uuid::now_v7(), person(h, "甲", Relation::Head)));
+    refused(&mut s, "not_found", |s| {
+        s.update_resident(Uuid::now_v7(), person(h, "甲", Relation::Head))
+    });
     refused(&mut s, "phone", |s| {
-        s.update_resident(ok, ResidentInput { phone: Some("0".into()), ..person(h, "甲", Relation::Head) })
+        s.update_resident(
+            ok,
+            ResidentInput { phone: Some("0".into()), ..person(h, "甲", Relation::Head) },
+        )
     });
     assert_eq!(s.resident(ok).unwrap().unwrap().name, "赵六");
     assert!(Gender::parse("x").is_err() && Relation::parse("cousin").is_err());
@@ -113,8 +125,11 @@ fn concurrent_resident_edits_merge_to_identical_projections() {
         ResidentInput { phone: Some("13800001111".into()), ..person(h, "周八", Relation::Head) },
     )
     .unwrap();
-    b.update_resident(r, ResidentInput { birth_year: Some(1960), ..person(h, "周八", Relation::Head) })
-        .unwrap();
+    b.update_resident(
+        r,
+        ResidentInput { birth_year: Some(1960), ..person(h, "周八", Relation::Head) },
+    )
+    .unwrap();
     let added = b.add_resident(person(h, "吴九", Relation::Spouse)).unwrap();
     exchange(&mut a, &mut b);
 
@@ -139,8 +154,13 @@ fn concurrent_resident_edits_merge_to_identical_projections() {
 
     // A delete on one side and an edit on the other: the tombstone holds.
     a.delete_resident(added).unwrap();
-    b.update_resident(added, ResidentInput { phone: Some("13900002222".into()), ..person(h, "吴九", Relation::Spouse) })
-        .unwrap();
+    b.update_resident(
+        added,
+        ResidentInput {
+            phone: Some("13900002222".into()), ..person(h, "吴九", Relation::Spouse)
+        },
+    )
+    .unwrap();
     exchange(&mut a, &mut b);
     assert_eq!(a.residents_of(h).unwrap(), b.residents_of(h).unwrap());
     assert_eq!(a.residents_of(h).unwrap().len(), 1);

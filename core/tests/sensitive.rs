@@ -8,7 +8,7 @@ mod common;
 use common::*;
 use gridwork_core::sensitive::sensitive_id;
 use gridwork_core::{
-    Gender, HouseholdTag, KeyPopulation, RecordKind, ReliefStatus, Relation, ResidentInput, Role,
+    Gender, HouseholdTag, KeyPopulation, RecordKind, Relation, ReliefStatus, ResidentInput, Role,
     SensitiveInput, Store,
 };
 use uuid::Uuid;
@@ -71,7 +71,8 @@ fn sensitive_data_is_recorded_and_drives_the_visit_interval() {
     assert_eq!((ledger[0].resident_id, ledger[0].category), (r, KeyPopulation::MentalDisorder));
 
     // Updating clears what is no longer given.
-    s.set_sensitive(r, SensitiveInput { id_card: Some(card.clone()), ..Default::default() }).unwrap();
+    s.set_sensitive(r, SensitiveInput { id_card: Some(card.clone()), ..Default::default() })
+        .unwrap();
     let rec = s.sensitive_of(r).unwrap().unwrap();
     assert_eq!((rec.key_population, rec.relief_status, rec.health.as_str()), (None, None, ""));
     assert_eq!(interval(&s, h), 365);
@@ -106,7 +107,10 @@ fn a_liaison_may_neither_read_nor_write_sensitive_data() {
     let r = resident(&mut w, h, "孙三");
     w.set_sensitive(
         r,
-        SensitiveInput { key_population: Some(KeyPopulation::ReleasedPrisoner), ..Default::default() },
+        SensitiveInput {
+            key_population: Some(KeyPopulation::ReleasedPrisoner),
+            ..Default::default()
+        },
     )
     .unwrap();
 
@@ -193,7 +197,8 @@ fn sensitive_records_made_offline_on_two_phones_merge() {
     let mut all = a.outbox(usize::MAX).unwrap();
     all.extend(b.outbox(usize::MAX).unwrap());
     all.sort_by_key(|e| e.kind != RecordKind::Sensitive);
-    let (first, rest) = all.split_at(all.iter().filter(|e| e.kind == RecordKind::Sensitive).count());
+    let (first, rest) =
+        all.split_at(all.iter().filter(|e| e.kind == RecordKind::Sensitive).count());
     c.apply_changes(first).unwrap();
     c.apply_changes(rest).unwrap();
     assert_eq!(c.sensitive_of(r).unwrap(), Some(ra));

@@ -6,9 +6,7 @@ mod common;
 
 use chrono::{Duration, Utc};
 use common::*;
-use gridwork_core::{
-    RecordKind, Role, Store, TaskInput, VisitInput, VisitKind, VisitOutcome,
-};
+use gridwork_core::{RecordKind, Role, Store, TaskInput, VisitInput, VisitKind, VisitOutcome};
 use uuid::Uuid;
 
 fn task(area_path: &str, title: &str, households: Vec<Uuid>) -> TaskInput {
@@ -52,16 +50,25 @@ fn a_task_is_issued_carried_out_and_completed() {
 
     let t = head.create_task(task(GRID, "独居老人安全排查", vec![h2, h1, h1])).unwrap();
     let area_task = head
-        .create_task(TaskInput { households: vec![], due_at: None, ..task(MICRO, "全覆盖走访", vec![]) })
+        .create_task(TaskInput {
+            households: vec![],
+            due_at: None,
+            ..task(MICRO, "全覆盖走访", vec![])
+        })
         .unwrap();
     exchange(&mut worker, &mut head);
 
     let whole = worker.task(t).unwrap();
-    assert_eq!(whole.households, { let mut v = vec![h1, h2]; v.sort(); v });
+    assert_eq!(whole.households, {
+        let mut v = vec![h1, h2];
+        v.sort();
+        v
+    });
     assert_eq!(whole.issued_by, "g1");
     assert!(whole.completed_at.is_none());
     // A grid-wide task concerns the micro-grid too; open tasks with a due date come first.
-    let listed: Vec<Uuid> = worker.tasks_in(&area(MICRO), 10).unwrap().iter().map(|t| t.id).collect();
+    let listed: Vec<Uuid> =
+        worker.tasks_in(&area(MICRO), 10).unwrap().iter().map(|t| t.id).collect();
     assert_eq!(listed, vec![t, area_task]);
 
     let v1 = visit(&mut worker, h1, t, VisitOutcome::Met);
