@@ -95,6 +95,8 @@ fn bad_resident_input_is_refused_and_nothing_written() {
         )
     });
     assert_eq!(s.resident(ok).unwrap().unwrap().name, "赵六");
+    s.delete_resident(ok).unwrap();
+    refused(&mut s, "not_found", |s| s.update_resident(ok, person(h, "赵六", Relation::Head)));
     assert!(Gender::parse("x").is_err() && Relation::parse("cousin").is_err());
     assert_eq!(Relation::parse("grandchild").unwrap(), Relation::Grandchild);
 }

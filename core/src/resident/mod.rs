@@ -158,11 +158,15 @@ impl Store {
     /// resident there (and into its area).
     ///
     /// # Errors
-    /// As [`Store::add_resident`], and [`CoreError::NotFound`] for an unknown resident.
+    /// As [`Store::add_resident`], and [`CoreError::NotFound`] for an unknown or deleted
+    /// resident.
     pub fn update_resident(&mut self, id: Uuid, input: ResidentInput) -> Result<()> {
         let input = input.validated()?;
         let area = self.live_household_area(input.household_id)?;
         self.write_doc(id, RecordKind::Resident, None, "update_resident", |d, _| {
+            if doc::get_bool(d, doc::common::DELETED) == Some(true) {
+                return Err(CoreError::NotFound { kind: "resident".into(), id: id.to_string() });
+            }
             input.write(d, &area)
         })?;
         Ok(())

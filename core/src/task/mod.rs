@@ -137,12 +137,17 @@ impl Store {
     /// that merges additions.
     ///
     /// # Errors
-    /// As [`Store::create_task`], and [`CoreError::NotFound`] for an unknown task.
+    /// As [`Store::create_task`], and [`CoreError::NotFound`] for an unknown or deleted task.
     pub fn update_task(&mut self, id: Uuid, input: TaskInput) -> Result<()> {
         self.require_issuer("edit a task")?;
         let input = input.validated()?;
         self.check_targets(&input.area, &input.households)?;
-        self.write_doc(id, RecordKind::Task, None, "update_task", |d, _| write_input(d, &input))?;
+        self.write_doc(id, RecordKind::Task, None, "update_task", |d, _| {
+            if doc::get_bool(d, common::DELETED) == Some(true) {
+                return Err(CoreError::NotFound { kind: "task".into(), id: id.to_string() });
+            }
+            write_input(d, &input)
+        })?;
         Ok(())
     }
 
