@@ -56,6 +56,9 @@ pub enum CoreError {
         /// Why it was rejected.
         reason: String,
     },
+    /// A work-order step that is not allowed now (wrong state, role, department…).
+    #[error("{0}")]
+    WorkOrder(#[from] crate::work_order::WorkOrderError),
     /// The SQLite layer failed.
     #[error("storage error: {0}")]
     Storage(#[from] rusqlite::Error),
@@ -75,6 +78,7 @@ impl CoreError {
             CoreError::OutOfScope { .. } => "out_of_scope",
             CoreError::Forbidden { .. } => "forbidden",
             CoreError::BadChange { .. } => "bad_change",
+            CoreError::WorkOrder(e) => e.code(),
             CoreError::Storage(_) => "storage",
             CoreError::Document(_) => "document",
         }

@@ -32,6 +32,7 @@ pub mod time;
 pub mod track;
 pub mod validate;
 pub mod visit;
+pub mod work_order;
 
 pub use area::{Area, AreaLevel, AreaPath};
 pub use envelope::ChangeEnvelope;

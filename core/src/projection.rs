@@ -18,6 +18,6 @@ pub(crate) fn project(tx: &Connection, kind: RecordKind, id: Uuid, doc: &AutoCom
         RecordKind::Sensitive => crate::sensitive::project(tx, id, doc),
         RecordKind::Patrol => crate::patrol::project(tx, id, doc),
         RecordKind::Task => crate::task::project(tx, id, doc),
-        RecordKind::WorkOrder => Ok(()),
+        RecordKind::WorkOrder => crate::work_order::project(tx, id, doc),
     }
 }

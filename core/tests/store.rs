@@ -103,3 +103,39 @@ fn batch_is_all_or_nothing() {
     assert_eq!(s.outbox_len().unwrap(), 50);
     assert!(s.batch(|s| s.batch(|_| Ok(()))).is_err(), "batches do not nest");
 }
+
+#[test]
+fn search_finds_households_by_chinese_pinyin_and_phone() {
+    let mut s = store_at(None, "w1");
+    let mut a = household(31);
+    a.head_name = "王芳".into();
+    a.phone = Some("13812345678".into());
+    a.address = "幸福小区3幢2单元301室".into();
+    let wang = s.add_household(a).unwrap();
+    let mut b = household(32);
+    b.head_name = "欧阳娜娜".into();
+    b.phone = Some("13900001111".into());
+    b.address = "和平路18号".into();
+    let ouyang = s.add_household(b).unwrap();
+    for i in 0..30 {
+        s.add_household(household(1000 + i)).unwrap();
+    }
+    let grid = area(GRID);
+    let find = |s: &gridwork_core::Store, q: &str| -> Vec<uuid::Uuid> {
+        s.search_households(&grid, q, 50).unwrap().into_iter().map(|h| h.id).collect()
+    };
+    for q in ["王芳", "wf", "wangfang", "5678", "幸福", "301"] {
+        assert!(find(&s, q).contains(&wang), "{q} should find 王芳");
+        assert!(!find(&s, q).contains(&ouyang), "{q} should not find 欧阳娜娜");
+    }
+    for q in ["欧阳", "娜娜", "oy", "1111"] {
+        assert!(find(&s, q).contains(&ouyang), "{q} should find 欧阳娜娜");
+    }
+    assert!(find(&s, "芳").contains(&wang), "a one-character query works");
+    assert!(find(&s, "   ").is_empty());
+    // Deleted households leave the index; edits re-index.
+    s.delete_record(RecordKind::Household, ouyang).unwrap();
+    assert!(find(&s, "欧阳").is_empty());
+    // Another area's search does not see them.
+    assert!(s.search_households(&area("320612/001/002"), "王芳", 10).unwrap().is_empty());
+}

@@ -198,15 +198,29 @@ impl Store {
         kind: RecordKind,
         read: impl FnOnce(&mut AutoCommit) -> T,
     ) -> Result<T> {
+        self.read_doc_conn(id, kind, |_, d| Ok(read(d)))
+    }
+
+    /// [`Store::read_doc`] for readers that also query projections or receive times.
+    ///
+    /// # Errors
+    /// As [`Store::read_doc`], and whatever `read` returns.
+    pub(crate) fn read_doc_conn<T>(
+        &mut self,
+        id: Uuid,
+        kind: RecordKind,
+        read: impl FnOnce(&Connection, &mut AutoCommit) -> Result<T>,
+    ) -> Result<T> {
         let Some((k, mut doc)) = take_doc(&self.conn, &mut self.cache, id, &self.actor)? else {
             return Err(not_found(kind, id));
         };
-        let out = read(&mut doc);
-        self.cache.put(id, doc);
         if k != kind {
+            self.cache.put(id, doc);
             return Err(not_found(kind, id));
         }
-        Ok(out)
+        let out = read(&self.conn, &mut doc);
+        self.cache.put(id, doc);
+        out
     }
 
     /// Creates (when `create` names the area) or edits record `id` of `kind`: runs `edit` on the

@@ -113,3 +113,15 @@ impl Store {
         Ok(n.unsigned_abs())
     }
 }
+
+impl Store {
+    /// Moves the write-ahead log into the main file and truncates it: apps call it when going
+    /// to the background, benchmarks before measuring the file size.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn checkpoint(&self) -> Result<()> {
+        self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+}

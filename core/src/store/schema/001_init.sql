@@ -68,9 +68,10 @@ CREATE INDEX household_due ON household(next_due_at) WHERE deleted = 0;
 CREATE INDEX household_area ON household(area);
 
 -- Search tokens of households (CJK unigrams/bigrams, pinyin, words, digits); rowid = household.rowid.
+-- Tokenizer `ascii`: splits only on ASCII punctuation, which index tokens never contain, so every
+-- token is stored exactly as `search::index_tokens` wrote it (see search/mod.rs).
 CREATE VIRTUAL TABLE household_fts USING fts5(
-    tokens, content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 0',
-    prefix = '1 2 3'
+    tokens, content = '', contentless_delete = 1, detail = none, tokenize = 'ascii'
 );
 
 CREATE TABLE resident (

@@ -1,0 +1,144 @@
+//! Why a work order event is not allowed: refused locally by
+//! [`check_event`](super::check_event), or recorded as a [`Conflict`](super::Conflict) by the fold.
+
+use thiserror::Error;
+
+use super::event::EventType;
+use super::state::WorkOrderState;
+use crate::role::Role;
+
+/// An event that may not be applied to a work order as it stands. Each variant names the event
+/// and why; [`code`](WorkOrderError::code) gives a stable code for localized UI text.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum WorkOrderError {
+    /// The role may never perform this kind of event.
+    #[error("role {role} may not {event_type}")]
+    RoleNotAllowed {
+        /// The role the user acted in.
+        role: Role,
+        /// The event attempted.
+        event_type: EventType,
+    },
+    /// The event is not legal in the order's current state.
+    #[error("cannot {event_type} a work order {}", describe_state(.state))]
+    IllegalTransition {
+        /// The order's state (`None`: nothing reported yet).
+        state: Option<WorkOrderState>,
+        /// The event attempted.
+        event_type: EventType,
+    },
+    /// The event is not legal for this department at its own progress.
+    #[error("cannot {event_type} for department {department} in state {state}")]
+    IllegalDepartmentTransition {
+        /// The event attempted.
+        event_type: EventType,
+        /// The department addressed.
+        department: String,
+        /// That department's progress.
+        state: WorkOrderState,
+    },
+    /// A dispatch must name the department it goes to.
+    #[error("{event_type} must name a department")]
+    MissingDepartment {
+        /// The event attempted.
+        event_type: EventType,
+    },
+    /// The department named is not (or no longer) dispatched on this order.
+    #[error("cannot {event_type}: department {department} was not dispatched this work order")]
+    DepartmentNotDispatched {
+        /// The event attempted.
+        event_type: EventType,
+        /// The department named.
+        department: String,
+    },
+    /// The order is already dispatched to this department.
+    #[error("cannot dispatch: already dispatched to department {department}")]
+    AlreadyDispatched {
+        /// The department named.
+        department: String,
+    },
+    /// An extension request without a positive number of hours, or one the deadline cannot hold.
+    #[error("invalid extension request: {reason}")]
+    InvalidExtension {
+        /// What was wrong, in English.
+        reason: String,
+    },
+    /// Two events share an id but differ in content; the one ordered first was kept.
+    #[error("event id {id} is used by another event with different content")]
+    DuplicateEventId {
+        /// The shared id.
+        id: String,
+    },
+}
+
+fn describe_state(state: &Option<WorkOrderState>) -> String {
+    match state {
+        Some(s) => format!("in state {s}"),
+        None => "that has not been reported".to_owned(),
+    }
+}
+
+impl WorkOrderError {
+    /// A stable, language-independent code; apps map it to localized text.
+    pub fn code(&self) -> &'static str {
+        match self {
+            WorkOrderError::RoleNotAllowed { .. } => "role_not_allowed",
+            WorkOrderError::IllegalTransition { .. }
+            | WorkOrderError::IllegalDepartmentTransition { .. } => "illegal_transition",
+            WorkOrderError::MissingDepartment { .. } => "missing_department",
+            WorkOrderError::DepartmentNotDispatched { .. } => "department_not_dispatched",
+            WorkOrderError::AlreadyDispatched { .. } => "already_dispatched",
+            WorkOrderError::InvalidExtension { .. } => "invalid_extension",
+            WorkOrderError::DuplicateEventId { .. } => "duplicate_event",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_and_codes() {
+        let e = WorkOrderError::IllegalTransition {
+            state: Some(WorkOrderState::Dispatched),
+            event_type: EventType::Close,
+        };
+        assert_eq!(e.to_string(), "cannot close a work order in state dispatched");
+        assert_eq!(e.code(), "illegal_transition");
+        let e = WorkOrderError::IllegalTransition { state: None, event_type: EventType::Accept };
+        assert_eq!(e.to_string(), "cannot accept a work order that has not been reported");
+        let e =
+            WorkOrderError::RoleNotAllowed { role: Role::Liaison, event_type: EventType::Dispatch };
+        assert_eq!(e.to_string(), "role liaison may not dispatch");
+        assert_eq!(e.code(), "role_not_allowed");
+        let e = WorkOrderError::IllegalDepartmentTransition {
+            event_type: EventType::Sign,
+            department: "police".into(),
+            state: WorkOrderState::Signed,
+        };
+        assert_eq!(e.to_string(), "cannot sign for department police in state signed");
+        assert_eq!(
+            WorkOrderError::MissingDepartment { event_type: EventType::Dispatch }.code(),
+            "missing_department"
+        );
+        assert_eq!(
+            WorkOrderError::AlreadyDispatched { department: "x".into() }.code(),
+            "already_dispatched"
+        );
+        assert_eq!(
+            WorkOrderError::DepartmentNotDispatched {
+                event_type: EventType::Sign,
+                department: "x".into()
+            }
+            .code(),
+            "department_not_dispatched"
+        );
+        assert_eq!(
+            WorkOrderError::InvalidExtension { reason: "r".into() }.code(),
+            "invalid_extension"
+        );
+        assert_eq!(WorkOrderError::DuplicateEventId { id: "i".into() }.code(), "duplicate_event");
+    }
+}

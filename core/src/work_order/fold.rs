@@ -1,0 +1,234 @@
+//! The deterministic fold of a work order's event log into its current summary.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::check::{Step, plan};
+use super::error::WorkOrderError;
+use super::event::{EventType, WorkOrderEvent};
+use super::severity::{DeadlinePolicy, Severity};
+use super::state::WorkOrderState;
+use crate::role::Role;
+
+/// An event that was not legal at its place in the fold order, kept for review (e.g. the second
+/// of two concurrent closes, or a close that landed after a reopen). It did not change the order.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Conflict {
+    /// The event's id.
+    pub event_id: String,
+    /// What the event tried to do.
+    pub event_type: EventType,
+    /// Who did it.
+    pub by: String,
+    /// In which role.
+    pub role: Role,
+    /// The event's effective time (server receive time, else device time).
+    pub at: DateTime<Utc>,
+    /// The stable code of the [`WorkOrderError`] (`illegal_transition`…), for localized text.
+    pub code: String,
+    /// Why it was not applied, in English (`cannot close a work order in state closed`).
+    pub reason: String,
+}
+
+impl Conflict {
+    fn new(event: &WorkOrderEvent, error: &WorkOrderError) -> Self {
+        Conflict {
+            event_id: event.id.clone(),
+            event_type: event.event_type,
+            by: event.by.clone(),
+            role: event.role,
+            at: event.effective_at(),
+            code: error.code().to_owned(),
+            reason: error.to_string(),
+        }
+    }
+}
+
+/// A work order as derived from its events by [`derive`](fn@derive): what the projection table,
+/// lists and statistics (按时办结率, overdue lists) read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkOrderSummary {
+    /// Current state; `None` while no valid report is in the log.
+    pub state: Option<WorkOrderState>,
+    /// The severity the deadline was computed for.
+    pub severity: Severity,
+    /// Departments currently dispatched, each with its own progress (dispatched, signed,
+    /// handling or fed back). Departments that returned the order are gone; kept after verify
+    /// and close as the departments that handled it; cleared by reopen.
+    pub departments: BTreeMap<String, WorkOrderState>,
+    /// Who reported it.
+    pub reporter: Option<String>,
+    /// When it was reported.
+    pub reported_at: Option<DateTime<Utc>>,
+    /// When the deadline clock started: the first accept or dispatch.
+    pub clock_started_at: Option<DateTime<Utc>>,
+    /// Hours added by granted extension requests.
+    pub extension_hours: u64,
+    /// The deadline: clock start + the severity's time + extensions. Reopening keeps it.
+    pub deadline: Option<DateTime<Utc>>,
+    /// Open and past its deadline at the `now` given to [`derive`](fn@derive). A closed order
+    /// never is.
+    pub overdue: bool,
+    /// Put under supervision (督办) at some point.
+    pub escalated: bool,
+    /// When it was closed, while it is closed.
+    pub closed_at: Option<DateTime<Utc>>,
+    /// For a closed order, whether it closed by its deadline (for the on-time closure rate).
+    pub closed_on_time: Option<bool>,
+    /// The events applied, in fold order.
+    pub events: Vec<WorkOrderEvent>,
+    /// The events not applied, in fold order, with the reason.
+    pub conflicts: Vec<Conflict>,
+}
+
+impl WorkOrderSummary {
+    /// The summary of an empty log: nothing reported yet.
+    pub fn new(severity: Severity) -> Self {
+        WorkOrderSummary {
+            state: None,
+            severity,
+            departments: BTreeMap::new(),
+            reporter: None,
+            reported_at: None,
+            clock_started_at: None,
+            extension_hours: 0,
+            deadline: None,
+            overdue: false,
+            escalated: false,
+            closed_at: None,
+            closed_on_time: None,
+            events: Vec::new(),
+            conflicts: Vec::new(),
+        }
+    }
+
+    /// Whether the order exists and is not closed.
+    pub fn is_open(&self) -> bool {
+        self.state.is_some_and(WorkOrderState::is_open)
+    }
+
+    /// Whether any event needs review.
+    pub fn has_conflicts(&self) -> bool {
+        !self.conflicts.is_empty()
+    }
+
+    fn start_clock(&mut self, at: DateTime<Utc>, policy: &DeadlinePolicy) {
+        if self.clock_started_at.is_none() {
+            self.clock_started_at = Some(at);
+            self.deadline = at.checked_add_signed(policy.duration(self.severity));
+        }
+    }
+
+    fn apply(&mut self, event: &WorkOrderEvent, step: Step, policy: &DeadlinePolicy) {
+        let at = event.effective_at();
+        match step {
+            Step::Report => {
+                self.state = Some(WorkOrderState::Reported);
+                self.reporter = Some(event.by.clone());
+                self.reported_at = Some(at);
+            }
+            Step::Order(state) => {
+                self.state = Some(state);
+                match event.event_type {
+                    EventType::Accept => self.start_clock(at, policy),
+                    EventType::Close => self.closed_at = Some(at),
+                    EventType::Reopen => {
+                        self.departments.clear();
+                        self.closed_at = None;
+                    }
+                    _ => {}
+                }
+            }
+            Step::Dispatch(department) => {
+                self.departments.insert(department, WorkOrderState::Dispatched);
+                self.state = Some(WorkOrderState::Dispatched);
+                self.start_clock(at, policy);
+            }
+            Step::Departments(targets) => {
+                for (department, progress) in targets {
+                    if progress == WorkOrderState::Returned {
+                        self.departments.remove(&department);
+                    } else {
+                        self.departments.insert(department, progress);
+                    }
+                }
+                // Least advanced department; none left means the order went back to the centre.
+                let least = self.departments.values().min().copied();
+                self.state = Some(least.unwrap_or(WorkOrderState::Returned));
+            }
+            Step::Extend(hours) => {
+                self.extension_hours += u64::from(hours);
+                self.deadline = self
+                    .deadline
+                    .and_then(|d| d.checked_add_signed(TimeDelta::hours(i64::from(hours))));
+            }
+            Step::Escalate => self.escalated = true,
+        }
+        self.events.push(event.clone());
+    }
+}
+
+/// The total order the fold uses: the report first (every other event causally follows it, so
+/// a reporter's skewed clock must not turn the whole log into conflicts), then by effective time
+/// (server receive time, else device time), then by id, then by every other field so that even
+/// malformed logs (one id, different contents) fold the same whatever the input order.
+fn fold_order(a: &WorkOrderEvent, b: &WorkOrderEvent) -> Ordering {
+    let not_report = |e: &WorkOrderEvent| e.event_type != EventType::Report;
+    not_report(a)
+        .cmp(&not_report(b))
+        .then_with(|| a.effective_at().cmp(&b.effective_at()))
+        .then_with(|| a.id.cmp(&b.id))
+        .then_with(|| a.at.cmp(&b.at))
+        .then_with(|| a.received_at.cmp(&b.received_at))
+        .then_with(|| a.event_type.cmp(&b.event_type))
+        .then_with(|| a.by.cmp(&b.by))
+        .then_with(|| a.role.as_str().cmp(b.role.as_str()))
+        .then_with(|| a.department.cmp(&b.department))
+        .then_with(|| a.note.cmp(&b.note))
+        .then_with(|| a.extension_hours.cmp(&b.extension_hours))
+}
+
+/// Derives a work order's summary from its event log, deterministically: the same set of events
+/// in any order, with any duplicates, gives the same summary.
+///
+/// Events are sorted (report first, then effective time, then id), exact copies count once, and
+/// each event is checked against the order as it stands ([`check_event`](super::check_event)):
+/// legal ones are applied, illegal ones become [`Conflict`]s. A second event reusing an id with
+/// different content is also a conflict. Because only times are known, not causality, of a close
+/// and a concurrent reopen the later one wins if legal after the earlier; otherwise it is the
+/// conflict.
+///
+/// `severity` and `policy` give the deadline; `now` decides the overdue flag. Never panics.
+pub fn derive(
+    events: &[WorkOrderEvent],
+    severity: Severity,
+    policy: &DeadlinePolicy,
+    now: DateTime<Utc>,
+) -> WorkOrderSummary {
+    let mut sorted: Vec<&WorkOrderEvent> = events.iter().collect();
+    sorted.sort_by(|a, b| fold_order(a, b));
+    sorted.dedup_by(|a, b| a == b);
+
+    let mut summary = WorkOrderSummary::new(severity);
+    let mut seen: HashSet<&str> = HashSet::new();
+    for event in sorted {
+        if !seen.insert(event.id.as_str()) {
+            let error = WorkOrderError::DuplicateEventId { id: event.id.clone() };
+            summary.conflicts.push(Conflict::new(event, &error));
+            continue;
+        }
+        match plan(&summary, event) {
+            Ok(step) => summary.apply(event, step, policy),
+            Err(error) => summary.conflicts.push(Conflict::new(event, &error)),
+        }
+    }
+
+    summary.overdue = summary.is_open() && summary.deadline.is_some_and(|d| now > d);
+    if summary.state == Some(WorkOrderState::Closed) {
+        summary.closed_on_time = summary.closed_at.zip(summary.deadline).map(|(c, d)| c <= d);
+    }
+    summary
+}

@@ -1,0 +1,167 @@
+//! Property tests: the fold is independent of input order and duplicates, and never panics.
+
+use chrono::{DateTime, Utc};
+use proptest::prelude::*;
+use proptest::sample::Index;
+
+use super::test_support::t;
+use super::*;
+use crate::role::Role;
+
+fn event_type() -> impl Strategy<Value = EventType> {
+    proptest::sample::select(EventType::ALL.to_vec())
+}
+
+fn role() -> impl Strategy<Value = Role> {
+    proptest::sample::select(Role::ALL.to_vec())
+}
+
+/// A role allowed to perform `t` (most of the time), so flows get past the first steps.
+fn plausible_role(t: EventType) -> impl Strategy<Value = Role> {
+    let allowed: Vec<Role> = Role::ALL.into_iter().filter(|r| role_may_perform(*r, t)).collect();
+    prop_oneof![9 => proptest::sample::select(allowed), 1 => role()]
+}
+
+/// An event in a small world (few ids, departments and minutes) so ties, id reuse and legal flows
+/// all happen.
+fn small_event() -> impl Strategy<Value = WorkOrderEvent> {
+    let ty = prop_oneof![
+        3 => Just(EventType::Report),
+        2 => Just(EventType::Accept),
+        4 => Just(EventType::Dispatch),
+        10 => event_type(),
+    ];
+    ty.prop_flat_map(|ty| {
+        (
+            0..80u32,
+            plausible_role(ty),
+            0..120i64,
+            proptest::option::of(0..120i64),
+            proptest::option::weighted(
+                0.8,
+                proptest::sample::select(vec!["police", "sanitation", " "]),
+            ),
+            proptest::option::of(proptest::sample::select(vec!["a", "b"])),
+            proptest::option::of(0..30u32),
+        )
+            .prop_map(move |(id, role, at, rx, dept, note, hours)| WorkOrderEvent {
+                id: format!("e{id}"),
+                event_type: ty,
+                by: format!("u-{}", role.as_str()),
+                role,
+                at: t(at),
+                received_at: rx.map(t),
+                department: dept.map(str::to_owned),
+                note: note.map(str::to_owned),
+                extension_hours: hours,
+            })
+    })
+}
+
+fn any_time() -> impl Strategy<Value = DateTime<Utc>> {
+    (DateTime::<Utc>::MIN_UTC.timestamp()..=DateTime::<Utc>::MAX_UTC.timestamp())
+        .prop_map(|s| DateTime::from_timestamp(s, 0).unwrap())
+}
+
+/// Any event at all: extreme times, any role, any department text, huge extensions.
+fn wild_event() -> impl Strategy<Value = WorkOrderEvent> {
+    (
+        ".{0,4}",
+        event_type(),
+        ".{0,4}",
+        role(),
+        any_time(),
+        proptest::option::of(any_time()),
+        proptest::option::of(".{0,6}"),
+        proptest::option::of(".{0,6}"),
+        proptest::option::of(any::<u32>()),
+    )
+        .prop_map(
+            |(id, event_type, by, role, at, received_at, department, note, extension_hours)| {
+                WorkOrderEvent {
+                    id,
+                    event_type,
+                    by,
+                    role,
+                    at,
+                    received_at,
+                    department,
+                    note,
+                    extension_hours,
+                }
+            },
+        )
+}
+
+fn severity() -> impl Strategy<Value = Severity> {
+    proptest::sample::select(Severity::ALL.to_vec())
+}
+
+/// A log and a permutation of it with some events repeated.
+fn log_and_reshuffled(
+    event: impl Strategy<Value = WorkOrderEvent>,
+) -> impl Strategy<Value = (Vec<WorkOrderEvent>, Vec<WorkOrderEvent>)> {
+    (proptest::collection::vec(event, 0..40), proptest::collection::vec(any::<Index>(), 0..10))
+        .prop_flat_map(|(events, dups)| {
+            let mut copy = events.clone();
+            if !events.is_empty() {
+                copy.extend(dups.iter().map(|i| i.get(&events).clone()));
+            }
+            (Just(events), Just(copy).prop_shuffle())
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn order_and_duplicates_do_not_matter(
+        (events, reshuffled) in log_and_reshuffled(small_event()),
+        severity in severity(),
+        now in 0..6000i64,
+    ) {
+        let policy = DeadlinePolicy::default();
+        let a = derive(&events, severity, &policy, t(now));
+        let b = derive(&reshuffled, severity, &policy, t(now));
+        prop_assert_eq!(a, b);
+    }
+
+    #[test]
+    fn wild_logs_are_order_independent_too(
+        (events, reshuffled) in log_and_reshuffled(wild_event()),
+    ) {
+        let policy = DeadlinePolicy::default();
+        let now = t(0);
+        prop_assert_eq!(
+            derive(&events, Severity::Urgent, &policy, now),
+            derive(&reshuffled, Severity::Urgent, &policy, now)
+        );
+    }
+
+    #[test]
+    fn fold_never_panics_and_accounts_for_every_event(
+        events in proptest::collection::vec(prop_oneof![small_event(), wild_event()], 0..60),
+        severity in severity(),
+        hours in any::<(u32, u32, u32)>(),
+        now in any_time(),
+    ) {
+        let policy = DeadlinePolicy {
+            urgent_hours: hours.0,
+            important_hours: hours.1,
+            ordinary_hours: hours.2,
+        };
+        let s = derive(&events, severity, &policy, now);
+        let mut distinct = events.clone();
+        distinct.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+        distinct.dedup();
+        // Each distinct event is either applied or a conflict, never dropped.
+        prop_assert_eq!(s.events.len() + s.conflicts.len(), distinct.len());
+        prop_assert!(!s.overdue || s.is_open());
+        let closed = s.state == Some(WorkOrderState::Closed);
+        prop_assert_eq!(s.closed_on_time.is_some(), closed && s.deadline.is_some());
+        // Replaying the applied events alone gives the same state with no conflicts.
+        let replay = derive(&s.events, severity, &policy, now);
+        prop_assert_eq!(replay.state, s.state);
+        prop_assert!(replay.conflicts.is_empty());
+    }
+}
