@@ -15,6 +15,7 @@ pub mod area;
 pub mod envelope;
 pub mod kind;
 pub mod role;
+pub mod sync;
 
 pub use area::{Area, AreaLevel, AreaPath};
 pub use envelope::ChangeEnvelope;

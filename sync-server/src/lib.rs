@@ -1,0 +1,1 @@
+//! Gridwork sync server.

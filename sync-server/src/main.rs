@@ -1,0 +1,3 @@
+//! The `gridwork-server` binary.
+
+fn main() {}
