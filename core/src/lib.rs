@@ -27,6 +27,7 @@ pub mod role;
 pub mod search;
 pub mod sensitive;
 pub mod store;
+pub mod sync;
 pub mod task;
 pub mod time;
 pub mod track;
