@@ -92,6 +92,9 @@ struct Timer {
 }
 
 /// Nanoseconds this thread has spent on a CPU.
+/// Writes one plain-SQLite row of the apply baseline.
+type RowWriter = Box<dyn Fn(&Connection)>;
+
 fn cpu_ns() -> u64 {
     std::fs::read_to_string("/proc/thread-self/schedstat")
         .ok()
@@ -669,7 +672,7 @@ fn apply(cfg: &Cfg, dir: &Path, out: &mut Summary) {
     p.execute_batch(PLAIN_HOUSEHOLD).unwrap();
     p.execute_batch(PLAIN_VISIT).unwrap();
     let mut rng = DemoRng::new(SEED ^ 0xB17);
-    let mut rows: Vec<Box<dyn Fn(&Connection)>> = Vec::new();
+    let mut rows: Vec<RowWriter> = Vec::new();
     let ts = now.timestamp_millis();
     let ids: Vec<Uuid> = (0..cfg.apply_households).map(|_| Uuid::now_v7()).collect();
     for (i, (_, input)) in hh.iter().enumerate() {

@@ -61,13 +61,13 @@ pub(crate) fn project(tx: &Connection, id: Uuid, d: &AutoCommit) -> Result<()> {
 /// phones of its live residents, so a search for any member finds the household. Called when the
 /// household or one of its residents changes.
 pub(crate) fn reindex(conn: &Connection, id: Uuid) -> Result<()> {
-    let row: Option<(i64, String, String, Option<String>, bool)> = conn
+    let row: Option<(i64, String, String, Option<String>, bool, String)> = conn
         .prepare_cached(
-            "SELECT rowid, head_name, address, phone, deleted FROM household WHERE id = ?1",
+            "SELECT rowid, head_name, address, phone, deleted, area FROM household WHERE id = ?1",
         )?
-        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
         .optional()?;
-    let Some((rowid, head, address, phone, deleted)) = row else { return Ok(()) };
+    let Some((rowid, head, address, phone, deleted, area)) = row else { return Ok(()) };
     conn.prepare_cached("DELETE FROM household_fts WHERE rowid = ?1")?.execute([rowid])?;
     if deleted {
         return Ok(());
@@ -78,13 +78,24 @@ pub(crate) fn reindex(conn: &Connection, id: Uuid) -> Result<()> {
         )?
         .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
-    let mut fields: Vec<&str> = vec![&head, &address];
-    fields.extend(phone.as_deref());
+    let mut names: Vec<&str> = vec![&head];
+    let mut others: Vec<&str> = vec![&address];
+    others.extend(phone.as_deref());
     for (name, phone) in &members {
-        fields.push(name);
-        fields.extend(phone.as_deref());
+        names.push(name);
+        others.extend(phone.as_deref());
     }
-    let tokens = crate::search::index_tokens(&fields);
+    // One token per enclosing area below the district, so searches within a town, community or
+    // grid are answered by the index.
+    let mut areas = Vec::new();
+    let mut at = Some(area.as_str());
+    while let Some(a) = at {
+        if a.contains('/') {
+            areas.push(crate::search::area_token(a));
+        }
+        at = a.rfind('/').map(|i| &a[..i]);
+    }
+    let tokens = crate::search::index_tokens_with(&names, &others, &areas);
     conn.prepare_cached("INSERT INTO household_fts(rowid, tokens) VALUES (?1, ?2)")?
         .execute(params![rowid, tokens])?;
     Ok(())
