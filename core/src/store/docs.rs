@@ -392,11 +392,11 @@ impl Store {
                 keep(&mut touched, id, doc);
             }
             for (k, v) in meta {
-                tx.execute(
+                tx.prepare_cached(
                     "INSERT INTO meta(key, value) VALUES (?1, ?2)
                  ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                    params![k, v],
-                )?;
+                )?
+                .execute(params![k, v])?;
             }
             Ok(())
         })?;

@@ -72,6 +72,9 @@ impl Store {
              PRAGMA temp_store = MEMORY;
              PRAGMA busy_timeout = 5000;",
         )?;
+        // Every write path runs a few dozen distinct statements; the default cache of 16 would
+        // re-parse most of them on every record.
+        conn.set_prepared_statement_cache_capacity(256);
         let mut conn = conn;
         migrate(&mut conn)?;
         let actor = load_or_make_actor(&conn)?;
