@@ -105,58 +105,84 @@ impl Proxy {
     }
 }
 
+/// The fault a connection carries, armed when it first moves bytes after the fault was queued
+/// (so a pooled keep-alive connection is hit as well as a new one).
+struct Armed {
+    fault: Fault,
+    /// Bytes up / down the connection had moved when the fault was armed.
+    base: (u64, u64),
+}
+
+#[derive(Default)]
+struct Conn {
+    armed: Option<Armed>,
+    moved: (u64, u64),
+}
+
+impl Conn {
+    /// How many more bytes may pass in this direction (`up`), arming a queued fault if needed.
+    fn allowance(&mut self, s: &Shared, up: bool) -> u64 {
+        if self.armed.is_none()
+            && let Some(fault) = lock(&s.faults).pop_front()
+        {
+            self.armed = Some(Armed { fault, base: self.moved });
+        }
+        match &self.armed {
+            Some(Armed { fault: Fault::CutUpAfter(n), base }) if up => {
+                (base.0 + n).saturating_sub(self.moved.0)
+            }
+            Some(Armed { fault: Fault::CutDownAfter(n), base }) if !up => {
+                (base.1 + n).saturating_sub(self.moved.1)
+            }
+            _ => u64::MAX,
+        }
+    }
+}
+
+async fn pump(
+    s: Arc<Shared>,
+    conn: Arc<Mutex<Conn>>,
+    up: bool,
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+) -> std::io::Result<bool> {
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        let n = from.read(&mut buf).await?;
+        if n == 0 {
+            let _ = to.shutdown().await;
+            return Ok(false);
+        }
+        let allowed = {
+            let mut c = lock(&conn);
+            let a = c.allowance(&s, up).min(n as u64);
+            if up {
+                c.moved.0 += a;
+            } else {
+                c.moved.1 += a;
+            }
+            usize::try_from(a).unwrap_or(n)
+        };
+        to.write_all(&buf[..allowed]).await?;
+        let counter = if up { &s.up } else { &s.down };
+        counter.fetch_add(allowed as u64, Ordering::SeqCst);
+        if allowed < n || lock(&conn).allowance(&s, up) == 0 {
+            return Ok(true);
+        }
+    }
+}
+
 async fn serve(s: Arc<Shared>, client: TcpStream) -> HarnessResult<()> {
     s.connections.fetch_add(1, Ordering::SeqCst);
-    let fault = lock(&s.faults).pop_front().unwrap_or(Fault::None);
     let upstream = (*lock(&s.upstream)).ok_or("no upstream")?;
     let server = TcpStream::connect(upstream).await?;
     client.set_nodelay(true)?;
     server.set_nodelay(true)?;
-    let (mut cr, mut cw) = client.into_split();
-    let (mut sr, mut sw) = server.into_split();
-    let (up_limit, down_limit) = match fault {
-        Fault::None => (u64::MAX, u64::MAX),
-        Fault::CutUpAfter(n) => (n, u64::MAX),
-        Fault::CutDownAfter(n) => (u64::MAX, n),
-    };
-    let s1 = s.clone();
-    let s2 = s.clone();
-    let up = async move {
-        let mut buf = vec![0u8; 16 * 1024];
-        let mut sent = 0u64;
-        loop {
-            let n = cr.read(&mut buf).await?;
-            if n == 0 {
-                let _ = sw.shutdown().await;
-                return Ok::<bool, std::io::Error>(false);
-            }
-            let allowed = usize::try_from((up_limit - sent).min(n as u64)).unwrap_or(n);
-            sw.write_all(&buf[..allowed]).await?;
-            sent += allowed as u64;
-            s1.up.fetch_add(allowed as u64, Ordering::SeqCst);
-            if allowed < n || sent >= up_limit {
-                return Ok(true);
-            }
-        }
-    };
-    let down = async move {
-        let mut buf = vec![0u8; 16 * 1024];
-        let mut sent = 0u64;
-        loop {
-            let n = sr.read(&mut buf).await?;
-            if n == 0 {
-                let _ = cw.shutdown().await;
-                return Ok::<bool, std::io::Error>(false);
-            }
-            let allowed = usize::try_from((down_limit - sent).min(n as u64)).unwrap_or(n);
-            cw.write_all(&buf[..allowed]).await?;
-            sent += allowed as u64;
-            s2.down.fetch_add(allowed as u64, Ordering::SeqCst);
-            if allowed < n || sent >= down_limit {
-                return Ok(true);
-            }
-        }
-    };
+    let (cr, cw) = client.into_split();
+    let (sr, sw) = server.into_split();
+    let conn = Arc::new(Mutex::new(Conn::default()));
+    let up = pump(s.clone(), conn.clone(), true, cr, sw);
+    let down = pump(s.clone(), conn, false, sr, cw);
     // Whichever direction is cut (or fails) first ends the connection: both halves drop.
     tokio::pin!(up, down);
     let cut = tokio::select! {
