@@ -9,6 +9,7 @@ mod areas;
 mod docs;
 mod meta;
 mod open;
+mod wipe;
 
 use std::num::NonZeroUsize;
 
