@@ -73,6 +73,16 @@ pub fn get_bytes_in(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<Vec<u8>>
     }
 }
 
+/// Root-map field holding a record id as text (references between records), if well-formed.
+pub fn get_uuid(doc: &AutoCommit, key: &str) -> Option<uuid::Uuid> {
+    get_uuid_in(doc, &automerge::ROOT, key)
+}
+
+/// The record id stored as text under `key` of `obj`, if well-formed.
+pub fn get_uuid_in(doc: &AutoCommit, obj: &ObjId, key: &str) -> Option<uuid::Uuid> {
+    get_str_in(doc, obj, key).and_then(|s| uuid::Uuid::parse_str(&s).ok())
+}
+
 /// Root-map string field.
 pub fn get_str(doc: &AutoCommit, key: &str) -> Option<String> {
     get_str_in(doc, &automerge::ROOT, key)

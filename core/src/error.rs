@@ -41,6 +41,13 @@ pub enum CoreError {
         /// The user's scope.
         scope: String,
     },
+    /// The signed-in user's role may not do this (e.g. a liaison reading a resident's sensitive
+    /// data, or a grid worker issuing a task).
+    #[error("not allowed: {action}")]
+    Forbidden {
+        /// What was refused, e.g. `read sensitive data as liaison`.
+        action: String,
+    },
     /// A change or document does not fit the record it is addressed to.
     #[error("change for document {doc_id} rejected: {reason}")]
     BadChange {
@@ -49,6 +56,9 @@ pub enum CoreError {
         /// Why it was rejected.
         reason: String,
     },
+    /// A work-order step that is not allowed now (wrong state, role, department…).
+    #[error("{0}")]
+    WorkOrder(#[from] crate::work_order::WorkOrderError),
     /// The SQLite layer failed.
     #[error("storage error: {0}")]
     Storage(#[from] rusqlite::Error),
@@ -66,7 +76,9 @@ impl CoreError {
             CoreError::Locked => "locked",
             CoreError::NotSignedIn => "not_signed_in",
             CoreError::OutOfScope { .. } => "out_of_scope",
+            CoreError::Forbidden { .. } => "forbidden",
             CoreError::BadChange { .. } => "bad_change",
+            CoreError::WorkOrder(e) => e.code(),
             CoreError::Storage(_) => "storage",
             CoreError::Document(_) => "document",
         }

@@ -9,6 +9,7 @@
 //! on it.
 
 pub mod area;
+pub mod assessment;
 pub mod attachment;
 mod code;
 pub mod demo;
@@ -19,11 +20,17 @@ pub mod geo;
 pub mod household;
 pub mod kind;
 pub mod location;
+pub mod my_day;
+pub mod patrol;
 mod projection;
 pub mod record;
+pub mod resident;
 pub mod role;
 pub mod search;
+pub mod sensitive;
 pub mod store;
+pub mod sync;
+pub mod task;
 pub mod time;
 pub mod track;
 #[cfg(feature = "uniffi")]
@@ -36,10 +43,17 @@ pub mod work_order;
 uniffi::setup_scaffolding!();
 
 pub use area::{Area, AreaLevel, AreaPath};
+pub use assessment::{Assessment, Rate};
 pub use envelope::ChangeEnvelope;
 pub use error::{CoreError, Result};
 pub use household::{DueVisit, Household, HouseholdInput, HouseholdTag};
 pub use kind::RecordKind;
+pub use my_day::MyDay;
+pub use patrol::{CheckIn, CheckInInput, Observation, ObservationInput, Patrol, PatrolSummary};
+pub use resident::{Gender, Relation, Resident, ResidentInput};
 pub use role::Role;
+pub use sensitive::{KeyPerson, KeyPopulation, ReliefStatus, SensitiveInput, SensitiveRecord};
 pub use store::{ApplyReport, DocDigest, SignedInUser, Store};
+pub use task::{Task, TaskInput, TaskProgress, TaskRecords, TaskSummary};
+pub use track::{TrackPoint, TrackStats};
 pub use visit::{PhotoRef, Visit, VisitInput, VisitKind, VisitOutcome};

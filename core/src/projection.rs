@@ -14,10 +14,10 @@ pub(crate) fn project(tx: &Connection, kind: RecordKind, id: Uuid, doc: &AutoCom
     match kind {
         RecordKind::Household => crate::household::project(tx, id, doc),
         RecordKind::Visit => crate::visit::project(tx, id, doc),
-        RecordKind::Resident
-        | RecordKind::Sensitive
-        | RecordKind::Patrol
-        | RecordKind::WorkOrder
-        | RecordKind::Task => Ok(()),
+        RecordKind::Resident => crate::resident::project(tx, id, doc),
+        RecordKind::Sensitive => crate::sensitive::project(tx, id, doc),
+        RecordKind::Patrol => crate::patrol::project(tx, id, doc),
+        RecordKind::Task => crate::task::project(tx, id, doc),
+        RecordKind::WorkOrder => crate::work_order::project(tx, id, doc),
     }
 }

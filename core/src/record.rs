@@ -39,9 +39,12 @@ impl Store {
     /// any edit; the record leaves lists, due visits and search.
     ///
     /// # Errors
+    /// [`crate::CoreError::Forbidden`] for a [`RecordKind::Sensitive`] record when the signed-in
+    /// role may not handle sensitive data;
     /// [`crate::CoreError::NotFound`] for a record this device lacks or of another kind;
     /// [`crate::CoreError::NotSignedIn`]; storage errors.
     pub fn delete_record(&mut self, kind: RecordKind, id: Uuid) -> Result<()> {
+        self.check_kind_access(kind, "delete")?;
         self.write_doc(id, kind, None, "delete", |d, _| {
             doc::put(d, common::DELETED, true).map(|_| ())
         })?;
@@ -51,8 +54,11 @@ impl Store {
     /// A record's history, oldest first: who changed which fields, when (履职留痕).
     ///
     /// # Errors
+    /// [`crate::CoreError::Forbidden`] for a [`RecordKind::Sensitive`] record when the signed-in
+    /// role may not handle sensitive data;
     /// [`crate::CoreError::NotFound`] for an unknown record; storage errors.
     pub fn history(&mut self, kind: RecordKind, id: Uuid) -> Result<Vec<HistoryEntry>> {
+        self.check_kind_access(kind, "read the history of")?;
         let mut entries = self.read_doc(id, kind, |d| {
             d.get_changes(&[])
                 .into_iter()
@@ -93,14 +99,19 @@ impl Store {
     /// while offline; the first value is the one shown. A later edit of the field resolves it.
     ///
     /// # Errors
+    /// [`crate::CoreError::Forbidden`] for a [`RecordKind::Sensitive`] record when the signed-in
+    /// role may not handle sensitive data;
     /// [`crate::CoreError::NotFound`] for an unknown record; storage errors.
     pub fn conflicts(&mut self, kind: RecordKind, id: Uuid) -> Result<Vec<FieldConflict>> {
+        self.check_kind_access(kind, "read the conflicts of")?;
         self.read_doc(id, kind, |d| doc::conflicts(d))
     }
 
     /// Resolves a conflicting text field by writing `value` over all concurrent values.
     ///
     /// # Errors
+    /// [`crate::CoreError::Forbidden`] for a [`RecordKind::Sensitive`] record when the signed-in
+    /// role may not handle sensitive data;
     /// [`crate::CoreError::Invalid`] naming `field` when it is not a plain text field of the
     /// record, or the value is over [`crate::validate::NOTE_MAX`] characters;
     /// [`crate::CoreError::NotFound`]; storage errors.
@@ -111,6 +122,7 @@ impl Store {
         field: &str,
         value: &str,
     ) -> Result<()> {
+        self.check_kind_access(kind, "resolve a conflict of")?;
         crate::validate::max_len(field, value, crate::validate::NOTE_MAX)?;
         if matches!(
             field,

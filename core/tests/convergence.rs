@@ -7,14 +7,34 @@ mod common;
 
 use chrono::{TimeZone, Utc};
 use common::*;
-use gridwork_core::{ChangeEnvelope, RecordKind, Store, VisitInput, VisitKind, VisitOutcome};
+use gridwork_core::work_order::{
+    EventType, IncidentInput, IncidentSource, Severity, WorkOrderAction,
+};
+use gridwork_core::{
+    ChangeEnvelope, RecordKind, Role, SignedInUser, Store, VisitInput, VisitKind, VisitOutcome,
+};
 use proptest::prelude::*;
 use uuid::Uuid;
 
 const REPLICAS: usize = 3;
+const ROLES: [(Role, &str); 3] = [
+    (Role::GridWorker, GRID),
+    (Role::TownOperator, "320612/001"),
+    (Role::DepartmentHandler, "320612"),
+];
 
 #[derive(Debug, Clone)]
 enum Op {
+    Report {
+        r: usize,
+        urgent: bool,
+    },
+    Act {
+        r: usize,
+        w: usize,
+        step: usize,
+        dept: bool,
+    },
     Create {
         r: usize,
         seed: u64,
@@ -52,16 +72,36 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (r.clone(), 0..8usize, 0..400i64, any::<bool>())
             .prop_map(|(r, h, day, met)| Op::Visit { r, h, day, met }),
         1 => (r.clone(), 0..8usize).prop_map(|(r, h)| Op::Delete { r, h }),
+        2 => (r.clone(), any::<bool>()).prop_map(|(r, urgent)| Op::Report { r, urgent }),
+        14 => (r.clone(), 0..4usize, 0..EventType::ALL.len(), any::<bool>())
+            .prop_map(|(r, w, step, dept)| Op::Act { r, w, step, dept }),
         3 => (r.clone(), r, prop::collection::vec(any::<u8>(), 0..40))
             .prop_map(|(from, to, pick)| Op::Deliver { from, to, pick }),
     ]
 }
 
-/// Households this replica knows, in id order.
-fn known(s: &Store) -> Vec<Uuid> {
+/// Records of `kind` this replica knows, in id order.
+fn known_of(s: &Store, kind: RecordKind) -> Vec<Uuid> {
     let mut ids: Vec<Uuid> = s.digest(None).unwrap().into_iter().map(|d| d.id).collect();
-    ids.retain(|id| s.record_kind(*id).unwrap() == Some(RecordKind::Household));
+    ids.retain(|id| s.record_kind(*id).unwrap() == Some(kind));
     ids
+}
+
+fn known(s: &Store) -> Vec<Uuid> {
+    known_of(s, RecordKind::Household)
+}
+
+/// Index into ROLES of the role that takes step `t`.
+fn role_for(t: EventType) -> usize {
+    match t {
+        EventType::Accept | EventType::Dispatch | EventType::Escalate => 1,
+        EventType::Sign
+        | EventType::Handle
+        | EventType::Feedback
+        | EventType::Return
+        | EventType::RequestExtension => 2,
+        _ => 0,
+    }
 }
 
 fn all_changes(s: &mut Store) -> Vec<ChangeEnvelope> {
@@ -75,6 +115,8 @@ fn projection(s: &Store) -> String {
         out += &format!("{:?}\n", s.visits_of_household(h.id).unwrap());
     }
     let far = Utc.with_ymd_and_hms(2030, 1, 1, 0, 0, 0).unwrap();
+    out += &format!("{:?}\n", s.open_work_orders(&area("320612"), far, 10_000).unwrap());
+    out += &format!("{:?}\n", s.work_orders_with_conflicts(&area("320612"), 10_000).unwrap());
     out += &format!("{:?}", s.due_visits(&area("320612"), far, 10_000).unwrap());
     out
 }
@@ -83,7 +125,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
-    fn replicas_converge(ops in prop::collection::vec(op(), 1..40)) {
+    fn replicas_converge(ops in prop::collection::vec(op(), 1..60)) {
         let mut rs: Vec<Store> = (0..REPLICAS).map(|i| store_at(None, &format!("w{i}"))).collect();
         let base = Utc.with_ymd_and_hms(2026, 1, 1, 8, 0, 0).unwrap();
         for op in ops {
@@ -124,6 +166,47 @@ proptest! {
                         let _ = rs[r].delete_record(RecordKind::Household, *id);
                     }
                 }
+                Op::Report { r, urgent } => {
+                    rs[r].report_incident(IncidentInput {
+                        area: area(MICRO),
+                        category: "dispute".into(),
+                        severity: if urgent { Severity::Urgent } else { Severity::Ordinary },
+                        title: "邻里纠纷".into(),
+                        description: String::new(),
+                        location: None,
+                        photos: vec![],
+                        source: IncidentSource::GridReport,
+                        household_id: None,
+                        patrol_id: None,
+                        reported_at: base,
+                    }).unwrap();
+                }
+                Op::Act { r, w, step, dept } => {
+                    let ids = known_of(&rs[r], RecordKind::WorkOrder);
+                    if let Some(id) = ids.get(w % ids.len().max(1)) {
+                        // Take the first step, from a random starting point in the list, that
+                        // is legal here; each step is taken in the role that may take it.
+                        for k in 0..EventType::ALL.len() {
+                            let t = EventType::ALL[(step + k) % EventType::ALL.len()];
+                            let (role, scope) = ROLES[role_for(t)];
+                            rs[r].sign_in(SignedInUser {
+                                user_id: format!("u{r}-{}", role.as_str()),
+                                name: "x".into(),
+                                role,
+                                scope: area(scope),
+                            }).unwrap();
+                            let done = rs[r].act_on_work_order(*id, WorkOrderAction {
+                                event_type: t,
+                                department: (dept || t == EventType::Dispatch)
+                                    .then(|| "城管".to_string()),
+                                note: None,
+                                extension_hours: (t == EventType::RequestExtension).then_some(4),
+                                at: base + chrono::Duration::minutes((step + k) as i64),
+                            });
+                            if done.is_ok() { break; }
+                        }
+                    }
+                }
                 Op::Deliver { from, to, pick } => {
                     if from == to { continue; }
                     let changes = all_changes(&mut rs[from]);
@@ -146,6 +229,13 @@ proptest! {
                         rs[to].apply_changes(&missing).unwrap();
                     }
                 }
+            }
+        }
+        let wos = known_of(&rs[0], RecordKind::WorkOrder);
+        for id in wos {
+            let s0 = rs[0].work_order(id).map(|w| w.summary).ok();
+            for r in rs[1..].iter_mut() {
+                prop_assert_eq!(&r.work_order(id).map(|w| w.summary).ok(), &s0);
             }
         }
         let d0 = rs[0].digest(None).unwrap();

@@ -136,7 +136,8 @@ fn persist(
         .prepare_cached(
             "INSERT INTO doc(id, kind, area, heads, pending_len, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT(id) DO UPDATE SET area = excluded.area, heads = excluded.heads,
+             ON CONFLICT(id) DO UPDATE SET area = coalesce(nullif(excluded.area, ''), area),
+               heads = excluded.heads,
                pending_len = pending_len + excluded.pending_len, updated_at = excluded.updated_at
              RETURNING snapshot_len, pending_len",
         )?
@@ -198,15 +199,30 @@ impl Store {
         kind: RecordKind,
         read: impl FnOnce(&mut AutoCommit) -> T,
     ) -> Result<T> {
+        self.read_doc_conn(id, kind, |_, d| Ok(read(d)))
+    }
+
+    /// [`Store::read_doc`] for readers that also query projections or receive times.
+    ///
+    /// # Errors
+    /// As [`Store::read_doc`], and whatever `read` returns.
+    pub(crate) fn read_doc_conn<T>(
+        &mut self,
+        id: Uuid,
+        kind: RecordKind,
+        read: impl FnOnce(&Connection, &mut AutoCommit) -> Result<T>,
+    ) -> Result<T> {
         let Some((k, mut doc)) = take_doc(&self.conn, &mut self.cache, id, &self.actor)? else {
             return Err(not_found(kind, id));
         };
-        let out = read(&mut doc);
-        self.cache.put(id, doc);
-        if k != kind {
+        // A document whose creating change has not arrived yet is not visible.
+        if k != kind || doc::get_str(&doc, common::KIND).is_none() {
+            self.cache.put(id, doc);
             return Err(not_found(kind, id));
         }
-        Ok(out)
+        let out = read(&self.conn, &mut doc);
+        self.cache.put(id, doc);
+        out
     }
 
     /// Creates (when `create` names the area) or edits record `id` of `kind`: runs `edit` on the
@@ -241,7 +257,8 @@ impl Store {
                 d
             }
             None => match take_doc(&self.conn, &mut self.cache, id, &self.actor)? {
-                Some((k, d)) if k == kind => d,
+                // A document whose creating change has not arrived yet cannot be edited.
+                Some((k, d)) if k == kind && doc::get_str(&d, common::KIND).is_some() => d,
                 Some((_, d)) => {
                     self.cache.put(id, d);
                     return Err(not_found(kind, id));

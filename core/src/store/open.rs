@@ -42,6 +42,9 @@ impl Store {
     }
 
     fn from_connection(conn: Connection, key: Option<&[u8]>) -> Result<Store> {
+        // A wrong key is reported as `CoreError::Locked`; SQLCipher's own stderr log would only
+        // repeat it on the phone's console.
+        conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
         if let Some(key) = key {
             if key.len() != KEY_LEN {
                 return Err(CoreError::invalid(

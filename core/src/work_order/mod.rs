@@ -13,13 +13,18 @@
 //! Reference data (severity deadlines, incident categories) is data, not logic: see
 //! [`DeadlinePolicy`] and [`CategoryList`].
 //!
-//! This module does no storage and knows nothing of Automerge.
+//! The pure logic (events, states, fold, checks) knows nothing of storage; `document`,
+//! `incident`, `projection` and `query` keep work orders in the store.
 
 mod category;
 mod check;
+mod document;
 mod error;
 mod event;
 mod fold;
+mod incident;
+mod projection;
+mod query;
 mod severity;
 mod state;
 
@@ -35,5 +40,8 @@ pub use check::{check_event, check_transition};
 pub use error::WorkOrderError;
 pub use event::{EventType, WorkOrderEvent, role_may_perform};
 pub use fold::{Conflict, WorkOrderSummary, derive};
+pub use incident::{IncidentInput, IncidentSource, WorkOrderAction};
+pub(crate) use projection::project;
+pub use query::{WorkOrder, WorkOrderRow};
 pub use severity::{DeadlinePolicy, Severity};
 pub use state::{Transition, WorkOrderState, department_transition, order_transition};

@@ -83,6 +83,7 @@ CREATE TABLE resident (
     birth_year    INTEGER,
     relation      TEXT NOT NULL,
     phone         TEXT,
+    created_at    INTEGER NOT NULL,
     deleted       INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 CREATE INDEX resident_household ON resident(household_id);
@@ -96,7 +97,8 @@ CREATE TABLE sensitive (
     health          TEXT,
     key_population  TEXT,
     relief_status   TEXT,
-    deleted         INTEGER NOT NULL DEFAULT 0
+    doc_deleted     INTEGER NOT NULL DEFAULT 0, -- the sensitive document's own tombstone
+    deleted         INTEGER NOT NULL DEFAULT 0  -- doc_deleted, or its resident is deleted
 ) WITHOUT ROWID;
 CREATE INDEX sensitive_resident ON sensitive(resident_id);
 CREATE INDEX sensitive_household ON sensitive(household_id);
@@ -127,14 +129,16 @@ CREATE TABLE patrol (
     worker        TEXT NOT NULL,
     started_at    INTEGER NOT NULL,
     ended_at      INTEGER,
-    points        INTEGER NOT NULL,
-    distance_m    REAL NOT NULL,
+    points        INTEGER NOT NULL,           -- track points recorded
+    distance_m    REAL NOT NULL,              -- along the track, after the jitter filter
+    duration_s    REAL NOT NULL,              -- ended_at - started_at, or the track's span if open
     checkins      INTEGER NOT NULL,
     observations  INTEGER NOT NULL,
     task_id       BLOB,
     deleted       INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 CREATE INDEX patrol_day ON patrol(worker, started_at);
+CREATE INDEX patrol_task ON patrol(task_id) WHERE task_id IS NOT NULL;
 
 CREATE TABLE work_order (
     id             BLOB PRIMARY KEY,
@@ -161,12 +165,22 @@ CREATE TABLE task (
     area          TEXT NOT NULL,
     title         TEXT NOT NULL,
     issued_by     TEXT NOT NULL,
+    assignee      TEXT,                       -- user id; NULL: anyone working in the area
+    issued_at     INTEGER NOT NULL,
     due_at        INTEGER,
-    targets       INTEGER NOT NULL,
+    targets       INTEGER NOT NULL,           -- target households named on the task (0: the whole area)
     completed_at  INTEGER,
+    completed_by  TEXT,
     deleted       INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 CREATE INDEX task_due ON task(completed_at, due_at);
+
+-- Target households of tasks (the task document's `households` set).
+CREATE TABLE task_household (
+    task_id       BLOB NOT NULL,
+    household_id  BLOB NOT NULL,
+    PRIMARY KEY (task_id, household_id)
+) WITHOUT ROWID;
 
 -- Visit interval of each household tag (reference data; DOMAIN.md defaults, configurable).
 CREATE TABLE tag_interval (

@@ -1,0 +1,185 @@
+//! Residents (人): the people of a household — name, gender, birth year, relation to the head of
+//! household and phone. Their graded personal data (ID-card number, health, key-population
+//! category, relief status) is not here but in the resident's *sensitive* document
+//! ([`crate::sensitive`]), so that devices not allowed to see it never receive it (DESIGN §3).
+
+mod projection;
+mod query;
+
+use automerge::AutoCommit;
+use chrono::Datelike;
+use rusqlite::OptionalExtension;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub(crate) use projection::project;
+pub use query::Resident;
+
+use crate::area::AreaPath;
+use crate::code_enum;
+use crate::doc;
+use crate::error::{CoreError, Result};
+use crate::kind::RecordKind;
+use crate::store::Store;
+use crate::validate;
+
+code_enum! {
+    /// A resident's gender as registered (性别).
+    pub enum Gender ("gender") {
+        /// 男.
+        Male = "male",
+        /// 女.
+        Female = "female",
+    }
+}
+
+code_enum! {
+    /// How a resident is related to the head of household (与户主关系).
+    pub enum Relation ("relation") {
+        /// 户主: the head of household.
+        Head = "head",
+        /// 配偶: spouse.
+        Spouse = "spouse",
+        /// 子女: son or daughter.
+        Child = "child",
+        /// 父母: father or mother.
+        Parent = "parent",
+        /// 孙子女: grandchild.
+        Grandchild = "grandchild",
+        /// 兄弟姐妹: brother or sister.
+        Sibling = "sibling",
+        /// 其他: anyone else living in the household (relative, tenant, carer…).
+        Other = "other",
+    }
+}
+
+/// Earliest birth year accepted.
+pub const BIRTH_YEAR_MIN: i32 = 1900;
+
+/// Document field names of a resident.
+pub(crate) mod field {
+    pub const HOUSEHOLD: &str = "household_id";
+    pub const NAME: &str = "name";
+    pub const GENDER: &str = "gender";
+    pub const BIRTH_YEAR: &str = "birth_year";
+    pub const RELATION: &str = "relation";
+    pub const PHONE: &str = "phone";
+}
+
+/// What a worker enters for a resident.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResidentInput {
+    /// The household the resident lives in; the resident's area is the household's.
+    pub household_id: Uuid,
+    /// Full name (姓名), required, at most [`validate::NAME_MAX`] characters.
+    pub name: String,
+    /// Gender.
+    pub gender: Gender,
+    /// Year of birth, [`BIRTH_YEAR_MIN`] to the current year; `None` when not known yet.
+    pub birth_year: Option<i32>,
+    /// Relation to the head of household.
+    pub relation: Relation,
+    /// Contact phone (mainland mobile or fixed line), normalised on save.
+    pub phone: Option<String>,
+}
+
+impl ResidentInput {
+    /// Validates and normalises the input.
+    fn validated(mut self) -> Result<Self> {
+        self.name =
+            validate::max_len("name", validate::required("name", &self.name)?, validate::NAME_MAX)?
+                .to_owned();
+        if let Some(y) = self.birth_year {
+            // The China date, whatever the phone's time zone (UTC+8, no daylight saving).
+            let this_year = (chrono::Utc::now() + chrono::Duration::hours(8)).year();
+            if !(BIRTH_YEAR_MIN..=this_year).contains(&y) {
+                return Err(CoreError::invalid(
+                    "birth_year",
+                    format!("{y} is not between {BIRTH_YEAR_MIN} and {this_year}"),
+                ));
+            }
+        }
+        self.phone = match self.phone.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(p) => Some(validate::phone(p)?),
+        };
+        Ok(self)
+    }
+
+    /// Writes the resident's fields into its document (only those that differ).
+    fn write(&self, d: &mut AutoCommit, area: &AreaPath) -> Result<()> {
+        doc::put(d, doc::common::AREA, area.as_str())?;
+        doc::put(d, field::HOUSEHOLD, self.household_id.to_string())?;
+        doc::put(d, field::NAME, self.name.as_str())?;
+        doc::put(d, field::GENDER, self.gender.as_str())?;
+        doc::put_opt(d, field::BIRTH_YEAR, self.birth_year.map(i64::from))?;
+        doc::put(d, field::RELATION, self.relation.as_str())?;
+        doc::put_opt(d, field::PHONE, self.phone.as_deref())?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// The area of household `id`, which must exist on this device and not be deleted: residents
+    /// (and their sensitive data, and task targets) belong to a live household.
+    ///
+    /// # Errors
+    /// [`CoreError::NotFound`] naming `household`; storage errors.
+    pub(crate) fn live_household_area(&self, id: Uuid) -> Result<AreaPath> {
+        let row: Option<(String, bool)> = self
+            .conn()
+            .prepare_cached("SELECT area, deleted FROM household WHERE id = ?1")?
+            .query_row([id.as_bytes()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        match row {
+            Some((area, false)) => AreaPath::parse(&area),
+            _ => Err(CoreError::NotFound { kind: "household".into(), id: id.to_string() }),
+        }
+    }
+
+    /// Records a new resident of a household and returns the resident's id.
+    ///
+    /// # Errors
+    /// [`CoreError::Invalid`] naming the bad field (`name`, `birth_year`, `phone`);
+    /// [`CoreError::NotFound`] for an unknown or deleted household; [`CoreError::NotSignedIn`];
+    /// [`CoreError::OutOfScope`]. Nothing is written on error.
+    pub fn add_resident(&mut self, input: ResidentInput) -> Result<Uuid> {
+        let input = input.validated()?;
+        let area = self.live_household_area(input.household_id)?;
+        let id = Uuid::now_v7();
+        self.write_doc(id, RecordKind::Resident, Some(&area), "add_resident", |d, _| {
+            input.write(d, &area)
+        })?;
+        Ok(id)
+    }
+
+    /// Edits a resident: only the fields that differ are written, so two people editing
+    /// different fields offline both keep their edit. Giving another household moves the
+    /// resident there (and into its area).
+    ///
+    /// # Errors
+    /// As [`Store::add_resident`], and [`CoreError::NotFound`] for an unknown or deleted
+    /// resident.
+    pub fn update_resident(&mut self, id: Uuid, input: ResidentInput) -> Result<()> {
+        let input = input.validated()?;
+        let area = self.live_household_area(input.household_id)?;
+        self.write_doc(id, RecordKind::Resident, None, "update_resident", |d, _| {
+            if doc::get_bool(d, doc::common::DELETED) == Some(true) {
+                return Err(CoreError::NotFound { kind: "resident".into(), id: id.to_string() });
+            }
+            input.write(d, &area)
+        })?;
+        Ok(())
+    }
+
+    /// Deletes a resident (a CRDT tombstone that syncs like any edit, DESIGN §2). The resident's
+    /// sensitive record, if any, stops counting for the household's visit interval at once on
+    /// every device, whether or not the device may read it.
+    ///
+    /// # Errors
+    /// [`CoreError::NotFound`] for an unknown resident; [`CoreError::NotSignedIn`];
+    /// [`CoreError::OutOfScope`]; storage errors.
+    pub fn delete_resident(&mut self, id: Uuid) -> Result<()> {
+        self.delete_record(RecordKind::Resident, id)
+    }
+}

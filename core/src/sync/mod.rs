@@ -1,0 +1,3 @@
+//! Sync between devices and the server: the wire protocol shared by both sides (DESIGN §2).
+
+pub mod protocol;

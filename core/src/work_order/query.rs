@@ -1,0 +1,195 @@
+//! Reading work orders: the whole order (document + derived summary) and lists of open or
+//! overdue orders from the projection.
+
+use automerge::AutoCommit;
+use chrono::{DateTime, Utc};
+use rusqlite::{Row, params};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::document::field;
+use super::incident::{IncidentSource, summarize};
+use super::{Severity, WorkOrderSummary};
+use crate::area::AreaPath;
+use crate::attachment::PhotoRef;
+use crate::doc::{self, common};
+use crate::error::Result;
+use crate::household::area_clause;
+use crate::kind::RecordKind;
+use crate::location::Location;
+use crate::store::Store;
+use crate::time::{ms_to_time, opt_ms_to_time};
+
+/// A whole work order: the incident as reported and its derived state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkOrder {
+    /// Record id.
+    pub id: Uuid,
+    /// Area code path.
+    pub area: AreaPath,
+    /// Category code.
+    pub category: String,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Source.
+    pub source: IncidentSource,
+    /// Location.
+    pub location: Option<Location>,
+    /// Photos.
+    pub photos: Vec<PhotoRef>,
+    /// Household concerned.
+    pub household_id: Option<Uuid>,
+    /// Patrol it was observed on.
+    pub patrol_id: Option<Uuid>,
+    /// State, deadline, departments, events and conflicts, derived from the event log.
+    pub summary: WorkOrderSummary,
+}
+
+/// A work order as lists show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkOrderRow {
+    /// Record id.
+    pub id: Uuid,
+    /// Area code path.
+    pub area: AreaPath,
+    /// Category code.
+    pub category: String,
+    /// Severity.
+    pub severity: Severity,
+    /// Title.
+    pub title: String,
+    /// Derived state code (`reported`, `dispatched`…).
+    pub state: String,
+    /// Reporter's user id.
+    pub reporter: String,
+    /// Reported at.
+    pub reported_at: DateTime<Utc>,
+    /// Deadline, once accepted.
+    pub deadline: Option<DateTime<Utc>>,
+    /// Open and past its deadline at the time of the query.
+    pub overdue: bool,
+    /// Departments it is dispatched to.
+    pub departments: Vec<String>,
+    /// Escalated (督办).
+    pub escalated: bool,
+    /// Number of concurrent conflicting steps awaiting review.
+    pub conflicts: u32,
+}
+
+fn read(conn: &rusqlite::Connection, id: Uuid, d: &AutoCommit) -> Result<WorkOrder> {
+    let location = match (doc::get_f64(d, field::LAT), doc::get_f64(d, field::LON)) {
+        (Some(lat), Some(lon)) => Some(Location { lat, lon }),
+        _ => None,
+    };
+    let uuid = |k| doc::get_str(d, k).and_then(|s| Uuid::parse_str(&s).ok());
+    Ok(WorkOrder {
+        id,
+        area: AreaPath::parse(&doc::get_str(d, common::AREA).unwrap_or_default())?,
+        category: doc::get_str(d, field::CATEGORY).unwrap_or_default(),
+        title: doc::get_str(d, field::TITLE).unwrap_or_default(),
+        description: doc::get_str(d, field::DESCRIPTION).unwrap_or_default(),
+        source: doc::get_str(d, field::SOURCE)
+            .and_then(|s| IncidentSource::parse(&s).ok())
+            .unwrap_or(IncidentSource::Other),
+        location,
+        photos: PhotoRef::read_all(d, field::PHOTOS),
+        household_id: uuid(field::HOUSEHOLD),
+        patrol_id: uuid(field::PATROL),
+        summary: summarize(conn, d, Utc::now())?,
+    })
+}
+
+const COLUMNS: &str = "id, area, category, severity, title, state, reporter, reported_at, \
+                       deadline_at, departments, escalated, conflicts, is_open";
+
+fn row(r: &Row<'_>, now_ms: i64) -> rusqlite::Result<WorkOrderRow> {
+    let severity: String = r.get(3)?;
+    let deadline: Option<i64> = r.get(8)?;
+    let departments: String = r.get(9)?;
+    let open: bool = r.get(12)?;
+    Ok(WorkOrderRow {
+        id: r.get(0)?,
+        area: r.get(1)?,
+        category: r.get(2)?,
+        severity: Severity::parse(&severity).unwrap_or(Severity::Ordinary),
+        title: r.get(4)?,
+        state: r.get(5)?,
+        reporter: r.get(6)?,
+        reported_at: ms_to_time(r.get(7)?),
+        deadline: opt_ms_to_time(deadline),
+        overdue: open && deadline.is_some_and(|d| d < now_ms),
+        departments: departments.split(',').filter(|s| !s.is_empty()).map(String::from).collect(),
+        escalated: r.get(10)?,
+        conflicts: r.get(11)?,
+    })
+}
+
+impl Store {
+    /// The whole work order with this id, its state derived at the current time.
+    ///
+    /// # Errors
+    /// [`crate::CoreError::NotFound`]; storage errors.
+    pub fn work_order(&mut self, id: Uuid) -> Result<WorkOrder> {
+        self.read_doc_conn(id, RecordKind::WorkOrder, |conn, d| read(conn, id, d))
+    }
+
+    /// Open work orders within `area`: overdue first, then by deadline, then newest reports.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn open_work_orders(
+        &self,
+        area: &AreaPath,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<WorkOrderRow>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM work_order
+             WHERE is_open = 1 AND deleted = 0 AND {}
+             ORDER BY deadline_at IS NULL, deadline_at, reported_at DESC LIMIT ?2",
+            area_clause("area", 1)
+        );
+        let now_ms = now.timestamp_millis();
+        let mut stmt = self.conn().prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![area.as_str(), limit], |r| row(r, now_ms))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Open work orders within `area` past their deadline at `now`.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn overdue_work_orders(
+        &self,
+        area: &AreaPath,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<WorkOrderRow>> {
+        let mut all = self.open_work_orders(area, now, u32::MAX)?;
+        all.retain(|w| w.overdue);
+        all.truncate(limit as usize);
+        Ok(all)
+    }
+
+    /// Work orders within `area` with concurrent conflicting steps awaiting review.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn work_orders_with_conflicts(
+        &self,
+        area: &AreaPath,
+        limit: u32,
+    ) -> Result<Vec<WorkOrderRow>> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM work_order WHERE conflicts > 0 AND deleted = 0 AND {}
+             ORDER BY reported_at DESC LIMIT ?2",
+            area_clause("area", 1)
+        );
+        let now_ms = chrono::Utc::now().timestamp_millis();
+        let mut stmt = self.conn().prepare_cached(&sql)?;
+        let rows = stmt.query_map(params![area.as_str(), limit], |r| row(r, now_ms))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}

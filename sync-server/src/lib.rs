@@ -1,0 +1,15 @@
+//! Gridwork's sync server (DESIGN §2, §3, §6): devices push validated Automerge changes and pull
+//! an area-scoped, sequence-numbered change log over a compact binary protocol
+//! (`gridwork_core::sync::protocol`). Storage is SQLite (embedded default) or PostgreSQL behind
+//! one trait ([`store::Store`]); an admin API manages areas, users, enrolment and devices.
+
+pub mod api;
+pub mod auth;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod metrics;
+pub mod policy;
+pub mod server;
+pub mod store;
+pub mod validate;

@@ -1,0 +1,126 @@
+//! The `gridwork-server` binary: Gridwork's sync server.
+//!
+//! `gridwork-server` with no configuration keeps its data in `./gridwork-data` (SQLite) and
+//! listens on 127.0.0.1:8480. See `--help`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use gridwork_sync_server::config::Config;
+use gridwork_sync_server::demo;
+use gridwork_sync_server::server::{self, AdminToken};
+use gridwork_sync_server::store::{NewEnrolmentCode, now_ms};
+use gridwork_sync_server::{api::admin::render_qr, auth};
+
+/// Gridwork's sync server.
+#[derive(Debug, Parser)]
+#[command(name = "gridwork-server", version, about)]
+struct Args {
+    /// TOML configuration file (also `GRIDWORK_CONFIG`).
+    #[arg(long, env = "GRIDWORK_CONFIG")]
+    config: Option<PathBuf>,
+    /// Address to listen on, e.g. 0.0.0.0:8480.
+    #[arg(long)]
+    listen: Option<String>,
+    /// Data directory of the embedded SQLite database.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Database URL (`postgres://…`); default: SQLite in the data directory.
+    #[arg(long)]
+    database_url: Option<String>,
+    /// Seed a demo district (Tongzhou, 320612) with users of every role, and print an
+    /// enrolment code for the demo grid worker.
+    #[arg(long)]
+    demo: bool,
+}
+
+fn load_config(args: &Args) -> Result<Config, String> {
+    let mut config = match &args.config {
+        Some(p) => Config::from_file(p).map_err(|e| e.to_string())?,
+        None => Config::default(),
+    };
+    config.apply_env(|k| std::env::var(k).ok()).map_err(|e| e.to_string())?;
+    if let Some(v) = &args.listen {
+        config.listen = v.clone();
+    }
+    if let Some(v) = &args.data_dir {
+        config.data_dir = v.clone();
+    }
+    if let Some(v) = &args.database_url {
+        config.database_url = Some(v.clone());
+    }
+    Ok(config)
+}
+
+fn init_tracing(filter: &str) {
+    let targets: tracing_subscriber::filter::Targets = filter.parse().unwrap_or_else(|_| {
+        tracing_subscriber::filter::Targets::new().with_default(tracing::Level::INFO)
+    });
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let _ = tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(targets)
+        .try_init();
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    let config = load_config(&args)?;
+    init_tracing(&config.log);
+    let store = server::open_store(&config).await.map_err(|e| e.to_string())?;
+    let listener = server::bind(&config.listen).await.map_err(|e| e.to_string())?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let base = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+    match server::ensure_admin_token(&store, std::env::var("GRIDWORK_ADMIN_TOKEN").ok())
+        .await
+        .map_err(|e| e.to_string())?
+    {
+        AdminToken::Created(token) => {
+            println!("Created the admin token (shown only now; the server keeps only its hash):");
+            println!("  {token}");
+            println!("Use it as a bearer token with the admin API, e.g.:");
+            println!("  curl -H 'Authorization: Bearer {token}' {base}/admin/v1/devices");
+        }
+        AdminToken::Existing => {}
+    }
+    if args.demo {
+        let users = demo::seed(&store, &demo::NoRecords).await.map_err(|e| e.to_string())?;
+        println!("Seeded the demo district 通州区 (320612) with {} users.", users.len());
+        if let Some(worker) = users.iter().find(|u| u.name == "王芳") {
+            let code = auth::new_enrolment_code().map_err(|e| e.to_string())?;
+            let now = now_ms();
+            store
+                .create_enrolment_code(&NewEnrolmentCode {
+                    code_hash: auth::hash_code(&code),
+                    user_id: worker.id,
+                    expires_at: now + i64::from(config.enrolment_ttl_minutes) * 60_000,
+                    created_at: now,
+                })
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("Enrolment code for grid worker 王芳 (320612/001/001/01): {code}");
+            if let Ok((qr, _)) = render_qr(&format!("gridwork://enrol?code={code}&server={base}")) {
+                println!("{qr}");
+            }
+        }
+    }
+    println!("gridwork-server ({}) listening on http://{addr}", store.backend());
+    tracing::info!(%addr, backend = store.backend(), "listening");
+    let state = server::state(store, &config);
+    server::serve(listener, state, config.body_limit_bytes, server::shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(args).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("gridwork-server: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,510 @@
+//! The server's storage: one trait, [`Store`], with two implementations — [`sqlite::SqliteStore`]
+//! (the embedded default) and [`postgres::PgStore`] (selected by a `postgres://` URL). Both are
+//! run by the same test suite.
+//!
+//! The store holds no policy: the API layer decides who may do what, and hands the store only
+//! validated changes and precomputed read scopes.
+
+pub mod postgres;
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use gridwork_core::sync::protocol::{DocDigest, PulledChange};
+use gridwork_core::{AreaPath, ChangeEnvelope, RecordKind, Role};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+use uuid::Uuid;
+
+/// Errors of the storage layer.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// SQLite failed.
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL failed.
+    #[error("postgres: {0}")]
+    Postgres(#[from] tokio_postgres::Error),
+    /// No PostgreSQL connection could be had from the pool.
+    #[error("postgres pool: {0}")]
+    Pool(String),
+    /// A blocking storage task failed to run to completion.
+    #[error("storage task failed: {0}")]
+    Task(String),
+    /// A value read back from the database is not what this code writes.
+    #[error("corrupt stored value: {0}")]
+    Corrupt(String),
+    /// The thing referred to does not exist.
+    #[error("{what} not found: {id}")]
+    NotFound {
+        /// What was looked for.
+        what: &'static str,
+        /// Its identifier.
+        id: String,
+    },
+    /// Creating something that already exists.
+    #[error("{what} already exists: {id}")]
+    Conflict {
+        /// What was created.
+        what: &'static str,
+        /// Its identifier.
+        id: String,
+    },
+    /// An enrolment code is unknown, already used or expired.
+    #[error("enrolment code {0}")]
+    Enrolment(EnrolmentProblem),
+    /// A pushed change names a document that the log already holds under another kind.
+    #[error("change {index}: document {doc_id} is a {stored}, not a {pushed}")]
+    KindMismatch {
+        /// Position of the change in the push.
+        index: usize,
+        /// The document.
+        doc_id: Uuid,
+        /// The kind the log holds it under.
+        stored: RecordKind,
+        /// The kind pushed.
+        pushed: RecordKind,
+    },
+}
+
+/// Why an enrolment code was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EnrolmentProblem {
+    /// No such code.
+    Unknown,
+    /// Already exchanged for a device credential.
+    Used,
+    /// Past its expiry.
+    Expired,
+    /// The actor id is already bound to another device.
+    ActorTaken,
+}
+
+impl std::fmt::Display for EnrolmentProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            EnrolmentProblem::Unknown => "is unknown",
+            EnrolmentProblem::Used => "was already used",
+            EnrolmentProblem::Expired => "has expired",
+            EnrolmentProblem::ActorTaken => "cannot bind an actor id already bound to a device",
+        })
+    }
+}
+
+/// Result alias of the storage layer.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// One role a user holds, bound to an area.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleGrant {
+    /// The role.
+    pub role: Role,
+    /// The area it covers (the role's scope).
+    pub area: AreaPath,
+}
+
+/// A person who uses Gridwork.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// Server-assigned id.
+    pub id: Uuid,
+    /// Display name.
+    pub name: String,
+    /// The roles held, each with its area.
+    pub roles: Vec<RoleGrant>,
+    /// When the user was created (ms since the Unix epoch).
+    pub created_at: i64,
+}
+
+/// An enrolled device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Device {
+    /// Server-assigned id.
+    pub id: Uuid,
+    /// The user the device acts for.
+    pub user_id: Uuid,
+    /// A name given at enrolment ("王芳's phone").
+    pub name: String,
+    /// The Automerge actor id bound at enrolment, as hex.
+    pub actor_hex: String,
+    /// Whether the device is revoked.
+    pub revoked: bool,
+    /// When it enrolled (ms since the epoch).
+    pub enrolled_at: i64,
+    /// Its last sync (ms since the epoch), if any.
+    pub last_seen: Option<i64>,
+    /// The cursor it last reported (its `next_cursor` after its last pull).
+    pub cursor: u64,
+}
+
+/// A device together with its user, as found by its credential.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceAuth {
+    /// The device.
+    pub device: Device,
+    /// Its user.
+    pub user: User,
+}
+
+/// A new enrolment code (stored by hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewEnrolmentCode {
+    /// SHA-256 of the code.
+    pub code_hash: [u8; 32],
+    /// The user a device enrolled with it will act for.
+    pub user_id: Uuid,
+    /// Expiry (ms since the epoch).
+    pub expires_at: i64,
+    /// Creation time (ms since the epoch).
+    pub created_at: i64,
+}
+
+/// What exchanging an enrolment code creates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDevice {
+    /// The new device's id.
+    pub id: Uuid,
+    /// Its name.
+    pub name: String,
+    /// Its Automerge actor id, hex.
+    pub actor_hex: String,
+    /// SHA-256 of its credential.
+    pub credential_hash: [u8; 32],
+    /// Now (ms since the epoch).
+    pub now: i64,
+}
+
+/// A change validated by the API layer, ready to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewChange {
+    /// Automerge's hash of the change.
+    pub hash: [u8; 32],
+    /// The change and its addressing.
+    pub envelope: ChangeEnvelope,
+}
+
+/// The outcome of storing a push.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushOutcome {
+    /// The seq of each pushed change, in push order.
+    pub seqs: Vec<u64>,
+    /// How many were new (the others were already held).
+    pub stored: usize,
+}
+
+/// One area a device may read, and which kinds in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadScope {
+    /// The area (all of it, sub-areas included).
+    pub area: AreaPath,
+    /// The kinds readable in it.
+    pub kinds: Vec<RecordKind>,
+}
+
+/// A pull from the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullQuery {
+    /// Return changes with seq above this.
+    pub cursor: u64,
+    /// What may be read; empty means nothing.
+    pub scopes: Vec<ReadScope>,
+    /// Leave out changes pushed by this device.
+    pub exclude_device: Option<Uuid>,
+    /// Stop once the page's change bytes reach this (at least one change is returned).
+    pub max_bytes: u32,
+}
+
+/// One page of the log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullPage {
+    /// The changes, in seq order.
+    pub changes: Vec<PulledChange>,
+    /// The cursor after this page.
+    pub next_cursor: u64,
+    /// Whether more changes wait.
+    pub more: bool,
+    /// The log's head seq when read.
+    pub head_seq: u64,
+}
+
+/// What an audit entry records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditAction {
+    /// A device pushed changes.
+    Push,
+    /// A device pulled changes.
+    Pull,
+    /// A device enrolled.
+    Enrol,
+    /// A device was revoked.
+    Revoke,
+    /// A revoked device tried to sync.
+    RevokedContact,
+    /// A device was refused (bad push).
+    Refused,
+}
+
+impl AuditAction {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::Push => "push",
+            AuditAction::Pull => "pull",
+            AuditAction::Enrol => "enrol",
+            AuditAction::Revoke => "revoke",
+            AuditAction::RevokedContact => "revoked_contact",
+            AuditAction::Refused => "refused",
+        }
+    }
+
+    /// Parses a stored name.
+    ///
+    /// # Errors
+    /// [`StoreError::Corrupt`].
+    pub fn parse(s: &str) -> StoreResult<Self> {
+        Ok(match s {
+            "push" => AuditAction::Push,
+            "pull" => AuditAction::Pull,
+            "enrol" => AuditAction::Enrol,
+            "revoke" => AuditAction::Revoke,
+            "revoked_contact" => AuditAction::RevokedContact,
+            "refused" => AuditAction::Refused,
+            o => return Err(StoreError::Corrupt(format!("audit action {o}"))),
+        })
+    }
+}
+
+/// One audit log entry: who did what, from which device, to how many records, in which areas.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Position in the log (assigned on append; 0 before).
+    pub id: i64,
+    /// When (ms since the epoch).
+    pub at: i64,
+    /// The user, if known.
+    pub user_id: Option<Uuid>,
+    /// The device, if any.
+    pub device_id: Option<Uuid>,
+    /// What happened.
+    pub action: AuditAction,
+    /// How many records (changes) it concerned.
+    pub count: u64,
+    /// The distinct areas concerned.
+    pub areas: Vec<String>,
+    /// Free detail (error code, admin action…).
+    pub detail: String,
+}
+
+/// One device's sync health.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceHealth {
+    /// The device.
+    pub device_id: Uuid,
+    /// Its name.
+    pub name: String,
+    /// Its user.
+    pub user_id: Uuid,
+    /// Whether it is revoked.
+    pub revoked: bool,
+    /// Last contact (ms since the epoch).
+    pub last_seen: Option<i64>,
+    /// Its cursor.
+    pub cursor: u64,
+    /// The log's head seq minus its cursor.
+    pub cursor_lag: u64,
+}
+
+/// A document's server-side summary for the repair path.
+pub type ServerDigest = DocDigest;
+
+/// The storage behind the sync server.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which backend this is (`sqlite`, `postgres`).
+    fn backend(&self) -> &'static str;
+
+    /// Stores the admin token's hash if no admin token exists yet; returns whether it did.
+    async fn init_admin_token(&self, hash: [u8; 32], now: i64) -> StoreResult<bool>;
+    /// Whether this hash is a valid admin token's.
+    async fn check_admin_token(&self, hash: [u8; 32]) -> StoreResult<bool>;
+
+    /// Creates (or renames) an area.
+    async fn put_area(&self, path: &AreaPath, name: &str) -> StoreResult<()>;
+    /// Every area, by path.
+    async fn list_areas(&self) -> StoreResult<Vec<gridwork_core::Area>>;
+
+    /// Creates a user.
+    async fn create_user(&self, user: &User) -> StoreResult<()>;
+    /// Every user, by creation.
+    async fn list_users(&self) -> StoreResult<Vec<User>>;
+    /// One user.
+    async fn get_user(&self, id: Uuid) -> StoreResult<Option<User>>;
+
+    /// Stores a new one-time enrolment code.
+    async fn create_enrolment_code(&self, code: &NewEnrolmentCode) -> StoreResult<()>;
+    /// Exchanges a code for a device atomically: the code must exist, be unused and unexpired,
+    /// and the actor id unbound; the code is then marked used.
+    async fn redeem_enrolment_code(
+        &self,
+        code_hash: [u8; 32],
+        device: &NewDevice,
+    ) -> StoreResult<Device>;
+
+    /// The device holding this credential hash, with its user.
+    async fn device_by_credential(&self, hash: [u8; 32]) -> StoreResult<Option<DeviceAuth>>;
+    /// Every device.
+    async fn list_devices(&self) -> StoreResult<Vec<Device>>;
+    /// Revokes a device; returns whether it existed.
+    async fn revoke_device(&self, id: Uuid) -> StoreResult<bool>;
+    /// Records a device's contact and the cursor it will hold.
+    async fn touch_device(&self, id: Uuid, cursor: u64, now: i64) -> StoreResult<()>;
+
+    /// Stores validated changes atomically and idempotently by hash; each new change gets the
+    /// next seq. Seq assignment is serialised so that commits happen in seq order: a pull never
+    /// skips a change committed later with a lower seq (DESIGN §2).
+    async fn push(
+        &self,
+        device_id: Uuid,
+        now: i64,
+        changes: &[NewChange],
+    ) -> StoreResult<PushOutcome>;
+    /// One page of the log after a cursor, within the scopes.
+    async fn pull(&self, query: &PullQuery) -> StoreResult<PullPage>;
+    /// The log's head seq.
+    async fn head_seq(&self) -> StoreResult<u64>;
+    /// Digests of every document within `area` and the scopes.
+    async fn digests(&self, area: &AreaPath, scopes: &[ReadScope]) -> StoreResult<Vec<DocDigest>>;
+    /// Every change of these documents within the scopes, grouped by document (request order),
+    /// each in seq order.
+    async fn doc_changes(
+        &self,
+        doc_ids: &[Uuid],
+        scopes: &[ReadScope],
+    ) -> StoreResult<Vec<PulledChange>>;
+    /// How many changes the log holds.
+    async fn change_count(&self) -> StoreResult<u64>;
+
+    /// Appends to the audit log.
+    async fn audit(&self, entry: &AuditEntry) -> StoreResult<()>;
+    /// The newest audit entries, newest first, optionally of one device.
+    async fn list_audit(&self, limit: u32, device: Option<Uuid>) -> StoreResult<Vec<AuditEntry>>;
+    /// Every device's sync health.
+    async fn sync_health(&self) -> StoreResult<Vec<DeviceHealth>>;
+}
+
+/// A shared store handle.
+pub type DynStore = Arc<dyn Store>;
+
+/// Opens the store a database URL names: `postgres://…`/`postgresql://…` for PostgreSQL,
+/// `sqlite://PATH` or a plain path for SQLite. Creates the schema if needed.
+///
+/// # Errors
+/// Any [`StoreError`] from opening or migrating.
+pub async fn open(url: &str) -> StoreResult<DynStore> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(postgres::PgStore::connect(url).await?))
+    } else {
+        let path = url.strip_prefix("sqlite://").unwrap_or(url);
+        Ok(Arc::new(sqlite::SqliteStore::open(std::path::Path::new(path)).await?))
+    }
+}
+
+/// The SQL range that selects area paths within `area`: stored area keys are the path followed
+/// by `/`, so `area` contains `key` exactly when `lo <= key < hi`.
+pub(crate) fn area_range(area: &str) -> (String, String) {
+    (format!("{area}/"), format!("{area}0"))
+}
+
+/// The stored key of an area path (the path followed by `/`).
+pub(crate) fn area_key(area: &str) -> String {
+    format!("{area}/")
+}
+
+/// The area path of a stored key.
+pub(crate) fn area_from_key(key: &str) -> StoreResult<AreaPath> {
+    AreaPath::parse(key.strip_suffix('/').unwrap_or(key))
+        .map_err(|e| StoreError::Corrupt(format!("area {key}: {e}")))
+}
+
+/// Builds the scope predicate shared by both SQL dialects: `(key in range AND kind IN (…)) OR …`.
+/// Placeholders are produced by `ph(n)` for the n-th bound value (0-based offset added by the
+/// caller); returns the SQL and the range bounds to bind, in order.
+pub(crate) fn scope_sql(
+    scopes: &[ReadScope],
+    mut ph: impl FnMut() -> String,
+) -> (String, Vec<String>) {
+    let mut parts = Vec::new();
+    let mut binds = Vec::new();
+    for s in scopes {
+        if s.kinds.is_empty() {
+            continue;
+        }
+        let (lo, hi) = area_range(s.area.as_str());
+        let kinds: Vec<String> = s.kinds.iter().map(|k| k.code().to_string()).collect();
+        parts.push(format!(
+            "(area_key >= {} AND area_key < {} AND kind IN ({}))",
+            ph(),
+            ph(),
+            kinds.join(",")
+        ));
+        binds.push(lo);
+        binds.push(hi);
+    }
+    if parts.is_empty() { ("FALSE".into(), binds) } else { (parts.join(" OR "), binds) }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// Cuts a list of candidate changes (seq order, already filtered) into one page.
+pub(crate) fn page_of(
+    rows: Vec<PulledChange>,
+    fetched_full: bool,
+    max_bytes: u32,
+    head: u64,
+) -> PullPage {
+    let mut out = Vec::new();
+    let mut bytes: u64 = 0;
+    let mut more = fetched_full;
+    for c in rows {
+        let len = c.change.bytes.len() as u64;
+        if !out.is_empty() && bytes + len > u64::from(max_bytes) {
+            more = true;
+            break;
+        }
+        bytes += len;
+        out.push(c);
+    }
+    let next_cursor = if more { out.last().map_or(0, |c| c.seq) } else { head };
+    PullPage { changes: out, next_cursor, more, head_seq: head }
+}
+
+/// How many candidate rows a pull reads from the database at once.
+pub(crate) const PULL_BATCH_ROWS: i64 = 2000;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn area_range_is_whole_segments() {
+        let (lo, hi) = area_range("320612/004");
+        for (k, inside) in [
+            ("320612/004/", true),
+            ("320612/004/017/03/", true),
+            ("320612/0041/", false),
+            ("320612/003/", false),
+            ("320612/", false),
+        ] {
+            assert_eq!(k >= lo.as_str() && k < hi.as_str(), inside, "{k}");
+        }
+    }
+}

@@ -1,0 +1,78 @@
+-- Gridwork sync server schema, PostgreSQL dialect (version 1).
+CREATE TABLE IF NOT EXISTS admin_tokens (
+    hash BYTEA PRIMARY KEY,
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS areas (
+    path TEXT COLLATE "C" PRIMARY KEY,
+    name TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS users (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS user_roles (
+    user_id TEXT NOT NULL REFERENCES users(id),
+    role TEXT NOT NULL,
+    area TEXT NOT NULL,
+    PRIMARY KEY (user_id, role, area)
+);
+CREATE TABLE IF NOT EXISTS enrolment_codes (
+    code_hash BYTEA PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id),
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL,
+    used_at BIGINT,
+    device_id TEXT
+);
+CREATE TABLE IF NOT EXISTS devices (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id),
+    name TEXT NOT NULL,
+    actor TEXT NOT NULL UNIQUE,
+    credential_hash BYTEA NOT NULL UNIQUE,
+    revoked BOOLEAN NOT NULL DEFAULT FALSE,
+    enrolled_at BIGINT NOT NULL,
+    last_seen BIGINT,
+    cursor BIGINT NOT NULL DEFAULT 0
+);
+-- One row; pushes lock it for their whole transaction, so seqs are assigned and committed in
+-- order and a pull can never pass over a change that commits later with a lower seq.
+CREATE TABLE IF NOT EXISTS seq_counter (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    seq BIGINT NOT NULL
+);
+INSERT INTO seq_counter (id, seq) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;
+CREATE TABLE IF NOT EXISTS changes (
+    seq BIGINT PRIMARY KEY,
+    hash BYTEA NOT NULL UNIQUE,
+    doc_id BYTEA NOT NULL,
+    kind SMALLINT NOT NULL,
+    area_key TEXT COLLATE "C" NOT NULL,
+    sensitive BOOLEAN NOT NULL,
+    device_id TEXT NOT NULL,
+    received_at BIGINT NOT NULL,
+    bytes BYTEA NOT NULL
+);
+CREATE INDEX IF NOT EXISTS changes_doc ON changes (doc_id, seq);
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id BYTEA PRIMARY KEY,
+    kind SMALLINT NOT NULL,
+    area_key TEXT COLLATE "C" NOT NULL,
+    change_count BIGINT NOT NULL,
+    hash_xor BYTEA NOT NULL,
+    last_seq BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_area ON documents (area_key);
+CREATE TABLE IF NOT EXISTS audit_log (
+    id BIGSERIAL PRIMARY KEY,
+    at BIGINT NOT NULL,
+    user_id TEXT,
+    device_id TEXT,
+    action TEXT NOT NULL,
+    count BIGINT NOT NULL,
+    areas TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_device ON audit_log (device_id, id);

@@ -1,0 +1,76 @@
+-- Gridwork sync server schema, SQLite dialect (version 1).
+CREATE TABLE IF NOT EXISTS admin_tokens (
+    hash BLOB PRIMARY KEY,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS areas (
+    path TEXT PRIMARY KEY,
+    name TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS users (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS user_roles (
+    user_id TEXT NOT NULL REFERENCES users(id),
+    role TEXT NOT NULL,
+    area TEXT NOT NULL,
+    PRIMARY KEY (user_id, role, area)
+);
+CREATE TABLE IF NOT EXISTS enrolment_codes (
+    code_hash BLOB PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id),
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER,
+    device_id TEXT
+);
+CREATE TABLE IF NOT EXISTS devices (
+    id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES users(id),
+    name TEXT NOT NULL,
+    actor TEXT NOT NULL UNIQUE,
+    credential_hash BLOB NOT NULL UNIQUE,
+    revoked INTEGER NOT NULL DEFAULT 0,
+    enrolled_at INTEGER NOT NULL,
+    last_seen INTEGER,
+    cursor INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS seq_counter (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    seq INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO seq_counter (id, seq) VALUES (1, 0);
+CREATE TABLE IF NOT EXISTS changes (
+    seq INTEGER PRIMARY KEY,
+    hash BLOB NOT NULL UNIQUE,
+    doc_id BLOB NOT NULL,
+    kind INTEGER NOT NULL,
+    area_key TEXT NOT NULL,
+    sensitive INTEGER NOT NULL,
+    device_id TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    bytes BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS changes_doc ON changes (doc_id, seq);
+CREATE TABLE IF NOT EXISTS documents (
+    doc_id BLOB PRIMARY KEY,
+    kind INTEGER NOT NULL,
+    area_key TEXT NOT NULL,
+    change_count INTEGER NOT NULL,
+    hash_xor BLOB NOT NULL,
+    last_seq INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS documents_area ON documents (area_key);
+CREATE TABLE IF NOT EXISTS audit_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    user_id TEXT,
+    device_id TEXT,
+    action TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    areas TEXT NOT NULL,
+    detail TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_device ON audit_log (device_id, id);

@@ -1,0 +1,748 @@
+//! The embedded SQLite store: one file in the data directory, WAL mode, exactly one writer
+//! connection (which serialises seq assignment) and a small pool of reader connections.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use gridwork_core::sync::protocol::{DocDigest, PulledChange};
+use gridwork_core::{Area, AreaPath, ChangeEnvelope, RecordKind, Role};
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, params_from_iter};
+use uuid::Uuid;
+
+use super::{
+    AuditAction, AuditEntry, Device, DeviceAuth, DeviceHealth, EnrolmentProblem, NewChange,
+    NewDevice, NewEnrolmentCode, PULL_BATCH_ROWS, PullPage, PullQuery, PushOutcome, ReadScope,
+    RoleGrant, Store, StoreError, StoreResult, User, area_from_key, area_key, area_range, page_of,
+    scope_sql,
+};
+
+const SCHEMA: &str = include_str!("sql/sqlite.sql");
+const MAX_IDLE_READERS: usize = 8;
+
+struct Inner {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+/// The SQLite store. Cheap to clone.
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+fn open_conn(path: &Path) -> StoreResult<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(conn)
+}
+
+fn poisoned<T>(_: T) -> StoreError {
+    StoreError::Task("a storage lock was poisoned by an earlier failure".into())
+}
+
+fn uuid_of(s: &str) -> StoreResult<Uuid> {
+    Uuid::parse_str(s).map_err(|e| StoreError::Corrupt(format!("uuid {s}: {e}")))
+}
+
+fn u64_of(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+fn i64_of(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn hash32(v: &[u8]) -> StoreResult<[u8; 32]> {
+    <[u8; 32]>::try_from(v).map_err(|_| StoreError::Corrupt("hash length".into()))
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path` and its schema.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`] when the file cannot be opened or migrated.
+    pub async fn open(path: &Path) -> StoreResult<Self> {
+        let path = path.to_path_buf();
+        tokio::task::spawn_blocking(move || {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    StoreError::Task(format!("cannot create {}: {e}", dir.display()))
+                })?;
+            }
+            let conn = open_conn(&path)?;
+            conn.execute_batch(SCHEMA)?;
+            conn.pragma_update(None, "user_version", 1)?;
+            Ok(SqliteStore {
+                inner: Arc::new(Inner {
+                    path,
+                    writer: Mutex::new(conn),
+                    readers: Mutex::new(Vec::new()),
+                }),
+            })
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
+    async fn write<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = inner.writer.lock().map_err(poisoned)?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
+    async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let pooled = inner.readers.lock().map_err(poisoned)?.pop();
+            let mut conn = match pooled {
+                Some(c) => c,
+                None => open_conn(&inner.path)?,
+            };
+            let out = f(&mut conn);
+            let mut readers = inner.readers.lock().map_err(poisoned)?;
+            if readers.len() < MAX_IDLE_READERS {
+                readers.push(conn);
+            }
+            out
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+}
+
+fn load_roles(conn: &Connection, user_id: &str) -> StoreResult<Vec<RoleGrant>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT role, area FROM user_roles WHERE user_id = ? ORDER BY area, role",
+    )?;
+    let rows =
+        stmt.query_map([user_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (role, area) = row?;
+        out.push(RoleGrant {
+            role: Role::parse(&role).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            area: AreaPath::parse(&area).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        });
+    }
+    Ok(out)
+}
+
+fn load_user(conn: &Connection, id: &str) -> StoreResult<Option<User>> {
+    let row = conn
+        .query_row("SELECT id, name, created_at FROM users WHERE id = ?", [id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
+        })
+        .optional()?;
+    match row {
+        None => Ok(None),
+        Some((id, name, created_at)) => {
+            Ok(Some(User { id: uuid_of(&id)?, roles: load_roles(conn, &id)?, name, created_at }))
+        }
+    }
+}
+
+const DEVICE_COLS: &str =
+    "id, user_id, name, actor, revoked, enrolled_at, last_seen, cursor FROM devices";
+
+fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, String, Device)> {
+    let id: String = r.get(0)?;
+    let user: String = r.get(1)?;
+    Ok((
+        id,
+        user,
+        Device {
+            id: Uuid::nil(),
+            user_id: Uuid::nil(),
+            name: r.get(2)?,
+            actor_hex: r.get(3)?,
+            revoked: r.get::<_, i64>(4)? != 0,
+            enrolled_at: r.get(5)?,
+            last_seen: r.get(6)?,
+            cursor: u64_of(r.get(7)?),
+        },
+    ))
+}
+
+fn finish_device((id, user, mut d): (String, String, Device)) -> StoreResult<Device> {
+    d.id = uuid_of(&id)?;
+    d.user_id = uuid_of(&user)?;
+    Ok(d)
+}
+
+fn head(conn: &Connection) -> StoreResult<u64> {
+    Ok(u64_of(conn.query_row("SELECT seq FROM seq_counter WHERE id = 1", [], |r| r.get(0))?))
+}
+
+/// A raw change row: seq, doc id, kind, area key, bytes.
+type ChangeRow = (i64, Vec<u8>, u8, String, Vec<u8>);
+
+fn change_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ChangeRow> {
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+}
+
+fn to_pulled(row: ChangeRow) -> StoreResult<PulledChange> {
+    let (seq, doc, kind, key, bytes) = row;
+    let doc_id = Uuid::from_slice(&doc).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok(PulledChange {
+        seq: u64_of(seq),
+        change: ChangeEnvelope {
+            doc_id,
+            kind: RecordKind::from_code(kind).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            area: area_from_key(&key)?,
+            bytes,
+        },
+    })
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn init_admin_token(&self, hash: [u8; 32], now: i64) -> StoreResult<bool> {
+        self.write(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let n: i64 = tx.query_row("SELECT count(*) FROM admin_tokens", [], |r| r.get(0))?;
+            if n > 0 {
+                return Ok(false);
+            }
+            tx.execute(
+                "INSERT INTO admin_tokens (hash, created_at) VALUES (?, ?)",
+                params![&hash[..], now],
+            )?;
+            tx.commit()?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn check_admin_token(&self, hash: [u8; 32]) -> StoreResult<bool> {
+        self.read(move |c| {
+            Ok(c.query_row("SELECT 1 FROM admin_tokens WHERE hash = ?", [&hash[..]], |_| Ok(()))
+                .optional()?
+                .is_some())
+        })
+        .await
+    }
+
+    async fn put_area(&self, path: &AreaPath, name: &str) -> StoreResult<()> {
+        let (path, name) = (path.to_string(), name.to_owned());
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO areas (path, name) VALUES (?, ?)
+                 ON CONFLICT (path) DO UPDATE SET name = excluded.name",
+                params![path, name],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn list_areas(&self) -> StoreResult<Vec<Area>> {
+        self.read(|c| {
+            let mut stmt = c.prepare("SELECT path, name FROM areas ORDER BY path")?;
+            let rows =
+                stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (path, name) = row?;
+                out.push(Area {
+                    path: AreaPath::parse(&path).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    name,
+                });
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn create_user(&self, user: &User) -> StoreResult<()> {
+        let user = user.clone();
+        self.write(move |c| {
+            let tx = c.transaction()?;
+            let id = user.id.to_string();
+            let n = tx.execute(
+                "INSERT INTO users (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                params![id, user.name, user.created_at],
+            )?;
+            if n == 0 {
+                return Err(StoreError::Conflict { what: "user", id });
+            }
+            for g in &user.roles {
+                tx.execute(
+                    "INSERT OR IGNORE INTO user_roles (user_id, role, area) VALUES (?, ?, ?)",
+                    params![id, g.role.as_str(), g.area.as_str()],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn list_users(&self) -> StoreResult<Vec<User>> {
+        self.read(|c| {
+            let ids: Vec<String> = c
+                .prepare("SELECT id FROM users ORDER BY created_at, id")?
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            let mut out = Vec::new();
+            for id in ids {
+                out.extend(load_user(c, &id)?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn get_user(&self, id: Uuid) -> StoreResult<Option<User>> {
+        self.read(move |c| load_user(c, &id.to_string())).await
+    }
+
+    async fn create_enrolment_code(&self, code: &NewEnrolmentCode) -> StoreResult<()> {
+        let code = code.clone();
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO enrolment_codes (code_hash, user_id, created_at, expires_at)
+                 VALUES (?, ?, ?, ?)",
+                params![
+                    &code.code_hash[..],
+                    code.user_id.to_string(),
+                    code.created_at,
+                    code.expires_at
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn redeem_enrolment_code(
+        &self,
+        code_hash: [u8; 32],
+        device: &NewDevice,
+    ) -> StoreResult<Device> {
+        let device = device.clone();
+        self.write(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let row: Option<(String, i64, Option<i64>)> = tx
+                .query_row(
+                    "SELECT user_id, expires_at, used_at FROM enrolment_codes WHERE code_hash = ?",
+                    [&code_hash[..]],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()?;
+            let Some((user_id, expires_at, used_at)) = row else {
+                return Err(StoreError::Enrolment(EnrolmentProblem::Unknown));
+            };
+            if used_at.is_some() {
+                return Err(StoreError::Enrolment(EnrolmentProblem::Used));
+            }
+            if expires_at <= device.now {
+                return Err(StoreError::Enrolment(EnrolmentProblem::Expired));
+            }
+            let taken = tx
+                .query_row("SELECT 1 FROM devices WHERE actor = ?", [&device.actor_hex], |_| Ok(()))
+                .optional()?
+                .is_some();
+            if taken {
+                return Err(StoreError::Enrolment(EnrolmentProblem::ActorTaken));
+            }
+            let id = device.id.to_string();
+            tx.execute(
+                "INSERT INTO devices (id, user_id, name, actor, credential_hash, enrolled_at)
+                 VALUES (?, ?, ?, ?, ?, ?)",
+                params![
+                    id,
+                    user_id,
+                    device.name,
+                    device.actor_hex,
+                    &device.credential_hash[..],
+                    device.now
+                ],
+            )?;
+            tx.execute(
+                "UPDATE enrolment_codes SET used_at = ?, device_id = ? WHERE code_hash = ?",
+                params![device.now, id, &code_hash[..]],
+            )?;
+            tx.commit()?;
+            Ok(Device {
+                id: device.id,
+                user_id: uuid_of(&user_id)?,
+                name: device.name,
+                actor_hex: device.actor_hex,
+                revoked: false,
+                enrolled_at: device.now,
+                last_seen: None,
+                cursor: 0,
+            })
+        })
+        .await
+    }
+
+    async fn device_by_credential(&self, hash: [u8; 32]) -> StoreResult<Option<DeviceAuth>> {
+        self.read(move |c| {
+            let row = c
+                .query_row(
+                    &format!("SELECT {DEVICE_COLS} WHERE credential_hash = ?"),
+                    [&hash[..]],
+                    device_row,
+                )
+                .optional()?;
+            let Some(row) = row else { return Ok(None) };
+            let device = finish_device(row)?;
+            let user = load_user(c, &device.user_id.to_string())?
+                .ok_or_else(|| StoreError::Corrupt(format!("device {} has no user", device.id)))?;
+            Ok(Some(DeviceAuth { device, user }))
+        })
+        .await
+    }
+
+    async fn list_devices(&self) -> StoreResult<Vec<Device>> {
+        self.read(|c| {
+            let mut stmt = c.prepare(&format!("SELECT {DEVICE_COLS} ORDER BY enrolled_at, id"))?;
+            let rows = stmt.query_map([], device_row)?;
+            let mut out = Vec::new();
+            for row in rows {
+                out.push(finish_device(row?)?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn revoke_device(&self, id: Uuid) -> StoreResult<bool> {
+        self.write(move |c| {
+            Ok(c.execute("UPDATE devices SET revoked = 1 WHERE id = ?", [id.to_string()])? > 0)
+        })
+        .await
+    }
+
+    async fn touch_device(&self, id: Uuid, cursor: u64, now: i64) -> StoreResult<()> {
+        self.write(move |c| {
+            c.execute(
+                "UPDATE devices SET last_seen = ?, cursor = ? WHERE id = ?",
+                params![now, i64_of(cursor), id.to_string()],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn push(
+        &self,
+        device_id: Uuid,
+        now: i64,
+        changes: &[NewChange],
+    ) -> StoreResult<PushOutcome> {
+        let changes = changes.to_vec();
+        self.write(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut seq = i64_of(head(&tx)?);
+            let start = seq;
+            let device = device_id.to_string();
+            let mut seqs = Vec::with_capacity(changes.len());
+            {
+                let mut existing = tx.prepare_cached("SELECT seq FROM changes WHERE hash = ?")?;
+                let mut doc =
+                    tx.prepare_cached("SELECT kind, change_count, hash_xor FROM documents WHERE doc_id = ?")?;
+                let mut put_doc = tx.prepare_cached(
+                    "INSERT INTO documents (doc_id, kind, area_key, change_count, hash_xor, last_seq)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT (doc_id) DO UPDATE SET area_key = ?3, change_count = ?4,
+                       hash_xor = ?5, last_seq = ?6",
+                )?;
+                let mut insert = tx.prepare_cached(
+                    "INSERT INTO changes
+                     (seq, hash, doc_id, kind, area_key, sensitive, device_id, received_at, bytes)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                )?;
+                for (index, ch) in changes.iter().enumerate() {
+                    let found: Option<i64> =
+                        existing.query_row([&ch.hash[..]], |r| r.get(0)).optional()?;
+                    if let Some(s) = found {
+                        seqs.push(u64_of(s));
+                        continue;
+                    }
+                    let e = &ch.envelope;
+                    let doc_id = e.doc_id.as_bytes().as_slice();
+                    let prev: Option<(u8, i64, Vec<u8>)> = doc
+                        .query_row([doc_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                        .optional()?;
+                    let mut digest = DocDigest::from_hashes(e.doc_id, []);
+                    if let Some((kind, count, xor)) = prev {
+                        if kind != e.kind.code() {
+                            return Err(StoreError::KindMismatch {
+                                index,
+                                doc_id: e.doc_id,
+                                stored: RecordKind::from_code(kind)
+                                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                                pushed: e.kind,
+                            });
+                        }
+                        digest.change_count = u64_of(count);
+                        digest.hash_xor = hash32(&xor)?;
+                    }
+                    digest.add(&ch.hash);
+                    seq += 1;
+                    let key = area_key(e.area.as_str());
+                    insert.execute(params![
+                        seq,
+                        &ch.hash[..],
+                        doc_id,
+                        e.kind.code(),
+                        key,
+                        e.kind.is_sensitive(),
+                        device,
+                        now,
+                        e.bytes
+                    ])?;
+                    put_doc.execute(params![
+                        doc_id,
+                        e.kind.code(),
+                        key,
+                        i64_of(digest.change_count),
+                        &digest.hash_xor[..],
+                        seq
+                    ])?;
+                    seqs.push(u64_of(seq));
+                }
+            }
+            tx.execute("UPDATE seq_counter SET seq = ? WHERE id = 1", [seq])?;
+            tx.commit()?;
+            Ok(PushOutcome { seqs, stored: usize::try_from(seq - start).unwrap_or(0) })
+        })
+        .await
+    }
+
+    async fn pull(&self, query: &PullQuery) -> StoreResult<PullPage> {
+        let q = query.clone();
+        self.read(move |c| {
+            // One read transaction: the head and the rows come from the same snapshot.
+            let tx = c.transaction()?;
+            let head = head(&tx)?;
+            if q.cursor >= head {
+                return Ok(PullPage {
+                    changes: vec![],
+                    next_cursor: head.max(q.cursor),
+                    more: false,
+                    head_seq: head,
+                });
+            }
+            let (pred, binds) = scope_sql(&q.scopes, || "?".into());
+            let mut values: Vec<Value> =
+                vec![Value::Integer(i64_of(q.cursor)), Value::Integer(i64_of(head))];
+            values.extend(binds.into_iter().map(Value::Text));
+            let own = match q.exclude_device {
+                Some(d) => {
+                    values.push(Value::Text(d.to_string()));
+                    "AND device_id <> ?"
+                }
+                None => "",
+            };
+            values.push(Value::Integer(PULL_BATCH_ROWS));
+            let sql = format!(
+                "SELECT seq, doc_id, kind, area_key, bytes FROM changes
+                 WHERE seq > ? AND seq <= ? AND ({pred}) {own} ORDER BY seq LIMIT ?"
+            );
+            let mut rows_out = Vec::new();
+            let mut bytes: u64 = 0;
+            let mut count: i64 = 0;
+            let mut cut = false;
+            {
+                let mut stmt = tx.prepare(&sql)?;
+                let mut rows = stmt.query(params_from_iter(values))?;
+                while let Some(r) = rows.next()? {
+                    count += 1;
+                    let pulled = to_pulled(change_row(r)?)?;
+                    bytes += pulled.change.bytes.len() as u64;
+                    rows_out.push(pulled);
+                    if bytes > u64::from(q.max_bytes) {
+                        cut = true;
+                        break;
+                    }
+                }
+            }
+            Ok(page_of(rows_out, !cut && count == PULL_BATCH_ROWS, q.max_bytes, head))
+        })
+        .await
+    }
+
+    async fn head_seq(&self) -> StoreResult<u64> {
+        self.read(|c| head(c)).await
+    }
+
+    async fn digests(&self, area: &AreaPath, scopes: &[ReadScope]) -> StoreResult<Vec<DocDigest>> {
+        let (area, scopes) = (area.clone(), scopes.to_vec());
+        self.read(move |c| {
+            let (pred, binds) = scope_sql(&scopes, || "?".into());
+            let (lo, hi) = area_range(area.as_str());
+            let mut values = vec![Value::Text(lo), Value::Text(hi)];
+            values.extend(binds.into_iter().map(Value::Text));
+            let mut stmt = c.prepare(&format!(
+                "SELECT doc_id, change_count, hash_xor FROM documents
+                 WHERE area_key >= ? AND area_key < ? AND ({pred}) ORDER BY doc_id"
+            ))?;
+            let rows = stmt.query_map(params_from_iter(values), |r| {
+                Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, i64>(1)?, r.get::<_, Vec<u8>>(2)?))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (doc, n, xor) = row?;
+                out.push(DocDigest {
+                    doc_id: Uuid::from_slice(&doc)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    change_count: u64_of(n),
+                    hash_xor: hash32(&xor)?,
+                });
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn doc_changes(
+        &self,
+        doc_ids: &[Uuid],
+        scopes: &[ReadScope],
+    ) -> StoreResult<Vec<PulledChange>> {
+        let (doc_ids, scopes) = (doc_ids.to_vec(), scopes.to_vec());
+        self.read(move |c| {
+            let (pred, binds) = scope_sql(&scopes, || "?".into());
+            let sql = format!(
+                "SELECT seq, doc_id, kind, area_key, bytes FROM changes
+                 WHERE doc_id = ? AND ({pred}) ORDER BY seq"
+            );
+            let mut stmt = c.prepare(&sql)?;
+            let mut out = Vec::new();
+            for id in doc_ids {
+                let mut values = vec![Value::Blob(id.as_bytes().to_vec())];
+                values.extend(binds.iter().cloned().map(Value::Text));
+                let mut rows = stmt.query(params_from_iter(values))?;
+                while let Some(r) = rows.next()? {
+                    out.push(to_pulled(change_row(r)?)?);
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn change_count(&self) -> StoreResult<u64> {
+        self.read(|c| Ok(u64_of(c.query_row("SELECT count(*) FROM changes", [], |r| r.get(0))?)))
+            .await
+    }
+
+    async fn audit(&self, entry: &AuditEntry) -> StoreResult<()> {
+        let e = entry.clone();
+        self.write(move |c| {
+            c.execute(
+                "INSERT INTO audit_log (at, user_id, device_id, action, count, areas, detail)
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+                params![
+                    e.at,
+                    e.user_id.map(|u| u.to_string()),
+                    e.device_id.map(|u| u.to_string()),
+                    e.action.as_str(),
+                    i64_of(e.count),
+                    e.areas.join(","),
+                    e.detail
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn list_audit(&self, limit: u32, device: Option<Uuid>) -> StoreResult<Vec<AuditEntry>> {
+        self.read(move |c| {
+            let base =
+                "SELECT id, at, user_id, device_id, action, count, areas, detail FROM audit_log";
+            let mut values = Vec::new();
+            let filter = match device {
+                Some(d) => {
+                    values.push(Value::Text(d.to_string()));
+                    "WHERE device_id = ?"
+                }
+                None => "",
+            };
+            values.push(Value::Integer(i64::from(limit)));
+            let mut stmt = c.prepare(&format!("{base} {filter} ORDER BY id DESC LIMIT ?"))?;
+            let rows = stmt.query_map(params_from_iter(values), |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, String>(4)?,
+                    r.get::<_, i64>(5)?,
+                    r.get::<_, String>(6)?,
+                    r.get::<_, String>(7)?,
+                ))
+            })?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (id, at, user, dev, action, count, areas, detail) = row?;
+                out.push(AuditEntry {
+                    id,
+                    at,
+                    user_id: user.as_deref().map(uuid_of).transpose()?,
+                    device_id: dev.as_deref().map(uuid_of).transpose()?,
+                    action: AuditAction::parse(&action)?,
+                    count: u64_of(count),
+                    areas: split_areas(&areas),
+                    detail,
+                });
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn sync_health(&self) -> StoreResult<Vec<DeviceHealth>> {
+        self.read(|c| {
+            let head = head(c)?;
+            let mut stmt = c.prepare(&format!("SELECT {DEVICE_COLS} ORDER BY enrolled_at, id"))?;
+            let rows = stmt.query_map([], device_row)?;
+            let mut out = Vec::new();
+            for row in rows {
+                let d = finish_device(row?)?;
+                out.push(DeviceHealth {
+                    device_id: d.id,
+                    name: d.name,
+                    user_id: d.user_id,
+                    revoked: d.revoked,
+                    last_seen: d.last_seen,
+                    cursor: d.cursor,
+                    cursor_lag: head.saturating_sub(d.cursor),
+                });
+            }
+            Ok(out)
+        })
+        .await
+    }
+}
+
+/// Splits the stored comma-joined area list.
+pub(crate) fn split_areas(s: &str) -> Vec<String> {
+    if s.is_empty() { Vec::new() } else { s.split(',').map(str::to_owned).collect() }
+}

@@ -1,0 +1,319 @@
+//! The HTTP API against a real server on 127.0.0.1:0, on both storage backends.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::{TestServer, actor, change, envelope, pull, push, spawn, work_order_change};
+use gridwork_core::sync::protocol::{
+    CONTENT_TYPE, DigestRequest, DigestResponse, DocDigest, FetchRequest, FetchResponse, MAGIC,
+    PROTOCOL_VERSION, SyncRequest, SyncStatus, WireMessage, Writer,
+};
+use gridwork_core::{RecordKind, Role};
+use gridwork_sync_server::store::{DynStore, NewEnrolmentCode};
+use serde_json::{Value, json};
+
+const GRID_A: &str = "320612/001/001/01";
+const GRID_B: &str = "320612/001/001/02";
+
+fn err_code(v: &Value) -> &str {
+    v["error"]["code"].as_str().unwrap_or("<none>")
+}
+
+async fn round_trip_and_scope(store: DynStore) {
+    let srv = spawn(store).await;
+    let a = srv.device(&[(Role::GridWorker, GRID_A)], 1).await;
+    let b = srv.device(&[(Role::GridHead, GRID_A)], 2).await;
+    let liaison = srv.device(&[(Role::Liaison, "320612/001/001/01/02")], 3).await;
+    let other = srv.device(&[(Role::GridWorker, GRID_B)], 4).await;
+
+    let h =
+        envelope(RecordKind::Household, "320612/001/001/01/02", change(&a.actor, "head", "王芳"));
+    let s = envelope(RecordKind::Sensitive, "320612/001/001/01/02", change(&a.actor, "id", "x"));
+    let r = srv.sync(&a, &push(vec![h.clone(), s.clone()])).await;
+    assert_eq!(r.status, SyncStatus::Ok);
+    assert_eq!(r.acks, vec![1, 2]);
+    assert!(r.changes.is_empty(), "own changes are not echoed");
+    assert_eq!(r.next_cursor, 2);
+
+    // Idempotent: the same push again is acked with the same seqs, nothing new stored.
+    let r = srv.sync(&a, &push(vec![s.clone(), h.clone()])).await;
+    assert_eq!(r.acks, vec![2, 1]);
+    assert_eq!(srv.store.change_count().await.unwrap(), 2);
+
+    let r = srv.sync(&b, &pull(0)).await;
+    assert_eq!(r.changes.iter().map(|c| c.seq).collect::<Vec<_>>(), vec![1, 2]);
+    assert_eq!(r.changes[0].change, h);
+    let r = srv.sync(&liaison, &pull(0)).await;
+    assert_eq!(r.changes.iter().map(|c| c.seq).collect::<Vec<_>>(), vec![1], "no sensitive");
+    assert_eq!(r.next_cursor, 2);
+    let r = srv.sync(&other, &pull(0)).await;
+    assert!(r.changes.is_empty(), "grid B sees nothing of grid A");
+    // include_own (bootstrap) returns the device's own changes too.
+    let mut boot = pull(0);
+    boot.include_own = true;
+    assert_eq!(srv.sync(&a, &boot).await.changes.len(), 2);
+    // A cursor ahead of the log asks for a bootstrap.
+    assert_eq!(srv.sync(&a, &pull(99)).await.status, SyncStatus::BootstrapRequired);
+
+    // Repair path: digests and fetch.
+    let req = DigestRequest { area: common::area(GRID_A), docs: vec![] };
+    let (st, body) =
+        srv.post_raw("/v1/digest", Some(&b.credential), Some(CONTENT_TYPE), req.encode()).await;
+    assert_eq!(st, 200);
+    let d = DigestResponse::decode(&body).unwrap();
+    assert_eq!(d.divergent.len(), 2);
+    let same = DocDigest::from_hashes(h.doc_id, &[h.hash().unwrap()]);
+    let req = DigestRequest { area: common::area(GRID_A), docs: vec![same] };
+    let (_, body) =
+        srv.post_raw("/v1/digest", Some(&b.credential), Some(CONTENT_TYPE), req.encode()).await;
+    assert_eq!(DigestResponse::decode(&body).unwrap().divergent, vec![s.doc_id]);
+    let req = FetchRequest { doc_ids: vec![s.doc_id, h.doc_id], max_page_bytes: 0 };
+    let (_, body) = srv
+        .post_raw("/v1/fetch", Some(&liaison.credential), Some(CONTENT_TYPE), req.encode())
+        .await;
+    let f = FetchResponse::decode(&body).unwrap();
+    assert_eq!(f.changes.len(), 1, "the liaison cannot fetch the sensitive document");
+
+    // Audit and health.
+    let (st, v) = srv.admin_get("/audit").await;
+    assert_eq!(st, 200);
+    let actions: Vec<&str> =
+        v["entries"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert!(actions.contains(&"push") && actions.contains(&"pull") && actions.contains(&"enrol"));
+    let (st, v) = srv.admin_get("/sync-health").await;
+    assert_eq!(st, 200);
+    assert_eq!(v["head_seq"], 2);
+    assert_eq!(v["devices"].as_array().unwrap().len(), 4);
+}
+both!(round_trip_and_scope_t, super::round_trip_and_scope);
+
+/// A sync request frame with an uncompressed payload, for byte-level tampering.
+fn raw_frame(version: u8, payload: &[u8]) -> Vec<u8> {
+    let mut b = MAGIC.to_vec();
+    b.extend_from_slice(&[version, 1, 0, 0]);
+    b.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+    b.extend_from_slice(payload);
+    b
+}
+
+async fn expect_nothing_stored(srv: &TestServer) {
+    assert_eq!(srv.store.change_count().await.unwrap(), 0, "a refused request stored something");
+}
+
+async fn bad_sync_input(store: DynStore) {
+    let srv = spawn(store).await;
+    let w = srv.device(&[(Role::GridWorker, GRID_A)], 1).await;
+    let l = srv.device(&[(Role::Liaison, "320612/001/001/01/01")], 2).await;
+    let good = || envelope(RecordKind::Visit, GRID_A, change(&w.actor, "note", "ok"));
+    let req = push(vec![good()]).encode();
+
+    // Credentials.
+    let (s, b) = srv.post_raw("/v1/sync", None, Some(CONTENT_TYPE), req.clone()).await;
+    assert_eq!((s, err_code(&serde_json::from_slice(&b).unwrap())), (401, "missing_credential"));
+    let fake = format!("gwd_{}", "0".repeat(64));
+    let (s, b) = srv.post_raw("/v1/sync", Some(&fake), Some(CONTENT_TYPE), req.clone()).await;
+    assert_eq!((s, err_code(&serde_json::from_slice(&b).unwrap())), (401, "bad_credential"));
+    let (s, _) = srv.post_raw("/v1/sync", Some("nonsense"), Some(CONTENT_TYPE), req.clone()).await;
+    assert_eq!(s, 401);
+    // Content type.
+    let (s, b) = srv.post_raw("/v1/sync", Some(&w.credential), Some("application/json"), req).await;
+    assert_eq!(
+        (s, err_code(&serde_json::from_slice(&b).unwrap())),
+        (415, "unsupported_media_type")
+    );
+    // Malformed body.
+    let (s, b) = srv
+        .post_raw("/v1/sync", Some(&w.credential), Some(CONTENT_TYPE), b"{\"push\":[]}".to_vec())
+        .await;
+    assert_eq!((s, err_code(&serde_json::from_slice(&b).unwrap())), (400, "malformed_message"));
+    // Wrong protocol version.
+    let mut wr = Writer::default();
+    push(vec![good()]).write_payload(&mut wr);
+    let payload = wr.into_bytes();
+    let (s, b) = srv
+        .post_raw(
+            "/v1/sync",
+            Some(&w.credential),
+            Some(CONTENT_TYPE),
+            raw_frame(PROTOCOL_VERSION + 1, &payload),
+        )
+        .await;
+    assert_eq!(
+        (s, err_code(&serde_json::from_slice(&b).unwrap())),
+        (400, "unsupported_protocol_version")
+    );
+    // Unknown kind: flags, cursor, page, count (4 bytes), then the envelope's doc id (16).
+    let mut bad = payload.clone();
+    bad[4 + 16] = 42;
+    let (s, b) = srv
+        .post_raw(
+            "/v1/sync",
+            Some(&w.credential),
+            Some(CONTENT_TYPE),
+            raw_frame(PROTOCOL_VERSION, &bad),
+        )
+        .await;
+    let v: Value = serde_json::from_slice(&b).unwrap();
+    assert_eq!((s, err_code(&v)), (400, "unknown_kind"));
+    assert_eq!(v["error"]["change_index"], 0);
+    expect_nothing_stored(&srv).await;
+
+    // Forged actor at index 1: the valid change at index 0 is not stored either.
+    let forged = envelope(RecordKind::Visit, GRID_A, change(&actor(99), "note", "forged"));
+    let (s, v) = srv.sync_err(&w, &push(vec![good(), forged])).await;
+    assert_eq!((s, err_code(&v)), (403, "foreign_actor"));
+    assert_eq!(v["error"]["change_index"], 1);
+    // Another device's actor is foreign too.
+    let theirs = envelope(RecordKind::Visit, "320612/001/001/01/01", change(&l.actor, "n", "x"));
+    assert_eq!(srv.sync_err(&w, &push(vec![theirs])).await.0, 403);
+    // Outside scope.
+    let outside = envelope(RecordKind::Visit, GRID_B, change(&w.actor, "note", "x"));
+    let (s, v) = srv.sync_err(&w, &push(vec![good(), outside])).await;
+    assert_eq!((s, err_code(&v)), (403, "out_of_scope"));
+    // A liaison may not write sensitive documents.
+    let sens = envelope(RecordKind::Sensitive, "320612/001/001/01/01", change(&l.actor, "id", "x"));
+    let (s, v) = srv.sync_err(&l, &push(vec![sens])).await;
+    assert_eq!((s, err_code(&v)), (403, "kind_not_allowed"));
+    // Corrupt change bytes.
+    let corrupt = envelope(RecordKind::Visit, GRID_A, vec![1, 2, 3, 4]);
+    let (s, v) = srv.sync_err(&w, &push(vec![corrupt])).await;
+    assert_eq!((s, err_code(&v)), (400, "corrupt_change"));
+    // A work-order event claiming a role the user does not hold.
+    let wo =
+        envelope(RecordKind::WorkOrder, GRID_A, work_order_change(&w.actor, "district_centre"));
+    let (s, v) = srv.sync_err(&w, &push(vec![wo])).await;
+    assert_eq!((s, err_code(&v)), (403, "event_role_not_held"));
+    expect_nothing_stored(&srv).await;
+
+    // The held role is accepted; a document pushed under another kind later is a conflict.
+    let wo = envelope(RecordKind::WorkOrder, GRID_A, work_order_change(&w.actor, "grid_worker"));
+    assert_eq!(srv.sync(&w, &push(vec![wo.clone()])).await.acks, vec![1]);
+    let mut relabelled = good();
+    relabelled.doc_id = wo.doc_id;
+    let (s, v) = srv.sync_err(&w, &push(vec![relabelled])).await;
+    assert_eq!((s, err_code(&v)), (409, "kind_mismatch"));
+    assert_eq!(srv.store.change_count().await.unwrap(), 1);
+
+    // Refusals are audited; the server keeps serving.
+    let (_, v) = srv.admin_get("/audit?limit=1000").await;
+    let refused =
+        v["entries"].as_array().unwrap().iter().filter(|e| e["action"] == "refused").count();
+    assert!(refused >= 6, "{refused}");
+    let r = srv.http.get(format!("{}/health", srv.base)).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+}
+both!(bad_sync_input_t, super::bad_sync_input);
+
+async fn enrolment_and_admin_errors(store: DynStore) {
+    let srv = spawn(store).await;
+    let user = srv.user("王芳", &[(Role::GridWorker, GRID_A)]).await;
+    let code = srv.code(user).await;
+    let hex = actor(5).to_hex_string();
+    let body =
+        |code: &str, actor: &str| json!({ "code": code, "actor_id": actor, "device_name": "p" });
+    let (s, v) = srv.enrol_raw(json!({ "code": 1 })).await;
+    assert_eq!((s, err_code(&v)), (400, "malformed_json"));
+    let (s, v) = srv.enrol_raw(body(&code, "not hex")).await;
+    assert_eq!((s, err_code(&v)), (400, "invalid_input"));
+    let (s, v) = srv.enrol_raw(body("AAAA-BBBB-CCCC", &hex)).await;
+    assert_eq!((s, err_code(&v)), (403, "enrolment_code_unknown"));
+    // Codes are case- and dash-insensitive.
+    let (s, _) = srv.enrol_raw(body(&code.to_lowercase().replace('-', ""), &hex)).await;
+    assert_eq!(s, 201);
+    let (s, v) = srv.enrol_raw(body(&code, &actor(6).to_hex_string())).await;
+    assert_eq!((s, err_code(&v)), (403, "enrolment_code_used"));
+    // The same actor cannot enrol twice.
+    let code2 = srv.code(user).await;
+    let (s, v) = srv.enrol_raw(body(&code2, &hex)).await;
+    assert_eq!((s, err_code(&v)), (409, "actor_taken"));
+    // Expired code.
+    srv.store
+        .create_enrolment_code(&NewEnrolmentCode {
+            code_hash: gridwork_sync_server::auth::hash_code("EXPI-REDC-0DE0"),
+            user_id: user,
+            expires_at: 1,
+            created_at: 0,
+        })
+        .await
+        .unwrap();
+    let (s, v) = srv.enrol_raw(body("EXPI-REDC-0DE0", &actor(7).to_hex_string())).await;
+    assert_eq!((s, err_code(&v)), (403, "enrolment_code_expired"));
+
+    // Admin: credentials, bodies, routes.
+    let r = srv.http.get(format!("{}/admin/v1/devices", srv.base)).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    let r = srv
+        .http
+        .get(format!("{}/admin/v1/devices", srv.base))
+        .bearer_auth(format!("gwa_{}", "1".repeat(64)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    let v: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+    assert_eq!(err_code(&v), "bad_credential");
+    let (s, v) = srv
+        .admin_post("/users", json!({ "name": "x", "roles": [{"role": "king", "area": "320612"}] }))
+        .await;
+    assert_eq!((s, err_code(&v)), (400, "invalid_input"));
+    let (s, v) = srv.admin_post("/areas", json!({ "path": "3206", "name": "x" })).await;
+    assert_eq!((s, err_code(&v)), (400, "invalid_input"));
+    let (s, v) = srv.admin_post("/enrolment-codes", json!({ "user_id": "nope" })).await;
+    assert_eq!((s, err_code(&v)), (400, "malformed_json"));
+    let (s, v) = srv.admin_get("/nowhere").await;
+    assert_eq!((s, err_code(&v)), (404, "not_found"));
+    let (s, v) =
+        srv.admin_post("/devices/00000000-0000-0000-0000-000000000000/revoke", json!({})).await;
+    assert_eq!((s, err_code(&v)), (404, "not_found"));
+
+    // Areas, users, QR.
+    let (s, _) = srv.admin_post("/areas", json!({ "path": "320612", "name": "通州区" })).await;
+    assert_eq!(s, 201);
+    let (_, v) = srv.admin_get("/areas").await;
+    assert_eq!(v["areas"][0]["name"], "通州区");
+    let (_, v) = srv.admin_get("/users").await;
+    assert_eq!(v["users"][0]["roles"][0]["role"], "grid_worker");
+    let (_, v) =
+        srv.admin_post("/enrolment-codes", json!({ "user_id": user, "ttl_minutes": 5 })).await;
+    assert!(v["qr_svg"].as_str().unwrap().contains("<svg"));
+    assert!(v["qr_terminal"].as_str().unwrap().contains('█'));
+    let (_, v) = srv.admin_get("/devices").await;
+    assert_eq!(v["devices"].as_array().unwrap().len(), 1);
+}
+both!(enrolment_and_admin_errors_t, super::enrolment_and_admin_errors);
+
+async fn revocation(store: DynStore) {
+    let srv = spawn(store).await;
+    let d = srv.device(&[(Role::GridWorker, GRID_A)], 1).await;
+    assert_eq!(srv.sync(&d, &pull(0)).await.status, SyncStatus::Ok);
+    let (s, _) = srv.admin_post(&format!("/devices/{}/revoke", d.id), json!({})).await;
+    assert_eq!(s, 200);
+    // Even a push is answered "revoked" and nothing is stored.
+    let e = envelope(RecordKind::Visit, GRID_A, change(&d.actor, "n", "x"));
+    let r = srv.sync(&d, &push(vec![e])).await;
+    assert_eq!(r.status, SyncStatus::Revoked);
+    assert_eq!(srv.store.change_count().await.unwrap(), 0);
+    let (_, v) = srv.admin_get("/audit").await;
+    assert_eq!(v["entries"][0]["action"], "revoked_contact");
+    let (_, v) = srv.admin_get("/devices").await;
+    assert_eq!(v["devices"][0]["revoked"], true);
+}
+both!(revocation_t, super::revocation);
+
+async fn oversized_and_metrics(store: DynStore) {
+    let srv = common::spawn_with_limit(store, 4096).await;
+    let d = srv.device(&[(Role::GridWorker, GRID_A)], 1).await;
+    let (s, b) =
+        srv.post_raw("/v1/sync", Some(&d.credential), Some(CONTENT_TYPE), vec![0u8; 10_000]).await;
+    let v: Value = serde_json::from_slice(&b).unwrap();
+    assert_eq!((s, err_code(&v)), (413, "payload_too_large"));
+    expect_nothing_stored(&srv).await;
+    let req = SyncRequest { cursor: 0, max_page_bytes: 0, include_own: false, push: vec![] };
+    srv.sync(&d, &req).await;
+    let text =
+        srv.http.get(format!("{}/metrics", srv.base)).send().await.unwrap().text().await.unwrap();
+    assert!(text.contains("gridwork_sync_pulls_total 1"), "{text}");
+    assert!(text.contains("gridwork_errors_total{status=\"413\",code=\"payload_too_large\"} 1"));
+    assert!(text.contains("gridwork_sync_request_duration_seconds_count 1"));
+}
+both!(oversized_and_metrics_t, super::oversized_and_metrics);
