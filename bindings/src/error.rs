@@ -42,6 +42,21 @@ pub enum GridworkError {
         /// The signed-in user's scope.
         scope: String,
     },
+    /// The signed-in user's role may not do this (e.g. a liaison reading sensitive data).
+    #[error("not allowed: {action}")]
+    Forbidden {
+        /// What was refused, in English.
+        action: String,
+    },
+    /// A work-order step that is not allowed now (wrong state, role or department): the UI
+    /// refuses it instead of creating a conflict.
+    #[error("{detail}")]
+    WorkOrderRefused {
+        /// The stable reason code, e.g. `illegal_transition`, `role_not_allowed`.
+        code: String,
+        /// What was refused, in English.
+        detail: String,
+    },
     /// A change received from a peer or the server does not fit its record; nothing was stored.
     #[error("change for document {doc_id} rejected: {reason}")]
     BadChange {
@@ -70,8 +85,9 @@ pub enum GridworkError {
 #[uniffi::export]
 impl GridworkError {
     /// The stable, language-independent code of this error — the same codes as the core's
-    /// (`invalid_input`, `not_found`, `locked`, `not_signed_in`, `out_of_scope`, `bad_change`,
-    /// `storage`, or the `code` of an [`GridworkError::Internal`]). Apps map it to localized text.
+    /// (`invalid_input`, `not_found`, `locked`, `not_signed_in`, `out_of_scope`, `forbidden`,
+    /// `bad_change`, `storage`, or the `code` of a [`GridworkError::WorkOrderRefused`] or
+    /// [`GridworkError::Internal`]). Apps map it to localized text.
     pub fn code(&self) -> String {
         match self {
             GridworkError::InvalidInput { .. } => "invalid_input".into(),
@@ -79,6 +95,8 @@ impl GridworkError {
             GridworkError::Locked => "locked".into(),
             GridworkError::NotSignedIn => "not_signed_in".into(),
             GridworkError::OutOfScope { .. } => "out_of_scope".into(),
+            GridworkError::Forbidden { .. } => "forbidden".into(),
+            GridworkError::WorkOrderRefused { code, .. } => code.clone(),
             GridworkError::BadChange { .. } => "bad_change".into(),
             GridworkError::Storage { .. } => "storage".into(),
             GridworkError::Internal { code, .. } => code.clone(),
@@ -106,7 +124,11 @@ impl From<CoreError> for GridworkError {
             CoreError::Locked => GridworkError::Locked,
             CoreError::NotSignedIn => GridworkError::NotSignedIn,
             CoreError::OutOfScope { area, scope } => GridworkError::OutOfScope { area, scope },
+            CoreError::Forbidden { action } => GridworkError::Forbidden { action },
             CoreError::BadChange { doc_id, reason } => GridworkError::BadChange { doc_id, reason },
+            CoreError::WorkOrder(e) => {
+                GridworkError::WorkOrderRefused { code: e.code().to_owned(), detail: e.to_string() }
+            }
             CoreError::Storage(e) => GridworkError::Storage { detail: e.to_string() },
             other => GridworkError::internal(other.code(), other.to_string()),
         }
@@ -133,7 +155,11 @@ mod tests {
             CoreError::Locked,
             CoreError::NotSignedIn,
             CoreError::OutOfScope { area: "320612/001".into(), scope: "320612/002".into() },
+            CoreError::Forbidden { action: "read sensitive data as liaison".into() },
             CoreError::BadChange { doc_id: "d".into(), reason: "r".into() },
+            CoreError::WorkOrder(gridwork_core::work_order::WorkOrderError::AlreadyDispatched {
+                department: "城管".into(),
+            }),
             storage_error(),
         ];
         for c in cases {
