@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::CoreError;
 
 /// The level of an area in the hierarchy; the number of segments in its code path.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AreaLevel {
@@ -126,6 +127,7 @@ impl std::fmt::Display for AreaPath {
 }
 
 /// One area of the hierarchy as reference data: its code path and its name.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Area {
     /// The code path, e.g. `320612/004/017/03`.

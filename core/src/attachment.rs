@@ -11,6 +11,7 @@ use crate::error::{CoreError, Result};
 pub const MAX_ATTACHMENT_BYTES: u64 = 20 * 1024 * 1024;
 
 /// A reference to an attachment.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PhotoRef {
     /// SHA-256 of the content, 64 lowercase hex digits.

@@ -12,6 +12,7 @@ macro_rules! code_enum {
         }
     ) => {
         $(#[$meta])*
+        #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
                  serde::Serialize, serde::Deserialize)]
         pub enum $name {

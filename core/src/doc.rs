@@ -222,6 +222,7 @@ pub fn set_set(doc: &mut AutoCommit, key: &str, members: &[String]) -> Result<()
 
 /// A root field that holds more than one value because people set it differently while offline
 /// (DESIGN §1: surfaced, never silently dropped).
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FieldConflict {
     /// The field's name.

@@ -11,6 +11,7 @@ use crate::error::CoreError;
 use crate::kind::RecordKind;
 
 /// One raw Automerge change addressed to a document.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChangeEnvelope {
     /// The record's id (UUIDv7).

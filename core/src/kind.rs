@@ -7,6 +7,7 @@ use crate::error::CoreError;
 
 /// The kind of a record document. The numeric code is part of the sync wire format and of the
 /// on-disk schema: never renumber.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RecordKind {

@@ -33,9 +33,14 @@ pub mod sync;
 pub mod task;
 pub mod time;
 pub mod track;
+#[cfg(feature = "uniffi")]
+mod uniffi_types;
 pub mod validate;
 pub mod visit;
 pub mod work_order;
+
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!();
 
 pub use area::{Area, AreaLevel, AreaPath};
 pub use assessment::{Assessment, Rate};

@@ -15,6 +15,7 @@ use crate::store::Store;
 use crate::time::ms_to_time;
 
 /// One change in a record's history.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HistoryEntry {
     /// The change's hash, hex.

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::CoreError;
 
 /// A user's role. A user has one or more roles, each bound to an area path.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {

@@ -34,6 +34,7 @@ pub(crate) mod field {
 }
 
 /// What a worker enters for a household.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HouseholdInput {
     /// The smallest area unit the household belongs to (usually a micro-grid).

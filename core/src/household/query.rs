@@ -12,6 +12,7 @@ use crate::store::Store;
 use crate::time::{ms_to_time, opt_ms_to_time};
 
 /// A household as lists and forms show it.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Household {
     /// Record id.
@@ -43,6 +44,7 @@ pub struct Household {
 }
 
 /// A household whose visit is due, with how overdue it is.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DueVisit {
     /// The household.

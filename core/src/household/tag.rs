@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::CoreError;
 
 /// A category tag of a household.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum HouseholdTag {

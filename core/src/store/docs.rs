@@ -74,9 +74,8 @@ fn load_from_db(
         }
     }
     // Our own database is trusted: skip re-verifying the heads' hashes on every load.
-    let trusted = || {
-        automerge::LoadOptions::new().verification_mode(automerge::VerificationMode::DontCheck)
-    };
+    let trusted =
+        || automerge::LoadOptions::new().verification_mode(automerge::VerificationMode::DontCheck);
     let mut doc = match snapshot {
         Some(s) => {
             let mut d = AutoCommit::load_with_options(&s, trusted())?;

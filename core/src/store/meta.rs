@@ -9,6 +9,7 @@ use crate::error::{CoreError, Result};
 use crate::role::Role;
 
 /// The person using this device: who records what is recorded here, and where they may work.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedInUser {
     /// The user's id on the server.

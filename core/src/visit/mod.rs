@@ -65,6 +65,7 @@ pub(crate) mod field {
 }
 
 /// What a worker records for a visit.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VisitInput {
     /// The household visited.

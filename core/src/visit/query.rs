@@ -15,6 +15,7 @@ use crate::store::Store;
 use crate::time::{ms_to_time, opt_ms_to_time};
 
 /// A visit as the visit form and ledger show it.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Visit {
     /// Record id.
