@@ -1,6 +1,7 @@
 //! Recording one visit (document + change + projection + commit) against a plain-SQLite
 //! insert-and-commit of the same row, both on a file with the same pragmas (WAL,
-//! `synchronous = FULL`), measured in the same run.
+//! `synchronous = FULL`), measured in the same run; and the same write on an encrypted store
+//! (SQLCipher, raw 32-byte key) for the cost of encryption.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use chrono::Utc;
@@ -92,6 +93,27 @@ fn bench_record_visit(c: &mut Criterion) {
         b.iter(|| {
             i += 1;
             store.record_visit(visit_input(households[i % households.len()])).unwrap()
+        })
+    });
+    g.finish();
+
+    // The cost of encryption: the same write on a SQLCipher-encrypted store.
+    let mut enc = Store::open(dir.path().join("enc.db"), Some(&[7u8; 32])).unwrap();
+    enc.load_areas(&demo::areas(1, 1, 1, 1)).unwrap();
+    enc.sign_in(SignedInUser {
+        user_id: "w1".into(),
+        name: "网格员".into(),
+        role: Role::GridWorker,
+        scope: AreaPath::parse("320612/001/001/01").unwrap(),
+    })
+    .unwrap();
+    let enc_households: Vec<_> =
+        (0..200).map(|_| enc.add_household(demo::household(&mut rng, &micro)).unwrap()).collect();
+    let mut g = c.benchmark_group("record_visit_encrypted");
+    g.bench_function("gridwork_record_visit_sqlcipher", |b| {
+        b.iter(|| {
+            i += 1;
+            enc.record_visit(visit_input(enc_households[i % enc_households.len()])).unwrap()
         })
     });
     g.finish();

@@ -9,6 +9,7 @@
 //! on it.
 
 pub mod area;
+pub mod assessment;
 pub mod attachment;
 mod code;
 pub mod demo;
@@ -19,6 +20,7 @@ pub mod geo;
 pub mod household;
 pub mod kind;
 pub mod location;
+pub mod my_day;
 pub mod patrol;
 mod projection;
 pub mod record;
@@ -36,10 +38,12 @@ pub mod visit;
 pub mod work_order;
 
 pub use area::{Area, AreaLevel, AreaPath};
+pub use assessment::{Assessment, Rate};
 pub use envelope::ChangeEnvelope;
 pub use error::{CoreError, Result};
 pub use household::{DueVisit, Household, HouseholdInput, HouseholdTag};
 pub use kind::RecordKind;
+pub use my_day::MyDay;
 pub use patrol::{CheckIn, CheckInInput, Observation, ObservationInput, Patrol, PatrolSummary};
 pub use resident::{Gender, Relation, Resident, ResidentInput};
 pub use role::Role;

@@ -167,3 +167,27 @@ fn concurrent_resident_edits_merge_to_identical_projections() {
     assert_eq!(a.residents_of(h).unwrap(), b.residents_of(h).unwrap());
     assert_eq!(a.residents_of(h).unwrap().len(), 1);
 }
+
+#[test]
+fn a_household_is_found_by_any_member_name() {
+    let mut s = store_at(None, "w1");
+    let h = s.add_household(household(401)).unwrap();
+    let r = s
+        .add_resident(gridwork_core::ResidentInput {
+            household_id: h,
+            name: "司马懿".into(),
+            gender: gridwork_core::Gender::Male,
+            birth_year: Some(1950),
+            relation: gridwork_core::Relation::Parent,
+            phone: None,
+        })
+        .unwrap();
+    let grid = area(GRID);
+    let ids = |s: &gridwork_core::Store, q: &str| -> Vec<uuid::Uuid> {
+        s.search_households(&grid, q, 10).unwrap().into_iter().map(|x| x.id).collect()
+    };
+    assert_eq!(ids(&s, "司马"), vec![h]);
+    assert_eq!(ids(&s, "smy"), vec![h]);
+    s.delete_resident(r).unwrap();
+    assert!(ids(&s, "司马").is_empty(), "a deleted member no longer finds the household");
+}

@@ -9,7 +9,7 @@ use automerge::AutoCommit;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-pub(crate) use projection::{project, refresh_visit_dates};
+pub(crate) use projection::{project, refresh_visit_dates, reindex};
 pub(crate) use query::area_clause;
 pub use query::{DueVisit, Household};
 pub use tag::HouseholdTag;

@@ -29,44 +29,75 @@ pub(crate) fn project(tx: &Connection, id: Uuid, d: &AutoCommit) -> Result<()> {
     let deleted = doc::get_bool(d, common::DELETED).unwrap_or(false);
     let created_at = doc::get_i64(d, common::CREATED_AT).unwrap_or(0);
     let members = doc::get_i64(d, field::MEMBER_COUNT).unwrap_or(1);
-    let rowid: i64 = tx
-        .prepare_cached(
-            "INSERT INTO household(id, area, address, building, unit, room, head_name,
+    tx.prepare_cached(
+        "INSERT INTO household(id, area, address, building, unit, room, head_name,
                 member_count, phone, tags, interval_days, created_at, next_due_at, deleted)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 365, ?11, ?11, ?12)
              ON CONFLICT(id) DO UPDATE SET area = excluded.area, address = excluded.address,
                 building = excluded.building, unit = excluded.unit, room = excluded.room,
                 head_name = excluded.head_name, member_count = excluded.member_count,
                 phone = excluded.phone, tags = excluded.tags, created_at = excluded.created_at,
-                deleted = excluded.deleted
-             RETURNING rowid",
-        )?
-        .query_row(
-            params![
-                id.as_bytes(),
-                area,
-                address,
-                building,
-                unit,
-                room,
-                head,
-                members,
-                phone,
-                tags.join(","),
-                created_at,
-                deleted
-            ],
-            |r| r.get(0),
-        )?;
+                deleted = excluded.deleted",
+    )?
+    .execute(params![
+        id.as_bytes(),
+        area,
+        address,
+        building,
+        unit,
+        room,
+        head,
+        members,
+        phone,
+        tags.join(","),
+        created_at,
+        deleted
+    ])?;
     refresh_visit_dates(tx, id)?;
-    tx.prepare_cached("DELETE FROM household_fts WHERE rowid = ?1")?.execute([rowid])?;
-    if !deleted {
-        let mut fields: Vec<&str> = vec![&head, &address];
-        fields.extend(phone.as_deref());
-        let tokens = crate::search::index_tokens(&fields);
-        tx.prepare_cached("INSERT INTO household_fts(rowid, tokens) VALUES (?1, ?2)")?
-            .execute(params![rowid, tokens])?;
+    reindex(tx, id)
+}
+
+/// Rewrites a household's search tokens from its head, address and phone and the names and
+/// phones of its live residents, so a search for any member finds the household. Called when the
+/// household or one of its residents changes.
+pub(crate) fn reindex(conn: &Connection, id: Uuid) -> Result<()> {
+    let row: Option<(i64, String, String, Option<String>, bool, String)> = conn
+        .prepare_cached(
+            "SELECT rowid, head_name, address, phone, deleted, area FROM household WHERE id = ?1",
+        )?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+        .optional()?;
+    let Some((rowid, head, address, phone, deleted, area)) = row else { return Ok(()) };
+    conn.prepare_cached("DELETE FROM household_fts WHERE rowid = ?1")?.execute([rowid])?;
+    if deleted {
+        return Ok(());
     }
+    let members: Vec<(String, Option<String>)> = conn
+        .prepare_cached(
+            "SELECT name, phone FROM resident WHERE household_id = ?1 AND deleted = 0 ORDER BY id",
+        )?
+        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut names: Vec<&str> = vec![&head];
+    let mut others: Vec<&str> = vec![&address];
+    others.extend(phone.as_deref());
+    for (name, phone) in &members {
+        names.push(name);
+        others.extend(phone.as_deref());
+    }
+    // One token per enclosing area below the district, so searches within a town, community or
+    // grid are answered by the index.
+    let mut areas = Vec::new();
+    let mut at = Some(area.as_str());
+    while let Some(a) = at {
+        if a.contains('/') {
+            areas.push(crate::search::area_token(a));
+        }
+        at = a.rfind('/').map(|i| &a[..i]);
+    }
+    let tokens = crate::search::index_tokens_with(&names, &others, &areas);
+    conn.prepare_cached("INSERT INTO household_fts(rowid, tokens) VALUES (?1, ?2)")?
+        .execute(params![rowid, tokens])?;
     Ok(())
 }
 

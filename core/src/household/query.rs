@@ -75,7 +75,8 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Household> {
 
 /// SQL condition: `area` column within the area bound to parameter `?N`.
 pub(crate) fn area_clause(col: &str, n: usize) -> String {
-    format!("({col} = ?{n} OR substr({col}, 1, length(?{n}) + 1) = ?{n} || '/')")
+    // A range over the path (`'/' + 1 = '0'`), which an index on the column can serve.
+    format!("({col} = ?{n} OR ({col} > ?{n} || '/' AND {col} < ?{n} || '0'))")
 }
 
 impl Store {
@@ -115,8 +116,15 @@ impl Store {
         now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<DueVisit>> {
+        // District- and town-wide lists walk the due-date index; smaller areas (a few hundred
+        // households among 100,000) are found by area first, then sorted.
+        let index = if area.level() <= crate::area::AreaLevel::Town {
+            "household_due"
+        } else {
+            "household_area_due"
+        };
         let sql = format!(
-            "SELECT {COLUMNS} FROM household INDEXED BY household_due
+            "SELECT {COLUMNS} FROM household INDEXED BY {index}
              WHERE deleted = 0 AND next_due_at <= ?2 AND {}
              ORDER BY next_due_at LIMIT ?3",
             area_clause("area", 1)
@@ -143,11 +151,16 @@ impl Store {
         query: &str,
         limit: u32,
     ) -> Result<Vec<Household>> {
-        let Some(expr) = crate::search::match_query(query)? else { return Ok(Vec::new()) };
+        let Some(mut expr) = crate::search::match_query(query)? else { return Ok(Vec::new()) };
+        if area.level() > crate::area::AreaLevel::District {
+            expr = format!("({expr}) AND {}", crate::search::area_token(area.as_str()));
+        }
+        // No ranking: the index answers the area and the terms together and the first `limit`
+        // matches are taken without scoring every match (DESIGN §1: no scans).
         let sql = format!(
             "SELECT {COLUMNS} FROM household_fts f JOIN household h ON h.rowid = f.rowid
              WHERE household_fts MATCH ?2 AND h.deleted = 0 AND {}
-             ORDER BY f.rank LIMIT ?3",
+             LIMIT ?3",
             area_clause("h.area", 1)
         );
         let mut stmt = self.conn().prepare_cached(&sql)?;

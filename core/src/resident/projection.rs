@@ -48,6 +48,7 @@ pub(crate) fn project(conn: &Connection, id: Uuid, d: &AutoCommit) -> Result<()>
     households.dedup();
     for h in households {
         crate::household::refresh_visit_dates(conn, h)?;
+        crate::household::reindex(conn, h)?;
     }
     Ok(())
 }

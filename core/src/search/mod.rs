@@ -20,7 +20,7 @@
 
 mod tokenize;
 
-pub use tokenize::{PINYIN_WINDOW, index_tokens, is_han};
+pub use tokenize::{PINYIN_WINDOW, area_token, index_tokens, index_tokens_with, is_han};
 
 use crate::error::{CoreError, Result};
 use crate::validate::QUERY_MAX;

@@ -165,12 +165,15 @@ impl Tokens {
     }
 }
 
-fn han_tokens(tokens: &mut Tokens, chars: &[char]) {
+fn han_tokens(tokens: &mut Tokens, chars: &[char], pinyin: bool) {
     for &c in chars {
         tokens.push(c.to_string());
     }
     for w in chars.windows(2) {
         tokens.push(w.iter().collect());
+    }
+    if !pinyin {
+        return;
     }
     let py: Vec<Option<String>> = chars.iter().map(|&c| pinyin_of(c)).collect();
     for start in 0..py.len() {
@@ -210,12 +213,21 @@ fn digit_tokens(tokens: &mut Tokens, digits: &str) {
 ///
 /// Duplicates are removed. Fields never run into each other.
 pub fn index_tokens(fields: &[&str]) -> String {
+    index_tokens_with(fields, &[], &[])
+}
+
+/// [`index_tokens`] for records whose fields differ in kind: `names` get everything including
+/// pinyin; `others` (addresses, notes) get characters, bigrams, words and numbers but no pinyin —
+/// address words such as 路, 号, 单元 would otherwise make short pinyin queries (`lu`, `dy`) match
+/// nearly every record; `extra` tokens (e.g. [`area_token`]s) are appended as they are.
+pub fn index_tokens_with(names: &[&str], others: &[&str], extra: &[String]) -> String {
     let mut tokens = Tokens::default();
-    for field in fields {
+    let fields = names.iter().map(|f| (f, true)).chain(others.iter().map(|f| (f, false)));
+    for (field, pinyin) in fields {
         let pieces = segments(field);
         for (i, piece) in pieces.iter().enumerate() {
             match &piece.seg {
-                Segment::Han(chars) => han_tokens(&mut tokens, chars),
+                Segment::Han(chars) => han_tokens(&mut tokens, chars, pinyin),
                 Segment::Digits(d) => {
                     digit_tokens(&mut tokens, d);
                     if let Some(Piece { seg: Segment::Han(next), glued: true }) = pieces.get(i + 1)
@@ -248,7 +260,18 @@ pub fn index_tokens(fields: &[&str]) -> String {
             }
         }
     }
+    for t in extra {
+        tokens.push(t.clone());
+    }
     tokens.out
+}
+
+/// The token that marks a record as lying inside `area` (an area code path): letters and digits
+/// only, so it passes the tokenizer unchanged and can never be typed by accident as a name.
+/// Index one per enclosing area below the district, and AND it into the query to search one area
+/// through the index instead of filtering afterwards.
+pub fn area_token(area: &str) -> String {
+    format!("zza{}", area.replace('/', "s"))
 }
 
 /// Calls `f` with each maximal run of digits / non-digits of `w`.

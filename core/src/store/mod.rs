@@ -108,14 +108,15 @@ pub(crate) fn write_txn<T>(
     f: impl FnOnce(&Connection) -> Result<T>,
 ) -> Result<T> {
     if in_batch {
-        conn.execute_batch("SAVEPOINT gridwork_write")?;
+        conn.prepare_cached("SAVEPOINT gridwork_write")?.execute([])?;
         match f(conn) {
             Ok(v) => {
-                conn.execute_batch("RELEASE gridwork_write")?;
+                conn.prepare_cached("RELEASE gridwork_write")?.execute([])?;
                 Ok(v)
             }
             Err(e) => {
-                conn.execute_batch("ROLLBACK TO gridwork_write; RELEASE gridwork_write")?;
+                conn.prepare_cached("ROLLBACK TO gridwork_write")?.execute([])?;
+                conn.prepare_cached("RELEASE gridwork_write")?.execute([])?;
                 Err(e)
             }
         }

@@ -43,6 +43,9 @@ impl Store {
     }
 
     fn from_connection(conn: Connection, key: Option<&[u8]>) -> Result<Store> {
+        // A wrong key is reported as `CoreError::Locked`; SQLCipher's own stderr log would only
+        // repeat it on the phone's console.
+        conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
         if let Some(key) = key {
             if key.len() != KEY_LEN {
                 return Err(CoreError::invalid(
@@ -70,6 +73,9 @@ impl Store {
              PRAGMA temp_store = MEMORY;
              PRAGMA busy_timeout = 5000;",
         )?;
+        // Every write path runs a few dozen distinct statements; the default cache of 16 would
+        // re-parse most of them on every record.
+        conn.set_prepared_statement_cache_capacity(256);
         let mut conn = conn;
         migrate(&mut conn)?;
         let actor = load_or_make_actor(&conn)?;

@@ -25,7 +25,6 @@ CREATE TABLE doc (
     heads        BLOB NOT NULL,          -- concatenated 32-byte head hashes
     updated_at   INTEGER NOT NULL        -- ms, device clock
 ) WITHOUT ROWID;
-CREATE INDEX doc_area ON doc(area, kind);
 
 -- Changes not (yet) folded into their document's snapshot, and the outbox.
 CREATE TABLE change (
@@ -65,7 +64,7 @@ CREATE TABLE household (
     deleted        INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX household_due ON household(next_due_at) WHERE deleted = 0;
-CREATE INDEX household_area ON household(area);
+CREATE INDEX household_area_due ON household(area, next_due_at) WHERE deleted = 0;
 
 -- Search tokens of households (CJK unigrams/bigrams, pinyin, words, digits); rowid = household.rowid.
 -- Tokenizer `ascii`: splits only on ASCII punctuation, which index tokens never contain, so every
