@@ -10,6 +10,7 @@ mod attachments;
 mod docs;
 mod meta;
 mod open;
+mod wipe;
 
 use std::num::NonZeroUsize;
 

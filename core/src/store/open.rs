@@ -92,7 +92,7 @@ impl Store {
 }
 
 /// Runs the migrations not yet applied, each in its own transaction.
-fn migrate(conn: &mut Connection) -> Result<()> {
+pub(super) fn migrate(conn: &mut Connection) -> Result<()> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let version = usize::try_from(version).unwrap_or(usize::MAX);
     if version > MIGRATIONS.len() {
@@ -111,7 +111,7 @@ fn migrate(conn: &mut Connection) -> Result<()> {
 }
 
 /// The device's actor id, made (random, 16 bytes) and stored on first open.
-fn load_or_make_actor(conn: &Connection) -> Result<ActorId> {
+pub(super) fn load_or_make_actor(conn: &Connection) -> Result<ActorId> {
     let existing: Option<Vec<u8>> = conn
         .query_row("SELECT value FROM meta WHERE key = 'actor'", [], |r| r.get(0))
         .map(Some)

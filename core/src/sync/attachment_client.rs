@@ -129,6 +129,7 @@ impl AttachmentClient {
     /// # Errors
     /// [`AttachmentSyncError::Client`] if the TLS stack cannot be set up.
     pub fn new(base: &str, credential: &str) -> Result<Self, AttachmentSyncError> {
+        super::install_crypto_provider();
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .read_timeout(Duration::from_secs(60))

@@ -2,6 +2,7 @@
 //! every error answer into JSON.
 
 pub mod admin;
+pub mod areas;
 pub mod attachments;
 pub mod attachments_range;
 pub mod attachments_refs;
@@ -45,6 +46,7 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .route("/health", get(health::health))
         .route("/metrics", get(health::metrics))
         .route("/v1/enrol", post(enrol::enrol))
+        .route("/v1/areas", get(areas::areas))
         .route("/v1/sync", post(sync::sync))
         .route("/v1/digest", post(sync::digest))
         .route("/v1/fetch", post(sync::fetch))

@@ -1,0 +1,3 @@
+//! `gridwork`: a command-line Gridwork device (work in progress).
+
+fn main() {}

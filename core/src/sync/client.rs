@@ -1,0 +1,183 @@
+//! The sync client: enrolment, and sync = push the outbox and pull the news in as few round
+//! trips as possible (DESIGN §2). Network waits happen here; everything that touches the store
+//! happens in [`super::session`] and [`super::enrol`], between waits.
+
+use super::access::StoreAccess;
+use super::cancel::CancelToken;
+use super::config::SyncConfig;
+use super::enrol::{self, EnrolRequest, EnrolledUser};
+use super::error::{SyncError, SyncResult};
+use super::progress::{ProgressSink, SyncPhase, SyncProgress};
+use super::session::{Step, SyncSession};
+use super::state;
+use super::transport::{self, Call, PROTOCOL};
+
+/// Talks to one Gridwork sync server on behalf of a device's store. Cheap to clone; usable
+/// from any tokio runtime (CLI, UniFFI async exports).
+#[derive(Debug, Clone)]
+pub struct SyncClient {
+    http: reqwest::Client,
+    config: SyncConfig,
+}
+
+/// What a completed sync did.
+pub type SyncReport = SyncProgress;
+
+impl SyncClient {
+    /// A client with these settings.
+    ///
+    /// # Errors
+    /// [`SyncError::Transport`] when the HTTP client cannot be built (no TLS roots).
+    pub fn new(config: SyncConfig) -> SyncResult<Self> {
+        Ok(SyncClient { http: transport::http_client(&config)?, config })
+    }
+
+    /// The client's settings.
+    pub fn config(&self) -> &SyncConfig {
+        &self.config
+    }
+
+    /// Enrols the device with `server_url` using a one-time code: binds the store's actor id to
+    /// a new device on the server, stores the server URL, device id and credential, signs the
+    /// user in and loads the areas of their scope.
+    ///
+    /// # Errors
+    /// [`SyncError::InvalidServerUrl`]; [`SyncError::Server`] with the server's code
+    /// (`enrolment_code_unknown`, `enrolment_code_used`, `enrolment_code_expired`,
+    /// `actor_taken`…); [`SyncError::Transport`]; [`SyncError::Protocol`] for an answer that
+    /// cannot be read; store errors.
+    pub async fn enrol<S: StoreAccess>(
+        &self,
+        store: &S,
+        request: &EnrolRequest,
+    ) -> SyncResult<EnrolledUser> {
+        let base = transport::normalize_url(&request.server_url)?;
+        let actor = store.with_store(|s| s.actor_id().to_hex_string());
+        let body = enrol::request_body(request, &actor)?;
+        let cancel = CancelToken::new();
+        let call = Call {
+            method: reqwest::Method::POST,
+            url: format!("{base}/v1/enrol"),
+            credential: None,
+            content_type: Some("application/json"),
+            body,
+            retry_connect_only: true,
+        };
+        let answer = transport::send(&self.http, &self.config, &call, &cancel, |_| {}).await?;
+        let enrolled = enrol::parse_response(&answer.body)?;
+        let areas = self.fetch_areas(&base, &enrolled.credential, &cancel).await?;
+        store.with_store(|s| enrol::apply(s, &base, &enrolled, request, &areas))
+    }
+
+    /// Fetches the areas of the device user's scope again and loads them (names change; new
+    /// micro-grids appear).
+    ///
+    /// # Errors
+    /// [`SyncError::NotEnrolled`]; [`SyncError::Revoked`] after wiping the store; network,
+    /// server and store errors.
+    pub async fn refresh_areas<S: StoreAccess>(&self, store: &S) -> SyncResult<usize> {
+        let e = store.with_store(|s| state::enrolment(s))?.ok_or(SyncError::NotEnrolled)?;
+        let cancel = CancelToken::new();
+        match self.fetch_areas(&e.server_url, &e.credential, &cancel).await {
+            Err(SyncError::Revoked) => {
+                store.with_store(|s| s.wipe())?;
+                Err(SyncError::Revoked)
+            }
+            Err(err) => Err(err),
+            Ok(areas) => Ok(store.with_store(|s| enrol::load_areas(s, &areas))?),
+        }
+    }
+
+    async fn fetch_areas(
+        &self,
+        base: &str,
+        credential: &str,
+        cancel: &CancelToken,
+    ) -> SyncResult<Vec<crate::area::Area>> {
+        let call = Call {
+            method: reqwest::Method::GET,
+            url: format!("{base}/v1/areas"),
+            credential: Some(credential),
+            content_type: None,
+            body: Vec::new(),
+            retry_connect_only: false,
+        };
+        let answer = transport::send(&self.http, &self.config, &call, cancel, |_| {}).await?;
+        enrol::parse_areas(&answer.body)
+    }
+
+    /// Syncs: pushes the outbox and pulls every change after the cursor, page by page. Each
+    /// answer is applied (acknowledgements, page, new cursor) in one local transaction, so a
+    /// sync cut off at any point loses nothing and repeats nothing; the next sync resumes.
+    /// Network failures and 5xx answers are retried with exponential backoff.
+    ///
+    /// # Errors
+    /// [`SyncError::NotEnrolled`]; [`SyncError::Revoked`] after the store was wiped;
+    /// [`SyncError::Cancelled`]; [`SyncError::Server`] for a refused push (e.g. `out_of_scope`,
+    /// with the change's index; nothing of that request was stored on either side);
+    /// [`SyncError::Transport`] after the retries; [`SyncError::Protocol`]; store errors.
+    pub async fn sync<S: StoreAccess>(
+        &self,
+        store: &S,
+        progress: &dyn ProgressSink,
+        cancel: &CancelToken,
+    ) -> SyncResult<SyncReport> {
+        let result = self.run(store, progress, cancel).await;
+        let code = result.as_ref().err().map(SyncError::code);
+        if !matches!(result, Err(SyncError::Revoked | SyncError::NotEnrolled)) {
+            store.with_store(|s| state::record_outcome(s, code))?;
+        }
+        result
+    }
+
+    async fn run<S: StoreAccess>(
+        &self,
+        store: &S,
+        progress: &dyn ProgressSink,
+        cancel: &CancelToken,
+    ) -> SyncResult<SyncReport> {
+        let enrolment = store.with_store(|s| state::enrolment(s))?.ok_or(SyncError::NotEnrolled)?;
+        let url = format!("{}/v1/sync", enrolment.server_url);
+        let mut session = SyncSession::new(self.config.max_push_bytes, self.config.page_bytes);
+        loop {
+            if cancel.is_cancelled() {
+                return Err(SyncError::Cancelled);
+            }
+            let body = store.with_store(|s| session.next_request(s))?;
+            session.progress_mut().bytes_up += body.len() as u64;
+            progress.report(SyncPhase::Exchanging, session.progress());
+            let call = Call {
+                method: reqwest::Method::POST,
+                url: url.clone(),
+                credential: Some(&enrolment.credential),
+                content_type: Some(PROTOCOL),
+                body,
+                retry_connect_only: false,
+            };
+            let mut retries = 0;
+            let answer = transport::send(&self.http, &self.config, &call, cancel, |_| {
+                retries += 1;
+                let mut p = *session.progress();
+                p.retries += retries;
+                progress.report(SyncPhase::Retrying, &p);
+            })
+            .await?;
+            session.progress_mut().retries += retries;
+            session.progress_mut().bytes_down += answer.body.len() as u64;
+            progress.report(SyncPhase::Applying, session.progress());
+            let step = match store
+                .with_store(|s| session.apply_response(s, &answer.body, answer.server_time_ms))
+            {
+                Err(SyncError::Revoked) => {
+                    progress.report(SyncPhase::Wiping, session.progress());
+                    return Err(SyncError::Revoked);
+                }
+                other => other?,
+            };
+            if step == Step::Done {
+                progress.report(SyncPhase::Done, session.progress());
+                return Ok(*session.progress());
+            }
+        }
+    }
+}

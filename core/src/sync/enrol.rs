@@ -1,0 +1,172 @@
+//! Enrolment: exchanging a one-time code for a device credential, then signing the user in and
+//! loading the areas of their scope (the reference data a new phone needs).
+
+use serde::{Deserialize, Serialize};
+
+use super::error::{SyncError, SyncResult};
+use super::state::{self, Enrolment};
+use crate::area::{Area, AreaPath};
+use crate::role::Role;
+use crate::store::{SignedInUser, Store};
+
+/// What the user types or scans to enrol a device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnrolRequest {
+    /// The server's base URL, e.g. `https://sync.example.cn`.
+    pub server_url: String,
+    /// The one-time enrolment code, e.g. `7K3M-Q9XR-2D4F`.
+    pub code: String,
+    /// A name for the device shown to admins, e.g. `王芳的手机`.
+    pub device_name: String,
+    /// Which of the user's roles to act in on this device; `None`: the first one the server
+    /// lists that handles records.
+    pub role: Option<Role>,
+}
+
+/// The user a device was enrolled for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EnrolledUser {
+    /// The device's id on the server.
+    pub device_id: String,
+    /// The user's id.
+    pub user_id: String,
+    /// The user's name.
+    pub name: String,
+    /// The role the device acts in.
+    pub role: Role,
+    /// The area of that role.
+    pub scope: AreaPath,
+    /// How many areas were loaded.
+    pub areas: usize,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    code: &'a str,
+    actor_id: &'a str,
+    device_name: &'a str,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct Grant {
+    role: Role,
+    area: AreaPath,
+}
+
+/// The server's enrolment answer.
+#[derive(Debug, Deserialize)]
+pub(crate) struct Enrolled {
+    device_id: String,
+    pub(crate) credential: String,
+    user_id: String,
+    user_name: String,
+    roles: Vec<Grant>,
+}
+
+#[derive(Deserialize)]
+struct AreasBody {
+    #[serde(default)]
+    revoked: bool,
+    #[serde(default)]
+    areas: Vec<Area>,
+}
+
+pub(crate) fn request_body(req: &EnrolRequest, actor_hex: &str) -> SyncResult<Vec<u8>> {
+    serde_json::to_vec(&Body {
+        code: &req.code,
+        actor_id: actor_hex,
+        device_name: &req.device_name,
+    })
+    .map_err(|e| SyncError::Protocol(e.to_string()))
+}
+
+pub(crate) fn parse_response(body: &[u8]) -> SyncResult<Enrolled> {
+    serde_json::from_slice(body)
+        .map_err(|e| SyncError::Protocol(format!("unreadable enrolment answer: {e}")))
+}
+
+pub(crate) fn parse_areas(body: &[u8]) -> SyncResult<Vec<Area>> {
+    let b: AreasBody = serde_json::from_slice(body)
+        .map_err(|e| SyncError::Protocol(format!("unreadable areas answer: {e}")))?;
+    if b.revoked {
+        return Err(SyncError::Revoked);
+    }
+    Ok(b.areas)
+}
+
+/// Loads areas parents first; an area whose parent the server did not send gets a placeholder
+/// parent named by its code, so the hierarchy has no holes.
+pub(crate) fn load_areas(store: &mut Store, areas: &[Area]) -> crate::Result<usize> {
+    let mut all: Vec<Area> = areas.to_vec();
+    let known: std::collections::HashSet<String> =
+        all.iter().map(|a| a.path.as_str().to_owned()).collect();
+    let mut extra = Vec::new();
+    for a in areas {
+        let mut p = a.path.parent();
+        while let Some(parent) = p {
+            if known.contains(parent.as_str())
+                || extra.iter().any(|x: &Area| x.path == parent)
+                || store.area_exists(&parent)?
+            {
+                break;
+            }
+            let name = parent.as_str().rsplit('/').next().unwrap_or(parent.as_str()).to_owned();
+            p = parent.parent();
+            extra.push(Area { path: parent, name });
+        }
+    }
+    all.extend(extra);
+    all.sort_by_key(|a| (a.path.level(), a.path.as_str().to_owned()));
+    store.load_areas(&all)
+}
+
+/// Stores the enrolment, signs the user in and loads the areas, in one transaction.
+pub(crate) fn apply(
+    store: &mut Store,
+    base: &str,
+    e: &Enrolled,
+    req: &EnrolRequest,
+    areas: &[Area],
+) -> SyncResult<EnrolledUser> {
+    let grant = match req.role {
+        Some(r) => e.roles.iter().find(|g| g.role == r).ok_or_else(|| SyncError::Server {
+            status: 403,
+            code: "role_not_held".into(),
+            message: format!("the user does not hold the role {r}"),
+            change_index: None,
+        })?,
+        None => e
+            .roles
+            .iter()
+            .find(|g| g.role.may_read_records())
+            .or_else(|| e.roles.first())
+            .ok_or_else(|| SyncError::Protocol("the enrolled user holds no role".into()))?,
+    };
+    let user = SignedInUser {
+        user_id: e.user_id.clone(),
+        name: e.user_name.clone(),
+        role: grant.role,
+        scope: grant.area.clone(),
+    };
+    let loaded = store.batch(|s| {
+        state::save_enrolment(
+            s,
+            &Enrolment {
+                server_url: base.to_owned(),
+                device_id: e.device_id.clone(),
+                credential: e.credential.clone(),
+            },
+        )?;
+        let n = load_areas(s, areas)?;
+        s.sign_in(user.clone())?;
+        Ok(n)
+    })?;
+    Ok(EnrolledUser {
+        device_id: e.device_id.clone(),
+        user_id: user.user_id,
+        name: user.name,
+        role: user.role,
+        scope: user.scope,
+        areas: loaded,
+    })
+}

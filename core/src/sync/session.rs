@@ -1,0 +1,166 @@
+//! The sans-IO heart of a sync: build a request from the store, then apply the server's answer
+//! to the store. No network and no `await` here, so the caller never holds the store (or its
+//! lock) while waiting on the network (DESIGN §2).
+
+use rusqlite::params;
+
+use super::error::{SyncError, SyncResult};
+use super::progress::SyncProgress;
+use super::protocol::{SyncRequest, SyncResponse, SyncStatus, WireMessage};
+use super::state::{self, BOOTSTRAP, CURSOR};
+use crate::envelope::ChangeEnvelope;
+use crate::store::Store;
+
+/// How many `bootstrap_required` answers one sync accepts before giving up (a server that keeps
+/// asking is broken; looping would never end).
+const MAX_BOOTSTRAPS: u32 = 2;
+
+/// What to do after applying an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Send the next request at once (more to push or pull).
+    Continue,
+    /// The sync is complete.
+    Done,
+}
+
+/// One sync in progress: alternates [`SyncSession::next_request`] and
+/// [`SyncSession::apply_response`] until the latter says [`Step::Done`].
+#[derive(Debug)]
+pub struct SyncSession {
+    max_push_bytes: usize,
+    page_bytes: u32,
+    /// Hashes of the changes in the request in flight, in push order.
+    in_flight: Vec<[u8; 32]>,
+    bootstraps: u32,
+    progress: SyncProgress,
+}
+
+impl SyncSession {
+    /// A session pushing at most about `max_push_bytes` of changes per request and asking for
+    /// pages of `page_bytes` (0: the server's default).
+    pub fn new(max_push_bytes: usize, page_bytes: u32) -> Self {
+        SyncSession {
+            max_push_bytes: max_push_bytes.max(1),
+            page_bytes,
+            in_flight: Vec::new(),
+            bootstraps: 0,
+            progress: SyncProgress::default(),
+        }
+    }
+
+    /// The totals so far.
+    pub fn progress(&self) -> &SyncProgress {
+        &self.progress
+    }
+
+    /// Mutable totals (the transport adds byte counts and retries).
+    pub fn progress_mut(&mut self) -> &mut SyncProgress {
+        &mut self.progress
+    }
+
+    /// Builds the next request: the oldest outbox changes (up to the push size) and the cursor.
+    ///
+    /// # Errors
+    /// [`SyncError::NotEnrolled`]; store errors.
+    pub fn next_request(&mut self, store: &Store) -> SyncResult<Vec<u8>> {
+        if state::enrolment(store)?.is_none() {
+            return Err(SyncError::NotEnrolled);
+        }
+        let push: Vec<ChangeEnvelope> =
+            if store.outbox_len()? > 0 { store.outbox(self.max_push_bytes)? } else { Vec::new() };
+        self.in_flight = push.iter().map(ChangeEnvelope::hash).collect::<Result<_, _>>()?;
+        let cursor = state::cursor(store)?;
+        self.progress.cursor = cursor;
+        let req = SyncRequest {
+            cursor,
+            max_page_bytes: self.page_bytes,
+            include_own: state::bootstrap_pending(store)?,
+            push,
+        };
+        Ok(req.encode())
+    }
+
+    /// Applies the server's answer to the request last built: acknowledges the pushed changes,
+    /// applies the page and advances the cursor, all in one transaction. On `revoked` wipes the
+    /// store; on `bootstrap_required` resets the cursor so the next request re-pulls everything.
+    /// `server_time_ms` (the answer's `Date`) is stored as the receive time of pushed changes.
+    ///
+    /// # Errors
+    /// [`SyncError::Revoked`] after wiping; [`SyncError::Protocol`] for an answer that breaks the
+    /// protocol (nothing is applied then); store errors (nothing is applied then).
+    pub fn apply_response(
+        &mut self,
+        store: &mut Store,
+        body: &[u8],
+        server_time_ms: Option<i64>,
+    ) -> SyncResult<Step> {
+        let resp = SyncResponse::decode(body)?;
+        let pushed = std::mem::take(&mut self.in_flight);
+        self.progress.round_trips += 1;
+        self.progress.head_seq = resp.head_seq;
+        match resp.status {
+            SyncStatus::Revoked => {
+                store.wipe()?;
+                return Err(SyncError::Revoked);
+            }
+            SyncStatus::BootstrapRequired => {
+                self.bootstraps += 1;
+                if self.bootstraps > MAX_BOOTSTRAPS {
+                    return Err(SyncError::Protocol(
+                        "the server keeps answering bootstrap_required".into(),
+                    ));
+                }
+                store.apply_changes_with_meta(&[], &[(CURSOR, b"0"), (BOOTSTRAP, b"1")])?;
+                self.progress.cursor = 0;
+                return Ok(Step::Continue);
+            }
+            SyncStatus::Ok => {}
+        }
+        if resp.acks.len() != pushed.len() {
+            return Err(SyncError::Protocol(format!(
+                "{} changes pushed but {} acknowledged",
+                pushed.len(),
+                resp.acks.len()
+            )));
+        }
+        let cursor = state::cursor(store)?;
+        if resp.next_cursor < cursor {
+            return Err(SyncError::Protocol(format!(
+                "next_cursor {} is behind the cursor {cursor}",
+                resp.next_cursor
+            )));
+        }
+        let changes: Vec<ChangeEnvelope> = resp.changes.into_iter().map(|c| c.change).collect();
+        let next = resp.next_cursor.to_string();
+        let bootstrap: &[u8] = if resp.more { b"1" } else { b"0" };
+        let still_bootstrapping = state::bootstrap_pending(store)?;
+        let mut meta: Vec<(&str, &[u8])> = vec![(CURSOR, next.as_bytes())];
+        if still_bootstrapping {
+            meta.push((BOOTSTRAP, bootstrap));
+        }
+        store.batch(|s| {
+            if !pushed.is_empty() {
+                s.acknowledge(&pushed)?;
+                if let Some(at) = server_time_ms {
+                    s.in_write(|tx| {
+                        let mut ins = tx.prepare_cached(
+                            "INSERT INTO change_received(hash, received_at) VALUES (?1, ?2)
+                             ON CONFLICT(hash) DO NOTHING",
+                        )?;
+                        for h in &pushed {
+                            ins.execute(params![h.as_slice(), at])?;
+                        }
+                        Ok(())
+                    })?;
+                }
+            }
+            s.apply_changes_with_meta(&changes, &meta)
+        })?;
+        self.progress.pushed += pushed.len() as u64;
+        self.progress.pulled += changes.len() as u64;
+        self.progress.cursor = resp.next_cursor;
+        self.progress.pending = store.outbox_len()?;
+        if resp.more || self.progress.pending > 0 { Ok(Step::Continue) } else { Ok(Step::Done) }
+    }
+}

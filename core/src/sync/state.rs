@@ -1,0 +1,130 @@
+//! What the device remembers about its sync server, kept in the store's `meta` table: the
+//! server URL, the device id and credential from enrolment, the cursor, and the last sync.
+
+use serde::Serialize;
+
+use crate::error::{CoreError, Result};
+use crate::store::Store;
+
+const SERVER_URL: &str = "sync.server_url";
+const DEVICE_ID: &str = "sync.device_id";
+const CREDENTIAL: &str = "sync.credential";
+pub(crate) const CURSOR: &str = "sync.cursor";
+pub(crate) const BOOTSTRAP: &str = "sync.bootstrap";
+const LAST_SYNC: &str = "sync.last_sync_at";
+const LAST_ERROR: &str = "sync.last_error";
+
+/// The enrolment this device holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enrolment {
+    /// The server's base URL, e.g. `https://sync.example.cn`.
+    pub server_url: String,
+    /// The device's id on the server.
+    pub device_id: String,
+    /// The device's secret credential (`gwd_…`).
+    pub credential: String,
+}
+
+/// A device's sync status, for status screens and `gridwork status`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SyncState {
+    /// Whether the device is enrolled.
+    pub enrolled: bool,
+    /// The server URL, when enrolled.
+    pub server_url: Option<String>,
+    /// The device id, when enrolled.
+    pub device_id: Option<String>,
+    /// The highest server seq applied.
+    pub cursor: u64,
+    /// Whether the next sync re-pulls everything (after `bootstrap_required`).
+    pub bootstrap_pending: bool,
+    /// End of the last successful sync, ms since the epoch (device clock).
+    pub last_sync_at: Option<i64>,
+    /// Code of the last failed sync's error, cleared by a successful one.
+    pub last_error: Option<String>,
+    /// Changes waiting to be pushed.
+    pub pending: u64,
+}
+
+fn text(store: &Store, key: &str) -> Result<Option<String>> {
+    store
+        .meta_get(key)?
+        .map(|b| {
+            String::from_utf8(b)
+                .map_err(|_| CoreError::invalid(key, "stored setting is not UTF-8 text"))
+        })
+        .transpose()
+}
+
+fn number(store: &Store, key: &str) -> Result<Option<i64>> {
+    text(store, key)?
+        .map(|s| s.parse().map_err(|_| CoreError::invalid(key, "stored setting is not a number")))
+        .transpose()
+}
+
+/// The device's enrolment, if it has one.
+///
+/// # Errors
+/// Storage errors; [`CoreError::Invalid`] for an unreadable setting.
+pub fn enrolment(store: &Store) -> Result<Option<Enrolment>> {
+    let (Some(server_url), Some(device_id), Some(credential)) =
+        (text(store, SERVER_URL)?, text(store, DEVICE_ID)?, text(store, CREDENTIAL)?)
+    else {
+        return Ok(None);
+    };
+    Ok(Some(Enrolment { server_url, device_id, credential }))
+}
+
+/// Stores an enrolment (its own transaction per key is fine: enrolment is re-done on failure).
+pub(crate) fn save_enrolment(store: &mut Store, e: &Enrolment) -> Result<()> {
+    store.meta_set(SERVER_URL, e.server_url.as_bytes())?;
+    store.meta_set(DEVICE_ID, e.device_id.as_bytes())?;
+    store.meta_set(CREDENTIAL, e.credential.as_bytes())?;
+    store.meta_set(CURSOR, b"0")?;
+    Ok(())
+}
+
+/// The cursor: the highest server seq this device has applied.
+///
+/// # Errors
+/// Storage errors; [`CoreError::Invalid`] for an unreadable setting.
+pub fn cursor(store: &Store) -> Result<u64> {
+    Ok(number(store, CURSOR)?.and_then(|n| u64::try_from(n).ok()).unwrap_or(0))
+}
+
+/// Whether the next pull is a bootstrap (from 0, including the device's own changes).
+pub(crate) fn bootstrap_pending(store: &Store) -> Result<bool> {
+    Ok(number(store, BOOTSTRAP)?.unwrap_or(0) != 0)
+}
+
+/// Records the end of a sync: its time on success, its error code on failure.
+pub(crate) fn record_outcome(store: &mut Store, error: Option<&str>) -> Result<()> {
+    match error {
+        None => {
+            store.meta_set(
+                LAST_SYNC,
+                chrono::Utc::now().timestamp_millis().to_string().as_bytes(),
+            )?;
+            store.meta_set(LAST_ERROR, b"")
+        }
+        Some(code) => store.meta_set(LAST_ERROR, code.as_bytes()),
+    }
+}
+
+/// The device's sync status.
+///
+/// # Errors
+/// Storage errors; [`CoreError::Invalid`] for an unreadable setting.
+pub fn sync_state(store: &Store) -> Result<SyncState> {
+    let e = enrolment(store)?;
+    Ok(SyncState {
+        enrolled: e.is_some(),
+        server_url: e.as_ref().map(|e| e.server_url.clone()),
+        device_id: e.map(|e| e.device_id),
+        cursor: cursor(store)?,
+        bootstrap_pending: bootstrap_pending(store)?,
+        last_sync_at: number(store, LAST_SYNC)?,
+        last_error: text(store, LAST_ERROR)?.filter(|s| !s.is_empty()),
+        pending: store.outbox_len()?,
+    })
+}

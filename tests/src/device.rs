@@ -1,0 +1,114 @@
+//! A simulated phone: a real store file and the real sync client.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use gridwork_core::sync::{
+    CancelToken, EnrolRequest, EnrolledUser, NoProgress, StoreAccess, SyncClient, SyncConfig,
+    SyncError, SyncReport,
+};
+use gridwork_core::{RecordKind, Store};
+
+use crate::HarnessResult;
+use crate::server::Server;
+
+/// A device under test.
+pub struct Device {
+    /// Its store, shared as the bindings share it.
+    pub store: Arc<Mutex<Store>>,
+    /// Its sync client.
+    pub client: SyncClient,
+    /// The store file.
+    pub path: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+/// Client settings for tests: quick retries.
+pub fn test_config() -> SyncConfig {
+    SyncConfig {
+        connect_timeout: Duration::from_secs(5),
+        request_timeout: Duration::from_secs(30),
+        max_attempts: 8,
+        backoff_base: Duration::from_millis(50),
+        backoff_max: Duration::from_millis(800),
+        ..SyncConfig::default()
+    }
+}
+
+impl Device {
+    /// A fresh device with an empty store file.
+    ///
+    /// # Errors
+    /// Store and client errors.
+    pub fn new() -> HarnessResult<Device> {
+        Self::with_config(test_config())
+    }
+
+    /// A fresh device with these client settings.
+    ///
+    /// # Errors
+    /// Store and client errors.
+    pub fn with_config(config: SyncConfig) -> HarnessResult<Device> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("device.db");
+        let store = Store::open(&path, None)?;
+        Ok(Device {
+            store: Arc::new(Mutex::new(store)),
+            client: SyncClient::new(config)?,
+            path,
+            _dir: dir,
+        })
+    }
+
+    /// Enrols with `url` using a code for a new user (created on `server`) with `role` in `area`.
+    ///
+    /// # Errors
+    /// Admin API and enrolment errors.
+    pub async fn enrol_new_user(
+        &self,
+        server: &Server,
+        url: &str,
+        name: &str,
+        role: &str,
+        area: &str,
+    ) -> HarnessResult<EnrolledUser> {
+        let user = server.create_user(name, role, area).await?;
+        let code = server.enrolment_code(&user).await?;
+        self.enrol(url, &code).await.map_err(Into::into)
+    }
+
+    /// Enrols with a code.
+    ///
+    /// # Errors
+    /// The client's errors.
+    pub async fn enrol(&self, url: &str, code: &str) -> Result<EnrolledUser, SyncError> {
+        let req = EnrolRequest {
+            server_url: url.to_owned(),
+            code: code.to_owned(),
+            device_name: "测试手机".into(),
+            role: None,
+        };
+        self.client.enrol(&self.store, &req).await
+    }
+
+    /// Syncs once.
+    ///
+    /// # Errors
+    /// The client's errors.
+    pub async fn sync(&self) -> Result<SyncReport, SyncError> {
+        self.client.sync(&self.store, &NoProgress, &CancelToken::new()).await
+    }
+
+    /// Runs `f` on the store.
+    pub fn with<T>(&self, f: impl FnOnce(&mut Store) -> T) -> T {
+        self.store.with_store(f)
+    }
+
+    /// How many records of `kind` the device holds.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub fn count(&self, kind: RecordKind) -> HarnessResult<u64> {
+        Ok(self.with(|s| s.count_records(kind))?)
+    }
+}

@@ -1,0 +1,340 @@
+//! Starting, killing and restarting the real `gridwork-server` process, and its admin API.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use crate::HarnessResult;
+
+/// The admin token every test server is started with.
+pub const ADMIN_TOKEN: &str =
+    "gwa_00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+
+/// Which storage the server uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded default.
+    Sqlite,
+    /// PostgreSQL at this URL (a fresh database per server).
+    Postgres(String),
+}
+
+impl Backend {
+    /// A fresh PostgreSQL database for one test, or `None` (skip) when `GRIDWORK_TEST_PG_URL`
+    /// is unset — except under CI (`CI` set), where that is an error.
+    ///
+    /// # Errors
+    /// Missing URL under CI; connection failures.
+    pub async fn postgres() -> HarnessResult<Option<Backend>> {
+        let Ok(url) = std::env::var("GRIDWORK_TEST_PG_URL") else {
+            if std::env::var_os("CI").is_some() {
+                return Err(
+                    "GRIDWORK_TEST_PG_URL is unset under CI: PostgreSQL e2e tests must run".into(),
+                );
+            }
+            eprintln!("skipping PostgreSQL e2e test: GRIDWORK_TEST_PG_URL is unset");
+            return Ok(None);
+        };
+        let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await?;
+        let task = tokio::spawn(conn);
+        let db = format!("e2e_{}", uuid::Uuid::now_v7().simple());
+        client.batch_execute(&format!("CREATE DATABASE {db}")).await?;
+        drop(client);
+        let _ = task.await;
+        let base = match url.rfind('/') {
+            Some(i) if url[..i].contains("://") && !url[..i].ends_with('/') => &url[..i],
+            _ => return Err(format!("cannot replace the database in {url}").into()),
+        };
+        let (base, query) = match url[base.len()..].find('?') {
+            Some(q) => (base, &url[base.len() + q..]),
+            None => (base, ""),
+        };
+        Ok(Some(Backend::Postgres(format!("{base}/{db}{query}"))))
+    }
+
+    /// A short name for messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres(_) => "postgres",
+        }
+    }
+}
+
+/// Builds `gridwork-server` once per test process and returns its path.
+///
+/// # Errors
+/// When cargo fails or the binary is not where cargo puts it.
+pub fn server_binary() -> HarnessResult<PathBuf> {
+    static BIN: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    BIN.get_or_init(|| build_server().map_err(|e| e.to_string())).clone().map_err(Into::into)
+}
+
+fn build_server() -> HarnessResult<PathBuf> {
+    // The test binary lives in <target>/<profile>/deps/.
+    let exe = std::env::current_exe()?;
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .ok_or("cannot locate the target directory from the test binary")?
+        .to_path_buf();
+    let target_dir = profile_dir.parent().ok_or("no target directory")?.to_path_buf();
+    let release = profile_dir.file_name().is_some_and(|n| n == "release");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("Cargo.toml");
+    let mut cmd = std::process::Command::new(cargo);
+    // `cargo test` sets variables (CARGO_PKG_*, CARGO_MANIFEST_DIR, …) for the test process;
+    // passed on, they change fingerprints and force a rebuild every time.
+    for (k, _) in std::env::vars_os() {
+        let k = k.to_string_lossy().into_owned();
+        let keep = matches!(k.as_str(), "CARGO_HOME" | "RUSTUP_HOME" | "RUSTUP_TOOLCHAIN");
+        if !keep && (k.starts_with("CARGO_") || k.starts_with("RUST") || k.starts_with("__CARGO")) {
+            cmd.env_remove(&k);
+        }
+    }
+    cmd.args(["build", "-q", "-p", "gridwork-sync-server", "--bin", "gridwork-server"])
+        .arg("--manifest-path")
+        .arg(&manifest)
+        .env("CARGO_TARGET_DIR", &target_dir);
+    if release {
+        cmd.arg("--release");
+    }
+    let status = cmd.status()?;
+    if !status.success() {
+        return Err(format!("cargo build of gridwork-server failed: {status}").into());
+    }
+    let bin = profile_dir.join("gridwork-server");
+    if !bin.exists() {
+        return Err(format!("{} not found after building", bin.display()).into());
+    }
+    Ok(bin)
+}
+
+/// A running `gridwork-server` process.
+pub struct Server {
+    child: Option<Child>,
+    /// Its base URL, `http://127.0.0.1:PORT`.
+    pub url: String,
+    /// Its address.
+    pub addr: std::net::SocketAddr,
+    backend: Backend,
+    data_dir: tempfile::TempDir,
+    env: Vec<(String, String)>,
+    http: reqwest::Client,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(c) = &mut self.child {
+            let _ = c.start_kill();
+        }
+    }
+}
+
+impl Server {
+    /// Starts a server on 127.0.0.1, port 0.
+    ///
+    /// # Errors
+    /// When it cannot be built or started.
+    pub async fn start(backend: Backend) -> HarnessResult<Server> {
+        Self::start_with_env(backend, &[]).await
+    }
+
+    /// Starts a server with extra environment variables (e.g. `GRIDWORK_BODY_LIMIT`).
+    ///
+    /// # Errors
+    /// When it cannot be built or started.
+    pub async fn start_with_env(backend: Backend, env: &[(&str, &str)]) -> HarnessResult<Server> {
+        let data_dir = tempfile::tempdir()?;
+        let env = env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let mut s = Server {
+            child: None,
+            url: String::new(),
+            addr: "127.0.0.1:0".parse()?,
+            backend,
+            data_dir,
+            env,
+            http: {
+                gridwork_core::sync::install_crypto_provider();
+                reqwest::Client::new()
+            },
+        };
+        s.launch("127.0.0.1:0").await?;
+        Ok(s)
+    }
+
+    async fn launch(&mut self, listen: &str) -> HarnessResult<()> {
+        let mut cmd = Command::new(server_binary()?);
+        cmd.arg("--listen")
+            .arg(listen)
+            .arg("--data-dir")
+            .arg(self.data_dir.path())
+            .env("GRIDWORK_ADMIN_TOKEN", ADMIN_TOKEN)
+            .env("GRIDWORK_LOG", "warn")
+            .env_remove("GRIDWORK_DATABASE_URL")
+            .env_remove("GRIDWORK_CONFIG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .kill_on_drop(true);
+        if let Backend::Postgres(url) = &self.backend {
+            cmd.arg("--database-url").arg(url);
+        }
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn()?;
+        let stdout = child.stdout.take().ok_or("no stdout")?;
+        let mut lines = BufReader::new(stdout).lines();
+        let addr = tokio::time::timeout(Duration::from_secs(60), async {
+            while let Some(line) = lines.next_line().await? {
+                if let Some(rest) = line.split("listening on http://").nth(1) {
+                    return Ok::<_, crate::HarnessError>(rest.trim().to_owned());
+                }
+            }
+            Err("gridwork-server exited before listening".into())
+        })
+        .await
+        .map_err(|_| "gridwork-server did not start within 60 s")??;
+        // Keep draining stdout so the server never blocks on a full pipe.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        self.addr = addr.parse()?;
+        self.url = format!("http://{addr}");
+        self.child = Some(child);
+        Ok(())
+    }
+
+    /// Kills the process with SIGKILL (no graceful shutdown) and waits for it to die.
+    ///
+    /// # Errors
+    /// When it cannot be killed.
+    pub async fn kill(&mut self) -> HarnessResult<()> {
+        if let Some(mut c) = self.child.take() {
+            c.kill().await?;
+        }
+        Ok(())
+    }
+
+    /// Starts the process again on the same data (and the same port when it is free).
+    ///
+    /// # Errors
+    /// When it cannot be started.
+    pub async fn restart(&mut self) -> HarnessResult<()> {
+        let listen = self.addr.to_string();
+        if self.launch(&listen).await.is_err() {
+            self.launch("127.0.0.1:0").await?;
+        }
+        Ok(())
+    }
+
+    /// The storage backend.
+    pub fn backend(&self) -> &Backend {
+        &self.backend
+    }
+
+    /// An admin API call; returns status and JSON body.
+    ///
+    /// # Errors
+    /// Network failures, non-JSON answers.
+    pub async fn admin(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> HarnessResult<(u16, Value)> {
+        let url = format!("{}/admin/v1{path}", self.url);
+        let mut req = match method {
+            "GET" => self.http.get(url),
+            _ => self.http.post(url),
+        }
+        .header("authorization", format!("Bearer {ADMIN_TOKEN}"));
+        if let Some(b) = body {
+            req = req.header("content-type", "application/json").body(serde_json::to_vec(&b)?);
+        }
+        let resp = req.send().await?;
+        let status = resp.status().as_u16();
+        let v: Value = serde_json::from_slice(&resp.bytes().await?)?;
+        Ok((status, v))
+    }
+
+    async fn admin_ok(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> HarnessResult<Value> {
+        let (status, v) = self.admin(method, path, body).await?;
+        if !(200..300).contains(&status) {
+            return Err(format!("admin {method} {path}: {status} {v}").into());
+        }
+        Ok(v)
+    }
+
+    /// Creates areas (parents first).
+    ///
+    /// # Errors
+    /// As [`Server::admin`], and refusals.
+    pub async fn create_areas(&self, areas: &[gridwork_core::Area]) -> HarnessResult<()> {
+        for a in areas {
+            self.admin_ok("POST", "/areas", Some(json!({"path": a.path.as_str(), "name": a.name})))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Creates a user with one role and returns its id.
+    ///
+    /// # Errors
+    /// As [`Server::admin`], and refusals.
+    pub async fn create_user(&self, name: &str, role: &str, area: &str) -> HarnessResult<String> {
+        let v = self
+            .admin_ok(
+                "POST",
+                "/users",
+                Some(json!({"name": name, "roles": [{"role": role, "area": area}]})),
+            )
+            .await?;
+        Ok(v["id"].as_str().ok_or("no user id")?.to_owned())
+    }
+
+    /// A one-time enrolment code for a user.
+    ///
+    /// # Errors
+    /// As [`Server::admin`], and refusals.
+    pub async fn enrolment_code(&self, user_id: &str) -> HarnessResult<String> {
+        let v =
+            self.admin_ok("POST", "/enrolment-codes", Some(json!({"user_id": user_id}))).await?;
+        Ok(v["code"].as_str().ok_or("no code")?.to_owned())
+    }
+
+    /// Revokes a device.
+    ///
+    /// # Errors
+    /// As [`Server::admin`], and refusals.
+    pub async fn revoke(&self, device_id: &str) -> HarnessResult<()> {
+        self.admin_ok("POST", &format!("/devices/{device_id}/revoke"), None).await?;
+        Ok(())
+    }
+
+    /// `(head_seq, number of changes held)` from `/admin/v1/sync-health`.
+    ///
+    /// # Errors
+    /// As [`Server::admin`].
+    pub async fn log_size(&self) -> HarnessResult<(u64, u64)> {
+        let v = self.admin_ok("GET", "/sync-health", None).await?;
+        Ok((
+            v["head_seq"].as_u64().ok_or("no head_seq")?,
+            v["changes"].as_u64().ok_or("no changes")?,
+        ))
+    }
+
+    /// Whether `GET /health` answers 200.
+    pub async fn healthy(&self) -> bool {
+        matches!(self.http.get(format!("{}/health", self.url)).send().await, Ok(r) if r.status().is_success())
+    }
+}

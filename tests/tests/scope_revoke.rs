@@ -1,0 +1,121 @@
+//! Scenario 2 (scope) and 5 (revocation).
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::*;
+use gridwork_core::sync::SyncError;
+use gridwork_core::{
+    Gender, KeyPopulation, RecordKind, Relation, ResidentInput, SensitiveInput, SignedInUser,
+};
+use gridwork_tests::{Backend, Device, HarnessResult};
+
+/// A grid-A device never receives grid-B records; a liaison never receives sensitive
+/// documents; a push into another grid is refused with a clear error and nothing stored.
+async fn scope_is_enforced(backend: Backend) -> HarnessResult<()> {
+    let (server, proxy) = world(backend).await?;
+    let a = Device::new()?;
+    let b = Device::new()?;
+    let liaison = Device::new()?;
+    a.enrol_new_user(&server, &proxy.url, "王芳", "grid_worker", GRID_A).await?;
+    b.enrol_new_user(&server, &proxy.url, "赵敏", "grid_worker", GRID_B).await?;
+    liaison.enrol_new_user(&server, &proxy.url, "孙丽", "liaison", MICRO_A).await?;
+    // Grid A: households, one resident's sensitive record. Grid B: households.
+    a.with(|s| -> HarnessResult<()> {
+        let mut first = None;
+        for i in 0..4 {
+            first.get_or_insert(s.add_household(household(i, MICRO_A))?);
+        }
+        let r = s.add_resident(ResidentInput {
+            household_id: first.ok_or("no household")?,
+            name: "王建国".into(),
+            gender: Gender::Male,
+            birth_year: Some(1958),
+            relation: Relation::Head,
+            phone: None,
+        })?;
+        s.set_sensitive(
+            r,
+            SensitiveInput { key_population: Some(KeyPopulation::DrugRehab), ..Default::default() },
+        )?;
+        Ok(())
+    })?;
+    let sensitive_before = a.count(RecordKind::Sensitive)?;
+    b.with(|s| -> HarnessResult<()> {
+        for i in 10..13 {
+            s.add_household(household(i, MICRO_B))?;
+        }
+        Ok(())
+    })?;
+    a.sync().await?;
+    b.sync().await?;
+    a.sync().await?;
+    liaison.sync().await?;
+    assert_eq!(a.count(RecordKind::Household)?, 4, "grid A sees only its own households");
+    assert_eq!(b.count(RecordKind::Household)?, 3, "grid B sees only its own households");
+    assert_eq!(liaison.count(RecordKind::Household)?, 4);
+    assert_eq!(liaison.count(RecordKind::Sensitive)?, 0);
+    assert_eq!(sensitive_before, 1);
+    assert_eq!(liaison.count(RecordKind::Resident)?, 1, "the liaison does get the resident");
+
+    // A push into grid B from device A: the store refuses locally, so act as a tampered app
+    // that signs in with grid B's scope; the server refuses, nothing is stored.
+    let (_, before) = server.log_size().await?;
+    a.with(|s| -> HarnessResult<()> {
+        let mut user = s.user().cloned().ok_or("not signed in")?;
+        user.scope = area(GRID_B);
+        s.load_areas(&gridwork_core::demo::areas(1, 1, 2, 2))?;
+        s.sign_in(SignedInUser { ..user })?;
+        s.add_household(household(99, MICRO_B))?;
+        Ok(())
+    })?;
+    match a.sync().await {
+        Err(SyncError::Server { status: 403, code, change_index: Some(0), .. })
+            if code == "out_of_scope" => {}
+        other => return Err(format!("expected out_of_scope, got {other:?}").into()),
+    }
+    let (_, after) = server.log_size().await?;
+    assert_eq!(before, after, "nothing of the refused push was stored");
+    b.sync().await?;
+    assert_eq!(b.count(RecordKind::Household)?, 3);
+    Ok(())
+}
+
+/// Revocation: the device's store is wiped at its next contact.
+async fn revoked_device_is_wiped(backend: Backend) -> HarnessResult<()> {
+    let (server, proxy) = world(backend).await?;
+    let d = Device::new()?;
+    let enrolled = d.enrol_new_user(&server, &proxy.url, "王芳", "grid_worker", GRID_A).await?;
+    let mut h = household(1, MICRO_A);
+    h.address = "幸福小区3幢2单元301室-撤销测试".into();
+    d.with(|s| s.add_household(h))?;
+    d.sync().await?;
+    d.with(|s| s.add_household(household(2, MICRO_A)))?; // unsent work is wiped too
+    server.revoke(&enrolled.device_id).await?;
+    match d.sync().await {
+        Err(SyncError::Revoked) => {}
+        other => return Err(format!("expected Revoked, got {other:?}").into()),
+    }
+    assert_eq!(d.count(RecordKind::Household)?, 0);
+    d.with(|s| -> HarnessResult<()> {
+        assert!(s.user().is_none());
+        assert_eq!(s.outbox_len()?, 0);
+        assert!(gridwork_core::sync::enrolment(s)?.is_none());
+        assert!(s.integrity_check()?);
+        Ok(())
+    })?;
+    // No resident data left in the file or its WAL.
+    for suffix in ["", "-wal", "-shm"] {
+        let p = format!("{}{suffix}", d.path.display());
+        if let Ok(bytes) = std::fs::read(&p) {
+            let needle = "撤销测试".as_bytes();
+            assert!(!bytes.windows(needle.len()).any(|w| w == needle), "{p} still holds data");
+        }
+    }
+    // Syncing again needs a new enrolment.
+    assert!(matches!(d.sync().await, Err(SyncError::NotEnrolled)));
+    Ok(())
+}
+
+both!(scope_is_enforced);
+both!(revoked_device_is_wiped);
