@@ -7,22 +7,57 @@
 use gridwork_core::{AreaPath, ChangeEnvelope, Role};
 use uuid::Uuid;
 
-use crate::store::{DynStore, NewChange, RoleGrant, StoreResult, User, now_ms};
+use crate::store::{
+    DynStore, NewChange, NewDevice, NewEnrolmentCode, RoleGrant, StoreError, User, now_ms,
+};
 
-/// A source of demo records: Automerge changes for the seeded areas, made by the core crate.
-pub trait DemoRecords {
-    /// The changes to store, addressed to their documents. Each change's hash is computed by
-    /// the seeder.
-    fn changes(&self, areas: &[(AreaPath, String)], users: &[User]) -> Vec<ChangeEnvelope>;
+/// Errors seeding the demo district.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    /// The server's storage failed.
+    #[error("storage: {0}")]
+    Store(#[from] StoreError),
+    /// The core refused to make a demo record.
+    #[error("making demo records: {0}")]
+    Core(#[from] gridwork_core::CoreError),
+    /// No randomness for a device credential.
+    #[error(transparent)]
+    Random(#[from] crate::auth::RandomError),
 }
 
-/// No demo records (until the core crate provides them).
+/// The changes one demo user's phone made, ready to ingest as pushed by a device bound to
+/// `actor_hex`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoBatch {
+    /// The demo user (by name) the device belongs to.
+    pub user_name: String,
+    /// The device's Automerge actor id, hex.
+    pub actor_hex: String,
+    /// The changes, in the order made.
+    pub changes: Vec<ChangeEnvelope>,
+}
+
+/// A source of demo records: Automerge changes for the seeded areas, made by the core crate
+/// ([`crate::demo_records::CoreDemoRecords`]).
+pub trait DemoRecords {
+    /// The batches to ingest, one per demo device.
+    ///
+    /// # Errors
+    /// [`DemoError::Core`] when a record cannot be made.
+    fn batches(
+        &self,
+        areas: &[(AreaPath, String)],
+        users: &[User],
+    ) -> Result<Vec<DemoBatch>, DemoError>;
+}
+
+/// No demo records.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoRecords;
 
 impl DemoRecords for NoRecords {
-    fn changes(&self, _: &[(AreaPath, String)], _: &[User]) -> Vec<ChangeEnvelope> {
-        Vec::new()
+    fn batches(&self, _: &[(AreaPath, String)], _: &[User]) -> Result<Vec<DemoBatch>, DemoError> {
+        Ok(Vec::new())
     }
 }
 
@@ -68,15 +103,16 @@ pub fn demo_users() -> Vec<(&'static str, Role, &'static str)> {
 }
 
 /// Seeds the demo district (idempotent for areas; users are added once, recognised by name)
-/// and the records `records` provides. Returns the demo users.
+/// and the records `records` provides, each batch ingested as pushed by a demo device bound to
+/// its actor. Records are seeded once: when demo devices exist already, none are added.
+/// Returns the demo users.
 ///
 /// # Errors
-/// Any storage error.
-pub async fn seed(store: &DynStore, records: &dyn DemoRecords) -> StoreResult<Vec<User>> {
+/// Any storage error; [`DemoError::Core`] from making the records.
+pub async fn seed(store: &DynStore, records: &dyn DemoRecords) -> Result<Vec<User>, DemoError> {
     let mut areas = Vec::new();
     for (path, name) in demo_areas() {
-        let p =
-            AreaPath::parse(path).map_err(|e| crate::store::StoreError::Corrupt(e.to_string()))?;
+        let p = AreaPath::parse(path).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         store.put_area(&p, name).await?;
         areas.push((p, name.to_owned()));
     }
@@ -87,8 +123,7 @@ pub async fn seed(store: &DynStore, records: &dyn DemoRecords) -> StoreResult<Ve
             users.push(u.clone());
             continue;
         }
-        let area =
-            AreaPath::parse(area).map_err(|e| crate::store::StoreError::Corrupt(e.to_string()))?;
+        let area = AreaPath::parse(area).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let u = User {
             id: Uuid::now_v7(),
             name: name.to_owned(),
@@ -98,13 +133,53 @@ pub async fn seed(store: &DynStore, records: &dyn DemoRecords) -> StoreResult<Ve
         store.create_user(&u).await?;
         users.push(u);
     }
-    let changes: Vec<NewChange> = records
-        .changes(&areas, &users)
-        .into_iter()
-        .filter_map(|e| e.hash().ok().map(|hash| NewChange { hash, envelope: e }))
-        .collect();
-    if !changes.is_empty() {
-        store.push(Uuid::nil(), now_ms(), &changes).await?;
+    let devices = store.list_devices().await?;
+    if devices.iter().any(|d| d.name.starts_with(DEMO_DEVICE_PREFIX)) {
+        return Ok(users);
+    }
+    for batch in records.batches(&areas, &users)? {
+        let Some(user) = users.iter().find(|u| u.name == batch.user_name) else { continue };
+        let device = demo_device(store, user, &batch.actor_hex).await?;
+        let changes: Vec<NewChange> = batch
+            .changes
+            .into_iter()
+            .filter_map(|e| e.hash().ok().map(|hash| NewChange { hash, envelope: e }))
+            .collect();
+        if !changes.is_empty() {
+            store.push(device, now_ms(), &changes).await?;
+            store.add_attachment_refs(&crate::api::attachments_refs::refs_in(&changes)).await?;
+        }
     }
     Ok(users)
+}
+
+/// Names of demo devices start with this.
+pub const DEMO_DEVICE_PREFIX: &str = "演示设备";
+
+/// Enrols a device for `user` bound to `actor_hex`, with a credential nobody holds.
+async fn demo_device(store: &DynStore, user: &User, actor_hex: &str) -> Result<Uuid, DemoError> {
+    let code = crate::auth::new_enrolment_code()?;
+    let now = now_ms();
+    store
+        .create_enrolment_code(&NewEnrolmentCode {
+            code_hash: crate::auth::hash_code(&code),
+            user_id: user.id,
+            expires_at: now + 60_000,
+            created_at: now,
+        })
+        .await?;
+    let credential = crate::auth::new_device_credential()?;
+    let device = store
+        .redeem_enrolment_code(
+            crate::auth::hash_code(&code),
+            &NewDevice {
+                id: Uuid::now_v7(),
+                name: format!("{DEMO_DEVICE_PREFIX}（{}）", user.name),
+                actor_hex: actor_hex.to_owned(),
+                credential_hash: crate::auth::hash_secret(&credential),
+                now,
+            },
+        )
+        .await?;
+    Ok(device.id)
 }

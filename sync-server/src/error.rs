@@ -90,6 +90,13 @@ impl From<StoreError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, "kind_mismatch", e.to_string())
                     .at_change(Some(index))
             }
+            StoreError::Chunk(ref p) => {
+                let code = match p {
+                    crate::store::ChunkProblem::Offset { .. } => "offset_mismatch",
+                    crate::store::ChunkProblem::Declared { .. } => "attachment_conflict",
+                };
+                ApiError::new(StatusCode::CONFLICT, code, e.to_string())
+            }
             other => {
                 tracing::error!(error = %other, "storage failure");
                 ApiError::new(

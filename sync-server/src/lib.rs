@@ -7,6 +7,7 @@ pub mod api;
 pub mod auth;
 pub mod config;
 pub mod demo;
+pub mod demo_records;
 pub mod error;
 pub mod metrics;
 pub mod policy;

@@ -8,10 +8,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use gridwork_sync_server::config::Config;
-use gridwork_sync_server::demo;
 use gridwork_sync_server::server::{self, AdminToken};
 use gridwork_sync_server::store::{NewEnrolmentCode, now_ms};
 use gridwork_sync_server::{api::admin::render_qr, auth};
+use gridwork_sync_server::{demo, demo_records};
 
 /// Gridwork's sync server.
 #[derive(Debug, Parser)]
@@ -85,7 +85,9 @@ async fn run(args: Args) -> Result<(), String> {
         AdminToken::Existing => {}
     }
     if args.demo {
-        let users = demo::seed(&store, &demo::NoRecords).await.map_err(|e| e.to_string())?;
+        let users = demo::seed(&store, &demo_records::CoreDemoRecords::default())
+            .await
+            .map_err(|e| e.to_string())?;
         println!("Seeded the demo district 通州区 (320612) with {} users.", users.len());
         if let Some(worker) = users.iter().find(|u| u.name == "王芳") {
             let code = auth::new_enrolment_code().map_err(|e| e.to_string())?;

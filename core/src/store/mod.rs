@@ -6,6 +6,7 @@
 //! outbox entry and the projection rows commit together or not at all.
 
 mod areas;
+mod attachments;
 mod docs;
 mod meta;
 mod open;

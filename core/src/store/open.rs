@@ -10,7 +10,8 @@ use super::Store;
 use crate::error::{CoreError, Result};
 
 /// The schema migrations, in order; `PRAGMA user_version` is how many have run.
-const MIGRATIONS: &[&str] = &[include_str!("schema/001_init.sql")];
+const MIGRATIONS: &[&str] =
+    &[include_str!("schema/001_init.sql"), include_str!("schema/002_attachments.sql")];
 
 /// Length in bytes of a raw SQLCipher key.
 pub const KEY_LEN: usize = 32;

@@ -26,6 +26,8 @@
 //! ```
 
 pub mod access;
+pub mod attachment;
+pub mod attachment_client;
 pub mod cancel;
 pub mod client;
 pub mod config;

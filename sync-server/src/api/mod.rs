@@ -3,6 +3,9 @@
 
 pub mod admin;
 pub mod areas;
+pub mod attachments;
+pub mod attachments_range;
+pub mod attachments_refs;
 pub mod enrol;
 pub mod health;
 pub mod sync;
@@ -13,7 +16,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use gridwork_core::sync::protocol::CONTENT_TYPE;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
@@ -47,6 +50,8 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .route("/v1/sync", post(sync::sync))
         .route("/v1/digest", post(sync::digest))
         .route("/v1/fetch", post(sync::fetch))
+        .route("/v1/attachments/{hash}", put(attachments::put_chunk).get(attachments::download))
+        .route("/v1/attachments/{hash}/status", get(attachments::status))
         .nest("/admin/v1", admin::routes())
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")

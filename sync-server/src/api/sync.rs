@@ -129,6 +129,7 @@ pub async fn sync(
                 return Err(e.into());
             }
         };
+        st.store.add_attachment_refs(&super::attachments_refs::refs_in(&changes)).await?;
         Metrics::add(&st.metrics.pushes, 1);
         Metrics::add(&st.metrics.changes_ingested, outcome.stored as u64);
         Metrics::add(&st.metrics.changes_duplicate, pushed - outcome.stored as u64);

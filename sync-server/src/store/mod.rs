@@ -5,6 +5,7 @@
 //! The store holds no policy: the API layer decides who may do what, and hands the store only
 //! validated changes and precomputed read scopes.
 
+pub mod blobs;
 pub mod postgres;
 pub mod sqlite;
 
@@ -16,6 +17,8 @@ use gridwork_core::{AreaPath, ChangeEnvelope, RecordKind, Role};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use uuid::Uuid;
+
+pub use blobs::{AttachmentChunk, AttachmentInfo, AttachmentRef, ChunkProblem};
 
 /// Errors of the storage layer.
 #[derive(Debug, Error)]
@@ -67,6 +70,9 @@ pub enum StoreError {
         /// The kind pushed.
         pushed: RecordKind,
     },
+    /// An attachment chunk does not fit the upload in progress.
+    #[error("attachment chunk refused: {0}")]
+    Chunk(ChunkProblem),
 }
 
 /// Why an enrolment code was refused.
@@ -393,6 +399,28 @@ pub trait Store: Send + Sync + 'static {
     async fn list_audit(&self, limit: u32, device: Option<Uuid>) -> StoreResult<Vec<AuditEntry>>;
     /// Every device's sync health.
     async fn sync_health(&self) -> StoreResult<Vec<DeviceHealth>>;
+
+    /// What the server holds of an attachment, if anything.
+    async fn attachment(&self, hash: [u8; 32]) -> StoreResult<Option<AttachmentInfo>>;
+    /// Appends an upload chunk atomically: the first chunk (offset 0) starts the upload with
+    /// its declared size and MIME type; later chunks must start at the bytes received so far
+    /// and repeat the declaration ([`StoreError::Chunk`] otherwise). A complete attachment is
+    /// returned unchanged. Concurrent uploads of one hash serialise here.
+    async fn append_attachment(&self, chunk: &AttachmentChunk) -> StoreResult<AttachmentInfo>;
+    /// The bytes `start..end` of an attachment (complete or not; clipped to what is held).
+    async fn read_attachment(&self, hash: [u8; 32], start: u64, end: u64) -> StoreResult<Vec<u8>>;
+    /// Marks a fully received, verified attachment complete.
+    async fn complete_attachment(&self, hash: [u8; 32], now: i64) -> StoreResult<()>;
+    /// Forgets an attachment and its bytes (a failed verification).
+    async fn discard_attachment(&self, hash: [u8; 32]) -> StoreResult<()>;
+    /// Records references from records to attachments (idempotent).
+    async fn add_attachment_refs(&self, refs: &[AttachmentRef]) -> StoreResult<()>;
+    /// Whether a record within the scopes refers to the attachment.
+    async fn attachment_referenced(
+        &self,
+        hash: [u8; 32],
+        scopes: &[ReadScope],
+    ) -> StoreResult<bool>;
 }
 
 /// A shared store handle.

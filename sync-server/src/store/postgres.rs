@@ -13,11 +13,13 @@ use tokio_postgres::{GenericClient, NoTls, Row};
 use uuid::Uuid;
 
 use super::{
-    AuditAction, AuditEntry, Device, DeviceAuth, DeviceHealth, EnrolmentProblem, NewChange,
-    NewDevice, NewEnrolmentCode, PULL_BATCH_ROWS, PullPage, PullQuery, PushOutcome, ReadScope,
-    RoleGrant, Store, StoreError, StoreResult, User, area_from_key, area_key, area_range, page_of,
-    scope_sql, sqlite::split_areas,
+    AttachmentChunk, AttachmentInfo, AttachmentRef, AuditAction, AuditEntry, Device, DeviceAuth,
+    DeviceHealth, EnrolmentProblem, NewChange, NewDevice, NewEnrolmentCode, PULL_BATCH_ROWS,
+    PullPage, PullQuery, PushOutcome, ReadScope, RoleGrant, Store, StoreError, StoreResult, User,
+    area_from_key, area_key, area_range, page_of, scope_sql, sqlite::split_areas,
 };
+
+mod blobs;
 
 const SCHEMA: &str = include_str!("sql/postgres.sql");
 /// Advisory lock key taken while creating the schema, so that several servers starting at once
@@ -678,5 +680,36 @@ impl Store for PgStore {
                 })
             })
             .collect()
+    }
+    async fn attachment(&self, hash: [u8; 32]) -> StoreResult<Option<AttachmentInfo>> {
+        self.blob_info(hash).await
+    }
+
+    async fn append_attachment(&self, chunk: &AttachmentChunk) -> StoreResult<AttachmentInfo> {
+        self.blob_append(chunk).await
+    }
+
+    async fn read_attachment(&self, hash: [u8; 32], start: u64, end: u64) -> StoreResult<Vec<u8>> {
+        self.blob_read(hash, start, end).await
+    }
+
+    async fn complete_attachment(&self, hash: [u8; 32], now: i64) -> StoreResult<()> {
+        self.blob_complete(hash, now).await
+    }
+
+    async fn discard_attachment(&self, hash: [u8; 32]) -> StoreResult<()> {
+        self.blob_discard(hash).await
+    }
+
+    async fn add_attachment_refs(&self, refs: &[AttachmentRef]) -> StoreResult<()> {
+        self.blob_add_refs(refs).await
+    }
+
+    async fn attachment_referenced(
+        &self,
+        hash: [u8; 32],
+        scopes: &[ReadScope],
+    ) -> StoreResult<bool> {
+        self.blob_referenced(hash, scopes).await
     }
 }

@@ -116,6 +116,8 @@ pub async fn spawn(store: DynStore) -> TestServer {
 }
 
 pub async fn spawn_with_limit(store: DynStore, limit: usize) -> TestServer {
+    // reqwest is built with `rustls-no-provider` (via gridwork-core): install ring first.
+    gridwork_core::sync::install_crypto_provider();
     let AdminToken::Created(admin) = server::ensure_admin_token(&store, None).await.unwrap() else {
         panic!("fresh store had an admin token");
     };

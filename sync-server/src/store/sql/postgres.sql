@@ -76,3 +76,28 @@ CREATE TABLE IF NOT EXISTS audit_log (
     detail TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS audit_device ON audit_log (device_id, id);
+-- Attachments (photos), content-addressed by SHA-256; bytes in chunks of at most 1 MiB.
+CREATE TABLE IF NOT EXISTS attachments (
+    hash BYTEA PRIMARY KEY,
+    size BIGINT NOT NULL,
+    mime TEXT NOT NULL,
+    received BIGINT NOT NULL,
+    complete BOOLEAN NOT NULL DEFAULT FALSE,
+    uploaded_by TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    completed_at BIGINT
+);
+CREATE TABLE IF NOT EXISTS attachment_chunks (
+    hash BYTEA NOT NULL,
+    pos BIGINT NOT NULL,
+    bytes BYTEA NOT NULL,
+    PRIMARY KEY (hash, pos)
+);
+-- Records referring to attachments: a device may download what a record in its scope names.
+CREATE TABLE IF NOT EXISTS attachment_refs (
+    hash BYTEA NOT NULL,
+    doc_id BYTEA NOT NULL,
+    kind SMALLINT NOT NULL,
+    area_key TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (hash, doc_id)
+);

@@ -74,3 +74,28 @@ CREATE TABLE IF NOT EXISTS audit_log (
     detail TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS audit_device ON audit_log (device_id, id);
+-- Attachments (photos), content-addressed by SHA-256; bytes in chunks of at most 1 MiB.
+CREATE TABLE IF NOT EXISTS attachments (
+    hash BLOB PRIMARY KEY,
+    size INTEGER NOT NULL,
+    mime TEXT NOT NULL,
+    received INTEGER NOT NULL,
+    complete INTEGER NOT NULL DEFAULT 0,
+    uploaded_by TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    completed_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS attachment_chunks (
+    hash BLOB NOT NULL,
+    pos INTEGER NOT NULL,
+    bytes BLOB NOT NULL,
+    PRIMARY KEY (hash, pos)
+);
+-- Records referring to attachments: a device may download what a record in its scope names.
+CREATE TABLE IF NOT EXISTS attachment_refs (
+    hash BLOB NOT NULL,
+    doc_id BLOB NOT NULL,
+    kind INTEGER NOT NULL,
+    area_key TEXT NOT NULL,
+    PRIMARY KEY (hash, doc_id)
+);

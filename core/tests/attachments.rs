@@ -1,0 +1,151 @@
+//! The device's attachment store: adding, the upload queue and its resume, the download queue,
+//! resumed downloads, integrity, references found in synced records, encryption at rest.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use chrono::Utc;
+use common::{GRID, household, store_as};
+use gridwork_core::attachment::PhotoRef;
+use gridwork_core::sync::attachment::DownloadProgress;
+use gridwork_core::{CoreError, Role, VisitInput, VisitKind, VisitOutcome};
+use sha2::{Digest, Sha256};
+
+fn blob(n: usize, seed: u8) -> Vec<u8> {
+    (0..n).map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed)).collect()
+}
+
+fn photo_of(bytes: &[u8]) -> PhotoRef {
+    PhotoRef {
+        hash: hex::encode(Sha256::digest(bytes)),
+        size: bytes.len() as u64,
+        mime: "image/jpeg".into(),
+    }
+}
+
+#[test]
+fn add_and_upload_in_resumable_chunks() {
+    let mut s = store_as("w1", Role::GridWorker, GRID);
+    let bytes = blob(700_000, 1);
+    let p = s.add_attachment(&bytes, "image/JPEG").unwrap();
+    assert_eq!(p, photo_of(&bytes));
+    assert_eq!(s.add_attachment(&bytes, "image/jpeg").unwrap(), p, "same bytes, same ref");
+    assert!(s.has_attachment(&p.hash).unwrap());
+    assert_eq!(s.attachment_bytes(&p.hash).unwrap().unwrap(), bytes);
+    assert_eq!(s.pending_uploads().unwrap().len(), 1);
+
+    // Send two chunks, the server confirms them.
+    let mut sent = Vec::new();
+    for _ in 0..2 {
+        let c = s.next_upload_chunk(&p.hash, 256 * 1024).unwrap().unwrap();
+        assert_eq!(c.offset, sent.len() as u64);
+        assert_eq!(c.path(), format!("/v1/attachments/{}?offset={}&size=700000", p.hash, c.offset));
+        sent.extend_from_slice(&c.bytes);
+        s.record_upload_offset(&p.hash, sent.len() as u64, false).unwrap();
+    }
+    // The connection drops; the server says it kept only the first chunk: resume from there.
+    s.record_upload_offset(&p.hash, 256 * 1024, false).unwrap();
+    sent.truncate(256 * 1024);
+    while let Some(c) = s.next_upload_chunk(&p.hash, 300_000).unwrap() {
+        assert_eq!(c.offset, sent.len() as u64);
+        sent.extend_from_slice(&c.bytes);
+        s.record_upload_offset(&p.hash, sent.len() as u64, sent.len() == bytes.len()).unwrap();
+    }
+    assert_eq!(sent, bytes);
+    assert!(s.pending_uploads().unwrap().is_empty(), "complete uploads leave the queue");
+
+    s.record_upload_error(&p.hash, "x").unwrap(); // harmless on a finished upload
+    assert!(matches!(s.add_attachment(&[], "image/jpeg"), Err(CoreError::Invalid { .. })));
+    assert!(matches!(s.add_attachment(b"x", "text/plain"), Err(CoreError::Invalid { .. })));
+    assert!(matches!(s.has_attachment("nothex"), Err(CoreError::Invalid { .. })));
+}
+
+#[test]
+fn download_resumes_and_verifies() {
+    let mut s = store_as("w1", Role::GridWorker, GRID);
+    let bytes = blob(600_000, 2);
+    let p = photo_of(&bytes);
+    assert!(s.queue_download(&p).unwrap());
+    assert!(!s.queue_download(&p).unwrap(), "queued once");
+    let d = &s.pending_downloads().unwrap()[0];
+    assert_eq!((d.have, d.range_header()), (0, None));
+
+    assert_eq!(
+        s.store_download_chunk(&p.hash, 0, &bytes[..100_000]).unwrap(),
+        DownloadProgress::Partial { have: 100_000 }
+    );
+    // A chunk at the wrong offset is refused and changes nothing.
+    assert!(s.store_download_chunk(&p.hash, 5, &bytes[5..10]).is_err());
+    // "Interrupted": the queue remembers what is held; resume from there.
+    let d = &s.pending_downloads().unwrap()[0];
+    assert_eq!(d.range_header().as_deref(), Some("bytes=100000-"));
+    assert!(!s.has_attachment(&p.hash).unwrap());
+    assert_eq!(s.attachment_bytes(&p.hash).unwrap(), None);
+    assert_eq!(
+        s.store_download_chunk(&p.hash, 100_000, &bytes[100_000..]).unwrap(),
+        DownloadProgress::Complete
+    );
+    assert!(s.pending_downloads().unwrap().is_empty());
+    assert_eq!(s.attachment_bytes(&p.hash).unwrap().unwrap(), bytes);
+    assert!(!s.queue_download(&p).unwrap(), "held already");
+    assert!(s.pending_uploads().unwrap().is_empty(), "downloads are not uploaded");
+
+    // Corrupt bytes never become an attachment.
+    let other = blob(1000, 3);
+    let q = photo_of(&other);
+    s.queue_download(&q).unwrap();
+    let mut bad = other.clone();
+    bad[500] ^= 1;
+    assert_eq!(s.store_download_chunk(&q.hash, 0, &bad).unwrap(), DownloadProgress::Discarded);
+    let d = &s.pending_downloads().unwrap()[0];
+    assert_eq!((d.have, d.attempts), (0, 1), "discarded and still queued");
+    assert!(d.last_error.is_some());
+    assert_eq!(s.store_download_chunk(&q.hash, 0, &other).unwrap(), DownloadProgress::Complete);
+}
+
+#[test]
+fn referenced_photos_are_queued_once() {
+    let mut a = store_as("w1", Role::GridWorker, GRID);
+    let mut b = store_as("w2", Role::GridHead, GRID);
+    let bytes = blob(50_000, 4);
+    let p = a.add_attachment(&bytes, "image/png").unwrap();
+    let h = a.add_household(household(1)).unwrap();
+    a.record_visit(VisitInput {
+        household_id: h,
+        visited_at: Utc::now(),
+        kind: VisitKind::Routine,
+        outcome: VisitOutcome::Met,
+        situation: "一切正常".into(),
+        needs: String::new(),
+        satisfaction: None,
+        knows_worker: None,
+        follow_up_due: None,
+        photos: vec![p.clone()],
+        location: None,
+        incident_id: None,
+        task_id: None,
+    })
+    .unwrap();
+    assert_eq!(a.queue_referenced_downloads().unwrap(), 0, "the author holds its photos");
+    b.apply_changes(&a.outbox(usize::MAX).unwrap()).unwrap();
+    assert_eq!(b.queue_referenced_downloads().unwrap(), 1);
+    assert_eq!(b.queue_referenced_downloads().unwrap(), 0, "unchanged documents are not rescanned");
+    assert_eq!(b.pending_downloads().unwrap()[0].photo, p);
+}
+
+#[test]
+fn blobs_are_encrypted_at_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("enc.db");
+    let key = [7u8; 32];
+    let marker = b"GRIDWORK-PHOTO-MARKER-0123456789".repeat(100);
+    {
+        let mut s = gridwork_core::Store::open(&path, Some(&key)).unwrap();
+        s.add_attachment(&marker, "image/jpeg").unwrap();
+        s.checkpoint().unwrap();
+    }
+    let raw = std::fs::read(&path).unwrap();
+    assert!(!raw.windows(22).any(|w| w == b"GRIDWORK-PHOTO-MARKER-"), "plaintext on disk");
+    let s = gridwork_core::Store::open(&path, Some(&key)).unwrap();
+    assert_eq!(s.attachment_bytes(&photo_of(&marker).hash).unwrap().unwrap(), marker);
+}
