@@ -8,7 +8,7 @@ pub mod server;
 
 pub use device::Device;
 pub use proxy::{Fault, Proxy};
-pub use server::{Backend, Server};
+pub use server::{Backend, Server, cli_binary};
 
 /// Error type of the harness: any failure, as text (tests report and fail).
 pub type HarnessError = Box<dyn std::error::Error + Send + Sync>;

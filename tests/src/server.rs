@@ -72,10 +72,25 @@ impl Backend {
 /// When cargo fails or the binary is not where cargo puts it.
 pub fn server_binary() -> HarnessResult<PathBuf> {
     static BIN: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    BIN.get_or_init(|| build_server().map_err(|e| e.to_string())).clone().map_err(Into::into)
+    BIN.get_or_init(|| {
+        build_binary("gridwork-sync-server", "gridwork-server").map_err(|e| e.to_string())
+    })
+    .clone()
+    .map_err(Into::into)
 }
 
-fn build_server() -> HarnessResult<PathBuf> {
+/// Builds the `gridwork` CLI once per test process and returns its path.
+///
+/// # Errors
+/// When cargo fails or the binary is not where cargo puts it.
+pub fn cli_binary() -> HarnessResult<PathBuf> {
+    static BIN: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    BIN.get_or_init(|| build_binary("gridwork-cli", "gridwork").map_err(|e| e.to_string()))
+        .clone()
+        .map_err(Into::into)
+}
+
+fn build_binary(package: &str, bin_name: &str) -> HarnessResult<PathBuf> {
     // The test binary lives in <target>/<profile>/deps/.
     let exe = std::env::current_exe()?;
     let profile_dir = exe
@@ -97,7 +112,7 @@ fn build_server() -> HarnessResult<PathBuf> {
             cmd.env_remove(&k);
         }
     }
-    cmd.args(["build", "-q", "-p", "gridwork-sync-server", "--bin", "gridwork-server"])
+    cmd.args(["build", "-q", "-p", package, "--bin", bin_name])
         .arg("--manifest-path")
         .arg(&manifest)
         .env("CARGO_TARGET_DIR", &target_dir);
@@ -106,9 +121,9 @@ fn build_server() -> HarnessResult<PathBuf> {
     }
     let status = cmd.status()?;
     if !status.success() {
-        return Err(format!("cargo build of gridwork-server failed: {status}").into());
+        return Err(format!("cargo build of {bin_name} failed: {status}").into());
     }
-    let bin = profile_dir.join("gridwork-server");
+    let bin = profile_dir.join(bin_name);
     if !bin.exists() {
         return Err(format!("{} not found after building", bin.display()).into());
     }

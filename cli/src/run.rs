@@ -1,0 +1,141 @@
+//! Running one command against the device store; every command returns a JSON value that
+//! `main` prints as JSON or as text.
+
+use std::sync::Mutex;
+
+use chrono::Utc;
+use gridwork_core::sync::{CancelToken, EnrolRequest, NoProgress, SyncClient, SyncConfig};
+use gridwork_core::work_order::{IncidentInput, IncidentSource, Severity};
+use gridwork_core::{
+    AreaPath, CoreError, HouseholdInput, HouseholdTag, RecordKind, Store, VisitInput, VisitKind,
+    VisitOutcome,
+};
+use serde_json::{Value, json};
+
+use crate::args::{Cli, Command, HouseholdCmd};
+use crate::error::CliError;
+
+/// Opens the store named on the command line, with its key if one is given.
+fn open(cli: &Cli) -> Result<Store, CliError> {
+    let key = match &cli.key_file {
+        None => None,
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|e| CliError::KeyFile(e.to_string()))?;
+            let bytes = hex::decode(text.trim()).map_err(|e| CliError::KeyFile(e.to_string()))?;
+            Some(bytes)
+        }
+    };
+    Ok(Store::open(&cli.store, key.as_deref())?)
+}
+
+/// The area argument, or the signed-in user's scope.
+fn area_or_scope(store: &Store, area: Option<&str>) -> Result<AreaPath, CliError> {
+    match area {
+        Some(a) => Ok(AreaPath::parse(a)?),
+        None => Ok(store.user().ok_or(CoreError::NotSignedIn)?.scope.clone()),
+    }
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+/// Runs the command and returns what to print.
+pub fn run(cli: &Cli) -> Result<Value, CliError> {
+    let mut store = open(cli)?;
+    match &cli.command {
+        Command::Enrol { server, code, device_name } => {
+            let store = Mutex::new(store);
+            let client = SyncClient::new(SyncConfig::default())?;
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            let req = EnrolRequest {
+                server_url: server.clone(),
+                code: code.clone(),
+                device_name: device_name.clone(),
+                role: None,
+            };
+            let user = rt.block_on(client.enrol(&store, &req))?;
+            Ok(to_json(&user))
+        }
+        Command::Status => {
+            let state = gridwork_core::sync::sync_state(&store)?;
+            Ok(json!({ "sync": to_json(&state), "user": to_json(&store.user()) }))
+        }
+        Command::Sync => {
+            let store = Mutex::new(store);
+            let client = SyncClient::new(SyncConfig::default())?;
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+            let report = rt.block_on(client.sync(&store, &NoProgress, &CancelToken::new()))?;
+            Ok(to_json(&report))
+        }
+        Command::Pending => Ok(json!({ "pending": store.outbox_len()? })),
+        Command::Household(HouseholdCmd::Add { area, address, head, members, phone, tags }) => {
+            let tags = tags.iter().map(|t| HouseholdTag::parse(t)).collect::<Result<_, _>>()?;
+            let id = store.add_household(HouseholdInput {
+                area: AreaPath::parse(area)?,
+                address: address.clone(),
+                building: None,
+                unit: None,
+                room: None,
+                head_name: head.clone(),
+                member_count: *members,
+                phone: phone.clone(),
+                tags,
+            })?;
+            Ok(json!({ "id": id }))
+        }
+        Command::Household(HouseholdCmd::List { area }) => {
+            let area = area_or_scope(&store, area.as_deref())?;
+            Ok(to_json(&store.households_in(&area, 1000)?))
+        }
+        Command::Household(HouseholdCmd::Search { query, area }) => {
+            let area = area_or_scope(&store, area.as_deref())?;
+            Ok(to_json(&store.search_households(&area, query, 50)?))
+        }
+        Command::Visit { household, outcome, situation, satisfaction } => {
+            let id = store.record_visit(VisitInput {
+                household_id: *household,
+                visited_at: Utc::now(),
+                kind: VisitKind::Routine,
+                outcome: VisitOutcome::parse(outcome)?,
+                situation: situation.clone(),
+                needs: String::new(),
+                satisfaction: *satisfaction,
+                knows_worker: None,
+                follow_up_due: None,
+                photos: vec![],
+                location: None,
+                incident_id: None,
+                task_id: None,
+            })?;
+            Ok(json!({ "id": id }))
+        }
+        Command::Due { area } => {
+            let area = area_or_scope(&store, area.as_deref())?;
+            Ok(to_json(&store.due_visits(&area, Utc::now(), 100)?))
+        }
+        Command::Report { area, category, severity, title, description } => {
+            let id = store.report_incident(IncidentInput {
+                area: AreaPath::parse(area)?,
+                category: category.clone(),
+                severity: Severity::parse(severity)?,
+                title: title.clone(),
+                description: description.clone(),
+                location: None,
+                photos: vec![],
+                source: IncidentSource::GridReport,
+                household_id: None,
+                patrol_id: None,
+                reported_at: Utc::now(),
+            })?;
+            Ok(json!({ "id": id }))
+        }
+        Command::WorkOrders => {
+            let area = area_or_scope(&store, None)?;
+            Ok(to_json(&store.open_work_orders(&area, Utc::now(), 200)?))
+        }
+        Command::History { kind, id } => {
+            Ok(to_json(&store.history(RecordKind::parse(kind)?, *id)?))
+        }
+    }
+}
