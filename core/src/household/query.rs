@@ -100,7 +100,7 @@ impl Store {
     /// Storage errors.
     pub fn households_in(&self, area: &AreaPath, limit: u32) -> Result<Vec<Household>> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM household WHERE deleted = 0 AND {} ORDER BY address LIMIT ?2",
+            "SELECT {COLUMNS} FROM household WHERE deleted = 0 AND {} ORDER BY address, id LIMIT ?2",
             area_clause("area", 1)
         );
         let mut stmt = self.conn().prepare_cached(&sql)?;
@@ -128,7 +128,7 @@ impl Store {
         let sql = format!(
             "SELECT {COLUMNS} FROM household INDEXED BY {index}
              WHERE deleted = 0 AND next_due_at <= ?2 AND {}
-             ORDER BY next_due_at LIMIT ?3",
+             ORDER BY next_due_at, id LIMIT ?3",
             area_clause("area", 1)
         );
         let mut stmt = self.conn().prepare_cached(&sql)?;

@@ -93,7 +93,7 @@ impl Store {
                   JOIN household h ON h.id = r.household_id
              WHERE s.deleted = 0 AND r.deleted = 0 AND h.deleted = 0
                AND s.key_population IS NOT NULL AND {}
-             ORDER BY s.key_population, h.address, r.name",
+             ORDER BY s.key_population, h.address, r.name, r.id",
             area_clause("h.area", 1)
         );
         let mut stmt = self.conn().prepare_cached(&sql)?;

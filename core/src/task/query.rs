@@ -213,13 +213,13 @@ impl Store {
         let c = self.conn();
         let visits = c
             .prepare_cached(
-                "SELECT id FROM visit WHERE task_id = ?1 AND deleted = 0 ORDER BY visited_at DESC",
+                "SELECT id FROM visit WHERE task_id = ?1 AND deleted = 0 ORDER BY visited_at DESC, id",
             )?
             .query_map([id], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
         let patrols = c
             .prepare_cached(
-                "SELECT id FROM patrol WHERE task_id = ?1 AND deleted = 0 ORDER BY started_at DESC",
+                "SELECT id FROM patrol WHERE task_id = ?1 AND deleted = 0 ORDER BY started_at DESC, id",
             )?
             .query_map([id], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;

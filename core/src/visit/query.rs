@@ -93,7 +93,7 @@ impl Store {
     /// Storage errors.
     pub fn visits_of_household(&self, household_id: Uuid) -> Result<Vec<Uuid>> {
         let mut stmt = self.conn().prepare_cached(
-            "SELECT id FROM visit WHERE household_id = ?1 AND deleted = 0 ORDER BY visited_at DESC",
+            "SELECT id FROM visit WHERE household_id = ?1 AND deleted = 0 ORDER BY visited_at DESC, id",
         )?;
         let rows = stmt.query_map([household_id], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -148,7 +148,7 @@ impl Store {
         let sql = format!(
             "SELECT {COLUMNS} FROM work_order
              WHERE is_open = 1 AND deleted = 0 AND {}
-             ORDER BY deadline_at IS NULL, deadline_at, reported_at DESC LIMIT ?2",
+             ORDER BY deadline_at IS NULL, deadline_at, reported_at DESC, id LIMIT ?2",
             area_clause("area", 1)
         );
         let now_ms = now.timestamp_millis();
@@ -184,7 +184,7 @@ impl Store {
     ) -> Result<Vec<WorkOrderRow>> {
         let sql = format!(
             "SELECT {COLUMNS} FROM work_order WHERE conflicts > 0 AND deleted = 0 AND {}
-             ORDER BY reported_at DESC LIMIT ?2",
+             ORDER BY reported_at DESC, id LIMIT ?2",
             area_clause("area", 1)
         );
         let now_ms = chrono::Utc::now().timestamp_millis();
