@@ -33,7 +33,7 @@ if [ -z "${GRIDWORK_TEST_PG_URL:-}" ]; then
   fi
 fi
 
-cargo test --workspace
+cargo test --workspace --no-fail-fast
 
 if [ -x bindings/test.sh ]; then
   bindings/test.sh
