@@ -6,6 +6,7 @@ pub mod areas;
 pub mod attachments;
 pub mod attachments_range;
 pub mod attachments_refs;
+pub mod console;
 pub mod enrol;
 pub mod health;
 pub mod sync;
@@ -53,6 +54,7 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .route("/v1/attachments/{hash}", put(attachments::put_chunk).get(attachments::download))
         .route("/v1/attachments/{hash}/status", get(attachments::status))
         .nest("/admin/v1", admin::routes())
+        .merge(console::routes())
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
         })

@@ -1,0 +1,306 @@
+// The sync admin console: a static page over the admin API (/admin/v1). It keeps the admin token
+// in sessionStorage (this tab only), renders every value with textContent (no HTML from data),
+// and shows every text in zh-CN or English.
+import { LANGS, t } from "/console/i18n.js";
+
+const STALE_MS = 3 * 24 * 3600 * 1000;
+const ROLES = ["liaison", "grid_worker", "grid_head", "town_operator", "district_centre",
+  "department_handler", "sync_admin"];
+
+const state = {
+  lang: localStorage.getItem("gridwork.lang") || (navigator.language.startsWith("zh") ? "zh-CN" : "en"),
+  token: sessionStorage.getItem("gridwork.token") || "",
+  view: "health",
+  users: new Map(),
+  devices: new Map(),
+};
+
+const $ = (sel) => document.querySelector(sel);
+
+/** An element with text and attributes. */
+function el(tag, text, attrs = {}) {
+  const e = document.createElement(tag);
+  if (text !== undefined && text !== null) e.textContent = String(text);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  return e;
+}
+
+function tr(key, params) { return t(state.lang, key, params); }
+
+function fmtTime(ms) {
+  if (ms === null || ms === undefined) return "—";
+  return new Date(ms).toLocaleString(state.lang, { hour12: false });
+}
+
+function showError(message) {
+  const p = $("#error");
+  p.textContent = message;
+  p.hidden = !message;
+  if (message) $("#notice").hidden = true;
+}
+
+function showNotice(message) {
+  const p = $("#notice");
+  p.textContent = message;
+  p.hidden = !message;
+  if (message) $("#error").hidden = true;
+}
+
+/** Calls the admin API; throws an Error whose message is already localised. */
+async function api(method, path, body) {
+  let res;
+  try {
+    res = await fetch(`/admin/v1${path}`, {
+      method,
+      headers: {
+        "Authorization": `Bearer ${state.token}`,
+        ...(body ? { "Content-Type": "application/json" } : {}),
+      },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+  } catch {
+    throw new Error(tr("error.network"));
+  }
+  const data = await res.json().catch(() => ({}));
+  if (!res.ok) {
+    const code = data?.error?.code || String(res.status);
+    const err = new Error(
+      ["bad_credential", "missing_credential"].includes(code)
+        ? tr(`error.${code}`)
+        : tr("error.other", { message: data?.error?.message || res.statusText }));
+    err.code = code;
+    throw err;
+  }
+  return data;
+}
+
+function applyLanguage() {
+  document.documentElement.lang = state.lang;
+  document.title = tr("title");
+  for (const node of document.querySelectorAll("[data-i18n]")) {
+    node.textContent = tr(node.dataset.i18n);
+  }
+  $("#lang").value = state.lang;
+  const roleSelect = $("#user-role");
+  const chosen = roleSelect.value || "grid_worker";
+  roleSelect.replaceChildren(...ROLES.map((r) => el("option", tr(`role.${r}`), { value: r })));
+  roleSelect.value = chosen;
+}
+
+function userName(id) { return state.users.get(id)?.name ?? id ?? "—"; }
+function deviceName(id) { return state.devices.get(id)?.name ?? id ?? "—"; }
+
+function deviceState(d, now) {
+  if (d.revoked) return "revoked";
+  if (d.last_seen === null || d.last_seen === undefined) return "never";
+  return now - d.last_seen > STALE_MS ? "stale" : "active";
+}
+
+async function loadPeople() {
+  const [{ users }, { devices }] = await Promise.all([api("GET", "/users"), api("GET", "/devices")]);
+  state.users = new Map(users.map((u) => [u.id, u]));
+  state.devices = new Map(devices.map((d) => [d.id, d]));
+}
+
+async function renderHealth() {
+  const h = await api("GET", "/sync-health");
+  const active = h.devices.filter((d) => !d.revoked);
+  $("#stat-head").textContent = h.head_seq;
+  $("#stat-changes").textContent = h.changes;
+  $("#stat-devices").textContent = active.length;
+  $("#stat-stale").textContent = active.filter((d) => deviceState(d, h.now) !== "active").length;
+  $("#health-table tbody").replaceChildren(...h.devices.map((d) => {
+    const s = deviceState(d, h.now);
+    const row = el("tr", null, { class: s, "data-device": d.device_id });
+    row.append(el("td", d.name), el("td", userName(d.user_id)), el("td", fmtTime(d.last_seen)),
+      el("td", d.cursor), el("td", d.cursor_lag), el("td", tr(`state.${s}`)));
+    return row;
+  }));
+}
+
+async function renderDevices() {
+  const now = Date.now();
+  $("#devices-table tbody").replaceChildren(...[...state.devices.values()].map((d) => {
+    const s = deviceState(d, now);
+    const row = el("tr", null, { class: s, "data-device": d.id });
+    const action = el("td");
+    if (!d.revoked) {
+      const b = el("button", tr("devices.revoke"), { class: "danger" });
+      b.addEventListener("click", () => revoke(d));
+      action.append(b);
+    }
+    row.append(el("td", d.name), el("td", userName(d.user_id)), el("td", fmtTime(d.enrolled_at)),
+      el("td", fmtTime(d.last_seen)), el("td", tr(`state.${s}`)), action);
+    return row;
+  }));
+}
+
+async function revoke(d) {
+  if (!window.confirm(tr("devices.confirm", { name: d.name }))) return;
+  await guarded(async () => {
+    await api("POST", `/devices/${encodeURIComponent(d.id)}/revoke`);
+    await loadPeople();
+    await renderDevices();
+    showNotice(tr("devices.revoked", { name: d.name }));
+  });
+}
+
+async function renderUsers() {
+  const { areas } = await api("GET", "/areas");
+  const areaSelect = $("#user-area");
+  const chosen = areaSelect.value;
+  areaSelect.replaceChildren(...areas.map((a) => el("option", `${a.name} (${a.path})`, { value: a.path })));
+  if (chosen) areaSelect.value = chosen;
+  $("#users-table tbody").replaceChildren(...[...state.users.values()].map((u) => {
+    const row = el("tr", null, { "data-user": u.id });
+    const roles = u.roles.map((g) => `${tr(`role.${g.role}`)} · ${g.area}`).join("；");
+    const action = el("td");
+    const b = el("button", tr("users.code"));
+    b.addEventListener("click", () => createCode(u));
+    action.append(b);
+    row.append(el("td", u.name), el("td", roles), el("td", fmtTime(u.created_at)), action);
+    return row;
+  }));
+}
+
+async function createCode(u) {
+  await guarded(async () => {
+    const c = await api("POST", "/enrolment-codes", { user_id: u.id });
+    $("#enrol-user").textContent = u.name;
+    $("#enrol-code").textContent = c.code;
+    $("#enrol-qr").src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(c.qr_svg)}`;
+    $("#enrol-qr").alt = c.enrol_uri;
+    $("#enrol-expires").textContent = fmtTime(c.expires_at);
+    $("#enrolment").hidden = false;
+  });
+}
+
+async function renderAreas() {
+  const { areas } = await api("GET", "/areas");
+  const byPath = new Map();
+  const roots = [];
+  for (const a of [...areas].sort((x, y) => x.path.localeCompare(y.path))) {
+    const li = el("li", null, { "data-path": a.path });
+    li.append(el("span", a.name), el("code", a.path));
+    const node = { li, ul: null };
+    byPath.set(a.path, node);
+    const parent = byPath.get(a.path.split("/").slice(0, -1).join("/"));
+    if (parent) {
+      if (!parent.ul) { parent.ul = el("ul"); parent.li.append(parent.ul); }
+      parent.ul.append(li);
+    } else {
+      roots.push(li);
+    }
+  }
+  $("#area-tree").replaceChildren(...roots);
+}
+
+async function renderAudit() {
+  const select = $("#audit-device");
+  const chosen = select.value;
+  select.replaceChildren(el("option", tr("audit.all"), { value: "" }),
+    ...[...state.devices.values()].map((d) => el("option", d.name, { value: d.id })));
+  select.value = chosen;
+  const q = chosen ? `&device=${encodeURIComponent(chosen)}` : "";
+  const { entries } = await api("GET", `/audit?limit=200${q}`);
+  $("#audit-table tbody").replaceChildren(...entries.map((e) => {
+    const row = el("tr", null, { "data-action": e.action });
+    row.append(el("td", fmtTime(e.at)), el("td", tr(`action.${e.action}`)),
+      el("td", e.device_id ? deviceName(e.device_id) : "—"),
+      el("td", e.user_id ? userName(e.user_id) : "—"), el("td", e.count),
+      el("td", e.areas.join(", ")), el("td", e.detail));
+    return row;
+  }));
+}
+
+const RENDER = { health: renderHealth, devices: renderDevices, users: renderUsers, areas: renderAreas, audit: renderAudit };
+
+/** Runs `f`, showing its error (and the sign-in form when the token is refused). */
+async function guarded(f) {
+  try {
+    await f();
+  } catch (e) {
+    if (e.code === "bad_credential" || e.code === "missing_credential") signOut();
+    showError(e.message);
+  }
+}
+
+async function show(view) {
+  state.view = view;
+  for (const s of document.querySelectorAll(".view")) s.hidden = s.id !== `view-${view}`;
+  for (const b of document.querySelectorAll("nav [data-view]")) {
+    if (b.dataset.view === view) b.setAttribute("aria-current", "page"); else b.removeAttribute("aria-current");
+  }
+  await guarded(async () => {
+    await loadPeople();
+    await RENDER[view]();
+  });
+}
+
+function signOut() {
+  state.token = "";
+  sessionStorage.removeItem("gridwork.token");
+  $("#app").hidden = true;
+  $("#logout").hidden = true;
+  $("#login").hidden = false;
+}
+
+async function signIn(token) {
+  state.token = token;
+  try {
+    await api("GET", "/sync-health");
+  } catch (e) {
+    signOut();
+    showError(e.message);
+    return;
+  }
+  sessionStorage.setItem("gridwork.token", token);
+  showError("");
+  $("#login").hidden = true;
+  $("#app").hidden = false;
+  $("#logout").hidden = false;
+  await show(state.view);
+}
+
+function wire() {
+  $("#lang").addEventListener("change", async (ev) => {
+    state.lang = LANGS.includes(ev.target.value) ? ev.target.value : "zh-CN";
+    localStorage.setItem("gridwork.lang", state.lang);
+    applyLanguage();
+    if (!$("#app").hidden) await show(state.view);
+  });
+  $("#login-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    await signIn($("#token").value.trim());
+  });
+  $("#logout").addEventListener("click", () => { signOut(); showNotice(""); });
+  $("#refresh").addEventListener("click", () => show(state.view));
+  for (const b of document.querySelectorAll("nav [data-view]")) {
+    b.addEventListener("click", () => show(b.dataset.view));
+  }
+  $("#user-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    await guarded(async () => {
+      const name = $("#user-name").value.trim();
+      await api("POST", "/users", { name, roles: [{ role: $("#user-role").value, area: $("#user-area").value }] });
+      $("#user-name").value = "";
+      await loadPeople();
+      await renderUsers();
+      showNotice(tr("users.created", { name }));
+    });
+  });
+  $("#area-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    await guarded(async () => {
+      const name = $("#area-name").value.trim();
+      await api("POST", "/areas", { path: $("#area-path").value.trim(), name });
+      await renderAreas();
+      showNotice(tr("areas.saved", { name }));
+    });
+  });
+  $("#audit-device").addEventListener("change", () => guarded(renderAudit));
+}
+
+wire();
+applyLanguage();
+if (state.token) signIn(state.token);
