@@ -40,7 +40,7 @@ pub enum Command {
     },
     /// Enrolment, cursor, last sync and pending changes.
     Status,
-    /// Push pending changes and pull news from the server.
+    /// Push pending changes, pull news from the server and refresh the areas and roles.
     Sync,
     /// How many changes wait to be sent.
     Pending,

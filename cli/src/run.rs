@@ -66,6 +66,8 @@ pub fn run(cli: &Cli) -> Result<Value, CliError> {
             let client = SyncClient::new(SyncConfig::default())?;
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
             let report = rt.block_on(client.sync(&store, &NoProgress, &CancelToken::new()))?;
+            // Reference data too: renamed areas, new micro-grids, a move to another grid.
+            rt.block_on(client.refresh_areas(&store))?;
             Ok(to_json(&report))
         }
         Command::Pending => Ok(json!({ "pending": store.outbox_len()? })),

@@ -155,12 +155,39 @@ async function renderUsers() {
     const row = el("tr", null, { "data-user": u.id });
     const roles = u.roles.map((g) => `${tr(`role.${g.role}`)} · ${g.area}`).join("；");
     const action = el("td");
-    const b = el("button", tr("users.code"));
-    b.addEventListener("click", () => createCode(u));
-    action.append(b);
+    const code = el("button", tr("users.code"), { class: "code-button" });
+    code.addEventListener("click", () => createCode(u));
+    const edit = el("button", tr("users.edit"), { class: "edit-button" });
+    edit.addEventListener("click", () => editUser(u));
+    action.append(code, " ", edit);
     row.append(el("td", u.name), el("td", roles), el("td", fmtTime(u.created_at)), action);
     return row;
   }));
+}
+
+/** Puts the user form in edit mode for `u`: its submit replaces the user's roles. */
+function editUser(u) {
+  $("#user-id").value = u.id;
+  $("#user-name").value = u.name;
+  $("#user-name").disabled = true;
+  const first = u.roles[0];
+  if (first) {
+    $("#user-role").value = first.role;
+    $("#user-area").value = first.area;
+  }
+  $("#user-form-title").textContent = tr("users.editing", { name: u.name });
+  $("#user-submit").textContent = tr("users.save");
+  $("#user-cancel").hidden = false;
+}
+
+/** Back to creating a new user. */
+function resetUserForm() {
+  $("#user-id").value = "";
+  $("#user-name").value = "";
+  $("#user-name").disabled = false;
+  $("#user-form-title").textContent = tr("users.new");
+  $("#user-submit").textContent = tr("users.create");
+  $("#user-cancel").hidden = true;
 }
 
 async function createCode(u) {
@@ -227,6 +254,8 @@ async function guarded(f) {
 
 async function show(view) {
   state.view = view;
+  showNotice("");
+  showError("");
   for (const s of document.querySelectorAll(".view")) s.hidden = s.id !== `view-${view}`;
   for (const b of document.querySelectorAll("nav [data-view]")) {
     if (b.dataset.view === view) b.setAttribute("aria-current", "page"); else b.removeAttribute("aria-current");
@@ -282,13 +311,21 @@ function wire() {
     ev.preventDefault();
     await guarded(async () => {
       const name = $("#user-name").value.trim();
-      await api("POST", "/users", { name, roles: [{ role: $("#user-role").value, area: $("#user-area").value }] });
-      $("#user-name").value = "";
+      const grant = { role: $("#user-role").value, area: $("#user-area").value };
+      const id = $("#user-id").value;
+      if (id) {
+        await api("PUT", `/users/${encodeURIComponent(id)}/roles`, { roles: [grant] });
+        showNotice(tr("users.updated", { name, role: tr(`role.${grant.role}`), area: grant.area }));
+      } else {
+        await api("POST", "/users", { name, roles: [grant] });
+        showNotice(tr("users.created", { name }));
+      }
+      resetUserForm();
       await loadPeople();
       await renderUsers();
-      showNotice(tr("users.created", { name }));
     });
   });
+  $("#user-cancel").addEventListener("click", resetUserForm);
   $("#area-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     await guarded(async () => {

@@ -300,6 +300,82 @@ async fn revocation(store: DynStore) {
 }
 both!(revocation_t, super::revocation);
 
+async fn reassignment(store: DynStore) {
+    let srv = spawn(store).await;
+    for (path, name) in [("320612/001/001/01", "一网格"), ("320612/001/001/02", "二网格")] {
+        assert_eq!(srv.admin_post("/areas", json!({ "path": path, "name": name })).await.0, 201);
+    }
+    let d = srv.device(&[(Role::GridWorker, GRID_A)], 1).await;
+    let in_a = |v: &str| {
+        envelope(RecordKind::Household, "320612/001/001/01/02", change(&d.actor, "head", v))
+    };
+    assert_eq!(srv.sync(&d, &push(vec![in_a("王芳")])).await.acks, vec![1]);
+
+    // The admin moves the worker to grid B.
+    let roles = json!({ "roles": [{ "role": "grid_worker", "area": GRID_B }] });
+    let (s, v) = srv.admin_put(&format!("/users/{}/roles", d.user_id), roles.clone()).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["roles"], json!([{ "role": "grid_worker", "area": GRID_B }]));
+    // The server's checks follow at once: grid A is now out of scope, grid B in.
+    let (s, v) = srv.sync_err(&d, &push(vec![in_a("李明")])).await;
+    assert_eq!((s, err_code(&v)), (403, "out_of_scope"), "{v}");
+    let in_b =
+        envelope(RecordKind::Household, "320612/001/001/02/01", change(&d.actor, "head", "赵丽"));
+    assert_eq!(srv.sync(&d, &push(vec![in_b])).await.acks, vec![2]);
+    // The device learns its new roles and areas from /v1/areas.
+    let r = srv
+        .http
+        .get(format!("{}/v1/areas", srv.base))
+        .bearer_auth(&d.credential)
+        .send()
+        .await
+        .unwrap();
+    let v: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
+    assert_eq!(v["roles"], json!([{ "role": "grid_worker", "area": GRID_B }]));
+    let paths: Vec<&str> =
+        v["areas"].as_array().unwrap().iter().filter_map(|a| a["path"].as_str()).collect();
+    assert!(paths.contains(&GRID_B) && !paths.contains(&GRID_A), "{paths:?}");
+    // Audited.
+    let (_, v) = srv.admin_get("/audit").await;
+    let assign = v["entries"].as_array().unwrap().iter().find(|e| e["action"] == "assign").unwrap();
+    assert_eq!(assign["user_id"], d.user_id.to_string());
+    assert_eq!(assign["detail"], format!("grid_worker@{GRID_B}"));
+
+    // Bad input: unknown user, not a UUID, no roles, unknown role, bad area, no token.
+    let unknown = format!("/users/{}/roles", uuid::Uuid::now_v7());
+    assert_eq!(err_code(&srv.admin_put(&unknown, roles.clone()).await.1), "not_found");
+    let path = format!("/users/{}/roles", d.user_id);
+    for (p, body, code) in [
+        ("/users/nope/roles".to_owned(), roles.clone(), "invalid_input"),
+        (path.clone(), json!({ "roles": [] }), "invalid_input"),
+        (path.clone(), json!({ "roles": [{ "role": "mayor", "area": GRID_B }] }), "invalid_input"),
+        (
+            path.clone(),
+            json!({ "roles": [{ "role": "grid_worker", "area": "x//y" }] }),
+            "invalid_input",
+        ),
+        (path.clone(), json!({ "role": "grid_worker" }), "malformed_json"),
+    ] {
+        let (s, v) = srv.admin_put(&p, body).await;
+        assert_eq!((s, err_code(&v)), (400, code), "{p}: {v}");
+    }
+    let r = srv
+        .http
+        .put(format!("{}/admin/v1{path}", srv.base))
+        .body(roles.to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    let (_, v) = srv.admin_get("/users").await;
+    assert_eq!(
+        v["users"][0]["roles"],
+        json!([{ "role": "grid_worker", "area": GRID_B }]),
+        "refused edits changed nothing"
+    );
+}
+both!(reassignment_t, super::reassignment);
+
 async fn oversized_and_metrics(store: DynStore) {
     let srv = common::spawn_with_limit(store, 4096).await;
     let d = srv.device(&[(Role::GridWorker, GRID_A)], 1).await;

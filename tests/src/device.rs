@@ -99,6 +99,14 @@ impl Device {
         self.client.sync(&self.store, &NoProgress, &CancelToken::new()).await
     }
 
+    /// Refreshes the areas and the user's roles from the server.
+    ///
+    /// # Errors
+    /// The client's errors.
+    pub async fn refresh_areas(&self) -> Result<usize, SyncError> {
+        self.client.refresh_areas(&self.store).await
+    }
+
     /// Runs `f` on the store.
     pub fn with<T>(&self, f: impl FnOnce(&mut Store) -> T) -> T {
         self.store.with_store(f)

@@ -265,6 +265,7 @@ impl Server {
         let url = format!("{}/admin/v1{path}", self.url);
         let mut req = match method {
             "GET" => self.http.get(url),
+            "PUT" => self.http.put(url),
             _ => self.http.post(url),
         }
         .header("authorization", format!("Bearer {ADMIN_TOKEN}"));

@@ -117,5 +117,38 @@ async fn revoked_device_is_wiped(backend: Backend) -> HarnessResult<()> {
     Ok(())
 }
 
+/// A worker the admin moves from grid A to grid B: the device follows at its next refresh —
+/// signed in for grid B, and its next sync bootstraps grid B's records (even those logged
+/// before its cursor); its new work in grid B syncs, and grid A is refused.
+async fn moved_worker_follows_new_grid(backend: Backend) -> HarnessResult<()> {
+    let (server, proxy) = world(backend).await?;
+    let a = Device::new()?;
+    let b = Device::new()?;
+    let moved = a.enrol_new_user(&server, &proxy.url, "王芳", "grid_worker", GRID_A).await?;
+    b.enrol_new_user(&server, &proxy.url, "赵敏", "grid_worker", GRID_B).await?;
+    b.with(|s| s.add_household(household(10, MICRO_B)))?;
+    b.sync().await?;
+    a.sync().await?;
+    assert_eq!(a.count(RecordKind::Household)?, 0, "grid B is not grid A's");
+
+    let roles = serde_json::json!({ "roles": [{ "role": "grid_worker", "area": GRID_B }] });
+    let (status, v) =
+        server.admin("PUT", &format!("/users/{}/roles", moved.user_id), Some(roles)).await?;
+    assert_eq!(status, 200, "{v}");
+    a.refresh_areas().await?;
+    let scope = a.with(|s| s.user().map(|u| u.scope.as_str().to_owned()));
+    assert_eq!(scope.as_deref(), Some(GRID_B));
+    a.sync().await?;
+    assert_eq!(a.count(RecordKind::Household)?, 1, "grid B's household bootstrapped");
+    a.with(|s| s.add_household(household(11, MICRO_B)))?;
+    a.sync().await?;
+    b.sync().await?;
+    assert_eq!(b.count(RecordKind::Household)?, 2, "the moved worker's new work reached grid B");
+    // Recording in grid A is refused on the device itself now.
+    assert!(a.with(|s| s.add_household(household(12, MICRO_A))).is_err());
+    Ok(())
+}
+
 both!(scope_is_enforced);
+both!(moved_worker_follows_new_grid);
 both!(revoked_device_is_wiped);

@@ -65,12 +65,14 @@ impl SyncClient {
         };
         let answer = transport::send(&self.http, &self.config, &call, &cancel, |_| {}).await?;
         let enrolled = enrol::parse_response(&answer.body)?;
-        let areas = self.fetch_areas(&base, &enrolled.credential, &cancel).await?;
-        store.with_store(|s| enrol::apply(s, &base, &enrolled, request, &areas))
+        let reference = self.fetch_areas(&base, &enrolled.credential, &cancel).await?;
+        store.with_store(|s| enrol::apply(s, &base, &enrolled, request, &reference.areas))
     }
 
     /// Fetches the areas of the device user's scope again and loads them (names change; new
-    /// micro-grids appear).
+    /// micro-grids appear). When the admin changed the user's roles (moved them to another
+    /// grid), the device's signed-in user follows: same role, new area. Apps call this at start
+    /// and once a day; the CLI after every sync.
     ///
     /// # Errors
     /// [`SyncError::NotEnrolled`]; [`SyncError::Revoked`] after wiping the store; network,
@@ -84,7 +86,7 @@ impl SyncClient {
                 Err(SyncError::Revoked)
             }
             Err(err) => Err(err),
-            Ok(areas) => Ok(store.with_store(|s| enrol::load_areas(s, &areas))?),
+            Ok(reference) => Ok(store.with_store(|s| enrol::apply_reference(s, &reference))?),
         }
     }
 
@@ -93,7 +95,7 @@ impl SyncClient {
         base: &str,
         credential: &str,
         cancel: &CancelToken,
-    ) -> SyncResult<Vec<crate::area::Area>> {
+    ) -> SyncResult<enrol::Reference> {
         let call = Call {
             method: reqwest::Method::GET,
             url: format!("{base}/v1/areas"),

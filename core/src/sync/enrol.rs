@@ -69,6 +69,17 @@ struct AreasBody {
     revoked: bool,
     #[serde(default)]
     areas: Vec<Area>,
+    #[serde(default)]
+    roles: Option<Vec<Grant>>,
+}
+
+/// The device's reference data from `GET /v1/areas`: the areas of its user's scope and, from
+/// servers that send them, the user's current roles (an admin may have moved them to another
+/// grid since enrolment).
+#[derive(Debug)]
+pub(crate) struct Reference {
+    pub(crate) areas: Vec<Area>,
+    roles: Option<Vec<Grant>>,
 }
 
 pub(crate) fn request_body(req: &EnrolRequest, actor_hex: &str) -> SyncResult<Vec<u8>> {
@@ -85,13 +96,44 @@ pub(crate) fn parse_response(body: &[u8]) -> SyncResult<Enrolled> {
         .map_err(|e| SyncError::Protocol(format!("unreadable enrolment answer: {e}")))
 }
 
-pub(crate) fn parse_areas(body: &[u8]) -> SyncResult<Vec<Area>> {
+pub(crate) fn parse_areas(body: &[u8]) -> SyncResult<Reference> {
     let b: AreasBody = serde_json::from_slice(body)
         .map_err(|e| SyncError::Protocol(format!("unreadable areas answer: {e}")))?;
     if b.revoked {
         return Err(SyncError::Revoked);
     }
-    Ok(b.areas)
+    Ok(Reference { areas: b.areas, roles: b.roles })
+}
+
+/// The grant a device acts in: the requested role, or else the first role that handles
+/// records, or else the first role.
+fn choose_grant(roles: &[Grant], wanted: Option<Role>) -> Option<&Grant> {
+    match wanted {
+        Some(r) => roles.iter().find(|g| g.role == r),
+        None => roles.iter().find(|g| g.role.may_read_records()).or_else(|| roles.first()),
+    }
+}
+
+/// Loads refreshed reference data and, when the user's roles changed on the server, signs the
+/// user in again under the grant of the same role (or the default grant when that role was
+/// taken away) and makes the next sync a bootstrap of the new scope, all in one transaction.
+/// Returns how many areas were loaded.
+pub(crate) fn apply_reference(store: &mut Store, r: &Reference) -> crate::Result<usize> {
+    store.batch(|s| {
+        let n = load_areas(s, &r.areas)?;
+        let (Some(roles), Some(current)) = (&r.roles, s.user().cloned()) else {
+            return Ok(n);
+        };
+        if roles.iter().any(|g| g.role == current.role && g.area == current.scope) {
+            return Ok(n);
+        }
+        let grant = choose_grant(roles, Some(current.role)).or_else(|| choose_grant(roles, None));
+        if let Some(g) = grant {
+            s.sign_in(SignedInUser { role: g.role, scope: g.area.clone(), ..current })?;
+            state::request_bootstrap(s)?;
+        }
+        Ok(n)
+    })
 }
 
 /// Loads areas parents first; an area whose parent the server did not send gets a placeholder
@@ -128,20 +170,15 @@ pub(crate) fn apply(
     req: &EnrolRequest,
     areas: &[Area],
 ) -> SyncResult<EnrolledUser> {
-    let grant = match req.role {
-        Some(r) => e.roles.iter().find(|g| g.role == r).ok_or_else(|| SyncError::Server {
+    let grant = choose_grant(&e.roles, req.role).ok_or_else(|| match req.role {
+        Some(r) => SyncError::Server {
             status: 403,
             code: "role_not_held".into(),
             message: format!("the user does not hold the role {r}"),
             change_index: None,
-        })?,
-        None => e
-            .roles
-            .iter()
-            .find(|g| g.role.may_read_records())
-            .or_else(|| e.roles.first())
-            .ok_or_else(|| SyncError::Protocol("the enrolled user holds no role".into()))?,
-    };
+        },
+        None => SyncError::Protocol("the enrolled user holds no role".into()),
+    })?;
     let user = SignedInUser {
         user_id: e.user_id.clone(),
         name: e.user_name.clone(),

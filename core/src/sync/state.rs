@@ -97,6 +97,13 @@ pub(crate) fn bootstrap_pending(store: &Store) -> Result<bool> {
     Ok(number(store, BOOTSTRAP)?.unwrap_or(0) != 0)
 }
 
+/// Makes the next sync a bootstrap (cursor 0, own changes included): after the device's scope
+/// changed, the new scope's records logged before the cursor must be pulled too.
+pub(crate) fn request_bootstrap(store: &mut Store) -> Result<()> {
+    store.meta_set(CURSOR, b"0")?;
+    store.meta_set(BOOTSTRAP, b"1")
+}
+
 /// Records the end of a sync: its time on success, its error code on failure.
 pub(crate) fn record_outcome(store: &mut Store, error: Option<&str>) -> Result<()> {
     match error {

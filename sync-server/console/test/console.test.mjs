@@ -106,7 +106,8 @@ test("a sync admin runs a deployment from the console", async (t) => {
   await t.test("areas are added and shown as a tree", async () => {
     await page.click("nav [data-view=areas]");
     const areas = [["320612", "通州区"], ["320612/001", "金沙街道"], ["320612/001/001", "金沙社区"],
-      ["320612/001/001/01", "金沙一网格"], ["320612/001/001/01/01", "一号微网格"]];
+      ["320612/001/001/01", "金沙一网格"], ["320612/001/001/01/01", "一号微网格"],
+      ["320612/001/001/02", "金沙二网格"]];
     for (const [path, name] of areas) {
       await page.fill("#area-path", path);
       await page.fill("#area-name", name);
@@ -147,7 +148,7 @@ test("a sync admin runs a deployment from the console", async (t) => {
   let code;
   await t.test("an enrolment code is made with its QR image", async () => {
     const row = page.locator("#users-table tbody tr", { hasText: "王芳" }).first();
-    await row.locator("button").click();
+    await row.locator("button.code-button").click();
     await page.waitForSelector("#enrolment:not([hidden])");
     code = (await page.textContent("#enrol-code")).trim();
     assert.match(code, /^[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4}$/);
@@ -190,10 +191,28 @@ test("a sync admin runs a deployment from the console", async (t) => {
     assert.equal(status.user, null, "the revoked device's store was wiped");
   });
 
+  await t.test("a person is moved to another grid", async () => {
+    await page.click("nav [data-view=users]");
+    const row = page.locator("#users-table tbody tr", { hasText: "王芳" }).first();
+    await row.locator("button.edit-button").click();
+    assert.equal(await page.textContent("#user-form-title"), "调整“王芳”的角色与区域");
+    assert.equal(await page.inputValue("#user-area"), "320612/001/001/01");
+    await page.selectOption("#user-area", "320612/001/001/02");
+    await page.click("#user-submit");
+    await page.waitForSelector("#notice:not([hidden])");
+    assert.equal(await page.textContent("#notice"),
+      "已将“王芳”调整为专职网格员 · 320612/001/001/02。设备下次同步时生效。");
+    assert.equal(await row.locator("td").nth(1).textContent(), "专职网格员 · 320612/001/001/02");
+    assert.equal(await page.textContent("#user-submit"), "创建", "the form is back to creating");
+    const { users } = await adminApi("/users");
+    const wang = users.find((u) => u.name === "王芳");
+    assert.deepEqual(wang.roles, [{ role: "grid_worker", area: "320612/001/001/02" }]);
+  });
+
   await t.test("the audit log shows enrolment, the push, the revocation and the revoked contact", async () => {
     await page.click("nav [data-view=audit]");
     await page.waitForSelector('#audit-table tr[data-action="revoked_contact"]');
-    for (const action of ["enrol", "push", "revoke", "revoked_contact"]) {
+    for (const action of ["enrol", "push", "revoke", "revoked_contact", "assign"]) {
       assert.ok(await page.$(`#audit-table tr[data-action="${action}"]`), `audit shows ${action}`);
     }
     const push = page.locator('#audit-table tr[data-action="push"]').first();

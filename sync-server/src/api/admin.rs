@@ -7,7 +7,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use gridwork_core::{AreaPath, Role};
 use qrcode::QrCode;
 use qrcode::render::{svg, unicode};
@@ -25,6 +25,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/areas", get(list_areas).post(create_area))
         .route("/users", get(list_users).post(create_user))
+        .route("/users/{id}/roles", put(set_roles))
         .route("/enrolment-codes", post(create_enrolment_code))
         .route("/devices", get(list_devices))
         .route("/devices/{id}/revoke", post(revoke_device))
@@ -91,11 +92,18 @@ async fn create_user(
     if name.is_empty() || name.chars().count() > 100 {
         return Err(invalid("name must be 1 to 100 characters"));
     }
-    if u.roles.is_empty() {
+    let roles = parse_grants(&u.roles)?;
+    let user = User { id: Uuid::now_v7(), name: name.to_owned(), roles, created_at: now_ms() };
+    st.store.create_user(&user).await?;
+    Ok((StatusCode::CREATED, Json(user)))
+}
+
+/// Validates role grants: at least one, known roles, valid area paths.
+fn parse_grants(grants: &[NewGrant]) -> ApiResult<Vec<RoleGrant>> {
+    if grants.is_empty() {
         return Err(invalid("a user needs at least one role"));
     }
-    let roles = u
-        .roles
+    grants
         .iter()
         .map(|g| {
             Ok(RoleGrant {
@@ -103,10 +111,53 @@ async fn create_user(
                 area: AreaPath::parse(&g.area).map_err(|e| invalid(e.to_string()))?,
             })
         })
-        .collect::<ApiResult<Vec<_>>>()?;
-    let user = User { id: Uuid::now_v7(), name: name.to_owned(), roles, created_at: now_ms() };
-    st.store.create_user(&user).await?;
-    Ok((StatusCode::CREATED, Json(user)))
+        .collect()
+}
+
+/// `PUT /users/{id}/roles` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewRoles {
+    roles: Vec<NewGrant>,
+}
+
+/// Replaces a user's roles (a worker moves to another grid). The server's checks use the new
+/// roles at once; the user's devices learn them at their next contact (`/v1/areas`).
+async fn set_roles(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Json<User>> {
+    admin_auth(&st, &headers).await?;
+    let id = Uuid::parse_str(&id).map_err(|_| invalid("the user id is not a UUID"))?;
+    let r: NewRoles = parse_json(&body)?;
+    let roles = parse_grants(&r.roles)?;
+    if !st.store.set_user_roles(id, &roles).await? {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such user"));
+    }
+    let detail = roles
+        .iter()
+        .map(|g| format!("{}@{}", g.role.as_str(), g.area.as_str()))
+        .collect::<Vec<_>>();
+    st.store
+        .audit(&AuditEntry {
+            id: 0,
+            at: now_ms(),
+            user_id: Some(id),
+            device_id: None,
+            action: AuditAction::Assign,
+            count: roles.len() as u64,
+            areas: roles.iter().map(|g| g.area.as_str().to_owned()).collect(),
+            detail: detail.join(", "),
+        })
+        .await?;
+    let user = st
+        .store
+        .get_user(id)
+        .await?
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such user"))?;
+    Ok(Json(user))
 }
 
 async fn list_users(State(st): State<AppState>, headers: HeaderMap) -> ApiResult<Json<Value>> {

@@ -42,5 +42,5 @@ pub async fn areas(State(st): State<AppState>, headers: HeaderMap) -> ApiResult<
         })
         .collect();
     areas.sort_by_key(|a| (a.path.level(), a.path.as_str().to_owned()));
-    Ok(Json(json!({ "revoked": false, "areas": areas })))
+    Ok(Json(json!({ "revoked": false, "areas": areas, "roles": auth.user.roles })))
 }

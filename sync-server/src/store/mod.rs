@@ -251,6 +251,8 @@ pub enum AuditAction {
     RevokedContact,
     /// A device was refused (bad push).
     Refused,
+    /// An admin changed a user's roles.
+    Assign,
 }
 
 impl AuditAction {
@@ -263,6 +265,7 @@ impl AuditAction {
             AuditAction::Revoke => "revoke",
             AuditAction::RevokedContact => "revoked_contact",
             AuditAction::Refused => "refused",
+            AuditAction::Assign => "assign",
         }
     }
 
@@ -278,6 +281,7 @@ impl AuditAction {
             "revoke" => AuditAction::Revoke,
             "revoked_contact" => AuditAction::RevokedContact,
             "refused" => AuditAction::Refused,
+            "assign" => AuditAction::Assign,
             o => return Err(StoreError::Corrupt(format!("audit action {o}"))),
         })
     }
@@ -348,6 +352,9 @@ pub trait Store: Send + Sync + 'static {
     async fn list_users(&self) -> StoreResult<Vec<User>>;
     /// One user.
     async fn get_user(&self, id: Uuid) -> StoreResult<Option<User>>;
+    /// Replaces a user's roles (moving a worker to another grid, say); their devices' scope
+    /// follows at their next contact. `false` when the user does not exist.
+    async fn set_user_roles(&self, id: Uuid, roles: &[RoleGrant]) -> StoreResult<bool>;
 
     /// Stores a new one-time enrolment code.
     async fn create_enrolment_code(&self, code: &NewEnrolmentCode) -> StoreResult<()>;

@@ -283,6 +283,27 @@ impl Store for PgStore {
         load_user(&**c, &id.to_string()).await
     }
 
+    async fn set_user_roles(&self, id: Uuid, roles: &[RoleGrant]) -> StoreResult<bool> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        let id = id.to_string();
+        // Locks the user's row so concurrent replacements apply one after the other.
+        if tx.query_opt("SELECT id FROM users WHERE id = $1 FOR UPDATE", &[&id]).await?.is_none() {
+            return Ok(false);
+        }
+        tx.execute("DELETE FROM user_roles WHERE user_id = $1", &[&id]).await?;
+        for g in roles {
+            tx.execute(
+                "INSERT INTO user_roles (user_id, role, area) VALUES ($1, $2, $3)
+                 ON CONFLICT DO NOTHING",
+                &[&id, &g.role.as_str(), &g.area.as_str()],
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
     async fn create_enrolment_code(&self, code: &NewEnrolmentCode) -> StoreResult<()> {
         let c = self.client().await?;
         c.execute(

@@ -320,6 +320,31 @@ impl Store for SqliteStore {
         self.read(move |c| load_user(c, &id.to_string())).await
     }
 
+    async fn set_user_roles(&self, id: Uuid, roles: &[RoleGrant]) -> StoreResult<bool> {
+        let roles = roles.to_vec();
+        self.write(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let id = id.to_string();
+            let known: bool =
+                tx.query_row("SELECT EXISTS(SELECT 1 FROM users WHERE id = ?)", [&id], |r| {
+                    r.get(0)
+                })?;
+            if !known {
+                return Ok(false);
+            }
+            tx.execute("DELETE FROM user_roles WHERE user_id = ?", [&id])?;
+            for g in &roles {
+                tx.execute(
+                    "INSERT OR IGNORE INTO user_roles (user_id, role, area) VALUES (?, ?, ?)",
+                    params![id, g.role.as_str(), g.area.as_str()],
+                )?;
+            }
+            tx.commit()?;
+            Ok(true)
+        })
+        .await
+    }
+
     async fn create_enrolment_code(&self, code: &NewEnrolmentCode) -> StoreResult<()> {
         let code = code.clone();
         self.write(move |c| {

@@ -148,9 +148,17 @@ pub struct TestDevice {
 
 impl TestServer {
     pub async fn admin_post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.admin_send(reqwest::Method::POST, path, body).await
+    }
+
+    pub async fn admin_put(&self, path: &str, body: Value) -> (u16, Value) {
+        self.admin_send(reqwest::Method::PUT, path, body).await
+    }
+
+    async fn admin_send(&self, method: reqwest::Method, path: &str, body: Value) -> (u16, Value) {
         let r = self
             .http
-            .post(format!("{}/admin/v1{path}", self.base))
+            .request(method, format!("{}/admin/v1{path}", self.base))
             .bearer_auth(&self.admin)
             .header("content-type", "application/json")
             .body(body.to_string())
