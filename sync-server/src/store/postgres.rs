@@ -124,6 +124,23 @@ async fn load_roles(c: &impl GenericClient, user_id: &str) -> StoreResult<Vec<Ro
         .collect()
 }
 
+/// Grants `roles` to user `id` (inside the caller's transaction).
+async fn insert_grants(
+    tx: &tokio_postgres::Transaction<'_>,
+    id: &str,
+    roles: &[RoleGrant],
+) -> StoreResult<()> {
+    for g in roles {
+        tx.execute(
+            "INSERT INTO user_roles (user_id, role, area) VALUES ($1, $2, $3)
+             ON CONFLICT DO NOTHING",
+            &[&id, &g.role.as_str(), &g.area.as_str()],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 async fn load_user(c: &impl GenericClient, id: &str) -> StoreResult<Option<User>> {
     let Some(row) =
         c.query_opt("SELECT id, name, created_at FROM users WHERE id = $1", &[&id]).await?
@@ -256,14 +273,7 @@ impl Store for PgStore {
         if n == 0 {
             return Err(StoreError::Conflict { what: "user", id });
         }
-        for g in &user.roles {
-            tx.execute(
-                "INSERT INTO user_roles (user_id, role, area) VALUES ($1, $2, $3)
-                 ON CONFLICT DO NOTHING",
-                &[&id, &g.role.as_str(), &g.area.as_str()],
-            )
-            .await?;
-        }
+        insert_grants(&tx, &id, &user.roles).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -292,14 +302,7 @@ impl Store for PgStore {
             return Ok(false);
         }
         tx.execute("DELETE FROM user_roles WHERE user_id = $1", &[&id]).await?;
-        for g in roles {
-            tx.execute(
-                "INSERT INTO user_roles (user_id, role, area) VALUES ($1, $2, $3)
-                 ON CONFLICT DO NOTHING",
-                &[&id, &g.role.as_str(), &g.area.as_str()],
-            )
-            .await?;
-        }
+        insert_grants(&tx, &id, roles).await?;
         tx.commit().await?;
         Ok(true)
     }

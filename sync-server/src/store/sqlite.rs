@@ -147,6 +147,17 @@ fn load_roles(conn: &Connection, user_id: &str) -> StoreResult<Vec<RoleGrant>> {
     Ok(out)
 }
 
+/// Grants `roles` to user `id` (inside the caller's transaction).
+fn insert_grants(tx: &rusqlite::Transaction<'_>, id: &str, roles: &[RoleGrant]) -> StoreResult<()> {
+    for g in roles {
+        tx.execute(
+            "INSERT OR IGNORE INTO user_roles (user_id, role, area) VALUES (?, ?, ?)",
+            params![id, g.role.as_str(), g.area.as_str()],
+        )?;
+    }
+    Ok(())
+}
+
 fn load_user(conn: &Connection, id: &str) -> StoreResult<Option<User>> {
     let row = conn
         .query_row("SELECT id, name, created_at FROM users WHERE id = ?", [id], |r| {
@@ -289,12 +300,7 @@ impl Store for SqliteStore {
             if n == 0 {
                 return Err(StoreError::Conflict { what: "user", id });
             }
-            for g in &user.roles {
-                tx.execute(
-                    "INSERT OR IGNORE INTO user_roles (user_id, role, area) VALUES (?, ?, ?)",
-                    params![id, g.role.as_str(), g.area.as_str()],
-                )?;
-            }
+            insert_grants(&tx, &id, &user.roles)?;
             tx.commit()?;
             Ok(())
         })
@@ -333,12 +339,7 @@ impl Store for SqliteStore {
                 return Ok(false);
             }
             tx.execute("DELETE FROM user_roles WHERE user_id = ?", [&id])?;
-            for g in &roles {
-                tx.execute(
-                    "INSERT OR IGNORE INTO user_roles (user_id, role, area) VALUES (?, ?, ?)",
-                    params![id, g.role.as_str(), g.area.as_str()],
-                )?;
-            }
+            insert_grants(&tx, &id, &roles)?;
             tx.commit()?;
             Ok(true)
         })
