@@ -199,6 +199,7 @@ async function createCode(u) {
     $("#enrol-qr").alt = c.enrol_uri;
     $("#enrol-expires").textContent = fmtTime(c.expires_at);
     $("#enrolment").hidden = false;
+    $("#enrolment").scrollIntoView({ block: "nearest" });
   });
 }
 
