@@ -118,8 +118,9 @@ async fn revoked_device_is_wiped(backend: Backend) -> HarnessResult<()> {
 }
 
 /// A worker the admin moves from grid A to grid B: the device follows at its next refresh —
-/// signed in for grid B, and its next sync bootstraps grid B's records (even those logged
-/// before its cursor); its new work in grid B syncs, and grid A is refused.
+/// signed in for grid B, grid A's records forgotten, and its next sync bootstraps grid B's
+/// records (even those logged before its cursor); its new work in grid B syncs, and grid A is
+/// refused.
 async fn moved_worker_follows_new_grid(backend: Backend) -> HarnessResult<()> {
     let (server, proxy) = world(backend).await?;
     let a = Device::new()?;
@@ -128,8 +129,9 @@ async fn moved_worker_follows_new_grid(backend: Backend) -> HarnessResult<()> {
     b.enrol_new_user(&server, &proxy.url, "赵敏", "grid_worker", GRID_B).await?;
     b.with(|s| s.add_household(household(10, MICRO_B)))?;
     b.sync().await?;
+    a.with(|s| s.add_household(household(9, MICRO_A)))?;
     a.sync().await?;
-    assert_eq!(a.count(RecordKind::Household)?, 0, "grid B is not grid A's");
+    assert_eq!(a.count(RecordKind::Household)?, 1, "grid B is not grid A's");
 
     let roles = serde_json::json!({ "roles": [{ "role": "grid_worker", "area": GRID_B }] });
     let (status, v) =
@@ -138,6 +140,7 @@ async fn moved_worker_follows_new_grid(backend: Backend) -> HarnessResult<()> {
     a.refresh_areas().await?;
     let scope = a.with(|s| s.user().map(|u| u.scope.as_str().to_owned()));
     assert_eq!(scope.as_deref(), Some(GRID_B));
+    assert_eq!(a.count(RecordKind::Household)?, 0, "grid A's (synced) records are forgotten");
     a.sync().await?;
     assert_eq!(a.count(RecordKind::Household)?, 1, "grid B's household bootstrapped");
     a.with(|s| s.add_household(household(11, MICRO_B)))?;

@@ -8,6 +8,7 @@
 mod areas;
 mod attachments;
 mod docs;
+mod forget;
 mod meta;
 mod open;
 mod wipe;

@@ -116,8 +116,9 @@ fn choose_grant(roles: &[Grant], wanted: Option<Role>) -> Option<&Grant> {
 
 /// Loads refreshed reference data and, when the user's roles changed on the server, signs the
 /// user in again under the grant of the same role (or the default grant when that role was
-/// taken away) and makes the next sync a bootstrap of the new scope, all in one transaction.
-/// Returns how many areas were loaded.
+/// taken away), makes the next sync a bootstrap of the new scope and forgets the records the
+/// user may no longer see (except unsent work), all in one transaction. Returns how many areas
+/// were loaded.
 pub(crate) fn apply_reference(store: &mut Store, r: &Reference) -> crate::Result<usize> {
     store.batch(|s| {
         let n = load_areas(s, &r.areas)?;
@@ -131,6 +132,9 @@ pub(crate) fn apply_reference(store: &mut Store, r: &Reference) -> crate::Result
         if let Some(g) = grant {
             s.sign_in(SignedInUser { role: g.role, scope: g.area.clone(), ..current })?;
             state::request_bootstrap(s)?;
+            let areas: Vec<AreaPath> = roles.iter().map(|g| g.area.clone()).collect();
+            let sensitive = roles.iter().any(|g| g.role.may_read_sensitive());
+            s.forget_outside(&areas, sensitive)?;
         }
         Ok(n)
     })

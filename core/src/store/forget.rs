@@ -1,0 +1,153 @@
+//! Forgetting records a device may no longer see: after its user was moved to another grid (or
+//! lost the right to sensitive data), the old scope's residents must not stay on the phone.
+//! Documents with unsent changes are kept, so no field work is ever thrown away.
+
+use std::collections::HashSet;
+
+use rusqlite::params;
+use uuid::Uuid;
+
+use super::{Store, write_txn};
+use crate::area::AreaPath;
+use crate::error::Result;
+use crate::kind::RecordKind;
+
+impl Store {
+    /// Deletes every document outside `scope` (an area list: a document stays when its area is
+    /// inside one of them), and every sensitive document when `keep_sensitive` is false, with
+    /// their changes, projection rows and search tokens. Documents with changes still waiting in
+    /// the outbox are kept. Freed pages are zeroed (`secure_delete`). Returns how many documents
+    /// were forgotten.
+    ///
+    /// # Errors
+    /// Storage errors (nothing is deleted then).
+    pub(crate) fn forget_outside(
+        &mut self,
+        scope: &[AreaPath],
+        keep_sensitive: bool,
+    ) -> Result<u64> {
+        self.conn.execute_batch("PRAGMA secure_delete = ON")?;
+        let gone = write_txn(&mut self.conn, self.in_batch, |tx| {
+            let unsent: HashSet<Vec<u8>> = tx
+                .prepare("SELECT DISTINCT doc_id FROM change WHERE outbox = 1")?
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            let mut gone: Vec<(Vec<u8>, RecordKind)> = Vec::new();
+            let mut rows = tx.prepare("SELECT id, kind, area FROM doc")?;
+            let mut q = rows.query([])?;
+            while let Some(r) = q.next()? {
+                let id: Vec<u8> = r.get(0)?;
+                let kind = RecordKind::from_code(r.get(1)?)?;
+                let area: String = r.get(2)?;
+                if unsent.contains(&id) {
+                    continue;
+                }
+                let outside = match AreaPath::parse(&area) {
+                    Ok(a) => !scope.iter().any(|s| s.contains(&a)),
+                    Err(_) => false, // no area recorded: nothing tells it is outside
+                };
+                if outside || (kind == RecordKind::Sensitive && !keep_sensitive) {
+                    gone.push((id, kind));
+                }
+            }
+            for (id, kind) in &gone {
+                if *kind == RecordKind::Household {
+                    tx.prepare_cached(
+                        "DELETE FROM household_fts WHERE rowid = (SELECT rowid FROM household WHERE id = ?1)",
+                    )?
+                    .execute([id])?;
+                }
+                if *kind == RecordKind::Task {
+                    tx.prepare_cached("DELETE FROM task_household WHERE task_id = ?1")?
+                        .execute([id])?;
+                }
+                // Table names come from the closed set of kinds, never from input.
+                tx.prepare_cached(&format!("DELETE FROM {} WHERE id = ?1", kind.as_str()))?
+                    .execute([id])?;
+                tx.prepare_cached(
+                    "DELETE FROM change_received WHERE hash IN (SELECT hash FROM change WHERE doc_id = ?1)",
+                )?
+                .execute([id])?;
+                tx.prepare_cached("DELETE FROM change WHERE doc_id = ?1")?.execute([id])?;
+                tx.prepare_cached("DELETE FROM doc WHERE id = ?1")?.execute(params![id])?;
+            }
+            Ok(gone)
+        })?;
+        for (id, _) in &gone {
+            if let Ok(id) = Uuid::from_slice(id) {
+                self.cache.pop(&id);
+            }
+        }
+        Ok(gone.len() as u64)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::demo::{self, DemoRng};
+    use crate::{
+        Gender, KeyPopulation, Relation, ResidentInput, Role, SensitiveInput, SignedInUser,
+    };
+
+    fn area(p: &str) -> AreaPath {
+        AreaPath::parse(p).unwrap()
+    }
+
+    #[test]
+    fn forgets_the_old_scope_but_never_unsent_work() {
+        let mut s = Store::open_in_memory().unwrap();
+        s.load_areas(&demo::areas(2, 2, 2, 2)).unwrap();
+        s.sign_in(SignedInUser {
+            user_id: "w".into(),
+            name: "王芳".into(),
+            role: Role::GridWorker,
+            scope: area("320612/001/001"),
+        })
+        .unwrap();
+        let mut rng = DemoRng::new(7);
+        let (old, new) = (area("320612/001/001/01/01"), area("320612/001/001/02/01"));
+        let sent_old = s.add_household(demo::household(&mut rng, &old)).unwrap();
+        let kept = s.add_household(demo::household(&mut rng, &new)).unwrap();
+        let resident = s
+            .add_resident(ResidentInput {
+                household_id: kept,
+                name: "李建国".into(),
+                gender: Gender::Male,
+                birth_year: Some(1950),
+                relation: Relation::Head,
+                phone: None,
+            })
+            .unwrap();
+        let sensitive = s
+            .set_sensitive(
+                resident,
+                SensitiveInput {
+                    key_population: Some(KeyPopulation::DrugRehab),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        let sent: Vec<[u8; 32]> =
+            s.outbox(usize::MAX).unwrap().iter().map(|e| e.hash().unwrap()).collect();
+        s.acknowledge(&sent).unwrap();
+        let head = s.household(sent_old).unwrap().unwrap().head_name;
+        let unsent_old = s.add_household(demo::household(&mut rng, &old)).unwrap();
+
+        let n = s.forget_outside(&[area("320612/001/001/02")], false).unwrap();
+
+        assert_eq!(n, 2, "the sent household of the old grid and the sensitive record");
+        assert!(s.household(sent_old).unwrap().is_none());
+        assert!(s.record_kind(sent_old).unwrap().is_none(), "its document is gone too");
+        assert!(s.household(unsent_old).unwrap().is_some(), "unsent work is never thrown away");
+        assert_eq!(s.outbox_len().unwrap(), 1);
+        assert!(s.household(kept).unwrap().is_some());
+        assert!(s.record_kind(resident).unwrap().is_some());
+        assert!(s.record_kind(sensitive).unwrap().is_none());
+        let found = s.search_households(&area("320612"), &head, 50).unwrap();
+        assert!(found.iter().all(|h| h.id != sent_old), "no search tokens left behind");
+        assert!(s.integrity_check().unwrap());
+        assert_eq!(s.forget_outside(&[area("320612/001/001/02")], false).unwrap(), 0);
+    }
+}
