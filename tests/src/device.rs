@@ -1,13 +1,15 @@
 //! A simulated phone: a real store file and the real sync client.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use gridwork_core::sync::protocol::{DigestRequest, DigestResponse, DocDigest, WireMessage};
 use gridwork_core::sync::{
-    CancelToken, EnrolRequest, EnrolledUser, NoProgress, StoreAccess, SyncClient, SyncConfig,
-    SyncError, SyncReport,
+    CancelToken, EnrolRequest, EnrolledUser, Enrolment, NoProgress, StoreAccess, SyncClient,
+    SyncConfig, SyncError, SyncReport,
 };
-use gridwork_core::{RecordKind, Store};
+use gridwork_core::{AreaPath, RecordKind, Store};
 
 use crate::HarnessResult;
 use crate::server::Server;
@@ -118,5 +120,78 @@ impl Device {
     /// Store errors.
     pub fn count(&self, kind: RecordKind) -> HarnessResult<u64> {
         Ok(self.with(|s| s.count_records(kind))?)
+    }
+}
+
+/// A change a device holds, by its Automerge hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeldChange {
+    /// The document.
+    pub doc_id: uuid::Uuid,
+    /// The document's area (where the change was addressed).
+    pub area: AreaPath,
+    /// Whether this device made the change (its actor is the store's).
+    pub own: bool,
+}
+
+impl Device {
+    /// Every change the device holds, by hash: all changes of all its documents.
+    ///
+    /// # Errors
+    /// Store errors; undecodable changes.
+    pub fn held_changes(&self) -> HarnessResult<BTreeMap<[u8; 32], HeldChange>> {
+        self.with(|s| -> HarnessResult<_> {
+            let actor = s.actor_id().clone();
+            let mut out = BTreeMap::new();
+            for e in s.changes_missing_from(&[], None)? {
+                let change = e.decode()?;
+                let held = HeldChange {
+                    doc_id: e.doc_id,
+                    area: e.area.clone(),
+                    own: change.actor_id() == &actor,
+                };
+                out.insert(change.hash().0, held);
+            }
+            Ok(out)
+        })
+    }
+
+    /// The device's enrolment (server URL, device id, credential).
+    ///
+    /// # Errors
+    /// Store errors; a device that is not enrolled.
+    pub fn enrolment(&self) -> HarnessResult<Enrolment> {
+        Ok(self.with(|s| gridwork_core::sync::enrolment(s))?.ok_or("device not enrolled")?)
+    }
+
+    /// Compares what the device holds within `area` with what the server holds in the device's
+    /// scope, through the repair endpoint `POST /v1/digest`: empty `divergent` and
+    /// `unknown_to_server` mean both hold exactly the same changes.
+    ///
+    /// # Errors
+    /// Store, network and protocol errors; an HTTP error answer.
+    pub async fn compare_with_server(&self, area: &AreaPath) -> HarnessResult<DigestResponse> {
+        let mut docs: BTreeMap<uuid::Uuid, DocDigest> = BTreeMap::new();
+        for (hash, held) in self.held_changes()? {
+            if area.contains(&held.area) {
+                docs.entry(held.doc_id)
+                    .or_insert_with(|| DocDigest::from_hashes(held.doc_id, []))
+                    .add(&hash);
+            }
+        }
+        let req = DigestRequest { area: area.clone(), docs: docs.into_values().collect() };
+        let e = self.enrolment()?;
+        let answer = crate::wire::call(
+            &reqwest::Client::new(),
+            "POST",
+            &format!("{}/v1/digest", e.server_url),
+            &crate::wire::protocol_headers(&e.credential),
+            req.encode(),
+        )
+        .await?;
+        if answer.status != 200 {
+            return Err(format!("digest: {} {}", answer.status, answer.json()?).into());
+        }
+        Ok(DigestResponse::decode(&answer.body)?)
     }
 }

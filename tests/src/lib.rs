@@ -5,8 +5,9 @@
 pub mod device;
 pub mod proxy;
 pub mod server;
+pub mod wire;
 
-pub use device::Device;
+pub use device::{Device, HeldChange};
 pub use proxy::{Fault, Proxy};
 pub use server::{Backend, Server, cli_binary};
 

@@ -354,3 +354,64 @@ impl Server {
         matches!(self.http.get(format!("{}/health", self.url)).send().await, Ok(r) if r.status().is_success())
     }
 }
+
+impl Server {
+    /// A raw request to `path` (e.g. `/v1/sync`) with these headers and body; the answer as
+    /// received, whatever its status.
+    ///
+    /// # Errors
+    /// Network failures.
+    pub async fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, String)],
+        body: Vec<u8>,
+    ) -> HarnessResult<crate::wire::Answer> {
+        crate::wire::call(&self.http, method, &format!("{}{path}", self.url), headers, body).await
+    }
+
+    /// The newest audit entries (newest first), optionally of one device.
+    ///
+    /// # Errors
+    /// As [`Server::admin`], and refusals.
+    pub async fn audit(&self, device: Option<&str>) -> HarnessResult<Vec<Value>> {
+        let path = match device {
+            Some(d) => format!("/audit?limit=1000&device={d}"),
+            None => "/audit?limit=1000".to_owned(),
+        };
+        let v = self.admin_ok("GET", &path, None).await?;
+        Ok(v["entries"].as_array().ok_or("no audit entries")?.clone())
+    }
+
+    /// Lets every unused enrolment code of `user_id` expire, as if its lifetime had passed
+    /// (the shortest lifetime the admin API grants is a minute; tests do not wait that long).
+    /// Writes the server's database directly.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn expire_enrolment_codes(&self, user_id: &str) -> HarnessResult<u64> {
+        const SQL: &str = "UPDATE enrolment_codes SET expires_at = 1 WHERE used_at IS NULL";
+        match &self.backend {
+            Backend::Postgres(url) => {
+                let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+                let task = tokio::spawn(conn);
+                let n = client.execute(&format!("{SQL} AND user_id = $1"), &[&user_id]).await?;
+                drop(client);
+                let _ = task.await;
+                Ok(n)
+            }
+            Backend::Sqlite => {
+                let path = self.data_dir.path().join("gridwork-server.db");
+                let user = user_id.to_owned();
+                let n = tokio::task::spawn_blocking(move || -> Result<usize, rusqlite::Error> {
+                    let db = rusqlite::Connection::open(path)?;
+                    db.busy_timeout(Duration::from_secs(10))?;
+                    db.execute(&format!("{SQL} AND user_id = ?1"), [user])
+                })
+                .await??;
+                Ok(n as u64)
+            }
+        }
+    }
+}

@@ -13,9 +13,13 @@ pub mod sync;
 
 use std::sync::Arc;
 
+use std::pin::Pin;
+
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::body::HttpBody;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use gridwork_core::sync::protocol::CONTENT_TYPE;
@@ -61,11 +65,55 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .with_state(state)
         .layer(DefaultBodyLimit::disable())
         .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(axum::middleware::from_fn(move |req: Request, next: Next| {
+            refuse_declared_oversize(body_limit, req, next)
+        }))
         .layer(axum::middleware::map_response(move |res: Response| {
             let metrics = metrics.clone();
             async move { json_errors(&metrics, res) }
         }))
         .layer(TraceLayer::new_for_http())
+}
+
+/// The most bytes of an oversized body read (and discarded) before answering 413.
+const DRAIN_CAP: u64 = 64 * 1024 * 1024;
+
+/// Answers a request whose `Content-Length` exceeds the body limit with 413 JSON — after
+/// reading and discarding its body (up to [`DRAIN_CAP`]).
+///
+/// Answering at once (as the body limit layer does) and closing the connection while the client
+/// is still sending makes the kernel reset the connection: the client, still writing, gets
+/// "connection reset" instead of the 413 and its clear error. Draining first lets it read the
+/// answer. Bodies without a `Content-Length` (chunked) are still cut off by the limit layer.
+async fn refuse_declared_oversize(limit: usize, req: Request, next: Next) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let Some(declared) = declared.filter(|n| *n > limit as u64) else {
+        return next.run(req).await;
+    };
+    if declared <= DRAIN_CAP {
+        let mut body = req.into_body();
+        let mut read = 0u64;
+        while read <= DRAIN_CAP {
+            match std::future::poll_fn(|cx| Pin::new(&mut body).poll_frame(cx)).await {
+                Some(Ok(frame)) => {
+                    read += frame.data_ref().map_or(0, |d| d.len() as u64);
+                }
+                Some(Err(_)) | None => break,
+            }
+        }
+    }
+    let mut r = ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("request body of {declared} bytes exceeds the server's limit of {limit} bytes"),
+    )
+    .into_response();
+    r.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    r
 }
 
 /// Replaces any non-JSON error answer (from axum's extractors, the body limit, the router) with
