@@ -3,8 +3,10 @@
 //! fault-injecting TCP proxy that counts bytes.
 
 pub mod device;
+pub mod measure;
 pub mod proxy;
 pub mod server;
+pub mod workload;
 
 pub use device::Device;
 pub use proxy::{Fault, Proxy};
