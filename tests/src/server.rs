@@ -66,13 +66,18 @@ impl Backend {
     }
 }
 
-/// Builds `gridwork-server` once per test process and returns its path.
+/// Builds `gridwork-server` once per test process and returns its path; `GRIDWORK_SERVER_BIN`
+/// names a prebuilt binary instead (benchmarks: building the server alone unifies features
+/// differently from the workspace and rebuilds much of the dependency tree).
 ///
 /// # Errors
 /// When cargo fails or the binary is not where cargo puts it.
 pub fn server_binary() -> HarnessResult<PathBuf> {
     static BIN: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     BIN.get_or_init(|| {
+        if let Some(bin) = std::env::var_os("GRIDWORK_SERVER_BIN") {
+            return Ok(PathBuf::from(bin));
+        }
         build_binary("gridwork-sync-server", "gridwork-server").map_err(|e| e.to_string())
     })
     .clone()
