@@ -2,12 +2,13 @@
 //! pushing device's bound actor, be of a kind its user may write in its area, and — for work
 //! orders — add only events whose role the user holds. One invalid change refuses the whole push.
 
-use automerge::legacy::{Key, OpType};
+use automerge::legacy::{Key, Op, OpType};
 use automerge::{ActorId, Change, ScalarValue};
 use gridwork_core::{ChangeEnvelope, RecordKind};
 
+use crate::api::attachments_refs;
 use crate::policy::{self, WriteDenied};
-use crate::store::{NewChange, RoleGrant};
+use crate::store::{AttachmentRef, NewChange, RoleGrant};
 
 /// Why a pushed change was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -22,6 +23,15 @@ pub struct Rejection {
     pub message: String,
 }
 
+/// A push that passed validation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidatedPush {
+    /// The changes, ready to store, in push order.
+    pub changes: Vec<NewChange>,
+    /// The attachment references they add.
+    pub refs: Vec<AttachmentRef>,
+}
+
 /// Validates a push from a device bound to `actor` whose user holds `grants`, returning the
 /// changes ready to store.
 ///
@@ -32,7 +42,22 @@ pub fn validate_push(
     grants: &[RoleGrant],
     push: Vec<ChangeEnvelope>,
 ) -> Result<Vec<NewChange>, Rejection> {
+    validate(actor, grants, push).map(|v| v.changes)
+}
+
+/// As [`validate_push`], also collecting the attachment references the changes add. Each
+/// change is parsed once; its operations are decoded only for work orders (event roles) and for
+/// changes that may add references ([`attachments_refs::may_add_refs`]).
+///
+/// # Errors
+/// The first [`Rejection`].
+pub fn validate(
+    actor: &ActorId,
+    grants: &[RoleGrant],
+    push: Vec<ChangeEnvelope>,
+) -> Result<ValidatedPush, Rejection> {
     let mut out = Vec::with_capacity(push.len());
+    let mut refs = Vec::new();
     for (index, envelope) in push.into_iter().enumerate() {
         let reject = |code, message: String| Rejection { index, code, message };
         let change = Change::from_bytes(envelope.bytes.clone())
@@ -65,13 +90,20 @@ pub fn validate_push(
                 ));
             }
         }
-        if envelope.kind == RecordKind::WorkOrder {
-            check_work_order_events(&change, grants)
-                .map_err(|m| reject("event_role_not_held", m))?;
+        let work_order = envelope.kind == RecordKind::WorkOrder;
+        let with_refs = attachments_refs::may_add_refs(envelope.kind, change.raw_bytes());
+        if work_order || with_refs {
+            let ops = change.decode().operations;
+            if work_order {
+                check_event_roles(&ops, grants).map_err(|m| reject("event_role_not_held", m))?;
+            }
+            if with_refs {
+                attachments_refs::refs_in_ops(&ops, &envelope, &mut refs);
+            }
         }
         out.push(NewChange { hash: change.hash().0, envelope });
     }
-    Ok(out)
+    Ok(ValidatedPush { changes: out, refs })
 }
 
 /// HOOK (work-order rules, DESIGN §4): the roles named by the events a work-order change adds
@@ -85,7 +117,11 @@ pub fn validate_push(
 /// # Errors
 /// An English message naming the role not held.
 pub fn check_work_order_events(change: &Change, grants: &[RoleGrant]) -> Result<(), String> {
-    for op in change.decode().operations {
+    check_event_roles(&change.decode().operations, grants)
+}
+
+fn check_event_roles(ops: &[Op], grants: &[RoleGrant]) -> Result<(), String> {
+    for op in ops {
         let Key::Map(key) = &op.key else { continue };
         if key.as_str() != "role" {
             continue;

@@ -3,9 +3,11 @@
 //! fault-injecting TCP proxy that counts bytes.
 
 pub mod device;
+pub mod measure;
 pub mod proxy;
 pub mod server;
 pub mod wire;
+pub mod workload;
 
 pub use device::{Device, HeldChange};
 pub use proxy::{Fault, Proxy};

@@ -66,13 +66,18 @@ impl Backend {
     }
 }
 
-/// Builds `gridwork-server` once per test process and returns its path.
+/// Builds `gridwork-server` once per test process and returns its path; `GRIDWORK_SERVER_BIN`
+/// names a prebuilt binary instead (benchmarks: building the server alone unifies features
+/// differently from the workspace and rebuilds much of the dependency tree).
 ///
 /// # Errors
 /// When cargo fails or the binary is not where cargo puts it.
 pub fn server_binary() -> HarnessResult<PathBuf> {
     static BIN: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     BIN.get_or_init(|| {
+        if let Some(bin) = std::env::var_os("GRIDWORK_SERVER_BIN") {
+            return Ok(PathBuf::from(bin));
+        }
         build_binary("gridwork-sync-server", "gridwork-server").map_err(|e| e.to_string())
     })
     .clone()
@@ -91,13 +96,14 @@ pub fn cli_binary() -> HarnessResult<PathBuf> {
 }
 
 fn build_binary(package: &str, bin_name: &str) -> HarnessResult<PathBuf> {
-    // The test binary lives in <target>/<profile>/deps/.
+    // Test and bench binaries live in <target>/<profile>/deps/, other binaries (the load
+    // simulator) in <target>/<profile>/.
     let exe = std::env::current_exe()?;
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .ok_or("cannot locate the target directory from the test binary")?
-        .to_path_buf();
+    let mut profile_dir =
+        exe.parent().ok_or("cannot locate the target directory from the binary")?.to_path_buf();
+    if profile_dir.file_name().is_some_and(|n| n == "deps") {
+        profile_dir = profile_dir.parent().ok_or("no profile directory")?.to_path_buf();
+    }
     let target_dir = profile_dir.parent().ok_or("no target directory")?.to_path_buf();
     let release = profile_dir.file_name().is_some_and(|n| n == "release");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
@@ -247,6 +253,11 @@ impl Server {
         Ok(())
     }
 
+    /// The server process's id while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().and_then(Child::id)
+    }
+
     /// The storage backend.
     pub fn backend(&self) -> &Backend {
         &self.backend
@@ -326,6 +337,29 @@ impl Server {
         let v =
             self.admin_ok("POST", "/enrolment-codes", Some(json!({"user_id": user_id}))).await?;
         Ok(v["code"].as_str().ok_or("no code")?.to_owned())
+    }
+
+    /// Enrols a device that presents `actor_hex` (a light simulated phone without a store) for
+    /// a user, through the real `POST /v1/enrol`; returns its device credential.
+    ///
+    /// # Errors
+    /// As [`Server::admin`], and refusals.
+    pub async fn enrol_actor(&self, user_id: &str, actor_hex: &str) -> HarnessResult<String> {
+        let code = self.enrolment_code(user_id).await?;
+        let body = json!({"code": code, "actor_id": actor_hex, "device_name": "模拟手机"});
+        let resp = self
+            .http
+            .post(format!("{}/v1/enrol", self.url))
+            .header("content-type", "application/json")
+            .body(serde_json::to_vec(&body)?)
+            .send()
+            .await?;
+        let status = resp.status().as_u16();
+        let v: Value = serde_json::from_slice(&resp.bytes().await?)?;
+        if status != 201 {
+            return Err(format!("enrol: {status} {v}").into());
+        }
+        Ok(v["credential"].as_str().ok_or("no credential")?.to_owned())
     }
 
     /// Revokes a device.

@@ -2,9 +2,9 @@
 //! under a `hash` key (how `PhotoRef` is stored, `core/src/attachment.rs`) makes the record's
 //! area and kind a read scope of that attachment.
 
-use automerge::legacy::{Key, OpType};
+use automerge::legacy::{Key, Op, OpType};
 use automerge::{Change, ScalarValue};
-use gridwork_core::RecordKind;
+use gridwork_core::{ChangeEnvelope, RecordKind};
 
 use crate::store::{AttachmentRef, NewChange};
 
@@ -22,7 +22,36 @@ pub fn parse_hash(s: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
-/// The attachment references the changes add (changes that do not decode add none).
+/// Whether a change of `kind` whose raw bytes are `raw` may add attachment references, without
+/// decoding it: only kinds with photos, and only if the key `hash` occurs in the bytes (map keys
+/// are stored as literal UTF-8 in a change chunk's key column, and change chunks never hold
+/// compressed columns; `raw` must be the uncompressed `Change::raw_bytes`).
+pub fn may_add_refs(kind: RecordKind, raw: &[u8]) -> bool {
+    KINDS_WITH_ATTACHMENTS.contains(&kind) && raw.windows(4).any(|w| w == b"hash")
+}
+
+/// Appends the attachment references that decoded operations of `envelope`'s change add.
+pub fn refs_in_ops(ops: &[Op], envelope: &ChangeEnvelope, out: &mut Vec<AttachmentRef>) {
+    for op in ops {
+        let (Key::Map(key), OpType::Put(ScalarValue::Str(value))) = (&op.key, &op.action) else {
+            continue;
+        };
+        if key.as_str() != "hash" {
+            continue;
+        }
+        if let Some(hash) = parse_hash(value) {
+            out.push(AttachmentRef {
+                hash,
+                doc_id: envelope.doc_id,
+                kind: envelope.kind,
+                area: envelope.area.clone(),
+            });
+        }
+    }
+}
+
+/// The attachment references the changes add (changes that do not decode add none). The push
+/// path gets them from [`crate::validate::validate`] instead, which decodes each change once.
 pub fn refs_in(changes: &[NewChange]) -> Vec<AttachmentRef> {
     let mut out = Vec::new();
     for ch in changes {
@@ -31,23 +60,7 @@ pub fn refs_in(changes: &[NewChange]) -> Vec<AttachmentRef> {
             continue;
         }
         let Ok(change) = Change::from_bytes(e.bytes.clone()) else { continue };
-        for op in change.decode().operations {
-            let (Key::Map(key), OpType::Put(ScalarValue::Str(value))) = (&op.key, &op.action)
-            else {
-                continue;
-            };
-            if key.as_str() != "hash" {
-                continue;
-            }
-            if let Some(hash) = parse_hash(value) {
-                out.push(AttachmentRef {
-                    hash,
-                    doc_id: e.doc_id,
-                    kind: e.kind,
-                    area: e.area.clone(),
-                });
-            }
-        }
+        refs_in_ops(&change.decode().operations, e, &mut out);
     }
     out
 }
@@ -62,5 +75,19 @@ mod tests {
         assert!(parse_hash(&"AB".repeat(32)).is_some());
         assert!(parse_hash(&"zz".repeat(32)).is_none());
         assert!(parse_hash("abc").is_none());
+    }
+
+    #[test]
+    fn prefilter_sees_hash_keys() {
+        use automerge::transaction::Transactable;
+        let mut doc = automerge::AutoCommit::new();
+        doc.put(automerge::ROOT, "note", "x").unwrap();
+        let plain = doc.get_last_local_change().unwrap().raw_bytes().to_vec();
+        assert!(!may_add_refs(RecordKind::Visit, &plain));
+        let photo = doc.put_object(automerge::ROOT, "photo", automerge::ObjType::Map).unwrap();
+        doc.put(&photo, "hash", "ab".repeat(32)).unwrap();
+        let with = doc.get_last_local_change().unwrap().raw_bytes().to_vec();
+        assert!(may_add_refs(RecordKind::Visit, &with));
+        assert!(!may_add_refs(RecordKind::Household, &with));
     }
 }

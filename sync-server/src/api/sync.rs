@@ -20,7 +20,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::metrics::Metrics;
 use crate::policy;
 use crate::store::{AuditAction, AuditEntry, DeviceAuth, PullQuery, StoreError, now_ms};
-use crate::validate::validate_push;
+use crate::validate::validate;
 
 /// Most documents one fetch may name.
 const MAX_FETCH_DOCS: usize = 1000;
@@ -108,8 +108,8 @@ pub async fn sync(
             e.detail = format!("{code} at change {index}");
             e
         };
-        let changes = match validate_push(&actor, &auth.user.roles, req.push) {
-            Ok(c) => c,
+        let (changes, refs) = match validate(&actor, &auth.user.roles, req.push) {
+            Ok(v) => (v.changes, v.refs),
             Err(r) => {
                 st.store.audit(&refuse(r.code, r.index)).await?;
                 let status = if r.code == "corrupt_change" {
@@ -129,7 +129,7 @@ pub async fn sync(
                 return Err(e.into());
             }
         };
-        st.store.add_attachment_refs(&super::attachments_refs::refs_in(&changes)).await?;
+        st.store.add_attachment_refs(&refs).await?;
         Metrics::add(&st.metrics.pushes, 1);
         Metrics::add(&st.metrics.changes_ingested, outcome.stored as u64);
         Metrics::add(&st.metrics.changes_duplicate, pushed - outcome.stored as u64);
