@@ -69,15 +69,33 @@ async fn scope_is_enforced(backend: Backend) -> HarnessResult<()> {
         s.add_household(household(99, MICRO_B))?;
         Ok(())
     })?;
-    match a.sync().await {
-        Err(SyncError::Server { status: 403, code, change_index: Some(0), .. })
-            if code == "out_of_scope" => {}
-        other => return Err(format!("expected out_of_scope, got {other:?}").into()),
-    }
+    // The refused change is quarantined (not retried forever, not blocking the rest): the sync
+    // completes, the change stays on the device with the server's reason.
+    let report = a.sync().await?;
+    assert_eq!(report.quarantined, 1);
+    let q = a.with(|s| gridwork_core::sync::quarantined(s))?;
+    assert_eq!(q.len(), 1);
+    assert_eq!(q[0].code, "out_of_scope");
+    assert!(!q[0].message.is_empty());
     let (_, after) = server.log_size().await?;
     assert_eq!(before, after, "nothing of the refused push was stored");
     b.sync().await?;
     assert_eq!(b.count(RecordKind::Household)?, 3);
+    // Back in grid A, new work still syncs past the quarantined change.
+    a.with(|s| -> HarnessResult<()> {
+        let mut user = s.user().cloned().ok_or("not signed in")?;
+        user.scope = area(GRID_A);
+        s.sign_in(user)?;
+        s.add_household(household(98, MICRO_A))?;
+        Ok(())
+    })?;
+    let report = a.sync().await?;
+    assert_eq!((report.pushed, report.quarantined), (1, 0));
+    assert_eq!(server.log_size().await?.1, after + 1);
+    // Released (say, after an admin fixed the roles), it is refused again and re-quarantined.
+    assert_eq!(a.with(gridwork_core::sync::release_quarantined)?, 1);
+    assert_eq!(a.sync().await?.quarantined, 1);
+    assert_eq!(server.log_size().await?.1, after + 1);
     Ok(())
 }
 

@@ -444,7 +444,8 @@ impl Store {
     pub fn outbox(&self, max_bytes: usize) -> Result<Vec<ChangeEnvelope>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT c.doc_id, d.kind, d.area, c.bytes FROM change c JOIN doc d ON d.id = c.doc_id
-             WHERE c.outbox = 1",
+             WHERE c.outbox = 1
+               AND NOT EXISTS (SELECT 1 FROM sync_quarantine q WHERE q.doc_id = c.doc_id)",
         )?;
         let mut rows = stmt.query([])?;
         let mut out = Vec::new();

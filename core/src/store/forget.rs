@@ -29,7 +29,7 @@ impl Store {
         self.conn.execute_batch("PRAGMA secure_delete = ON")?;
         let gone = write_txn(&mut self.conn, self.in_batch, |tx| {
             let unsent: HashSet<Vec<u8>> = tx
-                .prepare("SELECT DISTINCT doc_id FROM change WHERE outbox = 1")?
+                .prepare("SELECT DISTINCT doc_id FROM change WHERE outbox <> 0")?
                 .query_map([], |r| r.get(0))?
                 .collect::<rusqlite::Result<_>>()?;
             let mut gone: Vec<(Vec<u8>, RecordKind)> = Vec::new();

@@ -10,8 +10,11 @@ use super::Store;
 use crate::error::{CoreError, Result};
 
 /// The schema migrations, in order; `PRAGMA user_version` is how many have run.
-const MIGRATIONS: &[&str] =
-    &[include_str!("schema/001_init.sql"), include_str!("schema/002_attachments.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("schema/001_init.sql"),
+    include_str!("schema/002_attachments.sql"),
+    include_str!("schema/003_quarantine.sql"),
+];
 
 /// Length in bytes of a raw SQLCipher key.
 pub const KEY_LEN: usize = 32;

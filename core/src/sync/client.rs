@@ -8,6 +8,7 @@ use super::config::SyncConfig;
 use super::enrol::{self, EnrolRequest, EnrolledUser};
 use super::error::{SyncError, SyncResult};
 use super::progress::{ProgressSink, SyncPhase, SyncProgress};
+use super::quarantine;
 use super::session::{Step, SyncSession};
 use super::state;
 use super::transport::{self, Call, PROTOCOL};
@@ -157,13 +158,30 @@ impl SyncClient {
                 retry_connect_only: false,
             };
             let mut retries = 0;
-            let answer = transport::send(&self.http, &self.config, &call, cancel, |_| {
+            let sent = transport::send(&self.http, &self.config, &call, cancel, |_| {
                 retries += 1;
                 let mut p = *session.progress();
                 p.retries += retries;
                 progress.report(SyncPhase::Retrying, &p);
             })
-            .await?;
+            .await;
+            let answer = match sent {
+                Ok(answer) => answer,
+                Err(e) => {
+                    // A change refused for good is quarantined and the sync goes on without it
+                    // (each one leaves the outbox, so this ends); any other error ends the sync.
+                    let refused = quarantine::refused_change(&e).and_then(|(i, code, message)| {
+                        Some((session.in_flight(i)?, code, message))
+                    });
+                    let Some((hash, code, message)) = refused else { return Err(e) };
+                    if !store.with_store(|s| quarantine::quarantine(s, &hash, code, message))? {
+                        return Err(e);
+                    }
+                    session.push_refused();
+                    session.progress_mut().quarantined += 1;
+                    continue;
+                }
+            };
             session.progress_mut().retries += retries;
             session.progress_mut().bytes_down += answer.body.len() as u64;
             progress.report(SyncPhase::Applying, session.progress());

@@ -39,6 +39,9 @@ pub struct SyncProgress {
     pub head_seq: u64,
     /// Failed attempts retried so far.
     pub retries: u32,
+    /// Changes the server refused for good in this sync, now quarantined (see
+    /// [`crate::sync::quarantine`]).
+    pub quarantined: u32,
 }
 
 /// Receives progress reports. Implementations must be quick: they are called on the sync task.

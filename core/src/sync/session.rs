@@ -49,6 +49,17 @@ impl SyncSession {
         }
     }
 
+    /// The hash of the `index`-th change of the push in flight (the server names a refused
+    /// change by its index).
+    pub fn in_flight(&self, index: usize) -> Option<[u8; 32]> {
+        self.in_flight.get(index).copied()
+    }
+
+    /// The push in flight was refused as a whole: none of it was stored.
+    pub fn push_refused(&mut self) {
+        self.in_flight.clear();
+    }
+
     /// The totals so far.
     pub fn progress(&self) -> &SyncProgress {
         &self.progress
