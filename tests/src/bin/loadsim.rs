@@ -253,7 +253,7 @@ async fn bootstrap(args: &Args, backend: Backend) -> HarnessResult<String> {
             .map(|a| a.path.clone())
             .collect();
         let mut store = workload::grid_worker_store(&areas, grid, &format!("worker-{g}"))?;
-        let n = per_grid.min(args.households - g * per_grid);
+        let n = per_grid.min(args.households.saturating_sub(g * per_grid));
         let inputs: Vec<_> =
             (0..n).map(|i| demo::household(&mut rng, &micros[i % micros.len()])).collect();
         store.batch(|s| {
