@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Gridwork library for this host, generates the Kotlin and Python bindings from it and
-# runs their tests: JUnit 5 on the desktop JVM (Maven, JNA loading the built library) and pytest.
+# runs their tests: JUnit 5 on the desktop JVM (Maven, JNA loading the built library) and pytest,
+# the sync tests against a real gridwork-server process.
 #
 #   bindings/test.sh            debug build (fast); GRIDWORK_PROFILE=release for the release build
 #
@@ -12,6 +13,12 @@ cd "$ROOT"
 flag=()
 [ "${GRIDWORK_PROFILE:-debug}" = release ] && flag=(--release)
 bindings/generate.sh "${flag[@]}" kotlin-jvm python
+
+# The sync tests (Kotlin SyncTest, pytest test_sync.py) start a real gridwork-server on a free
+# loopback port; build it once (debug: the workspace's own tests build the same binary).
+echo "== building gridwork-server for the sync tests"
+cargo build -p gridwork-sync-server --bin gridwork-server
+export GRIDWORK_SERVER_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/gridwork-server"
 
 echo "== Kotlin: mvn test (bindings/kotlin)"
 (cd bindings/kotlin && mvn -q -B test)

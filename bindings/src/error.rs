@@ -3,6 +3,8 @@
 //! uses) to show a localized message; the fields say which input was wrong.
 
 use gridwork_core::CoreError;
+use gridwork_core::sync::SyncError;
+use gridwork_core::sync::attachment_client::AttachmentSyncError;
 
 /// Result alias of every fallible exported function.
 pub type Result<T, E = GridworkError> = std::result::Result<T, E>;
@@ -71,6 +73,43 @@ pub enum GridworkError {
         /// The underlying error, in English.
         detail: String,
     },
+    /// The device is not enrolled with a sync server: enrol it first.
+    #[error("this device is not enrolled with a sync server")]
+    NotEnrolled,
+    /// The server revoked this device: its local data has been wiped; enrol it again.
+    #[error("this device was revoked by the server; its local data has been wiped")]
+    Revoked,
+    /// The sync run was cancelled; what it applied so far is kept.
+    #[error("sync cancelled")]
+    Cancelled,
+    /// A sync or attachment run of this sync object is already in progress.
+    #[error("a sync run is already in progress")]
+    SyncRunning,
+    /// The server could not be reached, the connection dropped or a request timed out, and
+    /// retrying did not help: try again later.
+    #[error("network error: {detail}")]
+    Network {
+        /// The last failure, in English.
+        detail: String,
+        /// Whether it was a timeout.
+        timeout: bool,
+    },
+    /// The server refused the request (a used enrolment code, a push out of scope…).
+    #[error("server refused ({status} {code}): {detail}")]
+    ServerRefused {
+        /// The HTTP status.
+        status: u16,
+        /// The server's stable error code, e.g. `enrolment_code_used`, `out_of_scope`.
+        code: String,
+        /// The server's message, in English.
+        detail: String,
+    },
+    /// The server's answer could not be read or broke the protocol.
+    #[error("bad answer from the server: {detail}")]
+    Protocol {
+        /// What was wrong, in English.
+        detail: String,
+    },
     /// Something that should not happen: a corrupt document, a store left unusable by an earlier
     /// failure, or an observer that threw. Report it; `code` is the core's error code.
     #[error("internal error ({code}): {detail}")]
@@ -87,7 +126,9 @@ impl GridworkError {
     /// The stable, language-independent code of this error — the same codes as the core's
     /// (`invalid_input`, `not_found`, `locked`, `not_signed_in`, `out_of_scope`, `forbidden`,
     /// `bad_change`, `storage`, or the `code` of a [`GridworkError::WorkOrderRefused`] or
-    /// [`GridworkError::Internal`]). Apps map it to localized text.
+    /// [`GridworkError::Internal`]) and the sync client's (`not_enrolled`, `revoked`,
+    /// `cancelled`, `sync_running`, `network`, `timeout`, `protocol`, or the server's `code` of a
+    /// [`GridworkError::ServerRefused`]). Apps map it to localized text.
     pub fn code(&self) -> String {
         match self {
             GridworkError::InvalidInput { .. } => "invalid_input".into(),
@@ -99,6 +140,14 @@ impl GridworkError {
             GridworkError::WorkOrderRefused { code, .. } => code.clone(),
             GridworkError::BadChange { .. } => "bad_change".into(),
             GridworkError::Storage { .. } => "storage".into(),
+            GridworkError::NotEnrolled => "not_enrolled".into(),
+            GridworkError::Revoked => "revoked".into(),
+            GridworkError::Cancelled => "cancelled".into(),
+            GridworkError::SyncRunning => "sync_running".into(),
+            GridworkError::Network { timeout: true, .. } => "timeout".into(),
+            GridworkError::Network { .. } => "network".into(),
+            GridworkError::ServerRefused { code, .. } => code.clone(),
+            GridworkError::Protocol { .. } => "protocol".into(),
             GridworkError::Internal { code, .. } => code.clone(),
         }
     }
@@ -131,6 +180,46 @@ impl From<CoreError> for GridworkError {
             }
             CoreError::Storage(e) => GridworkError::Storage { detail: e.to_string() },
             other => GridworkError::internal(other.code(), other.to_string()),
+        }
+    }
+}
+
+impl From<SyncError> for GridworkError {
+    fn from(e: SyncError) -> Self {
+        match e {
+            SyncError::NotEnrolled => GridworkError::NotEnrolled,
+            SyncError::Revoked => GridworkError::Revoked,
+            SyncError::Cancelled => GridworkError::Cancelled,
+            SyncError::InvalidServerUrl { reason, .. } => {
+                GridworkError::invalid("server_url", reason)
+            }
+            SyncError::Transport { message, timeout, .. } => {
+                GridworkError::Network { detail: message, timeout }
+            }
+            SyncError::Server { status, code, message, .. } => {
+                GridworkError::ServerRefused { status, code, detail: message }
+            }
+            SyncError::Protocol(detail) => GridworkError::Protocol { detail },
+            SyncError::Store(e) => e.into(),
+            other => GridworkError::internal(other.code(), other.to_string()),
+        }
+    }
+}
+
+impl From<AttachmentSyncError> for GridworkError {
+    fn from(e: AttachmentSyncError) -> Self {
+        match e {
+            AttachmentSyncError::Unauthorized { code, message } => {
+                let status = if code == "device_revoked" { 403 } else { 401 };
+                GridworkError::ServerRefused { status, code, detail: message }
+            }
+            AttachmentSyncError::Store(e) => e.into(),
+            AttachmentSyncError::Poisoned => {
+                GridworkError::internal("poisoned", "the store's lock is poisoned")
+            }
+            AttachmentSyncError::Client(detail) => {
+                GridworkError::Network { detail, timeout: false }
+            }
         }
     }
 }

@@ -2,15 +2,17 @@
 //!
 //! Everything a phone does with Gridwork goes through here (DESIGN §7):
 //!
-//! - [`GridworkStore`]: the offline record store — areas, households, visits, due visits, search,
-//!   history and unresolved concurrent values, the my-day summary and the change exchange
+//! - [`GridworkStore`]: the offline record store — areas, households, residents, sensitive
+//!   records, visits, due visits, patrols, incidents and work orders, tasks, search, history and
+//!   unresolved concurrent values, my day, the assessment, photos and the change exchange
 //!   (outbox / apply) that sync builds on. Thread-safe: the core's single-writer store sits
 //!   behind a `Mutex`.
 //! - [`GridworkError`]: the small public error enum every fallible call returns; nothing panics
 //!   across the FFI.
 //! - [`DataObserver`] / [`Subscription`]: a foreign trait the UI implements to refresh when data
 //!   changes, and the handle that unsubscribes when it is dropped or cancelled.
-//! - [`sync`]: the progress types and observer the sync object will report through.
+//! - [`GridworkSync`]: enrolment, `sync_now` (async, with a [`SyncProgressObserver`]), cancel,
+//!   status, pending counts and the attachment queue, over the core's sync client.
 //!
 //! The core's records and enums (households, visits, areas…) reach the bindings from
 //! `gridwork-core` itself (its `uniffi` feature): no type is written twice. Bindings are generated
@@ -20,6 +22,7 @@ uniffi::setup_scaffolding!();
 
 mod error;
 mod observer;
+mod records;
 mod store;
 pub mod sync;
 mod types;
@@ -30,7 +33,11 @@ use uuid::Uuid;
 pub use error::{GridworkError, Result};
 pub use observer::{ChangeOrigin, DataChanged, DataObserver, Subscription};
 pub use store::GridworkStore;
-pub use types::{ApplyReport, MyDay};
+pub use sync::{
+    GridworkSync, PendingCounts, SyncProgressObserver, SyncStatus, SyncStep, TransferReport,
+    default_sync_config,
+};
+pub use types::ApplyReport;
 
 /// A point in time as the core's records carry it.
 pub type UtcDateTime = DateTime<Utc>;

@@ -19,7 +19,8 @@ pub enum ChangeOrigin {
     Remote,
 }
 
-/// What changed: enough for a screen to decide whether to reload.
+/// What changed: enough for a screen to decide whether to reload. After a sync, enrolment or
+/// revocation `ids` is empty and `kinds` lists every kind: reload everything shown.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct DataChanged {
     /// The kinds of record that changed, without repeats.
@@ -68,7 +69,7 @@ impl Observers {
 
     /// Tells every observer; called with no store lock held.
     pub(crate) fn notify(&self, change: DataChanged) {
-        if change.ids.is_empty() {
+        if change.ids.is_empty() && change.kinds.is_empty() {
             return;
         }
         // Snapshot, so an observer may subscribe or cancel from inside its callback.
@@ -130,4 +131,9 @@ pub(crate) fn change(
         }
     }
     DataChanged { kinds, ids, origin }
+}
+
+/// A change that may concern any record (after sync, enrolment, revocation).
+pub(crate) fn everything(origin: ChangeOrigin) -> DataChanged {
+    DataChanged { kinds: RecordKind::ALL.to_vec(), ids: Vec::new(), origin }
 }

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::UtcDateTime;
 use crate::error::{GridworkError, Result};
 use crate::observer::{self, ChangeOrigin, DataObserver, Observers, Subscription};
-use crate::types::{ApplyReport, MyDay};
+use crate::types::ApplyReport;
 
 /// The offline record store of this device: one SQLite file, optionally encrypted with SQLCipher.
 ///
@@ -34,7 +34,7 @@ impl std::fmt::Debug for GridworkStore {
 }
 
 /// Parses an area argument, naming `field` on error.
-fn area_arg(field: &str, path: &str) -> Result<AreaPath> {
+pub(crate) fn area_arg(field: &str, path: &str) -> Result<AreaPath> {
     AreaPath::parse(path.trim()).map_err(|e| match e {
         gridwork_core::CoreError::Invalid { reason, .. } => GridworkError::invalid(field, reason),
         other => other.into(),
@@ -58,13 +58,28 @@ impl GridworkStore {
     }
 
     /// Runs `f` on the store, mapping core errors.
-    fn with<T>(&self, f: impl FnOnce(&mut Store) -> gridwork_core::Result<T>) -> Result<T> {
+    pub(crate) fn with<T>(
+        &self,
+        f: impl FnOnce(&mut Store) -> gridwork_core::Result<T>,
+    ) -> Result<T> {
         let mut store = self.lock()?;
         Ok(f(&mut store)?)
     }
 
-    fn notify_local(&self, items: impl IntoIterator<Item = (RecordKind, Uuid)>) {
+    pub(crate) fn notify_local(&self, items: impl IntoIterator<Item = (RecordKind, Uuid)>) {
         self.observers.notify(observer::change(items, ChangeOrigin::Local));
+    }
+
+    /// Tells observers that any record may have changed (a sync applied pages, enrolment loaded
+    /// areas, a revocation wiped the store): `kinds` lists every kind and `ids` is empty.
+    pub(crate) fn notify_everything(&self, origin: ChangeOrigin) {
+        self.observers.notify(observer::everything(origin));
+    }
+
+    /// The store behind its lock, as the core's sync client reaches it (briefly, between
+    /// network waits).
+    pub(crate) fn inner(&self) -> &Mutex<Store> {
+        &self.inner
     }
 }
 
@@ -326,23 +341,6 @@ impl GridworkStore {
     /// Storage errors.
     pub fn count_records(&self, kind: RecordKind) -> Result<u64> {
         self.with(|s| s.count_records(kind))
-    }
-
-    // ---- my day ----
-
-    /// The signed-in user's day: the households due for a visit in their scope at `now` (at most
-    /// `limit`, most overdue first) and how many changes wait to be synced.
-    ///
-    /// # Errors
-    /// [`GridworkError::NotSignedIn`]; storage errors.
-    pub fn my_day(&self, now: UtcDateTime, limit: u32) -> Result<MyDay> {
-        let store = self.lock()?;
-        let user = store.user().cloned().ok_or(GridworkError::NotSignedIn)?;
-        let mut due = store.due_visits(&user.scope, now, limit.saturating_add(1))?;
-        let more_due = due.len() > limit as usize;
-        due.truncate(limit as usize);
-        let pending_changes = store.outbox_len()?;
-        Ok(MyDay { user, due_visits: due, more_due, pending_changes })
     }
 
     // ---- change exchange (what sync builds on) ----

@@ -7,14 +7,22 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::{Duration, Utc};
+use gridwork_core::sync::{EnrolRequest, SyncConfig, SyncPhase, SyncProgress};
+use gridwork_core::work_order::{
+    EventType, IncidentInput, IncidentSource, Severity, WorkOrderAction,
+};
 use gridwork_core::{
     Area, AreaPath, ChangeEnvelope, HouseholdInput, HouseholdTag, PhotoRef, RecordKind, Role,
     SignedInUser, VisitInput, VisitKind, VisitOutcome, location::Location,
 };
-use gridwork_ffi::sync::{SyncPhase, SyncProgress, SyncProgressObserver};
+use gridwork_core::{
+    CheckInInput, Gender, ObservationInput, Relation, ResidentInput, SensitiveInput, TaskInput,
+    TaskRecords, TrackPoint,
+};
 use gridwork_ffi::{
-    ChangeOrigin, DataChanged, DataObserver, GridworkError, GridworkStore, change_hash,
-    gridwork_version, normalize_phone, parse_area_path,
+    ChangeOrigin, DataChanged, DataObserver, GridworkError, GridworkStore, GridworkSync,
+    SyncProgressObserver, SyncStep, change_hash, default_sync_config, gridwork_version,
+    normalize_phone, parse_area_path,
 };
 use uuid::Uuid;
 
@@ -144,7 +152,7 @@ fn every_exported_function_rejects_bad_input_with_a_typed_error() {
     assert_eq!(anon.signed_in_user().unwrap(), None);
     code("not_signed_in", anon.add_household(household("张三")));
     code("not_signed_in", anon.add_households(vec![household("张三")]));
-    code("not_signed_in", anon.my_day(Utc::now(), 5));
+    code("not_signed_in", anon.my_day(Utc::now(), Utc::now()));
     invalid("user_id", anon.sign_in(SignedInUser { user_id: " ".into(), ..user() }));
     invalid("name", anon.sign_in(SignedInUser { name: String::new(), ..user() }));
 
@@ -378,9 +386,9 @@ fn the_store_is_shared_across_threads() {
         t.join().unwrap();
     }
     assert_eq!(s.count_records(RecordKind::Household).unwrap(), 40);
-    let day = s.my_day(Utc::now() + Duration::minutes(1), 30).unwrap();
-    assert_eq!(day.due_visits.len(), 30);
-    assert!(day.more_due);
+    let now = Utc::now() + Duration::minutes(1);
+    let day = s.my_day(now - Duration::hours(1), now).unwrap();
+    assert_eq!(day.due_visit_count, 40);
     assert_eq!(day.pending_changes, 40);
 }
 
@@ -388,12 +396,208 @@ fn the_store_is_shared_across_threads() {
 fn sync_progress_observer_is_a_plain_trait() {
     struct Phases(Mutex<Vec<SyncPhase>>);
     impl SyncProgressObserver for Phases {
-        fn on_progress(&self, p: SyncProgress) -> Result<(), GridworkError> {
+        fn on_progress(&self, p: SyncStep) -> Result<(), GridworkError> {
             self.0.lock().unwrap().push(p.phase);
             Ok(())
         }
     }
     let p = Phases(Mutex::default());
-    p.on_progress(SyncProgress { phase: SyncPhase::Pushing, done: 1, total: Some(2) }).unwrap();
-    assert_eq!(*p.0.lock().unwrap(), vec![SyncPhase::Pushing]);
+    let step = SyncStep { phase: SyncPhase::Exchanging, progress: SyncProgress::default() };
+    p.on_progress(step).unwrap();
+    assert_eq!(*p.0.lock().unwrap(), vec![SyncPhase::Exchanging]);
+}
+
+/// Asserts a typed error that is not the catch-all `internal` one (what a panic would become).
+#[track_caller]
+fn refused<T: std::fmt::Debug>(r: Result<T, GridworkError>) -> GridworkError {
+    match r {
+        Err(GridworkError::Internal { code, detail }) => panic!("internal error {code}: {detail}"),
+        Err(e) => e,
+        Ok(v) => panic!("expected an error, got Ok({v:?})"),
+    }
+}
+
+fn resident(h: Uuid, name: &str) -> ResidentInput {
+    ResidentInput {
+        household_id: h,
+        name: name.into(),
+        gender: Gender::Female,
+        birth_year: Some(1950),
+        relation: Relation::Head,
+        phone: None,
+    }
+}
+
+fn incident(title: &str) -> IncidentInput {
+    IncidentInput {
+        area: path(GRID),
+        category: "sanitation".into(),
+        severity: Severity::Ordinary,
+        title: title.into(),
+        description: String::new(),
+        location: None,
+        photos: vec![],
+        source: IncidentSource::Patrol,
+        household_id: None,
+        patrol_id: None,
+        reported_at: Utc::now(),
+    }
+}
+
+fn action(event_type: EventType) -> WorkOrderAction {
+    WorkOrderAction {
+        event_type,
+        department: None,
+        note: None,
+        extension_hours: None,
+        at: Utc::now(),
+    }
+}
+
+#[test]
+fn residents_patrols_work_orders_and_tasks_reject_bad_input() {
+    let s = store();
+    let nobody = Uuid::now_v7();
+    let now = Utc::now();
+    let h = s.add_household(household("张三")).unwrap();
+
+    // Residents and sensitive records.
+    refused(s.add_resident(resident(nobody, "王芳")));
+    invalid("name", s.add_resident(resident(h, "")));
+    invalid(
+        "birth_year",
+        s.add_resident(ResidentInput { birth_year: Some(3000), ..resident(h, "王芳") }),
+    );
+    let r = s.add_resident(resident(h, "王芳")).unwrap();
+    refused(s.update_resident(nobody, resident(h, "王芳")));
+    assert_eq!(s.resident(nobody).unwrap(), None);
+    assert!(s.residents_of(nobody).unwrap().is_empty());
+    assert_eq!(s.residents_of(h).unwrap().len(), 1);
+    refused(s.set_sensitive(nobody, SensitiveInput::default()));
+    invalid(
+        "id_card",
+        s.set_sensitive(r, SensitiveInput { id_card: Some("123".into()), ..Default::default() }),
+    );
+    refused(s.delete_sensitive(nobody));
+    invalid("area", s.key_population_ledger("//".into()));
+    let liaison = GridworkStore::open_in_memory().unwrap();
+    liaison.load_areas(areas()).unwrap();
+    liaison.sign_in(SignedInUser { role: Role::Liaison, ..user() }).unwrap();
+    code("forbidden", liaison.sensitive_of(r));
+    code("forbidden", liaison.key_population_ledger(GRID.into()));
+
+    // Patrols.
+    invalid("area", s.start_patrol("abc".into(), now, None));
+    invalid("area", s.start_patrol("320612/001".into(), now, None));
+    refused(s.start_patrol(GRID.into(), now, Some(nobody)));
+    let p = s.start_patrol(GRID.into(), now, None).unwrap();
+    let bad_point =
+        TrackPoint { t_ms: now.timestamp_millis(), lat: 95.0, lon: 0.0, accuracy_m: None };
+    refused(s.add_track_points(p, vec![bad_point]));
+    let good_point = TrackPoint { lat: 32.0, ..bad_point };
+    code("not_found", s.add_track_points(nobody, vec![good_point]));
+    let at_checkin = CheckInInput {
+        name: String::new(),
+        location: Location { lat: 31.0, lon: 121.0 },
+        at: now,
+        point_id: None,
+    };
+    invalid("name", s.check_in(p, at_checkin));
+    let obs = ObservationInput { text: String::new(), location: None, at: now, photos: vec![] };
+    invalid("text", s.add_observation(p, obs));
+    refused(s.link_observation_incident(p, nobody, nobody));
+    invalid("ended_at", s.end_patrol(p, now - Duration::hours(1)));
+    code("not_found", s.patrol(nobody));
+    invalid("area", s.patrols_in("x".into(), now, now));
+    assert!(s.patrols_of("nobody".into(), now, now).unwrap().is_empty());
+
+    // Incidents and work orders.
+    invalid(
+        "category",
+        s.report_incident(IncidentInput { category: "no-such".into(), ..incident("垃圾") }),
+    );
+    invalid("title", s.report_incident(incident("")));
+    let w = s.report_incident(incident("垃圾堆放")).unwrap();
+    code("not_found", s.act_on_work_order(nobody, action(EventType::Accept)));
+    let e = refused(s.act_on_work_order(w, action(EventType::Close)));
+    assert!(matches!(e, GridworkError::WorkOrderRefused { .. }), "{e:?}");
+    invalid(
+        "note",
+        s.act_on_work_order(
+            w,
+            WorkOrderAction { note: Some("x".repeat(100_000)), ..action(EventType::Handle) },
+        ),
+    );
+    code("not_found", s.work_order_summary(nobody, now));
+    code("not_found", s.work_order(nobody));
+    invalid("area", s.open_work_orders("".into(), now, 10));
+    invalid("area", s.overdue_work_orders("abc".into(), now, 10));
+    invalid("area", s.work_orders_with_conflicts("abc".into(), 10));
+
+    // Tasks (a grid worker may not issue them).
+    let task = TaskInput {
+        area: path(GRID),
+        title: "走访独居老人".into(),
+        instructions: String::new(),
+        households: vec![h],
+        due_at: None,
+        assignee: None,
+    };
+    code("forbidden", s.create_task(task.clone()));
+    refused(s.update_task(nobody, task));
+    refused(s.add_task_households(nobody, vec![h]));
+    refused(s.complete_task(nobody, "done".into()));
+    code("not_found", s.task(nobody));
+    invalid("area", s.tasks_in("?".into(), 10));
+    refused(s.task_progress(nobody));
+    // An unknown task simply has no records.
+    assert_eq!(s.task_records(nobody).unwrap(), TaskRecords::default());
+
+    // The day, the assessment, photos.
+    invalid("area", s.assessment("".into(), None, now, now + Duration::days(1)));
+    invalid("to", s.assessment(GRID.into(), None, now, now));
+    invalid("photos", s.add_attachment(vec![], "image/jpeg".into()));
+    invalid("photos", s.add_attachment(vec![1, 2, 3], "text/plain".into()));
+    invalid("hash", s.attachment_bytes("not-hex".into()));
+
+    // Still usable.
+    assert_eq!(s.count_records(RecordKind::WorkOrder).unwrap(), 1);
+}
+
+#[test]
+fn the_sync_object_rejects_bad_input_offline() {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let s = store();
+    let config = SyncConfig {
+        connect_timeout: std::time::Duration::from_millis(300),
+        request_timeout: std::time::Duration::from_millis(500),
+        max_attempts: 1,
+        ..default_sync_config()
+    };
+    let sync = GridworkSync::with_config(s.clone(), config).unwrap();
+    let request = |url: &str| EnrolRequest {
+        server_url: url.into(),
+        code: "AAAA-BBBB-CCCC".into(),
+        device_name: "测试机".into(),
+        role: None,
+    };
+    rt.block_on(async {
+        invalid("server_url", sync.enrol(request("not a url")).await);
+        invalid("server_url", sync.enrol(request("ftp://example.invalid")).await);
+        // Nothing listens on port 9 of loopback: a network error, not a hang or a panic.
+        code("network", sync.enrol(request("http://127.0.0.1:9")).await);
+        code("not_enrolled", sync.sync_now(None).await);
+        code("not_enrolled", sync.refresh_areas().await);
+        code("not_enrolled", sync.upload_attachments().await);
+        code("not_enrolled", sync.download_attachments().await);
+    });
+    sync.cancel();
+    let status = sync.status().unwrap();
+    assert!(!status.state.enrolled && !status.running && !status.revoked);
+    assert_eq!(status.pending.changes, 0);
+    let photo =
+        s.add_attachment(vec![0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3], "image/jpeg".into()).unwrap();
+    assert_eq!(sync.pending().unwrap().uploads, 1);
+    assert_eq!(sync.upload_queue().unwrap()[0].photo, photo);
+    assert!(sync.download_queue().unwrap().is_empty());
 }

@@ -14,6 +14,7 @@ use crate::store::Store;
 const DAY_MS: i64 = 86_400_000;
 
 /// A share `numerator / denominator`, kept as counts so reports can show both.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Rate {
     /// What met the criterion.
@@ -30,6 +31,7 @@ impl Rate {
 }
 
 /// The assessment figures of an area (and optionally one worker) over a period.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Assessment {
     /// Area assessed.

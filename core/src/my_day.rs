@@ -14,6 +14,7 @@ use crate::task::TaskSummary;
 use crate::work_order::WorkOrderRow;
 
 /// The worker's day at a glance.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MyDay {
     /// The user the day belongs to.

@@ -44,6 +44,7 @@ const ZSTD_LEVEL: i32 = 19;
 const CHUNK: &str = "track_chunk";
 
 /// One GPS fix of a patrol track.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct TrackPoint {
     /// Device time of the fix, milliseconds since the Unix epoch.
@@ -64,6 +65,7 @@ impl TrackPoint {
 }
 
 /// Summary of a track for patrol logs and assessment (number of points, distance, hours).
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct TrackStats {
     /// Points used for the distance (after the jitter filter).

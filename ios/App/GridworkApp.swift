@@ -6,21 +6,28 @@ import SwiftUI
 
 @main
 struct GridworkApp: App {
-    let store: GridworkStore = {
+    let store: GridworkStore
+    let sync: GridworkSync
+
+    init() {
         let dir = FileManager.default.urls(for: .applicationSupportDirectory, in: .userDomainMask)[0]
         try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        // swiftlint:disable:next force_try
-        return try! GridworkStore.open(path: dir.appendingPathComponent("gridwork.db").path, key: StoreKey.get())
-    }()
+        // swiftlint:disable force_try
+        store = try! GridworkStore.open(path: dir.appendingPathComponent("gridwork.db").path, key: StoreKey.get())
+        sync = try! GridworkSync(store: store)
+        // swiftlint:enable force_try
+    }
 
     var body: some Scene {
-        WindowGroup { MyDayView(store: store) }
+        WindowGroup { MyDayView(store: store, sync: sync) }
     }
 }
 
 struct MyDayView: View {
     let store: GridworkStore
+    let sync: GridworkSync
     @State private var day: MyDay?
+    @State private var syncing: String?
     @State private var error: String?
     @State private var visiting: DueVisit?
 
@@ -34,12 +41,12 @@ struct MyDayView: View {
                     }
                 }
             }
-            .navigationTitle("待走访 \(day?.dueVisits.count ?? 0) 户")
+            .navigationTitle("待走访 \(day?.dueVisitCount ?? 0) 户")
             .toolbar {
-                Button("同步") { Task { await reload() } } // the sync object's syncNow lands here
+                Button("同步") { Task { await runSync() } }.disabled(syncing != nil)
             }
             .safeAreaInset(edge: .bottom) {
-                Text(error ?? "待同步 \(day?.pendingChanges ?? 0) 条").font(.footnote)
+                Text(syncing ?? error ?? "待同步 \(day?.pendingChanges ?? 0) 条").font(.footnote)
             }
             .sheet(item: $visiting) { due in VisitForm(store: store, due: due) }
         }
@@ -51,7 +58,21 @@ struct MyDayView: View {
 
     func reload() async {
         do {
-            day = try await store.call { try $0.myDay(now: Date(), limit: 50) }
+            let now = Date()
+            day = try await store.call { try $0.myDay(dayStart: Calendar.current.startOfDay(for: now), now: now) }
+        } catch let e as GridworkError {
+            error = e.code()
+        } catch {}
+    }
+}
+
+extension MyDayView {
+    func runSync() async {
+        defer { syncing = nil }
+        do {
+            for try await step in sync.syncProgress() {
+                syncing = "\(step.phase) ↑\(step.progress.pushed) ↓\(step.progress.pulled)"
+            }
         } catch let e as GridworkError {
             error = e.code()
         } catch {}

@@ -80,7 +80,7 @@ def test_missing_records_scope_and_sign_in_are_typed():
     with pytest.raises(g.GridworkError.NotSignedIn):
         fresh.add_household(household("张三", "和平路1号"))
     with pytest.raises(g.GridworkError.NotSignedIn):
-        fresh.my_day(now(), 5)
+        fresh.my_day(now(), now())
     invalid("user_id", fresh.sign_in, g.SignedInUser(user_id="", name="张三", role=g.Role.LIAISON, scope=GRID))
     with pytest.raises(g.GridworkError.NotFound):
         fresh.load_areas([g.Area(path="320699/001", name="孤儿")])

@@ -27,10 +27,10 @@ def test_record_a_day_of_field_work(tmp_path):
     ])
     assert len(others) == 2
 
-    day = store.my_day(now() + timedelta(seconds=60), 10)
-    assert len(day.due_visits) == 3 and not day.more_due
+    day = store.my_day(now() - timedelta(hours=1), now() + timedelta(seconds=60))
+    assert len(day.due_visits) == 3 and day.due_visit_count == 3
     assert day.pending_changes == 3
-    assert store.my_day(now() + timedelta(seconds=60), 2).more_due
+    assert day.user_id == "w1" and day.scope == "320612/001/001/01"
 
     later = now()
     v1 = store.record_visit(visit(elderly, later, situation="独居，身体尚可", needs="希望安装扶手",

@@ -56,6 +56,7 @@ pub(crate) mod field {
 }
 
 /// A check-in (打卡) at a building or point of interest.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckInInput {
     /// What was checked in at, e.g. `幸福小区3幢` — required, at most [`validate::NAME_MAX`].
@@ -69,6 +70,7 @@ pub struct CheckInInput {
 }
 
 /// Something noticed on patrol (a hazard, a dispute, litter…).
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ObservationInput {
     /// What was seen — required, at most [`validate::NOTE_MAX`] characters.

@@ -20,6 +20,7 @@ use crate::time::{ms_to_time, opt_ms_to_time};
 use crate::track::{TrackPoint, TrackStats, track_stats};
 
 /// A check-in as recorded.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CheckIn {
     /// Check-in id.
@@ -35,6 +36,7 @@ pub struct CheckIn {
 }
 
 /// An observation as recorded.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Observation {
     /// Observation id.
@@ -52,6 +54,7 @@ pub struct Observation {
 }
 
 /// A whole patrol: its track and everything recorded on it, with derived statistics.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Patrol {
     /// Record id.
@@ -83,6 +86,7 @@ pub struct Patrol {
 }
 
 /// A patrol as the patrol ledger (巡查台账) lists it, from the projection.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PatrolSummary {
     /// Record id.

@@ -67,6 +67,7 @@ pub(crate) mod field {
 }
 
 /// What a worker enters for a resident.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResidentInput {
     /// The household the resident lives in; the resident's area is the household's.

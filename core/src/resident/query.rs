@@ -10,6 +10,7 @@ use crate::error::Result;
 use crate::store::Store;
 
 /// A resident as household pages and forms show it.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Resident {
     /// Record id.

@@ -77,6 +77,7 @@ pub(crate) mod field {
 
 /// What an authorised worker enters as a resident's sensitive data. Each call of
 /// [`Store::set_sensitive`] sets all four fields (an empty or `None` value clears one).
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct SensitiveInput {
     /// Resident ID-card number (居民身份证号码): 18 characters with a valid GB 11643 check

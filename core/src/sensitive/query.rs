@@ -11,6 +11,7 @@ use crate::household::area_clause;
 use crate::store::Store;
 
 /// A resident's sensitive data.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SensitiveRecord {
     /// Record id (derived from the resident's id).
@@ -30,6 +31,7 @@ pub struct SensitiveRecord {
 }
 
 /// One line of the key-population ledger (重点人员台账).
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeyPerson {
     /// The resident.

@@ -20,6 +20,7 @@ pub const MAX_CHUNK_BYTES: usize = 1024 * 1024;
 pub const DEFAULT_CHUNK_BYTES: usize = 256 * 1024;
 
 /// An attachment waiting to be uploaded.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingUpload {
     /// The attachment.
@@ -54,6 +55,7 @@ impl UploadChunk {
 }
 
 /// An attachment a record refers to that this device lacks.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PendingDownload {
     /// The attachment.
@@ -105,6 +107,7 @@ pub struct ServerAttachmentStatus {
 }
 
 /// Progress of one attachment transfer, for progress bars.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AttachmentProgress {
     /// The attachment's hash.

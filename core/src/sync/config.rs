@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 /// How the sync client talks to the server. [`SyncConfig::default`] suits phones.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncConfig {
     /// Longest wait for a TCP/TLS connection.

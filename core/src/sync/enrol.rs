@@ -10,6 +10,7 @@ use crate::role::Role;
 use crate::store::{SignedInUser, Store};
 
 /// What the user types or scans to enrol a device.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnrolRequest {
     /// The server's base URL, e.g. `https://sync.example.cn`.
@@ -24,6 +25,7 @@ pub struct EnrolRequest {
 }
 
 /// The user a device was enrolled for.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EnrolledUser {
     /// The device's id on the server.

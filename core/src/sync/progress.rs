@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 /// What a sync is doing.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SyncPhase {
@@ -19,6 +20,7 @@ pub enum SyncPhase {
 }
 
 /// A snapshot of a sync's progress, reported after every step.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct SyncProgress {
     /// Round trips completed.

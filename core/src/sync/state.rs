@@ -26,6 +26,7 @@ pub struct Enrolment {
 }
 
 /// A device's sync status, for status screens and `gridwork status`.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SyncState {
     /// Whether the device is enrolled.

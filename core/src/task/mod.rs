@@ -39,6 +39,7 @@ pub(crate) mod field {
 }
 
 /// What a command centre (or grid head) enters for a task.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskInput {
     /// The target area: the task concerns this area and everything inside it.

@@ -16,6 +16,7 @@ use crate::store::Store;
 use crate::time::{ms_to_time, opt_ms_to_time};
 
 /// A task as its detail page shows it.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Task {
     /// Record id.
@@ -47,6 +48,7 @@ pub struct Task {
 }
 
 /// A task as lists show it (from the projection).
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskSummary {
     /// Record id.
@@ -68,6 +70,7 @@ pub struct TaskSummary {
 }
 
 /// How far a task has got, derived from the visits linked to it.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskProgress {
     /// Target households: those named, or every live household of the area when none are.
@@ -88,6 +91,7 @@ impl TaskProgress {
 }
 
 /// The records that carry a task out.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct TaskRecords {
     /// Linked visits, newest first.

@@ -9,6 +9,7 @@ use crate::role::Role;
 
 /// What a [`WorkOrderEvent`] does to its work order. The names are stored in documents: never
 /// rename them.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EventType {
@@ -129,6 +130,7 @@ pub fn role_may_perform(role: Role, event_type: EventType) -> bool {
 
 /// One entry of a work order's append-only event log. Written once, never edited; the work
 /// order's state is derived from all of them by [`derive`](fn@super::derive).
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct WorkOrderEvent {
     /// Unique id (a UUID, v7 when made by [`WorkOrderEvent::new`]); copies of one event merged

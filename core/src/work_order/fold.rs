@@ -15,6 +15,7 @@ use crate::role::Role;
 
 /// An event that was not legal at its place in the fold order, kept for review (e.g. the second
 /// of two concurrent closes, or a close that landed after a reopen). It did not change the order.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Conflict {
     /// The event's id.
@@ -49,6 +50,7 @@ impl Conflict {
 
 /// A work order as derived from its events by [`derive`](fn@derive): what the projection table,
 /// lists and statistics (按时办结率, overdue lists) read.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkOrderSummary {
     /// Current state; `None` while no valid report is in the log.

@@ -35,6 +35,7 @@ code_enum! {
 }
 
 /// What a reporter enters for an incident.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IncidentInput {
     /// Where it is (the smallest area unit).
@@ -62,6 +63,7 @@ pub struct IncidentInput {
 }
 
 /// A step someone takes on a work order.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkOrderAction {
     /// What is done.

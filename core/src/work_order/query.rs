@@ -21,6 +21,7 @@ use crate::store::Store;
 use crate::time::{ms_to_time, opt_ms_to_time};
 
 /// A whole work order: the incident as reported and its derived state.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkOrder {
     /// Record id.
@@ -48,6 +49,7 @@ pub struct WorkOrder {
 }
 
 /// A work order as lists show it.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkOrderRow {
     /// Record id.

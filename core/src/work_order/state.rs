@@ -32,6 +32,7 @@ use crate::role::Role;
 
 /// Where a work order (or one department's part of it) stands. Declared in flow order, which is
 /// also the derived [`Ord`]: the least advanced of several departments is the minimum.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WorkOrderState {

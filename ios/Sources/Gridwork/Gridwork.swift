@@ -26,3 +26,29 @@ extension GridworkStore {
         }
     }
 }
+
+extension GridworkSync {
+    /// Syncs now and streams every step (the last one's phase is `.done`); the stream finishes
+    /// with the run's error (`GridworkError.Revoked`, `.NotEnrolled`, `.Network`…) if it fails.
+    /// Cancelling the consuming task cancels the sync at its next step.
+    public func syncProgress() -> AsyncThrowingStream<SyncStep, Error> {
+        AsyncThrowingStream { continuation in
+            final class Forward: SyncProgressObserver {
+                let continuation: AsyncThrowingStream<SyncStep, Error>.Continuation
+                init(_ c: AsyncThrowingStream<SyncStep, Error>.Continuation) { continuation = c }
+                func onProgress(step: SyncStep) throws { continuation.yield(step) }
+            }
+            let task = Task {
+                do {
+                    _ = try await self.syncNow(observer: Forward(continuation))
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { termination in
+                if case .cancelled = termination { self.cancel(); task.cancel() }
+            }
+        }
+    }
+}

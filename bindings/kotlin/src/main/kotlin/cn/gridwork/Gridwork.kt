@@ -9,8 +9,9 @@ import cn.gridwork.ffi.DataChanged
 import cn.gridwork.ffi.DataObserver
 import cn.gridwork.ffi.GridworkException
 import cn.gridwork.ffi.GridworkStore
-import cn.gridwork.ffi.SyncProgress
+import cn.gridwork.ffi.GridworkSync
 import cn.gridwork.ffi.SyncProgressObserver
+import cn.gridwork.ffi.SyncStep
 import kotlinx.coroutines.CoroutineDispatcher
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.channels.awaitClose
@@ -57,13 +58,13 @@ fun GridworkStore.changes(): Flow<DataChanged> = callbackFlow {
 }.buffer(capacity = 64)
 
 /**
- * Sync progress as a [Flow]: [start] runs the sync with the given observer (e.g. the sync object's
- * `syncNow(observer)`) and the flow completes when it returns, or fails with its exception.
+ * Sync progress as a [Flow]: [start] runs a sync with the given observer (e.g.
+ * `sync.syncNow(observer)`) and the flow completes when it returns, or fails with its exception.
  */
-fun syncProgress(start: suspend (SyncProgressObserver) -> Unit): Flow<SyncProgress> = callbackFlow {
+fun syncProgress(start: suspend (SyncProgressObserver) -> Unit): Flow<SyncStep> = callbackFlow {
     val observer = object : SyncProgressObserver {
-        override fun onProgress(progress: SyncProgress) {
-            trySend(progress)
+        override fun onProgress(step: SyncStep) {
+            trySend(step)
         }
     }
     try {
@@ -74,3 +75,19 @@ fun syncProgress(start: suspend (SyncProgressObserver) -> Unit): Flow<SyncProgre
     }
     awaitClose { }
 }.buffer(capacity = 64)
+
+/**
+ * Syncs now and reports every step as a [Flow] (collect it to run the sync; the last step's phase
+ * is `DONE`). Cancelling the collector cancels the sync at its next step.
+ *
+ * @throws GridworkException as [GridworkSync.syncNow] documents (`Revoked`, `NotEnrolled`,
+ *   `Network`…), through the flow.
+ */
+fun GridworkSync.syncProgress(): Flow<SyncStep> = syncProgress { observer ->
+    try {
+        syncNow(observer)
+    } catch (e: kotlinx.coroutines.CancellationException) {
+        cancel()
+        throw e
+    }
+}

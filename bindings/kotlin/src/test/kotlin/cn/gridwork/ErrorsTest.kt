@@ -94,7 +94,7 @@ class ErrorsTest {
         GridworkStore.openInMemory().use { s ->
             s.loadAreas(AREAS)
             assertThrows<GridworkException.NotSignedIn> { s.addHousehold(household("张三", "和平路1号")) }
-            assertThrows<GridworkException.NotSignedIn> { s.myDay(Instant.now(), 5u) }
+            assertThrows<GridworkException.NotSignedIn> { s.myDay(Instant.now(), Instant.now()) }
             invalid("user_id") { s.signIn(SignedInUser("", "张三", Role.LIAISON, GRID)) }
             assertThrows<GridworkException.NotFound> { s.loadAreas(listOf(cn.gridwork.core.Area("320699/001", "孤儿"))) }
             invalid("name") { s.loadAreas(listOf(cn.gridwork.core.Area("320699", " "))) }

@@ -49,11 +49,12 @@ class FieldDayTest {
         val morning = Instant.now()
 
         // Every new household is due for a first visit.
-        val day = store.call { myDay(morning.plusSeconds(60), 10u) }
+        val day = store.call { myDay(morning.minusSeconds(3600), morning.plusSeconds(60)) }
         assertEquals(3, day.dueVisits.size)
-        assertFalse(day.moreDue)
+        assertEquals(3u, day.dueVisitCount)
         assertEquals(3UL, day.pendingChanges)
-        assertEquals(GRID, day.user.scope)
+        assertEquals(GRID, day.scope)
+        assertEquals("w1", day.userId)
 
         // Visits: one met (with needs and satisfaction), one nobody home.
         val later = Instant.now()

@@ -2,8 +2,9 @@ package cn.gridwork
 
 import cn.gridwork.core.RecordKind
 import cn.gridwork.ffi.ChangeOrigin
-import cn.gridwork.ffi.SyncPhase
-import cn.gridwork.ffi.SyncProgress
+import cn.gridwork.core.SyncPhase
+import cn.gridwork.core.SyncProgress
+import cn.gridwork.ffi.SyncStep
 import java.time.Instant
 import kotlinx.coroutines.CoroutineStart
 import kotlinx.coroutines.async
@@ -36,12 +37,13 @@ class FlowTest {
 
     @Test
     fun `sync progress as a flow`() = runBlocking {
-        // The sync object is not there yet; any function that reports through the observer works.
+        // Any function that reports through the observer works (SyncTest runs a real sync).
+        val progress = SyncProgress(1u, 2UL, 3UL, 0UL, 100UL, 200UL, 7UL, 7UL, 0u)
         val phases = syncProgress { observer ->
-            for (phase in listOf(SyncPhase.CONNECTING, SyncPhase.PUSHING, SyncPhase.PULLING, SyncPhase.DONE)) {
-                observer.onProgress(SyncProgress(phase, 1UL, 1UL))
+            for (phase in listOf(SyncPhase.EXCHANGING, SyncPhase.APPLYING, SyncPhase.DONE)) {
+                observer.onProgress(SyncStep(phase, progress))
             }
         }.toList().map { it.phase }
-        assertEquals(listOf(SyncPhase.CONNECTING, SyncPhase.PUSHING, SyncPhase.PULLING, SyncPhase.DONE), phases)
+        assertEquals(listOf(SyncPhase.EXCHANGING, SyncPhase.APPLYING, SyncPhase.DONE), phases)
     }
 }

@@ -8,6 +8,7 @@ import androidx.work.PeriodicWorkRequestBuilder
 import androidx.work.WorkManager
 import cn.gridwork.android.StoreKey
 import cn.gridwork.ffi.GridworkStore
+import cn.gridwork.ffi.GridworkSync
 import java.io.File
 import java.util.concurrent.TimeUnit
 
@@ -16,6 +17,9 @@ class GridworkApp : Application() {
     val store: GridworkStore by lazy {
         GridworkStore.open(File(noBackupFilesDir, "gridwork.db").path, StoreKey.get(this))
     }
+
+    /** The store's sync object (enrol, syncNow, status); one per store. */
+    val sync: GridworkSync by lazy { GridworkSync(store) }
 
     override fun onCreate() {
         super.onCreate()

@@ -26,8 +26,6 @@ import androidx.compose.runtime.rememberCoroutineScope
 import androidx.compose.runtime.setValue
 import androidx.compose.ui.Modifier
 import androidx.compose.ui.unit.dp
-import androidx.work.OneTimeWorkRequestBuilder
-import androidx.work.WorkManager
 import cn.gridwork.call
 import cn.gridwork.changes
 import cn.gridwork.core.DueVisit
@@ -36,31 +34,33 @@ import cn.gridwork.core.VisitKind
 import cn.gridwork.core.VisitOutcome
 import cn.gridwork.ffi.GridworkException
 import cn.gridwork.ffi.GridworkStore
-import cn.gridwork.ffi.MyDay
+import cn.gridwork.core.MyDay
+import cn.gridwork.syncProgress
 import java.time.Instant
 import kotlinx.coroutines.launch
 
 class MainActivity : ComponentActivity() {
     override fun onCreate(savedInstanceState: Bundle?) {
         super.onCreate(savedInstanceState)
-        val store = (application as GridworkApp).store
-        setContent { MaterialTheme { MyDayScreen(store) } }
+        val app = application as GridworkApp
+        setContent { MaterialTheme { MyDayScreen(app) } }
     }
 }
 
 /** 我的一天: due visits of the signed-in worker's grid, a visit form, and a sync button. */
 @Composable
-fun MyDayScreen(store: GridworkStore) {
+fun MyDayScreen(app: GridworkApp) {
+    val store = app.store
     var day by remember { mutableStateOf<MyDay?>(null) }
     var error by remember { mutableStateOf<String?>(null) }
     var visiting by remember { mutableStateOf<DueVisit?>(null) }
-    var syncing by remember { mutableStateOf(false) }
+    var syncing by remember { mutableStateOf<String?>(null) }
     val scope = rememberCoroutineScope()
-    val context = androidx.compose.ui.platform.LocalContext.current
 
     suspend fun reload() {
         try {
-            day = store.call { myDay(Instant.now(), 50u) }
+            val now = Instant.now()
+            day = store.call { myDay(now.truncatedTo(java.time.temporal.ChronoUnit.DAYS), now) }
         } catch (e: GridworkException) {
             error = e.code()
         }
@@ -72,15 +72,21 @@ fun MyDayScreen(store: GridworkStore) {
 
     Scaffold { padding ->
         Column(Modifier.padding(padding).padding(16.dp)) {
-            Text("${day?.user?.name ?: ""} · 待走访 ${day?.dueVisits?.size ?: 0} 户", style = MaterialTheme.typography.titleLarge)
+            Text("待走访 ${day?.dueVisitCount ?: 0} 户 · 今日走访 ${day?.visitsToday ?: 0} 次", style = MaterialTheme.typography.titleLarge)
             Text("待同步 ${day?.pendingChanges ?: 0} 条")
             error?.let { Text("错误：$it", color = MaterialTheme.colorScheme.error) }
-            Button(onClick = {
-                syncing = true
-                WorkManager.getInstance(context).enqueue(OneTimeWorkRequestBuilder<SyncWorker>().build())
-                syncing = false
+            Button(enabled = syncing == null, onClick = {
+                scope.launch {
+                    try {
+                        app.sync.syncProgress().collect { step -> syncing = "${step.phase} ↑${step.progress.pushed} ↓${step.progress.pulled}" }
+                    } catch (e: GridworkException) {
+                        error = e.code()
+                    } finally {
+                        syncing = null
+                    }
+                }
             }) { Text("同步") }
-            if (syncing) LinearProgressIndicator()
+            syncing?.let { Text(it); LinearProgressIndicator() }
             LazyColumn {
                 items(day?.dueVisits.orEmpty(), key = { it.household.id }) { due ->
                     ListItem(

@@ -1,0 +1,60 @@
+"""A work order's whole life, each step by the role that may take it, and a refused step."""
+
+from datetime import datetime, timezone
+
+import pytest
+
+import gridwork as g
+from fixtures import GRID, store_for, worker
+
+
+def now():
+    return datetime.now(timezone.utc)
+
+
+def incident(title):
+    return g.IncidentInput(
+        area=GRID, category="sanitation", severity=g.Severity.IMPORTANT, title=title,
+        description="楼道堆放杂物", location=None, photos=[], source=g.IncidentSource.PATROL,
+        household_id=None, patrol_id=None, reported_at=now(),
+    )
+
+
+def step(event_type, department=None, note=None):
+    return g.WorkOrderAction(event_type=event_type, department=department, note=note,
+                             extension_hours=None, at=now())
+
+
+HEAD = g.SignedInUser(user_id="h1", name="周强", role=g.Role.GRID_HEAD, scope=GRID)
+HANDLER = g.SignedInUser(user_id="d1", name="城管孙", role=g.Role.DEPARTMENT_HANDLER, scope=GRID)
+
+
+def act(store, user, wid, action):
+    store.sign_in(user)
+    return store.act_on_work_order(wid, action)
+
+
+def test_report_to_close():
+    s = store_for()
+    wid = s.report_incident(incident("楼道堆物"))
+    assert s.work_order_summary(wid, now()).state == g.WorkOrderState.REPORTED
+    with pytest.raises(g.GridworkError.WorkOrderRefused) as e:
+        s.act_on_work_order(wid, step(g.EventType.CLOSE))
+    assert "illegal_transition" == e.value.code
+    assert len(s.work_order(wid).summary.events) == 1
+
+    assert act(s, HEAD, wid, step(g.EventType.ACCEPT)).state == g.WorkOrderState.ACCEPTED
+    d = act(s, HEAD, wid, step(g.EventType.DISPATCH, "城管"))
+    assert d.departments == {"城管": g.WorkOrderState.DISPATCHED}
+    assert act(s, HANDLER, wid, step(g.EventType.HANDLE, "城管")).state == g.WorkOrderState.HANDLING
+    assert act(s, HANDLER, wid, step(g.EventType.FEEDBACK, "城管")).state == g.WorkOrderState.FED_BACK
+    assert act(s, worker(), wid, step(g.EventType.VERIFY)).state == g.WorkOrderState.VERIFIED
+    closed = act(s, HEAD, wid, step(g.EventType.CLOSE))
+    assert closed.state == g.WorkOrderState.CLOSED
+    assert closed.closed_on_time is True
+    assert [e.event_type for e in s.work_order(wid).summary.events] == [
+        g.EventType.REPORT, g.EventType.ACCEPT, g.EventType.DISPATCH, g.EventType.HANDLE,
+        g.EventType.FEEDBACK, g.EventType.VERIFY, g.EventType.CLOSE]
+    assert s.open_work_orders(GRID, now(), 10) == []
+    with pytest.raises(g.GridworkError.WorkOrderRefused):
+        act(s, HEAD, wid, step(g.EventType.DISPATCH, "城管"))
