@@ -63,3 +63,17 @@ fn plain_store_is_readable_as_sqlite() {
     }
     assert!(contains(&file_bytes(dir.path()), "欧阳娜娜".as_bytes()));
 }
+
+/// A key of the wrong length is refused naming `key`, before anything is written: no file.
+#[test]
+fn a_bad_key_length_creates_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("never.db");
+    for len in [0, 5, 31, 33] {
+        match Store::open(&path, Some(&vec![7u8; len])) {
+            Err(CoreError::Invalid { field, .. }) => assert_eq!(field, "key"),
+            other => panic!("expected an invalid key, got {:?}", other.map(|_| ())),
+        }
+        assert!(!path.exists(), "a refused open created {}", path.display());
+    }
+}

@@ -30,6 +30,8 @@ impl Store {
     ///   file is not a Gridwork store);
     /// - [`CoreError::Storage`] for I/O and SQLite failures.
     pub fn open(path: impl AsRef<Path>, key: Option<&[u8]>) -> Result<Store> {
+        // Checked before the file is created: bad input writes nothing.
+        check_key(key)?;
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -49,13 +51,8 @@ impl Store {
         // A wrong key is reported as `CoreError::Locked`; SQLCipher's own stderr log would only
         // repeat it on the phone's console.
         conn.execute_batch("PRAGMA cipher_log_level = NONE;")?;
+        check_key(key)?;
         if let Some(key) = key {
-            if key.len() != KEY_LEN {
-                return Err(CoreError::invalid(
-                    "key",
-                    format!("an encryption key must be {KEY_LEN} bytes, got {}", key.len()),
-                ));
-            }
             conn.execute_batch(&format!("PRAGMA key = \"x'{}'\";", hex::encode(key)))?;
         }
         // The first read decrypts page 1: a wrong key or a foreign file fails here.
@@ -128,4 +125,15 @@ pub(super) fn load_or_make_actor(conn: &Connection) -> Result<ActorId> {
     let actor = ActorId::from(uuid::Uuid::new_v4().as_bytes().as_slice());
     conn.execute("INSERT INTO meta(key, value) VALUES ('actor', ?1)", [actor.to_bytes()])?;
     Ok(actor)
+}
+
+/// An encryption key, when given, must be exactly [`KEY_LEN`] bytes.
+fn check_key(key: Option<&[u8]>) -> Result<()> {
+    match key {
+        Some(k) if k.len() != KEY_LEN => Err(CoreError::invalid(
+            "key",
+            format!("an encryption key must be {KEY_LEN} bytes, got {}", k.len()),
+        )),
+        _ => Ok(()),
+    }
 }
