@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use gridwork_core::demo::DemoRng;
-use gridwork_core::{RecordKind, VisitInput, VisitKind, VisitOutcome};
+use gridwork_core::{RecordKind, VisitInput, VisitOutcome};
 use uuid::Uuid;
 
 const ENV: &str = "GRIDWORK_CRASH_CHILD_DB";
@@ -29,19 +29,10 @@ fn crash_child() {
         out.flush().unwrap();
         let v = s
             .record_visit(VisitInput {
-                household_id: h,
-                visited_at: chrono::Utc::now(),
-                kind: VisitKind::Routine,
-                outcome: VisitOutcome::Met,
                 situation: "正常".into(),
-                needs: String::new(),
                 satisfaction: Some(4),
                 knows_worker: Some(true),
-                follow_up_due: None,
-                photos: vec![],
-                location: None,
-                incident_id: None,
-                task_id: None,
+                ..VisitInput::routine(h, chrono::Utc::now(), VisitOutcome::Met)
             })
             .unwrap();
         writeln!(out, "visit {v}").unwrap();

@@ -5,23 +5,14 @@ mod common;
 
 use chrono::{Duration, Utc};
 use common::*;
-use gridwork_core::{RecordKind, VisitInput, VisitKind, VisitOutcome};
+use gridwork_core::{RecordKind, VisitInput, VisitOutcome};
 
 fn visit(household_id: uuid::Uuid, at: chrono::DateTime<Utc>) -> VisitInput {
     VisitInput {
-        household_id,
-        visited_at: at,
-        kind: VisitKind::Routine,
-        outcome: VisitOutcome::Met,
         situation: "身体状况良好".into(),
-        needs: String::new(),
         satisfaction: Some(5),
         knows_worker: Some(true),
-        follow_up_due: None,
-        photos: vec![],
-        location: None,
-        incident_id: None,
-        task_id: None,
+        ..VisitInput::routine(household_id, at, VisitOutcome::Met)
     }
 }
 

@@ -13,7 +13,7 @@ use gridwork_core::work_order::{
 };
 use gridwork_core::{
     Area, AreaPath, Gender, Relation, ResidentInput, Role, SignedInUser, Store, TaskInput,
-    VisitInput, VisitKind, VisitOutcome,
+    VisitInput, VisitOutcome,
 };
 use uuid::Uuid;
 
@@ -104,20 +104,13 @@ fn worker_records(
     }
     let notes = ["老人身体尚好，家中整洁", "反映楼道灯损坏", "独居老人，需每周探访", "家中无人"];
     for (i, h) in households.iter().take(6).enumerate() {
+        let at = now - TimeDelta::days(i64::try_from(i).unwrap_or(0) + 1);
+        let outcome = if i == 3 { VisitOutcome::NotHome } else { VisitOutcome::Met };
         s.record_visit(VisitInput {
-            household_id: *h,
-            visited_at: now - TimeDelta::days(i64::try_from(i).unwrap_or(0) + 1),
-            kind: VisitKind::Routine,
-            outcome: if i == 3 { VisitOutcome::NotHome } else { VisitOutcome::Met },
             situation: notes[i % notes.len()].into(),
-            needs: String::new(),
             satisfaction: Some(5),
             knows_worker: Some(true),
-            follow_up_due: None,
-            photos: vec![],
-            location: None,
-            incident_id: None,
-            task_id: None,
+            ..VisitInput::routine(*h, at, outcome)
         })?;
     }
     let incidents = [

@@ -15,7 +15,7 @@ use std::time::Instant;
 use chrono::Utc;
 use common::*;
 use gridwork_core::work_order::{EventType, WorkOrderAction};
-use gridwork_core::{AreaPath, VisitInput, VisitKind, VisitOutcome};
+use gridwork_core::{AreaPath, VisitInput, VisitOutcome};
 use gridwork_tests::{Backend, Device, HarnessResult, HeldChange};
 use tokio::sync::Barrier;
 use uuid::Uuid;
@@ -43,19 +43,10 @@ fn micro(grid: &str, i: usize) -> String {
 
 fn visit(household_id: Uuid, round: usize) -> VisitInput {
     VisitInput {
-        household_id,
-        visited_at: Utc::now(),
-        kind: VisitKind::Routine,
-        outcome: VisitOutcome::Met,
         situation: format!("第{round}轮走访，家庭情况稳定"),
-        needs: String::new(),
         satisfaction: Some(5),
         knows_worker: Some(true),
-        follow_up_due: None,
-        photos: vec![],
-        location: None,
-        incident_id: None,
-        task_id: None,
+        ..VisitInput::routine(household_id, Utc::now(), VisitOutcome::Met)
     }
 }
 

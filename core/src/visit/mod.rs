@@ -97,6 +97,26 @@ pub struct VisitInput {
 }
 
 impl VisitInput {
+    /// A routine visit to `household_id` at `visited_at` with `outcome` and nothing else filled
+    /// in: the form a worker starts from (set the situation, satisfaction… on the result).
+    pub fn routine(household_id: Uuid, visited_at: DateTime<Utc>, outcome: VisitOutcome) -> Self {
+        VisitInput {
+            household_id,
+            visited_at,
+            kind: VisitKind::Routine,
+            outcome,
+            situation: String::new(),
+            needs: String::new(),
+            satisfaction: None,
+            knows_worker: None,
+            follow_up_due: None,
+            photos: vec![],
+            location: None,
+            incident_id: None,
+            task_id: None,
+        }
+    }
+
     fn validate(&self) -> Result<()> {
         validate::max_len("situation", &self.situation, validate::NOTE_MAX)?;
         validate::max_len("needs", &self.needs, validate::NOTE_MAX)?;
