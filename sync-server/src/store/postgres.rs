@@ -15,9 +15,9 @@ use uuid::Uuid;
 use super::{
     AttachmentChunk, AttachmentInfo, AttachmentRef, AuditAction, AuditEntry, Device, DeviceAuth,
     DeviceHealth, EnrolmentProblem, NewChange, NewDevice, NewEnrolmentCode, PULL_BATCH_ROWS,
-    PullPage, PullQuery, PushOutcome, ReadScope, RoleGrant, Store, StoreError, StoreResult, User,
-    area_after, area_from_key, area_key, area_range, page_of, pull_scope_sql, scope_sql,
-    scope_sql_on, sqlite::split_areas,
+    PullPage, PullQuery, PushOutcome, ReadScope, Redeemed, Redemption, RoleGrant, Store,
+    StoreError, StoreResult, StoredCode, User, area_after, area_from_key, area_key, area_range,
+    page_of, pull_scope_sql, scope_sql, scope_sql_on, sqlite::split_areas,
 };
 
 mod blobs;
@@ -336,62 +336,75 @@ impl Store for PgStore {
         &self,
         code_hash: [u8; 32],
         device: &NewDevice,
-    ) -> StoreResult<Device> {
+    ) -> StoreResult<Redeemed> {
         let mut c = self.client().await?;
         let tx = c.transaction().await?;
-        let row = tx
+        let code = tx
             .query_opt(
-                "SELECT user_id, expires_at, used_at FROM enrolment_codes
+                "SELECT user_id, expires_at, used_at, device_id FROM enrolment_codes
                  WHERE code_hash = $1 FOR UPDATE",
                 &[&&code_hash[..]],
             )
-            .await?;
-        let Some(row) = row else {
-            return Err(StoreError::Enrolment(EnrolmentProblem::Unknown));
+            .await?
+            .map(|row| {
+                Ok::<_, StoreError>(StoredCode {
+                    user_id: uuid_of(row.get(0))?,
+                    expires_at: row.get(1),
+                    used: row.get::<_, Option<i64>>(2).is_some(),
+                    used_by: row.get::<_, Option<&str>>(3).map(uuid_of).transpose()?,
+                })
+            })
+            .transpose()?;
+        let bound = tx
+            .query_opt(
+                &format!("SELECT {DEVICE_COLS} WHERE actor = $1 FOR UPDATE"),
+                &[&device.actor_hex],
+            )
+            .await?
+            .map(|row| device_of(&row))
+            .transpose()?;
+        let plan = super::redemption(code, bound, device.now).map_err(StoreError::Enrolment)?;
+        let (id, consume_code) = match &plan {
+            Redemption::Create { user_id } => {
+                let inserted = tx
+                    .execute(
+                        "INSERT INTO devices (id, user_id, name, actor, credential_hash, enrolled_at)
+                         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (actor) DO NOTHING",
+                        &[
+                            &device.id.to_string(),
+                            &user_id.to_string(),
+                            &device.name,
+                            &device.actor_hex,
+                            &&device.credential_hash[..],
+                            &device.now,
+                        ],
+                    )
+                    .await?;
+                // A concurrent first enrolment of the same actor won the race; a retry
+                // completes this one.
+                if inserted == 0 {
+                    return Err(StoreError::Enrolment(EnrolmentProblem::ActorTaken));
+                }
+                (device.id, true)
+            }
+            Redemption::Renew { device: d, consume_code } => {
+                tx.execute(
+                    "UPDATE devices SET credential_hash = $1, name = $2 WHERE id = $3",
+                    &[&&device.credential_hash[..], &device.name, &d.id.to_string()],
+                )
+                .await?;
+                (d.id, *consume_code)
+            }
         };
-        let user_id: String = row.get(0);
-        let expires_at: i64 = row.get(1);
-        let used_at: Option<i64> = row.get(2);
-        if used_at.is_some() {
-            return Err(StoreError::Enrolment(EnrolmentProblem::Used));
-        }
-        if expires_at <= device.now {
-            return Err(StoreError::Enrolment(EnrolmentProblem::Expired));
-        }
-        let id = device.id.to_string();
-        let inserted = tx
-            .execute(
-                "INSERT INTO devices (id, user_id, name, actor, credential_hash, enrolled_at)
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (actor) DO NOTHING",
-                &[
-                    &id,
-                    &user_id,
-                    &device.name,
-                    &device.actor_hex,
-                    &&device.credential_hash[..],
-                    &device.now,
-                ],
+        if consume_code {
+            tx.execute(
+                "UPDATE enrolment_codes SET used_at = $1, device_id = $2 WHERE code_hash = $3",
+                &[&device.now, &id.to_string(), &&code_hash[..]],
             )
             .await?;
-        if inserted == 0 {
-            return Err(StoreError::Enrolment(EnrolmentProblem::ActorTaken));
         }
-        tx.execute(
-            "UPDATE enrolment_codes SET used_at = $1, device_id = $2 WHERE code_hash = $3",
-            &[&device.now, &id, &&code_hash[..]],
-        )
-        .await?;
         tx.commit().await?;
-        Ok(Device {
-            id: device.id,
-            user_id: uuid_of(&user_id)?,
-            name: device.name.clone(),
-            actor_hex: device.actor_hex.clone(),
-            revoked: false,
-            enrolled_at: device.now,
-            last_seen: None,
-            cursor: 0,
-        })
+        Ok(plan.outcome(device))
     }
 
     async fn device_by_credential(&self, hash: [u8; 32]) -> StoreResult<Option<DeviceAuth>> {

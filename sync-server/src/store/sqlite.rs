@@ -13,10 +13,10 @@ use uuid::Uuid;
 
 use super::{
     AttachmentChunk, AttachmentInfo, AttachmentRef, AuditAction, AuditEntry, Device, DeviceAuth,
-    DeviceHealth, EnrolmentProblem, NewChange, NewDevice, NewEnrolmentCode, PULL_BATCH_ROWS,
-    PullPage, PullQuery, PushOutcome, ReadScope, RoleGrant, Store, StoreError, StoreResult, User,
-    area_after, area_from_key, area_key, area_range, page_of, pull_scope_sql, scope_sql,
-    scope_sql_on,
+    DeviceHealth, NewChange, NewDevice, NewEnrolmentCode, PULL_BATCH_ROWS, PullPage, PullQuery,
+    PushOutcome, ReadScope, Redeemed, Redemption, RoleGrant, Store, StoreError, StoreResult,
+    StoredCode, User, area_after, area_from_key, area_key, area_range, page_of, pull_scope_sql,
+    scope_sql, scope_sql_on,
 };
 
 mod blobs;
@@ -389,61 +389,71 @@ impl Store for SqliteStore {
         &self,
         code_hash: [u8; 32],
         device: &NewDevice,
-    ) -> StoreResult<Device> {
+    ) -> StoreResult<Redeemed> {
         let device = device.clone();
         self.write(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let row: Option<(String, i64, Option<i64>)> = tx
+            let row: Option<(String, i64, Option<i64>, Option<String>)> = tx
                 .query_row(
-                    "SELECT user_id, expires_at, used_at FROM enrolment_codes WHERE code_hash = ?",
+                    "SELECT user_id, expires_at, used_at, device_id FROM enrolment_codes
+                     WHERE code_hash = ?",
                     [&code_hash[..]],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
                 )
                 .optional()?;
-            let Some((user_id, expires_at, used_at)) = row else {
-                return Err(StoreError::Enrolment(EnrolmentProblem::Unknown));
-            };
-            if used_at.is_some() {
-                return Err(StoreError::Enrolment(EnrolmentProblem::Used));
-            }
-            if expires_at <= device.now {
-                return Err(StoreError::Enrolment(EnrolmentProblem::Expired));
-            }
-            let taken = tx
-                .query_row("SELECT 1 FROM devices WHERE actor = ?", [&device.actor_hex], |_| Ok(()))
+            let code = row
+                .map(|(user_id, expires_at, used_at, used_by)| {
+                    Ok::<_, StoreError>(StoredCode {
+                        user_id: uuid_of(&user_id)?,
+                        expires_at,
+                        used: used_at.is_some(),
+                        used_by: used_by.as_deref().map(uuid_of).transpose()?,
+                    })
+                })
+                .transpose()?;
+            let bound = tx
+                .query_row(
+                    &format!("SELECT {DEVICE_COLS} WHERE actor = ?"),
+                    [&device.actor_hex],
+                    device_row,
+                )
                 .optional()?
-                .is_some();
-            if taken {
-                return Err(StoreError::Enrolment(EnrolmentProblem::ActorTaken));
+                .map(finish_device)
+                .transpose()?;
+            let plan =
+                super::redemption(code, bound, device.now).map_err(StoreError::Enrolment)?;
+            let (id, consume_code) = match &plan {
+                Redemption::Create { user_id } => {
+                    tx.execute(
+                        "INSERT INTO devices (id, user_id, name, actor, credential_hash, enrolled_at)
+                         VALUES (?, ?, ?, ?, ?, ?)",
+                        params![
+                            device.id.to_string(),
+                            user_id.to_string(),
+                            device.name,
+                            device.actor_hex,
+                            &device.credential_hash[..],
+                            device.now
+                        ],
+                    )?;
+                    (device.id, true)
+                }
+                Redemption::Renew { device: d, consume_code } => {
+                    tx.execute(
+                        "UPDATE devices SET credential_hash = ?, name = ? WHERE id = ?",
+                        params![&device.credential_hash[..], device.name, d.id.to_string()],
+                    )?;
+                    (d.id, *consume_code)
+                }
+            };
+            if consume_code {
+                tx.execute(
+                    "UPDATE enrolment_codes SET used_at = ?, device_id = ? WHERE code_hash = ?",
+                    params![device.now, id.to_string(), &code_hash[..]],
+                )?;
             }
-            let id = device.id.to_string();
-            tx.execute(
-                "INSERT INTO devices (id, user_id, name, actor, credential_hash, enrolled_at)
-                 VALUES (?, ?, ?, ?, ?, ?)",
-                params![
-                    id,
-                    user_id,
-                    device.name,
-                    device.actor_hex,
-                    &device.credential_hash[..],
-                    device.now
-                ],
-            )?;
-            tx.execute(
-                "UPDATE enrolment_codes SET used_at = ?, device_id = ? WHERE code_hash = ?",
-                params![device.now, id, &code_hash[..]],
-            )?;
             tx.commit()?;
-            Ok(Device {
-                id: device.id,
-                user_id: uuid_of(&user_id)?,
-                name: device.name,
-                actor_hex: device.actor_hex,
-                revoked: false,
-                enrolled_at: device.now,
-                last_seen: None,
-                cursor: 0,
-            })
+            Ok(plan.outcome(&device))
         })
         .await
     }
