@@ -20,8 +20,9 @@ use crate::store::Store;
 
 /// Server error codes that refuse a pushed change permanently (`docs/sync-protocol.md`, "Push
 /// validation"): sending the same change again can only be refused again.
-const PERMANENT_REFUSALS: [&str; 8] = [
+const PERMANENT_REFUSALS: [&str; 9] = [
     "corrupt_change",
+    "change_too_large",
     "foreign_actor",
     "out_of_scope",
     "kind_not_allowed",
