@@ -427,9 +427,10 @@ async fn control_characters(backend: Backend) -> HarnessResult<()> {
     let admin = |path: &str, body: Value| {
         http.post(format!("{}/admin/v1{path}", server.url))
             .header("authorization", format!("Bearer {ADMIN_TOKEN}"))
-            .json(&body)
+            .header("content-type", "application/json")
+            .body(serde_json::to_vec(&body).unwrap())
     };
-    for name in ["王\u{0}芳", "王芳\n", "a\u{1b}[2Jb", "x\u{7f}"] {
+    for name in ["王\u{0}芳", "王\n芳", "a\u{1b}[2Jb", "x\u{7f}"] {
         let r = admin(
             "/users",
             json!({"name": name, "roles": [{"role": "grid_worker", "area": GRID_A}]}),
@@ -451,7 +452,8 @@ async fn control_characters(backend: Backend) -> HarnessResult<()> {
     let code = server.enrolment_code(&user).await?;
     let r = http
         .post(format!("{}/v1/enrol", server.url))
-        .json(&json!({"code": code, "actor_id": "aabb", "device_name": "手机\u{0}"}))
+        .header("content-type", "application/json")
+            .body(serde_json::to_vec(&json!({"code": code, "actor_id": "aabb", "device_name": "手机\u{0}"})).unwrap())
         .send()
         .await?;
     let status = r.status().as_u16();
@@ -472,7 +474,8 @@ async fn enrolment_throttle(backend: Backend) -> HarnessResult<()> {
     for i in 0..30 {
         let r = http
             .post(format!("{}/v1/enrol", server.url))
-            .json(&json!({"code": format!("ZZZZ-ZZZZ-{i:04}"), "actor_id": "aabb", "device_name": "x"}))
+            .header("content-type", "application/json")
+            .body(serde_json::to_vec(&json!({"code": format!("ZZZZ-ZZZZ-{i:04}"), "actor_id": "aabb", "device_name": "x"})).unwrap())
             .send()
             .await?;
         statuses.push(r.status().as_u16());
