@@ -10,7 +10,7 @@ use serde::Deserialize;
 pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
 /// Default of [`Config::max_in_flight`]: requests handled at once (health, metrics and the
 /// console excepted).
-pub const DEFAULT_MAX_IN_FLIGHT: usize = 64;
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 128;
 /// Default of [`Config::memory_budget_bytes`] (96 MiB).
 pub const DEFAULT_MEMORY_BUDGET_BYTES: usize = 96 * 1024 * 1024;
 /// Default of [`Config::header_timeout_secs`].
@@ -76,7 +76,7 @@ pub struct Config {
     /// idle, after its request otherwise), so a flood of idle connections cannot lock out
     /// `/health` or a phone.
     pub max_connections: usize,
-    /// Most requests handled at once (`GRIDWORK_MAX_IN_FLIGHT`), default 64; more get 503
+    /// Most requests handled at once (`GRIDWORK_MAX_IN_FLIGHT`), default 128; more get 503
     /// `overloaded` with `Retry-After`.
     pub max_in_flight: usize,
     /// Bytes of request bodies and decoded protocol messages held at once

@@ -193,7 +193,7 @@ impl Connections {
     /// `None` when even closing cannot make room (every slot, plus a margin, is still busy
     /// finishing a request): the new connection is dropped.
     fn admit(&self, id: u64) -> Option<Arc<Notify>> {
-        if self.alive.load(Ordering::Acquire) >= self.cap + self.cap / 8 + 1 {
+        if self.alive.load(Ordering::Acquire) > self.cap + self.cap / 8 {
             return None;
         }
         let notify = Arc::new(Notify::new());

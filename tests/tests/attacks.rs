@@ -453,7 +453,12 @@ async fn control_characters(backend: Backend) -> HarnessResult<()> {
     let r = http
         .post(format!("{}/v1/enrol", server.url))
         .header("content-type", "application/json")
-            .body(serde_json::to_vec(&json!({"code": code, "actor_id": "aabb", "device_name": "手机\u{0}"})).unwrap())
+        .body(
+            serde_json::to_vec(
+                &json!({"code": code, "actor_id": "aabb", "device_name": "手机\u{0}"}),
+            )
+            .unwrap(),
+        )
         .send()
         .await?;
     let status = r.status().as_u16();

@@ -149,7 +149,7 @@ mod tests {
         assert!(full_digest <= MAX_DIGEST_REQUEST_PAYLOAD as usize);
         let full_fetch = 5 + 3 + MAX_FETCH_DOCS * 16;
         assert!(full_fetch <= MAX_FETCH_REQUEST_PAYLOAD as usize);
-        assert!(MAX_SYNC_REQUEST_PAYLOAD <= MAX_PAYLOAD_BYTES);
+        const { assert!(MAX_SYNC_REQUEST_PAYLOAD <= MAX_PAYLOAD_BYTES) };
         assert_eq!(max_entries("push"), Some((MAX_PUSH_CHANGES, "too_many_changes")));
         assert_eq!(max_entries("changes"), None);
     }

@@ -36,7 +36,7 @@ use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use gridwork_core::sync::limits::max_payload_bytes;
 use gridwork_core::sync::protocol::{CONTENT_TYPE, HEADER_LEN, peek_header};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, TryAcquireError};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::{AppState, admin_auth, device_auth};
 use crate::config::Config;
@@ -123,10 +123,7 @@ impl Guards {
     fn reserve(&self, bytes: u64) -> Option<OwnedSemaphorePermit> {
         let units = bytes.div_ceil(BUDGET_UNIT).clamp(1, u64::from(self.budget_units));
         let units = u32::try_from(units).unwrap_or(self.budget_units);
-        match self.budget.clone().try_acquire_many_owned(units) {
-            Ok(p) => Some(p),
-            Err(TryAcquireError::NoPermits | TryAcquireError::Closed) => None,
-        }
+        self.budget.clone().try_acquire_many_owned(units).ok()
     }
 }
 
@@ -171,9 +168,9 @@ fn unread(headers: &HeaderMap, mut r: Response) -> Response {
     r
 }
 
-/// Checks the per-credential rate, keyed by `key`.
-fn check_rate(g: &Guards, key: String) -> Result<(), Response> {
-    g.rate.check_key(&key).map_err(|not_until| {
+/// Checks the per-credential rate, keyed by `key`: the 429 answer when it is exceeded.
+fn check_rate(g: &Guards, key: String) -> Option<Response> {
+    g.rate.check_key(&key).err().map(|not_until| {
         let wait = not_until.wait_time_from(DefaultClock::default().now());
         retry_later(
             StatusCode::TOO_MANY_REQUESTS,
@@ -191,7 +188,7 @@ pub async fn device_first(State(st): State<AppState>, mut req: Request, next: Ne
         Ok(a) => a,
         Err(e) => return unread(req.headers(), e.into_response()),
     };
-    if let Err(r) = check_rate(&st.guards, auth.device.id.to_string()) {
+    if let Some(r) = check_rate(&st.guards, auth.device.id.to_string()) {
         return unread(req.headers(), r);
     }
     req.extensions_mut().insert(auth);
@@ -357,12 +354,12 @@ mod tests {
     fn rate_is_limited_per_credential() {
         let g =
             Guards::new(&Config { requests_per_second: 1, request_burst: 2, ..Config::default() });
-        assert!(check_rate(&g, "a".into()).is_ok());
-        assert!(check_rate(&g, "a".into()).is_ok());
-        let r = check_rate(&g, "a".into()).unwrap_err();
+        assert!(check_rate(&g, "a".into()).is_none());
+        assert!(check_rate(&g, "a".into()).is_none());
+        let r = check_rate(&g, "a".into()).unwrap();
         assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
         assert!(r.headers().contains_key(header::RETRY_AFTER));
-        assert!(check_rate(&g, "b".into()).is_ok(), "another credential is not slowed");
+        assert!(check_rate(&g, "b".into()).is_none(), "another credential is not slowed");
     }
 
     #[test]

@@ -51,21 +51,6 @@ fn open_conn(path: &Path) -> StoreResult<Connection> {
     Ok(conn)
 }
 
-#[cfg(test)]
-mod durability_tests {
-    use super::*;
-
-    #[test]
-    fn commits_are_fsynced() {
-        let dir = tempfile::tempdir().unwrap();
-        let conn = open_conn(&dir.path().join("s.db")).unwrap();
-        let level: i64 = conn.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
-        assert_eq!(level, 2, "synchronous = FULL");
-        let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
-        assert_eq!(mode, "wal");
-    }
-}
-
 fn poisoned<T>(_: T) -> StoreError {
     StoreError::Task("a storage lock was poisoned by an earlier failure".into())
 }
@@ -840,4 +825,19 @@ impl Store for SqliteStore {
 /// Splits the stored comma-joined area list.
 pub(crate) fn split_areas(s: &str) -> Vec<String> {
     if s.is_empty() { Vec::new() } else { s.split(',').map(str::to_owned).collect() }
+}
+
+#[cfg(test)]
+mod durability_tests {
+    use super::*;
+
+    #[test]
+    fn commits_are_fsynced() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = open_conn(&dir.path().join("s.db")).unwrap();
+        let level: i64 = conn.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
+        assert_eq!(level, 2, "synchronous = FULL");
+        let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        assert_eq!(mode, "wal");
+    }
 }
