@@ -21,8 +21,9 @@ use crate::store::outbox_state::{QUARANTINED, WAITING};
 
 /// Server error codes that refuse a pushed change permanently (`docs/sync-protocol.md`, "Push
 /// validation"): sending the same change again can only be refused again.
-const PERMANENT_REFUSALS: [&str; 10] = [
+const PERMANENT_REFUSALS: [&str; 11] = [
     "corrupt_change",
+    "change_too_large",
     "foreign_actor",
     "out_of_scope",
     "kind_not_allowed",

@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{AppState, parse_json};
+use super::{AppState, parse_json, valid_name};
 use crate::auth;
 use crate::error::{ApiError, ApiResult};
 use crate::metrics::Metrics;
@@ -68,13 +68,7 @@ pub async fn enrol(
     if actor.is_empty() || actor.len() > 64 {
         return Err(ApiError::bad_request("invalid_input", "actor_id must be 1 to 64 bytes"));
     }
-    let name = req.device_name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::bad_request(
-            "invalid_input",
-            "device_name must be 1 to 100 characters",
-        ));
-    }
+    let name = valid_name("device_name", &req.device_name)?;
     let credential = auth::new_device_credential()
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
     let redeemed = st

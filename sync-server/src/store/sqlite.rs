@@ -36,11 +36,18 @@ pub struct SqliteStore {
     inner: Arc<Inner>,
 }
 
+/// The `synchronous` setting of every connection: `FULL`, so that a commit — and therefore the
+/// acknowledgement of a push — is on disk (the WAL fsynced) before the device is told it is
+/// stored. `NORMAL` in WAL mode would survive a crash of the process but could lose the last
+/// commits on a power cut, after the device dropped them from its outbox (issue 8, item 3; cost
+/// in `docs/BENCHMARKS.md`).
+pub const SYNCHRONOUS: &str = "FULL";
+
 fn open_conn(path: &Path) -> StoreResult<Connection> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "synchronous", SYNCHRONOUS)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     Ok(conn)
 }
@@ -92,6 +99,19 @@ impl SqliteStore {
         })
         .await
         .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
+    /// Sets the writer's `synchronous` level (`"FULL"` or `"NORMAL"`), for the benchmark that
+    /// measures what durability costs (`benches/ingest.rs`, section `durability`). The server
+    /// never calls it: it always runs with [`SYNCHRONOUS`].
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`]; [`StoreError::Task`] for another level.
+    pub async fn set_synchronous_for_bench(&self, level: &'static str) -> StoreResult<()> {
+        if !matches!(level, "FULL" | "NORMAL") {
+            return Err(StoreError::Task(format!("unsupported synchronous level {level}")));
+        }
+        self.write(move |c| Ok(c.pragma_update(None, "synchronous", level)?)).await
     }
 
     async fn write<T, F>(&self, f: F) -> StoreResult<T>
@@ -870,4 +890,19 @@ impl Store for SqliteStore {
 /// Splits the stored comma-joined area list.
 pub(crate) fn split_areas(s: &str) -> Vec<String> {
     if s.is_empty() { Vec::new() } else { s.split(',').map(str::to_owned).collect() }
+}
+
+#[cfg(test)]
+mod durability_tests {
+    use super::*;
+
+    #[test]
+    fn commits_are_fsynced() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = open_conn(&dir.path().join("s.db")).unwrap();
+        let level: i64 = conn.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
+        assert_eq!(level, 2, "synchronous = FULL");
+        let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        assert_eq!(mode, "wal");
+    }
 }
