@@ -84,6 +84,10 @@ impl From<StoreError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, "kind_mismatch", e.to_string())
                     .at_change(Some(index))
             }
+            StoreError::DuplicateSeq { index, .. } => {
+                ApiError::new(StatusCode::CONFLICT, "duplicate_seq", e.to_string())
+                    .at_change(Some(index))
+            }
             StoreError::Chunk(ref p) => {
                 let code = match p {
                     crate::store::ChunkProblem::Offset { .. } => "offset_mismatch",

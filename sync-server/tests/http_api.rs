@@ -568,6 +568,36 @@ async fn content_validation(store: DynStore) {
     let r = srv.sync(&liaison, &pull(0)).await;
     assert_eq!(r.changes.iter().filter(|c| c.change.doc_id == id).count(), 2);
     assert!(r.changes.iter().all(|c| c.change.area == area("320612/001/001/01/02")));
+
+    // A phone restored from a backup records again: same actor, same sequence number, other
+    // content. Refused for good (the phone quarantines it); the log keeps the first.
+    let first = envelope(
+        RecordKind::Household,
+        "320612/001/001/01/01",
+        change(&head_a.actor, "head", "甲"),
+    );
+    let mut again = first.clone();
+    again.bytes = change(&head_a.actor, "head", "乙");
+    srv.sync(&head_a, &push(vec![first.clone()])).await;
+    let before = srv.store.change_count().await.unwrap();
+    let (s, v) = srv.sync_err(&head_a, &push(vec![again.clone()])).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (409, Some("duplicate_seq")), "{v}");
+    assert_eq!(v["error"]["change_index"].as_u64(), Some(0), "{v}");
+    // Both in one push: refused too, nothing stored.
+    let mut twin = envelope(
+        RecordKind::Household,
+        "320612/001/001/01/01",
+        change(&head_a.actor, "head", "丙"),
+    );
+    let mut twin2 = twin.clone();
+    twin2.bytes = change(&head_a.actor, "head", "丁");
+    twin.doc_id = uuid::Uuid::now_v7();
+    twin2.doc_id = twin.doc_id;
+    let (s, v) = srv.sync_err(&head_a, &push(vec![twin, twin2])).await;
+    assert_eq!((s, v["error"]["change_index"].as_u64()), (409, Some(1)), "{v}");
+    assert_eq!(srv.store.change_count().await.unwrap(), before);
+    // The same change again is still simply acknowledged.
+    assert_eq!(srv.sync(&head_a, &push(vec![first])).await.acks.len(), 1);
 }
 
 both!(content_validation_t, super::content_validation);

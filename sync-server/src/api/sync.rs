@@ -135,8 +135,14 @@ pub async fn sync(
         let outcome = match st.store.push(auth.device.id, now, &changes).await {
             Ok(o) => o,
             Err(e) => {
-                if let StoreError::KindMismatch { index, .. } = e {
-                    st.store.audit(&refuse("kind_mismatch", index)).await?;
+                match e {
+                    StoreError::KindMismatch { index, .. } => {
+                        st.store.audit(&refuse("kind_mismatch", index)).await?;
+                    }
+                    StoreError::DuplicateSeq { index, .. } => {
+                        st.store.audit(&refuse("duplicate_seq", index)).await?;
+                    }
+                    _ => {}
                 }
                 return Err(e.into());
             }

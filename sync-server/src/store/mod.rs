@@ -70,6 +70,23 @@ pub enum StoreError {
         /// The kind pushed.
         pushed: RecordKind,
     },
+    /// A pushed change reuses an Automerge (actor, sequence number) that the log already holds
+    /// for the document with other content — what a phone restored from a backup of its own
+    /// store produces when it records again. Storing it would make the document unloadable on
+    /// every device that receives both.
+    #[error(
+        "change {index}: document {doc_id} already has change {seq} of actor {actor} with other content"
+    )]
+    DuplicateSeq {
+        /// Position of the change in the push.
+        index: usize,
+        /// The document.
+        doc_id: Uuid,
+        /// The actor, hex.
+        actor: String,
+        /// The actor's sequence number.
+        seq: u64,
+    },
     /// An attachment chunk does not fit the upload in progress.
     #[error("attachment chunk refused: {0}")]
     Chunk(ChunkProblem),
@@ -319,12 +336,16 @@ pub struct NewChange {
     /// such a change: a later edit addressed to a stale area (made before the device saw a
     /// move) does not move the record back.
     pub sets_area: Option<AreaPath>,
+    /// The change's Automerge actor and sequence number, unique per document: a second change
+    /// with the same pair and other content is refused ([`StoreError::DuplicateSeq`]).
+    pub origin: Option<(Vec<u8>, u64)>,
 }
 
 impl NewChange {
-    /// A change that leaves its record's area as it is (or creates it in `envelope.area`).
+    /// A change that leaves its record's area as it is (or creates it in `envelope.area`),
+    /// without its origin checked (trusted input: the demo, store tests).
     pub fn new(hash: [u8; 32], envelope: ChangeEnvelope) -> Self {
-        NewChange { hash, envelope, sets_area: None }
+        NewChange { hash, envelope, sets_area: None, origin: None }
     }
 }
 

@@ -225,14 +225,22 @@ fn finish_device((id, user, mut d): (String, String, Device)) -> StoreResult<Dev
 /// Brings a database made by an older server up to this schema (SQLite has no
 /// `ADD COLUMN IF NOT EXISTS`).
 fn upgrade(conn: &Connection) -> StoreResult<()> {
-    let has_prev: bool = conn.query_row(
-        "SELECT count(*) FROM pragma_table_info('changes') WHERE name = 'prev_area_key'",
-        [],
-        |r| r.get::<_, i64>(0).map(|n| n > 0),
-    )?;
-    if !has_prev {
-        conn.execute_batch("ALTER TABLE changes ADD COLUMN prev_area_key TEXT")?;
+    for (column, decl) in [("prev_area_key", "TEXT"), ("actor", "BLOB"), ("actor_seq", "INTEGER")] {
+        let present: bool = conn.query_row(
+            "SELECT count(*) FROM pragma_table_info('changes') WHERE name = ?1",
+            [column],
+            |r| r.get::<_, i64>(0).map(|n| n > 0),
+        )?;
+        if !present {
+            // Names and types come from the list above, never from input.
+            conn.execute_batch(&format!("ALTER TABLE changes ADD COLUMN {column} {decl}"))?;
+        }
     }
+    // Changes stored before these columns have none and are not checked.
+    conn.execute_batch(
+        "CREATE UNIQUE INDEX IF NOT EXISTS changes_actor_seq ON changes (doc_id, actor, actor_seq)
+         WHERE actor IS NOT NULL",
+    )?;
     Ok(())
 }
 
@@ -555,8 +563,11 @@ impl Store for SqliteStore {
                 )?;
                 let mut insert = tx.prepare_cached(
                     "INSERT INTO changes (seq, hash, doc_id, kind, area_key, sensitive, device_id,
-                       received_at, bytes, prev_area_key)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       received_at, bytes, prev_area_key, actor, actor_seq)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                )?;
+                let mut same_origin = tx.prepare_cached(
+                    "SELECT 1 FROM changes WHERE doc_id = ? AND actor = ? AND actor_seq = ?",
                 )?;
                 for (index, ch) in changes.iter().enumerate() {
                     let found: Option<(i64, i64)> = existing
@@ -588,6 +599,16 @@ impl Store for SqliteStore {
                         digest.hash_xor = hash32(&xor)?;
                         stored_area = Some(area);
                     }
+                    if let Some((actor, actor_seq)) = &ch.origin
+                        && same_origin.exists(params![doc_id, actor, i64_of(*actor_seq)])?
+                    {
+                        return Err(StoreError::DuplicateSeq {
+                            index,
+                            doc_id: e.doc_id,
+                            actor: hex::encode(actor),
+                            seq: *actor_seq,
+                        });
+                    }
                     digest.add(&ch.hash);
                     seq += 1;
                     let (doc_area, moved_from) = area_after(stored_area.as_deref(), ch);
@@ -601,7 +622,9 @@ impl Store for SqliteStore {
                         device,
                         now,
                         e.bytes,
-                        moved_from
+                        moved_from,
+                        ch.origin.as_ref().map(|o| o.0.as_slice()),
+                        ch.origin.as_ref().map(|o| i64_of(o.1))
                     ])?;
                     put_doc.execute(params![
                         doc_id,
