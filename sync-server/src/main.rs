@@ -33,6 +33,11 @@ struct Args {
     /// enrolment code for the demo grid worker.
     #[arg(long)]
     demo: bool,
+    /// The database was just restored from a backup: give the log a new epoch, so that every
+    /// device re-pushes its own changes and pulls its scope again (nothing acknowledged after
+    /// the backup is lost). SQLite notices a restored file by itself; PostgreSQL needs this.
+    #[arg(long)]
+    restored: bool,
 }
 
 fn load_config(args: &Args) -> Result<Config, String> {
@@ -69,6 +74,10 @@ async fn run(args: Args) -> Result<(), String> {
     let config = load_config(&args)?;
     init_tracing(&config.log);
     let store = server::open_store(&config).await.map_err(|e| e.to_string())?;
+    if args.restored {
+        let epoch = store.new_epoch().await.map_err(|e| e.to_string())?;
+        println!("Restored from a backup: the log's new epoch is {epoch}; devices will repair.");
+    }
     if let Some(url) = config.database_url.as_deref().filter(|u| u.starts_with("postgres")) {
         server::check_postgres_durability(url).await;
     }

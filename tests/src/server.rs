@@ -253,6 +253,11 @@ impl Server {
         Ok(())
     }
 
+    /// The data directory (the SQLite database lives here as `gridwork-server.db`).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.data_dir.path()
+    }
+
     /// The server process's id while it runs.
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().and_then(Child::id)

@@ -103,6 +103,52 @@ impl Store {
         Ok(out)
     }
 
+    /// Puts every change this device ever made back into the outbox, in the order it made
+    /// them: the server's log was restored from a backup and may have lost changes it had
+    /// acknowledged. Re-sending is harmless (the server stores each change once); changes
+    /// already folded into a snapshot are taken from their documents. Quarantined changes stay
+    /// quarantined. Returns how many changes wait in the outbox afterwards.
+    ///
+    /// # Errors
+    /// Storage and document errors (nothing is changed then).
+    pub fn requeue_own_changes(&mut self) -> Result<u64> {
+        let ids: Vec<Uuid> = self
+            .conn
+            .prepare("SELECT id FROM doc ORDER BY id")?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut next = self.next_ord;
+        let (actor, cache) = (&self.actor, &mut self.cache);
+        write_txn(&mut self.conn, self.in_batch, |tx| {
+            let mut put = tx.prepare_cached(
+                "INSERT INTO change(hash, doc_id, bytes, outbox, ord, compacted)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 1)
+                 ON CONFLICT(hash) DO UPDATE SET outbox = ?4, ord = ?5 WHERE outbox = ?6",
+            )?;
+            for id in ids {
+                let Some((_, mut doc)) = super::docs::take_doc(tx, cache, id, actor)? else {
+                    continue;
+                };
+                // `get_changes` lists a document's changes in causal order.
+                for c in doc.get_changes(&[]).iter().filter(|c| c.actor_id() == actor) {
+                    put.execute(rusqlite::params![
+                        c.hash().0,
+                        id.as_bytes(),
+                        c.raw_bytes(),
+                        state::WAITING,
+                        next,
+                        state::SENT
+                    ])?;
+                    next += 1;
+                }
+                cache.put(id, doc);
+            }
+            Ok(())
+        })?;
+        self.next_ord = next;
+        self.outbox_len()
+    }
+
     /// How many changes wait in the outbox.
     ///
     /// # Errors

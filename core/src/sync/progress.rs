@@ -50,6 +50,9 @@ pub struct SyncProgress {
     /// Pulled changes set aside in this sync because they can never be applied (corrupt, or
     /// contradicting their record); the rest of the page was applied.
     pub refused: u64,
+    /// The server's log changed identity (restored from a backup) during this sync: every own
+    /// change was sent again and the whole scope pulled again.
+    pub epoch_changed: bool,
 }
 
 /// Receives progress reports. Implementations must be quick: they are called on the sync task.

@@ -476,6 +476,10 @@ pub struct SyncResponse {
     pub more: bool,
     /// The highest `seq` in the server's log when the page was read (for progress display).
     pub head_seq: u64,
+    /// The log's identity (version 2; `None` from a version 1 server). It changes when the
+    /// server's database was restored from a backup: the seqs a device saw may then name lost
+    /// changes or new ones, so the device re-pushes its own changes and pulls its scope again.
+    pub epoch: Option<Uuid>,
 }
 
 /// The server's acknowledgement of one pushed change.
@@ -895,6 +899,9 @@ impl WireMessage for SyncResponse {
             w.time(a.received_at);
         }
         write_pulled(w, &self.changes);
+        if w.version >= 2 {
+            w.raw(self.epoch.unwrap_or(Uuid::nil()).as_bytes());
+        }
     }
 
     fn read_payload(r: &mut Reader<'_>) -> Result<Self, ProtocolError> {
@@ -909,7 +916,9 @@ impl WireMessage for SyncResponse {
             acks.push(Acked { seq, received_at: r.time()? });
         }
         let changes = read_pulled(r)?;
-        Ok(SyncResponse { status, acks, changes, next_cursor, more, head_seq })
+        let epoch =
+            if r.version >= 2 { Some(r.uuid("epoch")?).filter(|e| !e.is_nil()) } else { None };
+        Ok(SyncResponse { status, acks, changes, next_cursor, more, head_seq, epoch })
     }
 }
 
@@ -1030,9 +1039,11 @@ mod tests {
             next_cursor: 12345,
             more: false,
             head_seq: 12345,
+            epoch: Some(Uuid::from_u128(99)),
         };
         let b = resp.encode();
-        assert!(b.len() < 24);
+        // Header, five small fields and the 16-byte epoch.
+        assert!(b.len() < 40, "{}", b.len());
         assert_eq!(SyncResponse::decode(&b).unwrap(), resp);
     }
 
@@ -1079,6 +1090,7 @@ mod tests {
             next_cursor: 9,
             more: false,
             head_seq: 9,
+            epoch: Some(Uuid::from_u128(5)),
         };
         let v2 = resp.encode();
         assert_eq!(v2[4], 2);
@@ -1086,6 +1098,7 @@ mod tests {
         let v1 = resp.encode_version(1);
         assert_eq!(v1[4], 1);
         let old = SyncResponse::decode(&v1).unwrap();
+        assert_eq!(old.epoch, None);
         assert_eq!(old.acks, vec![Acked { seq: 7, received_at: None }]);
         assert_eq!(old.changes[0].received_at, None);
         assert_eq!(old.changes[0].change, env(3));
@@ -1182,18 +1195,22 @@ mod tests {
                 prop::collection::vec(arb_pulled(), 0..8),
                 any::<u64>(),
                 any::<bool>(),
-                any::<u64>()
+                any::<u64>(),
+                prop::option::of(any::<u128>().prop_filter("nil means none", |e| *e != 0))
             )
-                .prop_map(|(status, acks, changes, next_cursor, more, head_seq)| {
-                    Message::SyncResponse(SyncResponse {
-                        status,
-                        acks,
-                        changes,
-                        next_cursor,
-                        more,
-                        head_seq,
-                    })
-                }),
+                .prop_map(
+                    |(status, acks, changes, next_cursor, more, head_seq, epoch)| {
+                        Message::SyncResponse(SyncResponse {
+                            status,
+                            acks,
+                            changes,
+                            next_cursor,
+                            more,
+                            head_seq,
+                            epoch: epoch.map(Uuid::from_u128),
+                        })
+                    }
+                ),
             (prop::collection::vec((any::<u128>(), any::<u64>(), any::<[u8; 32]>()), 0..10))
                 .prop_map(|docs| Message::DigestRequest(DigestRequest {
                     area: AreaPath::parse("320612/004").unwrap(),
@@ -1249,10 +1266,11 @@ mod tests {
 
         #[test]
         fn random_payload_behind_valid_header_never_panics(
+            version in MIN_PROTOCOL_VERSION..=PROTOCOL_VERSION,
             ty in 1u8..=6, zstd in any::<bool>(), payload in prop::collection::vec(any::<u8>(), 0..400)
         ) {
             let mut b = MAGIC.to_vec();
-            b.extend_from_slice(&[PROTOCOL_VERSION, ty, u8::from(zstd), 0]);
+            b.extend_from_slice(&[version, ty, u8::from(zstd), 0]);
             let body = if zstd { zstd::bulk::compress(&payload, 1).unwrap() } else { payload.clone() };
             b.extend_from_slice(&(payload.len() as u32).to_le_bytes());
             b.extend_from_slice(&body);
@@ -1260,8 +1278,13 @@ mod tests {
         }
 
         #[test]
-        fn mutated_messages_never_panic(m in arb_message(), pos in any::<usize>(), byte in any::<u8>()) {
+        fn mutated_messages_never_panic(
+            m in arb_message(), pos in any::<usize>(), byte in any::<u8>(), v1 in any::<bool>()
+        ) {
             let mut b = encode_any(&m);
+            if v1 {
+                b[4] = MIN_PROTOCOL_VERSION;
+            }
             if !b.is_empty() {
                 let i = pos % b.len();
                 b[i] = byte;

@@ -5,7 +5,7 @@
 use super::error::{SyncError, SyncResult};
 use super::progress::SyncProgress;
 use super::protocol::{SyncRequest, SyncResponse, SyncStatus, WireMessage};
-use super::state::{self, BOOTSTRAP, CURSOR};
+use super::state::{self, BOOTSTRAP, CURSOR, EPOCH};
 use crate::envelope::ChangeEnvelope;
 use crate::store::{Ack, Incoming, Received, Store};
 
@@ -109,11 +109,35 @@ impl SyncSession {
         let pushed = std::mem::take(&mut self.in_flight);
         self.progress.round_trips += 1;
         self.progress.head_seq = resp.head_seq;
-        match resp.status {
-            SyncStatus::Revoked => {
-                store.wipe()?;
-                return Err(SyncError::Revoked);
+        if resp.status == SyncStatus::Revoked {
+            store.wipe()?;
+            return Err(SyncError::Revoked);
+        }
+        let epoch = resp.epoch.map(|e| e.to_string());
+        if let Some(e) = &epoch
+            && let Some(known) = state::epoch(store)?
+            && known.to_string() != *e
+        {
+            // The server's log is not the one this device synced with: restored from a
+            // backup, it may have lost changes it acknowledged, and the seqs this device saw
+            // may now name other changes. Send every own change again and pull the whole scope.
+            self.bootstraps += 1;
+            if self.bootstraps > MAX_BOOTSTRAPS {
+                return Err(SyncError::Protocol("the server's log keeps changing epoch".into()));
             }
+            store.batch(|s| {
+                s.requeue_own_changes()?;
+                s.apply_changes_with_meta(
+                    &[],
+                    &[(CURSOR, b"0"), (BOOTSTRAP, b"1"), (EPOCH, e.as_bytes())],
+                )
+            })?;
+            self.progress.cursor = 0;
+            self.progress.epoch_changed = true;
+            return Ok(Step::Continue);
+        }
+        match resp.status {
+            SyncStatus::Revoked => return Err(SyncError::Revoked),
             SyncStatus::BootstrapRequired => {
                 self.bootstraps += 1;
                 if self.bootstraps > MAX_BOOTSTRAPS {
@@ -127,6 +151,7 @@ impl SyncSession {
             }
             SyncStatus::Ok => {}
         }
+
         if resp.acks.len() != pushed.len() {
             return Err(SyncError::Protocol(format!(
                 "{} changes pushed but {} acknowledged",
@@ -147,6 +172,9 @@ impl SyncSession {
         let mut meta: Vec<(&str, &[u8])> = vec![(CURSOR, next.as_bytes())];
         if still_bootstrapping {
             meta.push((BOOTSTRAP, bootstrap));
+        }
+        if let Some(e) = &epoch {
+            meta.push((EPOCH, e.as_bytes()));
         }
         // A version 1 server gives no receive times: the answer's `Date` stands in for the
         // pushed changes' (whole seconds; version 2 servers say exactly).

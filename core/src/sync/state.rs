@@ -12,6 +12,7 @@ const DEVICE_ID: &str = "sync.device_id";
 const CREDENTIAL: &str = "sync.credential";
 pub(crate) const CURSOR: &str = "sync.cursor";
 pub(crate) const BOOTSTRAP: &str = "sync.bootstrap";
+pub(crate) const EPOCH: &str = "sync.epoch";
 const LAST_SYNC: &str = "sync.last_sync_at";
 const LAST_ERROR: &str = "sync.last_error";
 /// The user to sign in once the reference data arrives (JSON [`SignedInUser`]); present while
@@ -141,6 +142,11 @@ pub(crate) fn take_pending_user(store: &mut Store) -> Result<Option<SignedInUser
 /// Storage errors; [`CoreError::Invalid`] for an unreadable setting.
 pub fn cursor(store: &Store) -> Result<u64> {
     Ok(number(store, CURSOR)?.and_then(|n| u64::try_from(n).ok()).unwrap_or(0))
+}
+
+/// The server log's identity this device's cursor belongs to, once known.
+pub(crate) fn epoch(store: &Store) -> Result<Option<uuid::Uuid>> {
+    Ok(text(store, EPOCH)?.and_then(|t| uuid::Uuid::parse_str(&t).ok()))
 }
 
 /// Whether the next pull is a bootstrap (from 0, including the device's own changes).

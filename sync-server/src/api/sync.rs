@@ -46,6 +46,7 @@ fn revoked_sync() -> SyncResponse {
         next_cursor: 0,
         more: false,
         head_seq: 0,
+        epoch: None,
     }
 }
 
@@ -96,6 +97,7 @@ pub async fn sync(
         let resp = SyncResponse {
             status: SyncStatus::BootstrapRequired,
             head_seq: head,
+            epoch: Some(st.store.epoch().await?),
             ..revoked_sync()
         };
         return Ok(protocol_response(resp.encode_version(version)));
@@ -184,6 +186,7 @@ pub async fn sync(
         next_cursor: page.next_cursor,
         more: page.more,
         head_seq: page.head_seq,
+        epoch: Some(st.store.epoch().await?),
     }
     .encode_version(version);
     Metrics::add(&st.metrics.bytes_out, bytes.len() as u64);

@@ -567,6 +567,11 @@ pub trait Store: Send + Sync + 'static {
     async fn pull(&self, query: &PullQuery) -> StoreResult<PullPage>;
     /// The log's head seq.
     async fn head_seq(&self) -> StoreResult<u64>;
+    /// The log's identity: devices keep it with their cursor and repair when it changes.
+    async fn epoch(&self) -> StoreResult<Uuid>;
+    /// Gives the log a new identity: after it was restored from a backup, the seqs devices
+    /// hold may name changes it lost or new ones it will give the same numbers.
+    async fn new_epoch(&self) -> StoreResult<Uuid>;
     /// The kind and current area of each of these documents the log holds.
     async fn doc_areas(&self, doc_ids: &[Uuid]) -> StoreResult<Vec<(Uuid, RecordKind, AreaPath)>>;
     /// Digests of every document within `area` and the scopes.
@@ -691,6 +696,9 @@ pub(crate) fn scope_sql_on(
     }
     if parts.is_empty() { ("FALSE".into(), binds) } else { (parts.join(" OR "), binds) }
 }
+
+/// The `log_meta` key of the log's identity.
+pub(crate) const EPOCH_KEY: &str = "epoch";
 
 /// Milliseconds since the Unix epoch.
 pub fn now_ms() -> i64 {

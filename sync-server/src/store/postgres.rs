@@ -14,10 +14,10 @@ use uuid::Uuid;
 
 use super::{
     AttachmentChunk, AttachmentInfo, AttachmentRef, AuditAction, AuditEntry, Device, DeviceAuth,
-    DeviceHealth, EnrolmentProblem, NewChange, NewDevice, NewEnrolmentCode, PULL_BATCH_ROWS,
-    PullPage, PullQuery, PushOutcome, ReadScope, Redeemed, Redemption, RoleGrant, Store,
-    StoreError, StoreResult, StoredCode, User, area_after, area_from_key, area_key, area_range,
-    page_of, pull_scope_sql, scope_sql, scope_sql_on, sqlite::split_areas,
+    DeviceHealth, EPOCH_KEY, EnrolmentProblem, NewChange, NewDevice, NewEnrolmentCode,
+    PULL_BATCH_ROWS, PullPage, PullQuery, PushOutcome, ReadScope, Redeemed, Redemption, RoleGrant,
+    Store, StoreError, StoreResult, StoredCode, User, area_after, area_from_key, area_key,
+    area_range, page_of, pull_scope_sql, scope_sql, scope_sql_on, sqlite::split_areas,
 };
 
 mod blobs;
@@ -673,6 +673,24 @@ impl Store for PgStore {
     async fn head_seq(&self) -> StoreResult<u64> {
         let c = self.client().await?;
         head(&**c).await
+    }
+
+    async fn epoch(&self) -> StoreResult<Uuid> {
+        let c = self.client().await?;
+        let row = c.query_one("SELECT value FROM log_meta WHERE key = $1", &[&EPOCH_KEY]).await?;
+        Uuid::from_slice(row.get(0)).map_err(|e| StoreError::Corrupt(format!("epoch: {e}")))
+    }
+
+    async fn new_epoch(&self) -> StoreResult<Uuid> {
+        let c = self.client().await?;
+        let epoch = Uuid::new_v4();
+        c.execute(
+            "INSERT INTO log_meta (key, value) VALUES ($1, $2)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            &[&EPOCH_KEY, &epoch.as_bytes().as_slice()],
+        )
+        .await?;
+        Ok(epoch)
     }
 
     async fn doc_areas(&self, doc_ids: &[Uuid]) -> StoreResult<Vec<(Uuid, RecordKind, AreaPath)>> {

@@ -13,10 +13,10 @@ use uuid::Uuid;
 
 use super::{
     AttachmentChunk, AttachmentInfo, AttachmentRef, AuditAction, AuditEntry, Device, DeviceAuth,
-    DeviceHealth, NewChange, NewDevice, NewEnrolmentCode, PULL_BATCH_ROWS, PullPage, PullQuery,
-    PushOutcome, ReadScope, Redeemed, Redemption, RoleGrant, Store, StoreError, StoreResult,
-    StoredCode, User, area_after, area_from_key, area_key, area_range, page_of, pull_scope_sql,
-    scope_sql, scope_sql_on,
+    DeviceHealth, EPOCH_KEY, NewChange, NewDevice, NewEnrolmentCode, PULL_BATCH_ROWS, PullPage,
+    PullQuery, PushOutcome, ReadScope, Redeemed, Redemption, RoleGrant, Store, StoreError,
+    StoreResult, StoredCode, User, area_after, area_from_key, area_key, area_range, page_of,
+    pull_scope_sql, scope_sql, scope_sql_on,
 };
 
 mod blobs;
@@ -28,6 +28,50 @@ struct Inner {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    /// The log's identity (kept in `log_meta`; cached: it changes only through `new_epoch`).
+    epoch: Mutex<Uuid>,
+}
+
+/// The high-water mark beside the database file: the epoch and head seq after the last push,
+/// written (not synced) after every commit. A database file restored from a backup is behind
+/// it: the server notices at start and gives the log a new epoch. A restore that also brings
+/// back this file needs `gridwork-server --restored`.
+fn high_water_path(db: &Path) -> PathBuf {
+    let mut p = db.as_os_str().to_owned();
+    p.push(".hwm");
+    PathBuf::from(p)
+}
+
+fn write_high_water(db: &Path, epoch: Uuid, head: u64) {
+    if let Err(e) = std::fs::write(high_water_path(db), format!("{} {head}", epoch.simple())) {
+        tracing::warn!(error = %e, "cannot write the log's high-water mark");
+    }
+}
+
+fn read_high_water(db: &Path) -> Option<(Uuid, u64)> {
+    let text = std::fs::read_to_string(high_water_path(db)).ok()?;
+    let (epoch, head) = text.trim().split_once(' ')?;
+    Some((Uuid::parse_str(epoch).ok()?, head.parse().ok()?))
+}
+
+/// The stored epoch, made on first open.
+fn load_epoch(conn: &Connection) -> StoreResult<Uuid> {
+    conn.execute(
+        "INSERT OR IGNORE INTO log_meta (key, value) VALUES (?1, ?2)",
+        params![EPOCH_KEY, Uuid::new_v4().as_bytes().as_slice()],
+    )?;
+    let bytes: Vec<u8> =
+        conn.query_row("SELECT value FROM log_meta WHERE key = ?1", [EPOCH_KEY], |r| r.get(0))?;
+    Uuid::from_slice(&bytes).map_err(|e| StoreError::Corrupt(format!("epoch: {e}")))
+}
+
+fn store_epoch(conn: &Connection, epoch: Uuid) -> StoreResult<()> {
+    conn.execute(
+        "INSERT INTO log_meta (key, value) VALUES (?1, ?2)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        params![EPOCH_KEY, epoch.as_bytes().as_slice()],
+    )?;
+    Ok(())
 }
 
 /// The SQLite store. Cheap to clone.
@@ -89,11 +133,28 @@ impl SqliteStore {
             conn.execute_batch(SCHEMA)?;
             upgrade(&conn)?;
             conn.pragma_update(None, "user_version", 2)?;
+            let mut epoch = load_epoch(&conn)?;
+            let head = head(&conn)?;
+            if let Some((hwm_epoch, hwm_head)) = read_high_water(&path)
+                && hwm_epoch == epoch
+                && hwm_head > head
+            {
+                epoch = Uuid::new_v4();
+                store_epoch(&conn, epoch)?;
+                tracing::warn!(
+                    head,
+                    acknowledged = hwm_head,
+                    "the database is behind what this server acknowledged (restored from a \
+                     backup?): new log epoch, devices will repair"
+                );
+            }
+            write_high_water(&path, epoch, head);
             Ok(SqliteStore {
                 inner: Arc::new(Inner {
                     path,
                     writer: Mutex::new(conn),
                     readers: Mutex::new(Vec::new()),
+                    epoch: Mutex::new(epoch),
                 }),
             })
         })
@@ -542,6 +603,7 @@ impl Store for SqliteStore {
         changes: &[NewChange],
     ) -> StoreResult<PushOutcome> {
         let changes = changes.to_vec();
+        let inner = self.inner.clone();
         self.write(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let mut seq = i64_of(head(&tx)?);
@@ -640,6 +702,10 @@ impl Store for SqliteStore {
             }
             tx.execute("UPDATE seq_counter SET seq = ? WHERE id = 1", [seq])?;
             tx.commit()?;
+            if seq > start {
+                let epoch = *inner.epoch.lock().map_err(poisoned)?;
+                write_high_water(&inner.path, epoch, u64_of(seq));
+            }
             Ok(PushOutcome {
                 seqs,
                 received_at: received,
@@ -704,6 +770,22 @@ impl Store for SqliteStore {
 
     async fn head_seq(&self) -> StoreResult<u64> {
         self.read(|c| head(c)).await
+    }
+
+    async fn epoch(&self) -> StoreResult<Uuid> {
+        Ok(*self.inner.epoch.lock().map_err(poisoned)?)
+    }
+
+    async fn new_epoch(&self) -> StoreResult<Uuid> {
+        let inner = self.inner.clone();
+        self.write(move |c| {
+            let epoch = Uuid::new_v4();
+            store_epoch(c, epoch)?;
+            *inner.epoch.lock().map_err(poisoned)? = epoch;
+            write_high_water(&inner.path, epoch, head(c)?);
+            Ok(epoch)
+        })
+        .await
     }
 
     async fn doc_areas(&self, doc_ids: &[Uuid]) -> StoreResult<Vec<(Uuid, RecordKind, AreaPath)>> {

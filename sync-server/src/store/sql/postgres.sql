@@ -39,6 +39,16 @@ CREATE TABLE IF NOT EXISTS devices (
 );
 -- One row; pushes lock it for their whole transaction, so seqs are assigned and committed in
 -- order and a pull can never pass over a change that commits later with a lower seq.
+-- The log's identity (`epoch`): devices remember it with their cursor; a log restored from a
+-- backup gets a new one (`gridwork-server --restored`), so every device learns that the seqs it
+-- saw may be gone (see `docs/sync-protocol.md`, "Restore").
+CREATE TABLE IF NOT EXISTS log_meta (
+    key TEXT PRIMARY KEY,
+    value BYTEA NOT NULL
+);
+INSERT INTO log_meta (key, value)
+    VALUES ('epoch', decode(replace(gen_random_uuid()::text, '-', ''), 'hex'))
+    ON CONFLICT (key) DO NOTHING;
 CREATE TABLE IF NOT EXISTS seq_counter (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     seq BIGINT NOT NULL

@@ -37,6 +37,13 @@ CREATE TABLE IF NOT EXISTS devices (
     last_seen INTEGER,
     cursor INTEGER NOT NULL DEFAULT 0
 );
+-- The log's identity (`epoch`): devices remember it with their cursor; a log restored from a
+-- backup gets a new one, so every device learns that the seqs it saw may be gone (see
+-- `docs/sync-protocol.md`, "Restore").
+CREATE TABLE IF NOT EXISTS log_meta (
+    key TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS seq_counter (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     seq INTEGER NOT NULL

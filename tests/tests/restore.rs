@@ -1,0 +1,109 @@
+//! Issue 8, item 2: the server's database is put back to an earlier backup while the phones
+//! keep working. The log gets a new epoch; every phone re-sends its own changes and pulls its
+//! scope again, so every change the server ever acknowledged is back and every phone converges.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+use gridwork_core::RecordKind;
+use gridwork_tests::{Backend, Device, HarnessResult};
+
+const DB_FILES: [&str; 3] =
+    ["gridwork-server.db", "gridwork-server.db-wal", "gridwork-server.db-shm"];
+
+fn copy_db(from: &Path, to: &Path) -> HarnessResult<()> {
+    for f in DB_FILES {
+        let src = from.join(f);
+        if src.exists() {
+            std::fs::copy(&src, to.join(f))?;
+        } else {
+            let _ = std::fs::remove_file(to.join(f));
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn restored_from_backup_loses_nothing_acknowledged() -> HarnessResult<()> {
+    let (mut server, proxy) = world(Backend::Sqlite).await?;
+    let worker = Device::new()?;
+    worker.enrol_new_user(&server, &proxy.url, "王芳", "grid_worker", GRID_A).await?;
+    let head = Device::new()?;
+    head.enrol_new_user(&server, &proxy.url, "李强", "grid_head", GRID_A).await?;
+
+    let first: Vec<_> = worker.with(|s| {
+        (0..3).map(|i| s.add_household(household(i, MICRO_A))).collect::<Result<Vec<_>, _>>()
+    })?;
+    worker.sync().await?;
+    head.sync().await?;
+
+    // The nightly backup (taken with the server stopped, as a file copy).
+    server.kill().await?;
+    let backup = tempfile::tempdir()?;
+    copy_db(server.data_dir(), backup.path())?;
+    server.restart().await?;
+    proxy.set_upstream(server.addr);
+
+    // A day's work after the backup, all acknowledged by the server.
+    let later: Vec<_> = worker.with(|s| -> HarnessResult<Vec<uuid::Uuid>> {
+        let ids =
+            (3..6).map(|i| s.add_household(household(i, MICRO_A))).collect::<Result<_, _>>()?;
+        let mut edit = household(0, MICRO_A);
+        edit.member_count = 17;
+        s.update_household(first[0], edit)?;
+        Ok(ids)
+    })?;
+    let heads: Vec<_> = head.with(|s| {
+        (10..12).map(|i| s.add_household(household(i, MICRO_A))).collect::<Result<Vec<_>, _>>()
+    })?;
+    for _ in 0..2 {
+        worker.sync().await?;
+        head.sync().await?;
+    }
+    let (_, acknowledged) = server.log_size().await?;
+    assert_eq!(worker.with(|s| s.outbox_len())?, 0);
+    assert_eq!(head.with(|s| s.outbox_len())?, 0);
+
+    // The disk is lost; the database comes back from the backup.
+    server.kill().await?;
+    copy_db(backup.path(), server.data_dir())?;
+    server.restart().await?;
+    proxy.set_upstream(server.addr);
+    let (_, after_restore) = server.log_size().await?;
+    assert!(
+        after_restore < acknowledged,
+        "the restore lost {} changes",
+        acknowledged - after_restore
+    );
+
+    let report = worker.sync().await?;
+    assert!(report.epoch_changed, "the worker noticed the restore: {report:?}");
+    let report = head.sync().await?;
+    assert!(report.epoch_changed, "the grid head noticed the restore: {report:?}");
+    for _ in 0..2 {
+        worker.sync().await?;
+        head.sync().await?;
+    }
+
+    let (_, repaired) = server.log_size().await?;
+    assert_eq!(repaired, acknowledged, "every acknowledged change is back on the server");
+    for phone in [&worker, &head] {
+        assert_eq!(phone.count(RecordKind::Household)?, 8);
+        phone.with(|s| -> HarnessResult<()> {
+            assert_eq!(s.household(first[0])?.ok_or("missing")?.member_count, 17);
+            for id in later.iter().chain(&heads) {
+                s.household(*id)?.ok_or("missing after the restore")?;
+            }
+            Ok(())
+        })?;
+        let diff = phone.compare_with_server(&area(GRID_A)).await?;
+        assert!(diff.divergent.is_empty() && diff.unknown_to_server.is_empty(), "{diff:?}");
+        // Nothing is stuck: the next sync is quiet.
+        let quiet = phone.sync().await?;
+        assert!(!quiet.epoch_changed && quiet.pulled == 0, "{quiet:?}");
+    }
+    Ok(())
+}
