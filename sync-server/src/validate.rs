@@ -8,7 +8,7 @@ use gridwork_core::{AreaPath, ChangeEnvelope, RecordKind};
 
 use crate::api::attachments_refs;
 use crate::policy::{self, WriteDenied};
-use crate::store::{AttachmentRef, NewChange, RoleGrant};
+use crate::store::{AreaWrite, AttachmentRef, NewChange, RoleGrant};
 
 /// Why a pushed change was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -108,14 +108,21 @@ pub fn validate(
                 attachments_refs::refs_in_ops(&ops, &envelope, &mut refs);
             }
             if may_set_area {
-                sets_area = root_string(&ops, "area")
+                sets_area = root_put(&ops, "area")
                     .and_then(|a| {
-                        a.map(|a| AreaPath::parse(&a).map_err(|e| e.to_string())).transpose()
+                        a.map(|(i, a)| {
+                            let area = AreaPath::parse(&a).map_err(|e| e.to_string())?;
+                            let counter = change.start_op().get().saturating_add(i as u64);
+                            Ok(AreaWrite::new(area, counter, change.actor_id().to_bytes()))
+                        })
+                        .transpose()
                     })
                     .map_err(|m| reject("area_mismatch", format!("the record's area: {m}")))?;
             }
             if may_set_kind {
-                let kind = root_string(&ops, "kind").map_err(|m| reject("kind_mismatch", m))?;
+                let kind = root_put(&ops, "kind")
+                    .map(|k| k.map(|(_, k)| k))
+                    .map_err(|m| reject("kind_mismatch", m))?;
                 if let Some(kind) = kind
                     && kind != envelope.kind.as_str()
                 {
@@ -129,7 +136,7 @@ pub fn validate(
                 }
             }
         }
-        if let Some(area) = &sets_area
+        if let Some(area) = sets_area.as_ref().map(|w| &w.area)
             && *area != envelope.area
         {
             return Err(reject(
@@ -146,14 +153,15 @@ pub fn validate(
     Ok(ValidatedPush { changes: out, refs })
 }
 
-/// The string a change writes into its record's root field `field` (`area`, `kind`), if it
-/// does: the fields the server must understand to keep records where they belong.
+/// The string a change writes into its record's root field `field` (`area`, `kind`), with the
+/// operation's index in the change, if it does: the fields the server must understand to keep
+/// records where they belong.
 ///
 /// # Errors
 /// An English message when the value is not a string.
-fn root_string(ops: &[Op], field: &str) -> Result<Option<String>, String> {
+fn root_put(ops: &[Op], field: &str) -> Result<Option<(usize, String)>, String> {
     let mut found = None;
-    for op in ops {
+    for (i, op) in ops.iter().enumerate() {
         let (ObjectId::Root, Key::Map(key), OpType::Put(value)) = (&op.obj, &op.key, &op.action)
         else {
             continue;
@@ -164,7 +172,7 @@ fn root_string(ops: &[Op], field: &str) -> Result<Option<String>, String> {
         let ScalarValue::Str(v) = value else {
             return Err(format!("the record's {field} is not a string"));
         };
-        found = Some(v.to_string());
+        found = Some((i, v.to_string()));
     }
     Ok(found)
 }
@@ -224,9 +232,9 @@ pub fn authorise_moves(
     let mut current: std::collections::HashMap<uuid::Uuid, AreaPath> = stored.into_iter().collect();
     for (index, ch) in changes.iter().enumerate() {
         let e = &ch.envelope;
-        match (current.get(&e.doc_id), &ch.sets_area) {
+        match (current.get(&e.doc_id), ch.sets_area.as_ref().map(|w| &w.area)) {
             (None, set) => {
-                current.insert(e.doc_id, set.clone().unwrap_or_else(|| e.area.clone()));
+                current.insert(e.doc_id, set.cloned().unwrap_or_else(|| e.area.clone()));
             }
             (Some(from), Some(to)) if from != to => {
                 if policy::may_write(grants, e.kind, from).is_err() {
@@ -293,7 +301,11 @@ mod tests {
         let v =
             validate(&actor, &grants(), vec![envelope(RecordKind::WorkOrder, real_change(&actor))])
                 .unwrap();
-        assert_eq!(v.changes[0].sets_area, Some(AreaPath::parse("320612/001/001/01/01").unwrap()));
+        let written = v.changes[0].sets_area.as_ref().unwrap();
+        assert_eq!(written.area, AreaPath::parse("320612/001/001/01/01").unwrap());
+        // The area put is the change's second operation: counter start_op + 1, this actor.
+        assert_eq!(written.op[..8], 2u64.to_be_bytes());
+        assert_eq!(written.op[8..], [1u8; 16]);
         assert_eq!(v.refs.len(), 1);
     }
 

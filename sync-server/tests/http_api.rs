@@ -598,6 +598,58 @@ async fn content_validation(store: DynStore) {
     assert_eq!(srv.store.change_count().await.unwrap(), before);
     // The same change again is still simply acknowledged.
     assert_eq!(srv.sync(&head_a, &push(vec![first])).await.acks.len(), 1);
+
+    // Two concurrent moves: whatever order they are pushed in, the record lies where every
+    // device's merged document says (Automerge keeps the write with the greater operation id).
+    let worker = srv.device(&[(Role::GridWorker, GRID_A)], 4).await;
+    for p_first in [true, false] {
+        let id = uuid::Uuid::now_v7();
+        // A fresh actor per record: equal changes would be one change (stored by hash).
+        let mut base =
+            automerge::AutoCommit::new().with_actor(automerge::ActorId::from(id.as_bytes()));
+        base.put(automerge::ROOT, "kind", "household").unwrap();
+        base.put(automerge::ROOT, "area", "320612/001/001/01/01").unwrap();
+        let created = base.get_last_local_change().unwrap().raw_bytes().to_vec();
+        let at = |a: &str, bytes: Vec<u8>| gridwork_core::ChangeEnvelope {
+            doc_id: id,
+            kind: RecordKind::Household,
+            area: area(a),
+            bytes,
+        };
+        srv.store
+            .push(
+                uuid::Uuid::nil(),
+                0,
+                &[gridwork_sync_server::store::NewChange::new(
+                    automerge::Change::from_bytes(created.clone()).unwrap().hash().0,
+                    at("320612/001/001/01/01", created),
+                )],
+            )
+            .await
+            .unwrap();
+        let mut p = base.fork().with_actor(head_a.actor.clone());
+        p.put(automerge::ROOT, "area", "320612/001/001/01/02").unwrap();
+        let mut q = base.fork().with_actor(worker.actor.clone());
+        q.put(automerge::ROOT, "area", "320612/001/001/01/03").unwrap();
+        let p_move =
+            at("320612/001/001/01/02", p.get_last_local_change().unwrap().raw_bytes().to_vec());
+        let q_move =
+            at("320612/001/001/01/03", q.get_last_local_change().unwrap().raw_bytes().to_vec());
+        if p_first {
+            srv.sync(&head_a, &push(vec![p_move])).await;
+            srv.sync(&worker, &push(vec![q_move])).await;
+        } else {
+            srv.sync(&worker, &push(vec![q_move])).await;
+            srv.sync(&head_a, &push(vec![p_move])).await;
+        }
+        p.merge(&mut q).unwrap();
+        let merged = match automerge::ReadDoc::get(&p, automerge::ROOT, "area").unwrap() {
+            Some((automerge::Value::Scalar(v), _)) => v.as_str().unwrap().to_owned(),
+            other => panic!("{other:?}"),
+        };
+        let areas = srv.store.doc_areas(&[id]).await.unwrap();
+        assert_eq!(areas[0].2, area(&merged), "pushed P first: {p_first}");
+    }
 }
 
 both!(content_validation_t, super::content_validation);

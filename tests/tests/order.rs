@@ -250,3 +250,119 @@ async fn work_order_folds_the_same_everywhere(backend: Backend) -> HarnessResult
 }
 
 both!(work_order_folds_the_same_everywhere);
+
+/// Helper-found bug 1: a document with a quarantined change edited again must not make the
+/// sync loop forever (its later changes wait for the release and are not "pending").
+async fn quarantined_document_edited_again(backend: Backend) -> HarnessResult<()> {
+    let (server, proxy) = world(backend).await?;
+    let a = Device::new()?;
+    a.enrol_new_user(&server, &proxy.url, "王芳", "grid_worker", GRID_A).await?;
+    // A tampered app signed in under grid B: its household is refused and quarantined.
+    let id = a.with(|s| -> HarnessResult<uuid::Uuid> {
+        let mut user = s.user().cloned().ok_or("not signed in")?;
+        user.scope = area(GRID_B);
+        s.load_areas(&gridwork_core::demo::areas(1, 1, 2, 2))?;
+        s.sign_in(user)?;
+        Ok(s.add_household(household(1, MICRO_B))?)
+    })?;
+    assert_eq!(a.sync().await?.quarantined, 1);
+    a.with(|s| {
+        let mut input = household(1, MICRO_B);
+        input.member_count = 31;
+        s.update_household(id, input)
+    })?;
+    let report = tokio::time::timeout(Duration::from_secs(20), a.sync())
+        .await
+        .map_err(|_| "the sync never ended")??;
+    assert_eq!(report.pending, 0, "{report:?}");
+    Ok(())
+}
+
+both!(quarantined_document_edited_again);
+
+/// Helper-found bugs 2 and 3: changes made before a move pulled in between keep the area they
+/// were made in. A liaison's offline edit of a household moved out of its micro-grid reaches
+/// the server (not quarantined `out_of_scope`), and then the household leaves the liaison's
+/// phone; a worker's own move made before pulling a concurrent one is not refused
+/// `area_mismatch`.
+async fn changes_keep_the_area_they_were_made_in(backend: Backend) -> HarnessResult<()> {
+    let (server, proxy) = world(backend).await?;
+    let other_micro = "320612/001/001/01/02";
+    let one_by_one = || SyncConfig { max_push_bytes: 1, ..test_config() };
+    let worker = Device::new()?;
+    worker.enrol_new_user(&server, &proxy.url, "王芳", "grid_worker", GRID_A).await?;
+    let peer = Device::with_config(one_by_one())?;
+    peer.enrol_new_user(&server, &proxy.url, "张伟", "grid_worker", GRID_A).await?;
+    let liaison = Device::with_config(one_by_one())?;
+    liaison.enrol_new_user(&server, &proxy.url, "赵敏", "liaison", MICRO_A).await?;
+    let (x, y) = worker.with(|s| -> HarnessResult<_> {
+        Ok((s.add_household(household(1, MICRO_A))?, s.add_household(household(2, MICRO_A))?))
+    })?;
+    for d in [&worker, &peer, &liaison] {
+        d.sync().await?;
+    }
+
+    // Offline: the liaison visits y and edits x; the peer visits y and moves x out.
+    let visit = |id| {
+        gridwork_core::visit::VisitInput::routine(
+            id,
+            Utc::now(),
+            gridwork_core::visit::VisitOutcome::Met,
+        )
+    };
+    liaison.with(|s| -> HarnessResult<()> {
+        s.record_visit(visit(y))?;
+        let mut input = household(1, MICRO_A);
+        input.member_count = 41;
+        s.update_household(x, input)?;
+        Ok(())
+    })?;
+    peer.with(|s| -> HarnessResult<()> {
+        s.record_visit(visit(y))?;
+        let mut input = household(1, other_micro);
+        input.member_count = 1;
+        s.update_household(x, input)?;
+        Ok(())
+    })?;
+    // Meanwhile the worker moves x out and back in, and syncs first.
+    worker.with(|s| -> HarnessResult<()> {
+        let mut input = household(1, other_micro);
+        s.update_household(x, input.clone())?;
+        input.area = area(MICRO_A);
+        s.update_household(x, input)?;
+        Ok(())
+    })?;
+    worker.sync().await?;
+    let r = peer.sync().await?;
+    assert_eq!(r.quarantined, 0, "the peer's own move is not refused: {r:?}");
+    let r = liaison.sync().await?;
+    assert_eq!(r.quarantined, 0, "the liaison's edit made before the move is kept: {r:?}");
+    for _ in 0..2 {
+        for d in [&worker, &peer, &liaison] {
+            d.sync().await?;
+        }
+    }
+    // Every phone and the server agree on where x is; the liaison holds it only if it is in
+    // its micro-grid; the liaison's edit is part of x everywhere x is.
+    let w = worker.with(|s| s.household(x))?.ok_or("worker lost x")?;
+    let p = peer.with(|s| s.household(x))?.ok_or("peer lost x")?;
+    assert_eq!(w, p);
+    let on_server = server.log_size().await?.1;
+    assert!(on_server > 0);
+    match liaison.with(|s| s.household(x))? {
+        Some(l) => {
+            assert_eq!(w.area, area(MICRO_A));
+            assert_eq!(l, w);
+        }
+        None => assert_eq!(
+            w.area,
+            area(other_micro),
+            "the liaison lacks x although it is in its micro-grid"
+        ),
+    }
+    assert_eq!(liaison.with(|s| s.outbox_len())?, 0);
+    assert!(liaison.with(|s| gridwork_core::sync::quarantined(s))?.is_empty());
+    Ok(())
+}
+
+both!(changes_keep_the_area_they_were_made_in);

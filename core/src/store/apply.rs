@@ -209,6 +209,8 @@ impl Store {
             // Receive times first: the projections written below read them.
             record_received(tx, &received)?;
             let acked: Vec<[u8; 32]> = incoming.acks.iter().map(|a| a.hash).collect();
+            // Looked up first: acknowledging drops the rows of changes already in a snapshot.
+            let acked_docs = docs_of(tx, &acked)?;
             outbox::acknowledge(tx, &acked)?;
             let mut cx =
                 DocApply { tx, cache, actor, strict, report: &mut report, refusals: &mut refusals };
@@ -219,7 +221,7 @@ impl Store {
             }
             // Own changes the server just timed: their documents' projections read the new
             // receive times (a work order's deadline and fold order do).
-            for id in docs_of(tx, &acked)? {
+            for &id in &acked_docs {
                 if touched.iter().any(|(t, _)| *t == id) {
                     continue;
                 }
@@ -233,7 +235,13 @@ impl Store {
             }
             report.refused = refusals.len();
             if let Some(scope) = &user_scope {
-                forgotten = moved_out(tx, scope, touched.iter().map(|(id, _)| *id))?;
+                // Documents this page changed, and those whose last unsent change the server just
+                // acknowledged (an edit made before a move out, now delivered).
+                let mut candidates: Vec<Uuid> = touched.iter().map(|(id, _)| *id).collect();
+                candidates.extend(acked_docs.iter().copied());
+                candidates.sort_unstable();
+                candidates.dedup();
+                forgotten = moved_out(tx, scope, candidates.into_iter())?;
                 report.moved_out = forgotten.len();
             }
             for (k, v) in &incoming.meta {

@@ -142,11 +142,21 @@ pub(super) fn persist(
     let added: i64 = new_changes.iter().map(|(_, b)| b.len() as i64).sum();
     {
         let mut ins = tx.prepare_cached(
-            "INSERT OR IGNORE INTO change(hash, doc_id, bytes, outbox, ord) VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT OR IGNORE INTO change(hash, doc_id, bytes, outbox, ord, area)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?;
         let flag = if outbox_ord.is_some() { state::WAITING } else { state::SENT };
+        // A change made here is addressed to the record's area as it is now, after the change.
+        let own_area = outbox_ord.map(|_| area.as_str());
         for (hash, bytes) in new_changes {
-            ins.execute(params![hash.0, id.as_bytes(), bytes, flag, outbox_ord.unwrap_or(0)])?;
+            ins.execute(params![
+                hash.0,
+                id.as_bytes(),
+                bytes,
+                flag,
+                outbox_ord.unwrap_or(0),
+                own_area
+            ])?;
         }
     }
     let heads = heads_blob(&doc.get_heads());

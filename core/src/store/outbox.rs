@@ -74,7 +74,8 @@ impl Store {
     /// Storage errors; [`CoreError::BadChange`] if a stored row is unreadable.
     pub fn outbox(&self, max_bytes: usize) -> Result<Vec<ChangeEnvelope>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT c.doc_id, d.kind, d.area, c.bytes FROM change c JOIN doc d ON d.id = c.doc_id
+            "SELECT c.doc_id, d.kind, coalesce(c.area, d.area), c.bytes
+             FROM change c JOIN doc d ON d.id = c.doc_id
              WHERE c.outbox <> 0 AND c.outbox = ?1
                AND NOT EXISTS (SELECT 1 FROM sync_quarantine q WHERE q.doc_id = c.doc_id)
              ORDER BY c.ord",
@@ -149,14 +150,19 @@ impl Store {
         self.outbox_len()
     }
 
-    /// How many changes wait in the outbox.
+    /// How many changes wait in the outbox to be sent: what [`Store::outbox`] would send, so a
+    /// sync that loops "while something is pending" always ends (changes of a document with a
+    /// quarantined change wait for its release and are not counted).
     ///
     /// # Errors
     /// Storage errors.
     pub fn outbox_len(&self) -> Result<u64> {
         let n: i64 = self
             .conn
-            .prepare_cached("SELECT count(*) FROM change WHERE outbox <> 0 AND outbox = ?1")?
+            .prepare_cached(
+                "SELECT count(*) FROM change c WHERE c.outbox <> 0 AND c.outbox = ?1
+                   AND NOT EXISTS (SELECT 1 FROM sync_quarantine q WHERE q.doc_id = c.doc_id)",
+            )?
             .query_row([state::WAITING], |r| r.get(0))?;
         Ok(n.unsigned_abs())
     }

@@ -335,7 +335,7 @@ pub struct NewChange {
     /// a move the API layer authorised). A record's area is its creation's and changes only by
     /// such a change: a later edit addressed to a stale area (made before the device saw a
     /// move) does not move the record back.
-    pub sets_area: Option<AreaPath>,
+    pub sets_area: Option<AreaWrite>,
     /// The change's Automerge actor and sequence number, unique per document: a second change
     /// with the same pair and other content is refused ([`StoreError::DuplicateSeq`]).
     pub origin: Option<(Vec<u8>, u64)>,
@@ -349,17 +349,50 @@ impl NewChange {
     }
 }
 
-/// Where a record lies after a pushed change: `stored` is its area before (None for a new
-/// record). Returns the new area key and, for a move, the area key it left.
-pub(crate) fn area_after(stored: Option<&str>, change: &NewChange) -> (String, Option<String>) {
-    let pushed = area_key(change.envelope.area.as_str());
-    match (stored, &change.sets_area) {
-        (None, _) | (Some(""), _) => (pushed, None),
-        (Some(old), Some(new)) => {
-            let new = area_key(new.as_str());
-            if new == old { (new, None) } else { (new, Some(old.to_owned())) }
+/// A change's write of its record's root `area` field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AreaWrite {
+    /// The area written.
+    pub area: AreaPath,
+    /// The write's Automerge operation id as bytes that sort like Automerge orders concurrent
+    /// writes: the counter as 8 big-endian bytes, then the actor id.
+    pub op: Vec<u8>,
+}
+
+impl AreaWrite {
+    /// The write of `area` by operation `counter` of `actor`.
+    pub fn new(area: AreaPath, counter: u64, actor: &[u8]) -> Self {
+        let mut op = counter.to_be_bytes().to_vec();
+        op.extend_from_slice(actor);
+        AreaWrite { area, op }
+    }
+}
+
+/// Where a record lies: its area key and the operation that wrote it, if known.
+pub(crate) type DocArea = (String, Option<Vec<u8>>);
+
+/// Where a record lies after a pushed change, given where it lay (`None` for a new record).
+/// Returns the new area and, for a move, the area key it left.
+///
+/// Of two concurrent moves Automerge keeps the write with the greatest operation id, and a write
+/// that supersedes another always has a greater one: so the record's area is the write with the
+/// greatest id ever seen, whatever order the pushes arrive in — the same area every device's
+/// document shows.
+pub(crate) fn area_after(stored: Option<DocArea>, change: &NewChange) -> (DocArea, Option<String>) {
+    let written = change.sets_area.as_ref();
+    match stored {
+        None => {
+            let area = written.map_or(&change.envelope.area, |w| &w.area);
+            ((area_key(area.as_str()), written.map(|w| w.op.clone())), None)
         }
-        (Some(old), None) => (old.to_owned(), None),
+        Some((old, old_op)) => match written {
+            Some(w) if old.is_empty() || old_op.as_ref().is_none_or(|o| w.op > *o) => {
+                let new = area_key(w.area.as_str());
+                let moved = (!old.is_empty() && new != old).then_some(old);
+                ((new, Some(w.op.clone())), moved)
+            }
+            _ => ((old, old_op), None),
+        },
     }
 }
 

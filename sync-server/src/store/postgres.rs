@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::{
     AttachmentChunk, AttachmentInfo, AttachmentRef, AuditAction, AuditEntry, Device, DeviceAuth,
-    DeviceHealth, EPOCH_KEY, EnrolmentProblem, NewChange, NewDevice, NewEnrolmentCode,
+    DeviceHealth, DocArea, EPOCH_KEY, EnrolmentProblem, NewChange, NewDevice, NewEnrolmentCode,
     PULL_BATCH_ROWS, PullPage, PullQuery, PushOutcome, ReadScope, Redeemed, Redemption, RoleGrant,
     Store, StoreError, StoreResult, StoredCode, User, area_after, area_from_key, area_key,
     area_range, page_of, pull_scope_sql, scope_sql, scope_sql_on, sqlite::split_areas,
@@ -465,11 +465,11 @@ impl Store for PgStore {
         }
         let doc_ids: Vec<&[u8]> =
             changes.iter().map(|c| &c.envelope.doc_id.as_bytes()[..]).collect();
-        let mut docs: HashMap<Uuid, (RecordKind, DocDigest, String, i64)> = HashMap::new();
+        let mut docs: HashMap<Uuid, (RecordKind, DocDigest, Option<DocArea>, i64)> = HashMap::new();
         for r in tx
             .query(
-                "SELECT doc_id, kind, change_count, hash_xor, area_key, last_seq FROM documents
-                 WHERE doc_id = ANY($1)",
+                "SELECT doc_id, kind, change_count, hash_xor, area_key, last_seq, area_op
+                 FROM documents WHERE doc_id = ANY($1)",
                 &[&doc_ids],
             )
             .await?
@@ -485,7 +485,7 @@ impl Store for PgStore {
                 change_count: u64_of(r.get(2)),
                 hash_xor: hash32(r.get(3))?,
             };
-            docs.insert(id, (kind, digest, r.get(4), r.get(5)));
+            docs.insert(id, (kind, digest, Some((r.get(4), r.get(6))), r.get(5)));
         }
 
         // (document, actor, seq) already used: a second change with one of them and other
@@ -532,9 +532,9 @@ impl Store for PgStore {
                 continue;
             }
             let e = &ch.envelope;
-            let entry = docs.entry(e.doc_id).or_insert_with(|| {
-                (e.kind, DocDigest::from_hashes(e.doc_id, []), String::new(), 0)
-            });
+            let entry = docs
+                .entry(e.doc_id)
+                .or_insert_with(|| (e.kind, DocDigest::from_hashes(e.doc_id, []), None, 0));
             if entry.0 != e.kind {
                 return Err(StoreError::KindMismatch {
                     index,
@@ -559,9 +559,8 @@ impl Store for PgStore {
             }
             seq += 1;
             entry.1.add(&ch.hash);
-            let stored = (!entry.2.is_empty()).then_some(entry.2.as_str());
-            let (doc_area, moved_from) = area_after(stored, ch);
-            entry.2 = doc_area;
+            let (doc_area, moved_from) = area_after(entry.2.take(), ch);
+            entry.2 = Some(doc_area);
             entry.3 = seq;
             known.insert(ch.hash, (seq, now));
             seqs.push(u64_of(seq));
@@ -604,18 +603,22 @@ impl Store for PgStore {
             let touched: Vec<_> = docs.values().filter(|d| d.3 > start).collect();
             let d_id: Vec<&[u8]> = touched.iter().map(|d| &d.1.doc_id.as_bytes()[..]).collect();
             let d_kind: Vec<i16> = touched.iter().map(|d| i16::from(d.0.code())).collect();
-            let d_area: Vec<&str> = touched.iter().map(|d| d.2.as_str()).collect();
+            let d_area: Vec<&str> =
+                touched.iter().map(|d| d.2.as_ref().map_or("", |a| a.0.as_str())).collect();
+            let d_op: Vec<Option<&[u8]>> =
+                touched.iter().map(|d| d.2.as_ref().and_then(|a| a.1.as_deref())).collect();
             let d_count: Vec<i64> = touched.iter().map(|d| i64_of(d.1.change_count)).collect();
             let d_xor: Vec<&[u8]> = touched.iter().map(|d| &d.1.hash_xor[..]).collect();
             let d_last: Vec<i64> = touched.iter().map(|d| d.3).collect();
             tx.execute(
-                "INSERT INTO documents (doc_id, kind, area_key, change_count, hash_xor, last_seq)
+                "INSERT INTO documents
+                   (doc_id, kind, area_key, change_count, hash_xor, last_seq, area_op)
                  SELECT * FROM UNNEST($1::bytea[], $2::smallint[], $3::text[], $4::bigint[],
-                   $5::bytea[], $6::bigint[])
+                   $5::bytea[], $6::bigint[], $7::bytea[])
                  ON CONFLICT (doc_id) DO UPDATE SET area_key = excluded.area_key,
                    change_count = excluded.change_count, hash_xor = excluded.hash_xor,
-                   last_seq = excluded.last_seq",
-                &[&d_id, &d_kind, &d_area, &d_count, &d_xor, &d_last],
+                   last_seq = excluded.last_seq, area_op = excluded.area_op",
+                &[&d_id, &d_kind, &d_area, &d_count, &d_xor, &d_last, &d_op],
             )
             .await?;
             tx.execute("UPDATE seq_counter SET seq = $1 WHERE id = 1", &[&seq]).await?;

@@ -615,13 +615,15 @@ impl Store for SqliteStore {
                 let mut existing =
                     tx.prepare_cached("SELECT seq, received_at FROM changes WHERE hash = ?")?;
                 let mut doc = tx.prepare_cached(
-                    "SELECT kind, change_count, hash_xor, area_key FROM documents WHERE doc_id = ?",
+                    "SELECT kind, change_count, hash_xor, area_key, area_op FROM documents
+                     WHERE doc_id = ?",
                 )?;
                 let mut put_doc = tx.prepare_cached(
-                    "INSERT INTO documents (doc_id, kind, area_key, change_count, hash_xor, last_seq)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                    "INSERT INTO documents
+                       (doc_id, kind, area_key, change_count, hash_xor, last_seq, area_op)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                      ON CONFLICT (doc_id) DO UPDATE SET area_key = ?3, change_count = ?4,
-                       hash_xor = ?5, last_seq = ?6",
+                       hash_xor = ?5, last_seq = ?6, area_op = ?7",
                 )?;
                 let mut insert = tx.prepare_cached(
                     "INSERT INTO changes (seq, hash, doc_id, kind, area_key, sensitive, device_id,
@@ -642,12 +644,15 @@ impl Store for SqliteStore {
                     }
                     let e = &ch.envelope;
                     let doc_id = e.doc_id.as_bytes().as_slice();
-                    let prev: Option<(u8, i64, Vec<u8>, String)> = doc
-                        .query_row([doc_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                    type DocRow = (u8, i64, Vec<u8>, String, Option<Vec<u8>>);
+                    let prev: Option<DocRow> = doc
+                        .query_row([doc_id], |r| {
+                            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                        })
                         .optional()?;
                     let mut digest = DocDigest::from_hashes(e.doc_id, []);
                     let mut stored_area = None;
-                    if let Some((kind, count, xor, area)) = prev {
+                    if let Some((kind, count, xor, area, area_op)) = prev {
                         if kind != e.kind.code() {
                             return Err(StoreError::KindMismatch {
                                 index,
@@ -659,7 +664,7 @@ impl Store for SqliteStore {
                         }
                         digest.change_count = u64_of(count);
                         digest.hash_xor = hash32(&xor)?;
-                        stored_area = Some(area);
+                        stored_area = Some((area, area_op));
                     }
                     if let Some((actor, actor_seq)) = &ch.origin
                         && same_origin.exists(params![doc_id, actor, i64_of(*actor_seq)])?
@@ -673,7 +678,7 @@ impl Store for SqliteStore {
                     }
                     digest.add(&ch.hash);
                     seq += 1;
-                    let (doc_area, moved_from) = area_after(stored_area.as_deref(), ch);
+                    let ((doc_area, area_op), moved_from) = area_after(stored_area, ch);
                     insert.execute(params![
                         seq,
                         &ch.hash[..],
@@ -694,7 +699,8 @@ impl Store for SqliteStore {
                         doc_area,
                         i64_of(digest.change_count),
                         &digest.hash_xor[..],
-                        seq
+                        seq,
+                        area_op
                     ])?;
                     seqs.push(u64_of(seq));
                     received.push(now);

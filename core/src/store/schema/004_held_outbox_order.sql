@@ -5,6 +5,11 @@
 -- once it has the changes it depends on). Rows written before schema 4 are numbered by the
 -- migration from each change's Automerge sequence number (store/open.rs).
 ALTER TABLE change ADD COLUMN ord INTEGER NOT NULL DEFAULT 0;
+-- For a change made here: the record's area when it was made, which the push is addressed to.
+-- Not the record's area at push time: a move pulled in between must not re-address an edit made
+-- before it (nor this device's own move). NULL for received changes and rows older than schema 4
+-- (those are addressed to the record's current area, as before).
+ALTER TABLE change ADD COLUMN area TEXT;
 DROP INDEX change_outbox;
 CREATE INDEX change_outbox ON change(ord) WHERE outbox <> 0;
 

@@ -84,6 +84,8 @@ CREATE TABLE IF NOT EXISTS documents (
     last_seq BIGINT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS documents_area ON documents (area_key);
+-- The operation that wrote `area_key` (see `store::AreaWrite`); NULL when not known.
+ALTER TABLE documents ADD COLUMN IF NOT EXISTS area_op BYTEA;
 CREATE TABLE IF NOT EXISTS audit_log (
     id BIGSERIAL PRIMARY KEY,
     at BIGINT NOT NULL,

@@ -72,7 +72,9 @@ CREATE TABLE IF NOT EXISTS documents (
     area_key TEXT NOT NULL,
     change_count INTEGER NOT NULL,
     hash_xor BLOB NOT NULL,
-    last_seq INTEGER NOT NULL
+    last_seq INTEGER NOT NULL,
+    -- The operation that wrote `area_key` (see `store::AreaWrite`); NULL when not known.
+    area_op BLOB
 );
 CREATE INDEX IF NOT EXISTS documents_area ON documents (area_key);
 CREATE TABLE IF NOT EXISTS audit_log (
