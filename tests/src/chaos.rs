@@ -576,9 +576,10 @@ impl World {
         for &i in &syncing {
             let device = self.phones[i].device.clone();
             if self.phones[i].cli {
-                // Killed in about half its syncs, at a random moment.
+                // Killed in about half its syncs, at a random moment (a debug-build
+                // `gridwork sync` with little to do takes 70–100 ms).
                 let kill_after =
-                    (self.rng.below(2) == 0).then(|| Duration::from_millis(self.rng.below(900)));
+                    (self.rng.below(5) < 3).then(|| Duration::from_millis(self.rng.below(150)));
                 cli_runs.push((i, tokio::spawn(cli_sync(device.path.clone(), kill_after))));
             } else {
                 tasks.push((
@@ -628,6 +629,20 @@ impl World {
         }
         for (i, t) in cli_runs {
             let outcome = t.await??;
+            if std::env::var_os("GRIDWORK_CHAOS_TRACE").is_some() {
+                eprintln!(
+                    "[chaos] {}: gridwork sync {} after {:?}",
+                    self.phones[i].label,
+                    if outcome.killed {
+                        "SIGKILLed"
+                    } else if outcome.ok {
+                        "done"
+                    } else {
+                        "failed"
+                    },
+                    outcome.ran
+                );
+            }
             if !outcome.ok {
                 self.report.failed_syncs += 1;
             }
@@ -720,6 +735,8 @@ struct CliOutcome {
     ok: bool,
     /// It was SIGKILLed.
     killed: bool,
+    /// How long it ran.
+    ran: Duration,
 }
 
 /// Syncs the store file at `path` with a `gridwork` CLI process, SIGKILLed after `kill_after`
@@ -739,12 +756,15 @@ async fn cli_sync(
         .kill_on_drop(true)
         .spawn()?;
     let limit = kill_after.unwrap_or(Duration::from_secs(30));
+    let started = Instant::now();
     match tokio::time::timeout(limit, child.wait()).await {
-        Ok(status) => Ok(CliOutcome { ok: status?.success(), killed: false }),
+        Ok(status) => {
+            Ok(CliOutcome { ok: status?.success(), killed: false, ran: started.elapsed() })
+        }
         Err(_) => {
             // `kill` sends SIGKILL.
             child.kill().await?;
-            Ok(CliOutcome { ok: false, killed: true })
+            Ok(CliOutcome { ok: false, killed: true, ran: started.elapsed() })
         }
     }
 }
