@@ -143,7 +143,7 @@ pub async fn seed(store: &DynStore, records: &dyn DemoRecords) -> Result<Vec<Use
         let changes: Vec<NewChange> = batch
             .changes
             .into_iter()
-            .filter_map(|e| e.hash().ok().map(|hash| NewChange { hash, envelope: e }))
+            .filter_map(|e| e.hash().ok().map(|hash| NewChange::new(hash, e)))
             .collect();
         if !changes.is_empty() {
             store.push(device, now_ms(), &changes).await?;

@@ -2,9 +2,9 @@
 //! pushing device's bound actor, be of a kind its user may write in its area, and — for work
 //! orders — add only events whose role the user holds. One invalid change refuses the whole push.
 
-use automerge::legacy::{Key, Op, OpType};
+use automerge::legacy::{Key, ObjectId, Op, OpType};
 use automerge::{ActorId, Change, ScalarValue};
-use gridwork_core::{ChangeEnvelope, RecordKind};
+use gridwork_core::{AreaPath, ChangeEnvelope, RecordKind};
 
 use crate::api::attachments_refs;
 use crate::policy::{self, WriteDenied};
@@ -92,18 +92,80 @@ pub fn validate(
         }
         let work_order = envelope.kind == RecordKind::WorkOrder;
         let with_refs = attachments_refs::may_add_refs(envelope.kind, change.raw_bytes());
-        if work_order || with_refs {
+        // Map keys are literal UTF-8 in a change chunk (see `may_add_refs`): only a change
+        // whose bytes hold `area` / `kind` can write its record's area / kind.
+        let raw = change.raw_bytes();
+        let may_set_area = raw.windows(4).any(|w| w == b"area");
+        let may_set_kind = raw.windows(4).any(|w| w == b"kind");
+        let mut sets_area = None;
+        if work_order || with_refs || may_set_area || may_set_kind {
             let ops = change.decode().operations;
             if work_order {
-                check_event_roles(&ops, grants).map_err(|m| reject("event_role_not_held", m))?;
+                check_event_roles(&ops, grants, &envelope.area)
+                    .map_err(|m| reject("event_role_not_held", m))?;
             }
             if with_refs {
                 attachments_refs::refs_in_ops(&ops, &envelope, &mut refs);
             }
+            if may_set_area {
+                sets_area = root_string(&ops, "area")
+                    .and_then(|a| {
+                        a.map(|a| AreaPath::parse(&a).map_err(|e| e.to_string())).transpose()
+                    })
+                    .map_err(|m| reject("area_mismatch", format!("the record's area: {m}")))?;
+            }
+            if may_set_kind {
+                let kind = root_string(&ops, "kind").map_err(|m| reject("kind_mismatch", m))?;
+                if let Some(kind) = kind
+                    && kind != envelope.kind.as_str()
+                {
+                    return Err(reject(
+                        "kind_mismatch",
+                        format!(
+                            "the change makes a {kind} but is addressed as a {}",
+                            envelope.kind
+                        ),
+                    ));
+                }
+            }
         }
-        out.push(NewChange { hash: change.hash().0, envelope });
+        if let Some(area) = &sets_area
+            && *area != envelope.area
+        {
+            return Err(reject(
+                "area_mismatch",
+                format!(
+                    "the change moves its record to {area} but is addressed to {}",
+                    envelope.area
+                ),
+            ));
+        }
+        out.push(NewChange { hash: change.hash().0, envelope, sets_area });
     }
     Ok(ValidatedPush { changes: out, refs })
+}
+
+/// The string a change writes into its record's root field `field` (`area`, `kind`), if it
+/// does: the fields the server must understand to keep records where they belong.
+///
+/// # Errors
+/// An English message when the value is not a string.
+fn root_string(ops: &[Op], field: &str) -> Result<Option<String>, String> {
+    let mut found = None;
+    for op in ops {
+        let (ObjectId::Root, Key::Map(key), OpType::Put(value)) = (&op.obj, &op.key, &op.action)
+        else {
+            continue;
+        };
+        if key.as_str() != field {
+            continue;
+        }
+        let ScalarValue::Str(v) = value else {
+            return Err(format!("the record's {field} is not a string"));
+        };
+        found = Some(v.to_string());
+    }
+    Ok(found)
 }
 
 /// HOOK (work-order rules, DESIGN §4): the roles named by the events a work-order change adds
@@ -116,11 +178,17 @@ pub fn validate(
 ///
 /// # Errors
 /// An English message naming the role not held.
-pub fn check_work_order_events(change: &Change, grants: &[RoleGrant]) -> Result<(), String> {
-    check_event_roles(&change.decode().operations, grants)
+pub fn check_work_order_events(
+    change: &Change,
+    grants: &[RoleGrant],
+    area: &AreaPath,
+) -> Result<(), String> {
+    check_event_roles(&change.decode().operations, grants, area)
 }
 
-fn check_event_roles(ops: &[Op], grants: &[RoleGrant]) -> Result<(), String> {
+/// Each event role must be held by a grant that covers the order's area: a grid head of grid A
+/// may not accept or dispatch in grid B by holding the role somewhere else.
+fn check_event_roles(ops: &[Op], grants: &[RoleGrant], area: &AreaPath) -> Result<(), String> {
     for op in ops {
         let Key::Map(key) = &op.key else { continue };
         if key.as_str() != "role" {
@@ -130,10 +198,50 @@ fn check_event_roles(ops: &[Op], grants: &[RoleGrant]) -> Result<(), String> {
         let ScalarValue::Str(role) = value else {
             return Err("a work-order event's role is not a string".into());
         };
-        if !grants.iter().any(|g| g.role.as_str() == role.as_str()) {
+        if !grants.iter().any(|g| g.role.as_str() == role.as_str() && g.area.contains(area)) {
             return Err(format!(
-                "a work-order event claims role `{role}`, which this user does not hold"
+                "a work-order event claims role `{role}`, which this user does not hold in {area}"
             ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks the moves in a validated push against where the records lie now (`stored`: each
+/// known document's current area): moving a record out of an area is allowed only to a user
+/// who may write that kind there too (a grid worker moving a household between the micro-grids
+/// of their grid; not a liaison pushing a record into their own micro-grid from another). A
+/// creation or an edit never moves a record.
+///
+/// # Errors
+/// A [`Rejection`] `move_not_allowed` naming the change.
+pub fn authorise_moves(
+    grants: &[RoleGrant],
+    changes: &[NewChange],
+    stored: impl IntoIterator<Item = (uuid::Uuid, AreaPath)>,
+) -> Result<(), Rejection> {
+    let mut current: std::collections::HashMap<uuid::Uuid, AreaPath> = stored.into_iter().collect();
+    for (index, ch) in changes.iter().enumerate() {
+        let e = &ch.envelope;
+        match (current.get(&e.doc_id), &ch.sets_area) {
+            (None, set) => {
+                current.insert(e.doc_id, set.clone().unwrap_or_else(|| e.area.clone()));
+            }
+            (Some(from), Some(to)) if from != to => {
+                if policy::may_write(grants, e.kind, from).is_err() {
+                    return Err(Rejection {
+                        index,
+                        code: "move_not_allowed",
+                        message: format!(
+                            "the record lies in {from}, where this user may not write {} \
+                             records: it cannot be moved to {to} by them",
+                            e.kind
+                        ),
+                    });
+                }
+                current.insert(e.doc_id, to.clone());
+            }
+            _ => {}
         }
     }
     Ok(())

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{TestServer, actor, change, envelope, pull, push, spawn, work_order_change};
+use common::{TestServer, actor, area, change, envelope, pull, push, spawn, work_order_change};
 use gridwork_core::sync::protocol::{
     CONTENT_TYPE, DigestRequest, DigestResponse, DocDigest, FetchRequest, FetchResponse, MAGIC,
     PROTOCOL_VERSION, SyncRequest, SyncStatus, WireMessage, Writer,
@@ -31,13 +31,21 @@ async fn round_trip_and_scope(store: DynStore) {
     let s = envelope(RecordKind::Sensitive, "320612/001/001/01/02", change(&a.actor, "id", "x"));
     let r = srv.sync(&a, &push(vec![h.clone(), s.clone()])).await;
     assert_eq!(r.status, SyncStatus::Ok);
-    assert_eq!(r.acks, vec![1, 2]);
+    assert_eq!(r.acks.iter().map(|a| a.seq).collect::<Vec<u64>>(), vec![1, 2]);
+    assert!(r.acks.iter().all(|a| a.received_at.is_some()), "v2 acks carry receive times");
+    let first_times: Vec<_> = r.acks.iter().map(|a| a.received_at).collect();
     assert!(r.changes.is_empty(), "own changes are not echoed");
     assert_eq!(r.next_cursor, 2);
 
-    // Idempotent: the same push again is acked with the same seqs, nothing new stored.
+    // Idempotent: the same push again is acked with the same seqs and the original receive
+    // times (a retry after a lost answer must not re-time the change), nothing new stored.
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     let r = srv.sync(&a, &push(vec![s.clone(), h.clone()])).await;
-    assert_eq!(r.acks, vec![2, 1]);
+    assert_eq!(r.acks.iter().map(|a| a.seq).collect::<Vec<u64>>(), vec![2, 1]);
+    assert_eq!(
+        r.acks.iter().map(|a| a.received_at).collect::<Vec<_>>(),
+        vec![first_times[1], first_times[0]]
+    );
     assert_eq!(srv.store.change_count().await.unwrap(), 2);
 
     let r = srv.sync(&b, &pull(0)).await;
@@ -187,7 +195,15 @@ async fn bad_sync_input(store: DynStore) {
 
     // The held role is accepted; a document pushed under another kind later is a conflict.
     let wo = envelope(RecordKind::WorkOrder, GRID_A, work_order_change(&w.actor, "grid_worker"));
-    assert_eq!(srv.sync(&w, &push(vec![wo.clone()])).await.acks, vec![1]);
+    assert_eq!(
+        srv.sync(&w, &push(vec![wo.clone()]))
+            .await
+            .acks
+            .iter()
+            .map(|a| a.seq)
+            .collect::<Vec<u64>>(),
+        vec![1]
+    );
     let mut relabelled = good();
     relabelled.doc_id = wo.doc_id;
     let (s, v) = srv.sync_err(&w, &push(vec![relabelled])).await;
@@ -309,7 +325,15 @@ async fn reassignment(store: DynStore) {
     let in_a = |v: &str| {
         envelope(RecordKind::Household, "320612/001/001/01/02", change(&d.actor, "head", v))
     };
-    assert_eq!(srv.sync(&d, &push(vec![in_a("王芳")])).await.acks, vec![1]);
+    assert_eq!(
+        srv.sync(&d, &push(vec![in_a("王芳")]))
+            .await
+            .acks
+            .iter()
+            .map(|a| a.seq)
+            .collect::<Vec<u64>>(),
+        vec![1]
+    );
 
     // The admin moves the worker to grid B.
     let roles = json!({ "roles": [{ "role": "grid_worker", "area": GRID_B }] });
@@ -321,7 +345,10 @@ async fn reassignment(store: DynStore) {
     assert_eq!((s, err_code(&v)), (403, "out_of_scope"), "{v}");
     let in_b =
         envelope(RecordKind::Household, "320612/001/001/02/01", change(&d.actor, "head", "赵丽"));
-    assert_eq!(srv.sync(&d, &push(vec![in_b])).await.acks, vec![2]);
+    assert_eq!(
+        srv.sync(&d, &push(vec![in_b])).await.acks.iter().map(|a| a.seq).collect::<Vec<u64>>(),
+        vec![2]
+    );
     // The device learns its new roles and areas from /v1/areas.
     let r = srv
         .http
@@ -393,3 +420,79 @@ async fn oversized_and_metrics(store: DynStore) {
     assert!(text.contains("gridwork_sync_request_duration_seconds_count 1"));
 }
 both!(oversized_and_metrics_t, super::oversized_and_metrics);
+
+/// Content, not only envelopes: a change that makes a record of another kind than it is
+/// addressed as, an event role held only in another grid, and moves between areas.
+async fn content_validation(store: DynStore) {
+    let srv = spawn(store).await;
+    let head_a = srv.device(&[(Role::GridHead, GRID_A)], 1).await;
+    let two_grids =
+        srv.device(&[(Role::GridHead, GRID_A), (Role::GridWorker, "320612/001/001/02")], 2).await;
+    let liaison = srv.device(&[(Role::Liaison, "320612/001/001/01/02")], 3).await;
+
+    // A visit's creation pushed as a household (a new doc id): refused, nothing stored.
+    let (s, v) = srv
+        .sync_err(
+            &head_a,
+            &push(vec![envelope(
+                RecordKind::Household,
+                "320612/001/001/01/02",
+                change(&head_a.actor, "kind", "visit"),
+            )]),
+        )
+        .await;
+    assert_eq!((s, v["error"]["code"].as_str()), (403, Some("kind_mismatch")), "{v}");
+    assert_eq!(srv.store.change_count().await.unwrap(), 0);
+
+    // A grid head of grid A holds `grid_head` only there: an event claiming it on an order in
+    // grid B is refused, in grid A it is stored.
+    let in_b = envelope(
+        RecordKind::WorkOrder,
+        "320612/001/001/02/01",
+        work_order_change(&two_grids.actor, "grid_head"),
+    );
+    let (s, v) = srv.sync_err(&two_grids, &push(vec![in_b])).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (403, Some("event_role_not_held")), "{v}");
+    let in_a = envelope(
+        RecordKind::WorkOrder,
+        "320612/001/001/01/01",
+        work_order_change(&two_grids.actor, "grid_head"),
+    );
+    assert_eq!(srv.sync(&two_grids, &push(vec![in_a])).await.acks.len(), 1);
+
+    // Moves: the liaison's household moved by a grid head of the grid is fine; the liaison
+    // may not take one from another micro-grid into theirs.
+    use automerge::transaction::Transactable;
+    let mut doc = automerge::AutoCommit::new().with_actor(head_a.actor.clone());
+    doc.put(automerge::ROOT, "kind", "household").unwrap();
+    doc.put(automerge::ROOT, "area", "320612/001/001/01/01").unwrap();
+    let created = doc.get_last_local_change().unwrap().raw_bytes().to_vec();
+    let id = uuid::Uuid::now_v7();
+    let at = |a: &str, bytes: Vec<u8>| gridwork_core::ChangeEnvelope {
+        doc_id: id,
+        kind: RecordKind::Household,
+        area: area(a),
+        bytes,
+    };
+    srv.sync(&head_a, &push(vec![at("320612/001/001/01/01", created)])).await;
+    let mut liaison_doc = doc.fork().with_actor(liaison.actor.clone());
+    liaison_doc.put(automerge::ROOT, "area", "320612/001/001/01/02").unwrap();
+    let grab = liaison_doc.get_last_local_change().unwrap().raw_bytes().to_vec();
+    let (s, v) = srv.sync_err(&liaison, &push(vec![at("320612/001/001/01/02", grab)])).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (403, Some("move_not_allowed")), "{v}");
+    // A move whose envelope names another area than the one it writes.
+    doc.put(automerge::ROOT, "area", "320612/001/001/01/02").unwrap();
+    let moved = doc.get_last_local_change().unwrap().raw_bytes().to_vec();
+    let (s, v) =
+        srv.sync_err(&head_a, &push(vec![at("320612/001/001/01/01", moved.clone())])).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (403, Some("area_mismatch")), "{v}");
+    srv.sync(&head_a, &push(vec![at("320612/001/001/01/02", moved)])).await;
+    let areas = srv.store.doc_areas(&[id]).await.unwrap();
+    assert_eq!(areas[0].2, area("320612/001/001/01/02"), "the record moved as a whole");
+    // The liaison of the new micro-grid now reads the record's whole history.
+    let r = srv.sync(&liaison, &pull(0)).await;
+    assert_eq!(r.changes.iter().filter(|c| c.change.doc_id == id).count(), 2);
+    assert!(r.changes.iter().all(|c| c.change.area == area("320612/001/001/01/02")));
+}
+
+both!(content_validation_t, super::content_validation);

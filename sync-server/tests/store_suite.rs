@@ -20,10 +20,7 @@ fn nc(doc: Uuid, kind: RecordKind, a: &str, size: usize) -> NewChange {
     let mut hash = [0u8; 32];
     hash[..16].copy_from_slice(id.as_bytes());
     hash[16..].copy_from_slice(id.as_bytes());
-    NewChange {
-        hash,
-        envelope: ChangeEnvelope { doc_id: doc, kind, area: area(a), bytes: vec![7; size] },
-    }
+    NewChange::new(hash, ChangeEnvelope { doc_id: doc, kind, area: area(a), bytes: vec![7; size] })
 }
 
 fn all_scope() -> Vec<ReadScope> {

@@ -196,7 +196,7 @@ async fn protocol_endpoints_refuse_bad_input(backend: Backend) -> HarnessResult<
                 .expect(400, "malformed_message"),
             Bad::new("wrong protocol version", "POST", path)
                 .headers(protocol_headers(&cred))
-                .body(wire::frame(2, body.get(5).copied().unwrap_or(1), &[0]))
+                .body(wire::frame(PROTOCOL_VERSION + 1, body.get(5).copied().unwrap_or(1), &[0]))
                 .expect(400, "unsupported_protocol_version"),
             Bad::new("oversized request", "POST", path)
                 .headers(protocol_headers(&cred))

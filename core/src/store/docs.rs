@@ -2,7 +2,7 @@
 //! the outbox and digests. Every mutation here runs inside one SQLite transaction together with
 //! the projection rows it implies.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use automerge::transaction::CommitOptions;
 use automerge::{ActorId, AutoCommit, Change, ChangeHash};
@@ -12,7 +12,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{SignedInUser, Store, write_txn};
+use super::outbox::state;
+use super::{SignedInUser, Store};
 use crate::area::{AreaPath, path_contains};
 use crate::doc::{self, common};
 use crate::envelope::ChangeEnvelope;
@@ -23,17 +24,6 @@ use crate::projection;
 /// Compact a document once its loose changes reach this many bytes or the snapshot's size,
 /// whichever is larger (DESIGN §1).
 const COMPACT_MIN_BYTES: i64 = 2048;
-
-/// What applying a batch of changes did.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ApplyReport {
-    /// Changes that were new to this device.
-    pub applied: usize,
-    /// Changes this device already had (duplicates are harmless).
-    pub duplicates: usize,
-    /// Documents whose state changed.
-    pub documents: usize,
-}
 
 /// A document's identity and heads: what a peer compares to find what it lacks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,7 +43,7 @@ fn blob_heads(blob: &[u8]) -> Vec<[u8; 32]> {
 }
 
 /// Loads a document from its snapshot and loose changes, with `actor` set for local edits.
-fn load_from_db(
+pub(super) fn load_from_db(
     conn: &Connection,
     id: Uuid,
     actor: &ActorId,
@@ -64,54 +54,59 @@ fn load_from_db(
         .optional()?;
     let Some((kind, snapshot)) = row else { return Ok(None) };
     let kind = RecordKind::from_code(kind)?;
-    let mut loose = Vec::new();
+    let mut loose: Vec<Vec<u8>> = Vec::new();
     {
         let mut stmt =
             conn.prepare_cached("SELECT bytes FROM change WHERE doc_id = ?1 AND compacted = 0")?;
         let mut rows = stmt.query([id.as_bytes()])?;
         while let Some(r) = rows.next()? {
-            loose.extend_from_slice(&r.get::<_, Vec<u8>>(0)?);
+            loose.push(r.get::<_, Vec<u8>>(0)?);
         }
     }
     // Our own database is trusted: skip re-verifying the heads' hashes on every load.
     let trusted =
         || automerge::LoadOptions::new().verification_mode(automerge::VerificationMode::DontCheck);
-    let mut doc = match snapshot {
-        Some(s) => {
-            let mut d = AutoCommit::load_with_options(&s, trusted())?;
-            if !loose.is_empty() {
-                d.load_incremental(&loose)?;
+    let fast = || -> Result<AutoCommit> {
+        let joined = loose.concat();
+        let mut d = match &snapshot {
+            Some(s) => {
+                let mut d = AutoCommit::load_with_options(s, trusted())?;
+                if !joined.is_empty() {
+                    d.load_incremental(&joined)?;
+                }
+                d
             }
+            None => AutoCommit::load_with_options(&joined, trusted())?,
+        };
+        if d.get_missing_deps(&[]).is_empty() {
+            Ok(d)
+        } else {
+            Err(CoreError::BadChange { doc_id: id.to_string(), reason: "history has gaps".into() })
+        }
+    };
+    let mut doc = match fast() {
+        Ok(d) => d,
+        // A store written before held changes existed may hold a change whose dependencies
+        // never arrived: load what is complete and leave that change out, so the record stays
+        // readable and editable.
+        Err(_) => {
+            let mut d = match &snapshot {
+                Some(s) => AutoCommit::load_with_options(s, trusted())?,
+                None => AutoCommit::new(),
+            };
+            let changes = loose.into_iter().filter_map(|b| Change::from_bytes(b).ok()).collect();
+            let (ready, _gaps) = super::apply::split_ready(&mut d, changes);
+            d.apply_changes(ready)?;
             d
         }
-        None => AutoCommit::load_with_options(&loose, trusted())?,
     };
     doc.set_actor(actor.clone());
     Ok(Some((kind, doc)))
 }
 
-/// Whether every change is already stored for document `id` of `kind` (so applying them would
-/// change nothing). Anything else, a kind mismatch included, takes the full path and its checks.
-fn all_stored(conn: &Connection, id: Uuid, kind: RecordKind, changes: &[Change]) -> Result<bool> {
-    let stored_kind: Option<u8> = conn
-        .prepare_cached("SELECT kind FROM doc WHERE id = ?1")?
-        .query_row([id.as_bytes()], |r| r.get(0))
-        .optional()?;
-    if stored_kind != Some(kind.code()) {
-        return Ok(false);
-    }
-    let mut stmt = conn.prepare_cached("SELECT 1 FROM change WHERE hash = ?1 AND doc_id = ?2")?;
-    for c in changes {
-        if !stmt.exists(params![c.hash().0, id.as_bytes()])? {
-            return Ok(false);
-        }
-    }
-    Ok(true)
-}
-
 /// Takes a document out of the cache or loads it. The caller puts it back after a successful
 /// commit, so a failed transaction never leaves an unpersisted state in memory.
-fn take_doc(
+pub(super) fn take_doc(
     conn: &Connection,
     cache: &mut LruCache<Uuid, AutoCommit>,
     id: Uuid,
@@ -131,14 +126,14 @@ fn take_doc(
 
 /// Writes the document row and projections after `new_changes` were added to `doc`, and
 /// compacts when the loose changes have grown large enough.
-fn persist(
+pub(super) fn persist(
     tx: &Connection,
     id: Uuid,
     kind: RecordKind,
     fallback_area: Option<&AreaPath>,
     doc: &mut AutoCommit,
     new_changes: &[(ChangeHash, Vec<u8>)],
-    outbox: bool,
+    outbox_ord: Option<i64>,
 ) -> Result<()> {
     let now = Utc::now().timestamp_millis();
     let area = doc::get_str(doc, common::AREA)
@@ -147,10 +142,11 @@ fn persist(
     let added: i64 = new_changes.iter().map(|(_, b)| b.len() as i64).sum();
     {
         let mut ins = tx.prepare_cached(
-            "INSERT OR IGNORE INTO change(hash, doc_id, bytes, outbox) VALUES (?1, ?2, ?3, ?4)",
+            "INSERT OR IGNORE INTO change(hash, doc_id, bytes, outbox, ord) VALUES (?1, ?2, ?3, ?4, ?5)",
         )?;
+        let flag = if outbox_ord.is_some() { state::WAITING } else { state::SENT };
         for (hash, bytes) in new_changes {
-            ins.execute(params![hash.0, id.as_bytes(), bytes, outbox])?;
+            ins.execute(params![hash.0, id.as_bytes(), bytes, flag, outbox_ord.unwrap_or(0)])?;
         }
     }
     let heads = heads_blob(&doc.get_heads());
@@ -180,8 +176,8 @@ fn compact(tx: &Connection, id: Uuid, doc: &mut AutoCommit) -> Result<()> {
         "UPDATE doc SET snapshot = ?2, snapshot_len = ?3, pending_len = 0 WHERE id = ?1",
     )?
     .execute(params![id.as_bytes(), snapshot, snapshot.len() as i64])?;
-    tx.prepare_cached("DELETE FROM change WHERE doc_id = ?1 AND outbox = 0")?
-        .execute([id.as_bytes()])?;
+    tx.prepare_cached("DELETE FROM change WHERE doc_id = ?1 AND outbox = ?2")?
+        .execute(params![id.as_bytes(), state::SENT])?;
     tx.prepare_cached("UPDATE change SET compacted = 1 WHERE doc_id = ?1")?
         .execute([id.as_bytes()])?;
     Ok(())
@@ -308,7 +304,10 @@ impl Store {
             .get_last_local_change()
             .map(|c| c.raw_bytes().to_vec())
             .ok_or_else(|| CoreError::invalid("change", "commit produced no change"))?;
-        self.in_write(|conn| persist(conn, id, kind, create, &mut doc, &[(hash, bytes)], true))?;
+        let ord = self.take_ord();
+        self.in_write(|conn| {
+            persist(conn, id, kind, create, &mut doc, &[(hash, bytes)], Some(ord))
+        })?;
         self.cache.put(id, doc);
         Ok(true)
     }
@@ -325,176 +324,6 @@ impl Store {
             });
         }
         Ok(())
-    }
-
-    /// Applies changes received from the server or another phone: idempotent, in any order,
-    /// duplicates harmless; projections are kept exact. All or nothing: if any change is corrupt
-    /// or does not fit its document, nothing is stored.
-    ///
-    /// # Errors
-    /// [`CoreError::BadChange`] naming the document and the problem (corrupt bytes, kind
-    /// mismatch); storage errors.
-    pub fn apply_changes(&mut self, changes: &[ChangeEnvelope]) -> Result<ApplyReport> {
-        self.apply_changes_with_meta(changes, &[])
-    }
-
-    /// [`Store::apply_changes`] and, in the same transaction, setting device settings (the sync
-    /// cursor): a dropped connection then loses nothing and repeats nothing (DESIGN §2).
-    ///
-    /// # Errors
-    /// As [`Store::apply_changes`].
-    pub fn apply_changes_with_meta(
-        &mut self,
-        changes: &[ChangeEnvelope],
-        meta: &[(&str, &[u8])],
-    ) -> Result<ApplyReport> {
-        // Decode everything first: a corrupt change rejects the batch before any work.
-        let mut by_doc: BTreeMap<Uuid, (RecordKind, AreaPath, Vec<Change>)> = BTreeMap::new();
-        for env in changes {
-            let change = env.decode().map_err(|e| CoreError::BadChange {
-                doc_id: env.doc_id.to_string(),
-                reason: e.to_string(),
-            })?;
-            let entry = by_doc
-                .entry(env.doc_id)
-                .or_insert_with(|| (env.kind, env.area.clone(), Vec::new()));
-            if entry.0 != env.kind {
-                return Err(CoreError::BadChange {
-                    doc_id: env.doc_id.to_string(),
-                    reason: format!("kind {} and {} in one batch", entry.0, env.kind),
-                });
-            }
-            entry.2.push(change);
-        }
-        let mut report = ApplyReport::default();
-        // Only the last few documents go back into the cache: a large page must not hold
-        // thousands of loaded documents in memory.
-        let mut touched: std::collections::VecDeque<(Uuid, AutoCommit)> = Default::default();
-        let (actor, cache) = (&self.actor, &mut self.cache);
-        write_txn(&mut self.conn, self.in_batch, |tx| {
-            for (id, (kind, area, changes)) in by_doc {
-                // Re-delivered changes (a repeated page, a peer sending what we have) are
-                // recognised by hash in the change table without loading the document. A change
-                // folded into a snapshot is no longer listed: those fall through to the check
-                // on the loaded document below.
-                if all_stored(tx, id, kind, &changes)? {
-                    report.duplicates += changes.len();
-                    continue;
-                }
-                let mut doc = match take_doc(tx, cache, id, actor)? {
-                    Some((k, d)) if k == kind => d,
-                    Some((k, _)) => {
-                        return Err(CoreError::BadChange {
-                            doc_id: id.to_string(),
-                            reason: format!("document is a {k}, change says {kind}"),
-                        });
-                    }
-                    None => AutoCommit::new().with_actor(actor.clone()),
-                };
-                let mut seen = HashSet::new();
-                let mut fresh = Vec::new();
-                for c in changes {
-                    let h = c.hash();
-                    if !seen.insert(h) || doc.get_change_by_hash(&h).is_some() {
-                        report.duplicates += 1;
-                    } else {
-                        fresh.push(c);
-                    }
-                }
-                if fresh.is_empty() {
-                    keep(&mut touched, id, doc);
-                    continue;
-                }
-                let stored: Vec<(ChangeHash, Vec<u8>)> =
-                    fresh.iter().map(|c| (c.hash(), c.raw_bytes().to_vec())).collect();
-                doc.apply_changes(fresh)?;
-                if let Some(k) = doc::get_str(&doc, common::KIND)
-                    && k != kind.as_str()
-                {
-                    return Err(CoreError::BadChange {
-                        doc_id: id.to_string(),
-                        reason: format!("document says it is a {k}, envelope says {kind}"),
-                    });
-                }
-                report.applied += stored.len();
-                report.documents += 1;
-                persist(tx, id, kind, Some(&area), &mut doc, &stored, false)?;
-                keep(&mut touched, id, doc);
-            }
-            for (k, v) in meta {
-                tx.prepare_cached(
-                    "INSERT INTO meta(key, value) VALUES (?1, ?2)
-                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                )?
-                .execute(params![k, v])?;
-            }
-            Ok(())
-        })?;
-        for (id, doc) in touched {
-            self.cache.put(id, doc);
-        }
-        Ok(report)
-    }
-
-    /// The changes made on this device and not yet acknowledged by the server, oldest first,
-    /// up to about `max_bytes` (at least one).
-    ///
-    /// # Errors
-    /// Storage errors; [`CoreError::BadChange`] if a stored row is unreadable.
-    pub fn outbox(&self, max_bytes: usize) -> Result<Vec<ChangeEnvelope>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT c.doc_id, d.kind, d.area, c.bytes FROM change c JOIN doc d ON d.id = c.doc_id
-             WHERE c.outbox = 1
-               AND NOT EXISTS (SELECT 1 FROM sync_quarantine q WHERE q.doc_id = c.doc_id)",
-        )?;
-        let mut rows = stmt.query([])?;
-        let mut out = Vec::new();
-        let mut total = 0usize;
-        while let Some(r) = rows.next()? {
-            let id: Vec<u8> = r.get(0)?;
-            let bytes: Vec<u8> = r.get(3)?;
-            if !out.is_empty() && total + bytes.len() > max_bytes {
-                break;
-            }
-            total += bytes.len();
-            let doc_id = Uuid::from_slice(&id).map_err(|e| CoreError::BadChange {
-                doc_id: hex::encode(&id),
-                reason: e.to_string(),
-            })?;
-            out.push(ChangeEnvelope {
-                doc_id,
-                kind: RecordKind::from_code(r.get(1)?)?,
-                area: AreaPath::parse(&r.get::<_, String>(2)?)?,
-                bytes,
-            });
-        }
-        Ok(out)
-    }
-
-    /// How many changes wait in the outbox.
-    ///
-    /// # Errors
-    /// Storage errors.
-    pub fn outbox_len(&self) -> Result<u64> {
-        let n: i64 =
-            self.conn
-                .query_row("SELECT count(*) FROM change WHERE outbox = 1", [], |r| r.get(0))?;
-        Ok(n.unsigned_abs())
-    }
-
-    /// Marks outbox changes as acknowledged by the server (they stay part of their document).
-    ///
-    /// # Errors
-    /// Storage errors.
-    pub fn acknowledge(&mut self, hashes: &[[u8; 32]]) -> Result<()> {
-        write_txn(&mut self.conn, self.in_batch, |tx| {
-            let mut upd = tx.prepare_cached("UPDATE change SET outbox = 0 WHERE hash = ?1")?;
-            for h in hashes {
-                upd.execute([h.as_slice()])?;
-            }
-            tx.execute("DELETE FROM change WHERE compacted = 1 AND outbox = 0", [])?;
-            Ok(())
-        })
     }
 
     /// Each document's heads within `area` (all documents when `None`): the digest a peer
@@ -568,14 +397,6 @@ impl Store {
             self.cache.put(mine.id, doc);
         }
         Ok(out)
-    }
-}
-
-/// Remembers a document for the cache, dropping the oldest beyond the cache's size.
-fn keep(touched: &mut std::collections::VecDeque<(Uuid, AutoCommit)>, id: Uuid, doc: AutoCommit) {
-    touched.push_back((id, doc));
-    if touched.len() > super::DOC_CACHE {
-        touched.pop_front();
     }
 }
 

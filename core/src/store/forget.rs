@@ -32,14 +32,14 @@ impl Store {
                 .prepare("SELECT DISTINCT doc_id FROM change WHERE outbox <> 0")?
                 .query_map([], |r| r.get(0))?
                 .collect::<rusqlite::Result<_>>()?;
-            let mut gone: Vec<(Vec<u8>, RecordKind)> = Vec::new();
+            let mut gone: Vec<(Uuid, RecordKind)> = Vec::new();
             let mut rows = tx.prepare("SELECT id, kind, area FROM doc")?;
             let mut q = rows.query([])?;
             while let Some(r) = q.next()? {
-                let id: Vec<u8> = r.get(0)?;
+                let id: Uuid = r.get(0)?;
                 let kind = RecordKind::from_code(r.get(1)?)?;
                 let area: String = r.get(2)?;
-                if unsent.contains(&id) {
+                if unsent.contains(id.as_bytes().as_slice()) {
                     continue;
                 }
                 let outside = match AreaPath::parse(&area) {
@@ -50,36 +50,53 @@ impl Store {
                     gone.push((id, kind));
                 }
             }
-            for (id, kind) in &gone {
-                if *kind == RecordKind::Household {
-                    tx.prepare_cached(
-                        "DELETE FROM household_fts WHERE rowid = (SELECT rowid FROM household WHERE id = ?1)",
-                    )?
-                    .execute([id])?;
+            forget_docs(tx, &gone)?;
+            // Held changes of documents this device never had in full go the same way.
+            let held: Vec<(Vec<u8>, String)> = tx
+                .prepare("SELECT DISTINCT doc_id, area FROM held_change")?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            for (doc, area) in held {
+                if AreaPath::parse(&area).is_ok_and(|a| !scope.iter().any(|s| s.contains(&a))) {
+                    tx.prepare_cached("DELETE FROM held_change WHERE doc_id = ?1")?
+                        .execute([doc])?;
                 }
-                if *kind == RecordKind::Task {
-                    tx.prepare_cached("DELETE FROM task_household WHERE task_id = ?1")?
-                        .execute([id])?;
-                }
-                // Table names come from the closed set of kinds, never from input.
-                tx.prepare_cached(&format!("DELETE FROM {} WHERE id = ?1", kind.as_str()))?
-                    .execute([id])?;
-                tx.prepare_cached(
-                    "DELETE FROM change_received WHERE hash IN (SELECT hash FROM change WHERE doc_id = ?1)",
-                )?
-                .execute([id])?;
-                tx.prepare_cached("DELETE FROM change WHERE doc_id = ?1")?.execute([id])?;
-                tx.prepare_cached("DELETE FROM doc WHERE id = ?1")?.execute(params![id])?;
             }
             Ok(gone)
         })?;
         for (id, _) in &gone {
-            if let Ok(id) = Uuid::from_slice(id) {
-                self.cache.pop(&id);
-            }
+            self.cache.pop(id);
         }
         Ok(gone.len() as u64)
     }
+}
+
+/// Deletes documents with their changes, held changes, receive times, projection rows and
+/// search tokens, in the caller's transaction. The caller decides which (never unsent work).
+pub(super) fn forget_docs(tx: &rusqlite::Connection, gone: &[(Uuid, RecordKind)]) -> Result<()> {
+    for (id, kind) in gone {
+        let id = id.as_bytes().as_slice();
+        if *kind == RecordKind::Household {
+            tx.prepare_cached(
+                "DELETE FROM household_fts WHERE rowid = (SELECT rowid FROM household WHERE id = ?1)",
+            )?
+            .execute([id])?;
+        }
+        if *kind == RecordKind::Task {
+            tx.prepare_cached("DELETE FROM task_household WHERE task_id = ?1")?.execute([id])?;
+        }
+        // Table names come from the closed set of kinds, never from input.
+        tx.prepare_cached(&format!("DELETE FROM {} WHERE id = ?1", kind.as_str()))?
+            .execute([id])?;
+        tx.prepare_cached(
+            "DELETE FROM change_received WHERE hash IN (SELECT hash FROM change WHERE doc_id = ?1)",
+        )?
+        .execute([id])?;
+        tx.prepare_cached("DELETE FROM change WHERE doc_id = ?1")?.execute([id])?;
+        tx.prepare_cached("DELETE FROM held_change WHERE doc_id = ?1")?.execute([id])?;
+        tx.prepare_cached("DELETE FROM doc WHERE id = ?1")?.execute(params![id])?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -5,12 +5,15 @@
 //! survives a crash or power loss. Write paths run in one transaction: the document change, the
 //! outbox entry and the projection rows commit together or not at all.
 
+mod apply;
 mod areas;
 mod attachments;
 mod docs;
 mod forget;
+mod held;
 mod meta;
 mod open;
+mod outbox;
 mod wipe;
 
 use std::num::NonZeroUsize;
@@ -22,9 +25,12 @@ use rusqlite::Connection;
 use crate::error::Result;
 use uuid::Uuid;
 
+pub use apply::{Ack, ApplyReport, Incoming, Received};
 pub(crate) use docs::ChangeNote;
-pub use docs::{ApplyReport, DocDigest};
+pub use docs::DocDigest;
+pub use held::HeldChange;
 pub use meta::SignedInUser;
+pub(crate) use outbox::state as outbox_state;
 
 /// How many loaded documents the store keeps in memory (each costs ~17 KB, DESIGN §1).
 const DOC_CACHE: usize = 32;
@@ -37,6 +43,8 @@ pub struct Store {
     actor: ActorId,
     cache: LruCache<Uuid, AutoCommit>,
     user: Option<SignedInUser>,
+    /// The outbox position of the next change made here (see `outbox.rs`).
+    next_ord: i64,
     /// Inside [`Store::batch`]: writes join the open transaction.
     in_batch: bool,
 }

@@ -9,11 +9,22 @@ use rusqlite::{Connection, OpenFlags};
 use super::Store;
 use crate::error::{CoreError, Result};
 
+/// One schema migration: its SQL and, where rows need more than SQL can do, a step run after
+/// it in the same transaction.
+struct Migration {
+    sql: &'static str,
+    after: Option<fn(&rusqlite::Transaction<'_>) -> Result<()>>,
+}
+
 /// The schema migrations, in order; `PRAGMA user_version` is how many have run.
-const MIGRATIONS: &[&str] = &[
-    include_str!("schema/001_init.sql"),
-    include_str!("schema/002_attachments.sql"),
-    include_str!("schema/003_quarantine.sql"),
+const MIGRATIONS: &[Migration] = &[
+    Migration { sql: include_str!("schema/001_init.sql"), after: None },
+    Migration { sql: include_str!("schema/002_attachments.sql"), after: None },
+    Migration { sql: include_str!("schema/003_quarantine.sql"), after: None },
+    Migration {
+        sql: include_str!("schema/004_held_outbox_order.sql"),
+        after: Some(super::outbox::number_unordered),
+    },
 ];
 
 /// Length in bytes of a raw SQLCipher key.
@@ -79,9 +90,11 @@ impl Store {
         let mut conn = conn;
         migrate(&mut conn)?;
         let actor = load_or_make_actor(&conn)?;
+        let next_ord = super::outbox::next_ord(&conn)?;
         let mut store = Store {
             conn,
             actor,
+            next_ord,
             cache: LruCache::new(Store::cache_capacity()),
             user: None,
             in_batch: false,
@@ -101,9 +114,12 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<()> {
             format!("store schema version {version} is newer than this app ({})", MIGRATIONS.len()),
         ));
     }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+    for (i, m) in MIGRATIONS.iter().enumerate().skip(version) {
         let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
+        tx.execute_batch(m.sql)?;
+        if let Some(after) = m.after {
+            after(&tx)?;
+        }
         tx.execute_batch(&format!("PRAGMA user_version = {}", i + 1))?;
         tx.commit()?;
     }

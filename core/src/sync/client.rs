@@ -7,6 +7,7 @@ use super::cancel::CancelToken;
 use super::config::SyncConfig;
 use super::enrol::{self, EnrolRequest, EnrolledUser};
 use super::error::{SyncError, SyncResult};
+use super::gaps::GapFill;
 use super::progress::{ProgressSink, SyncPhase, SyncProgress};
 use super::quarantine;
 use super::session::{Step, SyncSession};
@@ -195,9 +196,44 @@ impl SyncClient {
                 other => other?,
             };
             if step == Step::Done {
+                self.fill_gaps(store, &enrolment, &mut session, progress, cancel).await?;
                 progress.report(SyncPhase::Done, session.progress());
                 return Ok(*session.progress());
             }
         }
+    }
+
+    /// Fetches whole the records whose history still has a gap after the pull (see
+    /// [`super::gaps`]); each answer is applied in its own transaction.
+    async fn fill_gaps<S: StoreAccess>(
+        &self,
+        store: &S,
+        enrolment: &state::Enrolment,
+        session: &mut SyncSession,
+        progress: &dyn ProgressSink,
+        cancel: &CancelToken,
+    ) -> SyncResult<()> {
+        let url = format!("{}/v1/fetch", enrolment.server_url);
+        let mut gaps = GapFill::default();
+        while let Some(body) = store.with_store(|s| gaps.next_request(s, self.config.page_bytes))? {
+            if cancel.is_cancelled() {
+                return Err(SyncError::Cancelled);
+            }
+            session.progress_mut().bytes_up += body.len() as u64;
+            progress.report(SyncPhase::Exchanging, session.progress());
+            let call = Call {
+                method: reqwest::Method::POST,
+                url: url.clone(),
+                credential: Some(&enrolment.credential),
+                content_type: Some(PROTOCOL),
+                body,
+                retry_connect_only: false,
+            };
+            let answer = transport::send(&self.http, &self.config, &call, cancel, |_| {}).await?;
+            session.progress_mut().bytes_down += answer.body.len() as u64;
+            let n = store.with_store(|s| gaps.apply_response(s, &answer.body))?;
+            session.progress_mut().pulled += n;
+        }
+        Ok(())
     }
 }

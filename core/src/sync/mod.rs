@@ -33,6 +33,7 @@ pub mod client;
 pub mod config;
 pub mod enrol;
 pub mod error;
+pub mod gaps;
 pub mod progress;
 pub mod protocol;
 pub mod quarantine;

@@ -44,6 +44,12 @@ pub struct SyncProgress {
     /// Changes the server refused for good in this sync, now quarantined (see
     /// [`crate::sync::quarantine`]).
     pub quarantined: u32,
+    /// Pulled changes held back in this sync until a change they depend on arrives (a record
+    /// whose history has a gap is then fetched whole).
+    pub held: u64,
+    /// Pulled changes set aside in this sync because they can never be applied (corrupt, or
+    /// contradicting their record); the rest of the page was applied.
+    pub refused: u64,
 }
 
 /// Receives progress reports. Implementations must be quick: they are called on the sync task.

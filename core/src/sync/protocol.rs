@@ -1,4 +1,4 @@
-//! The sync wire protocol (version 1): a compact, versioned binary format, zstd-compressed, sent
+//! The sync wire protocol (version 2; version 1 still served): a compact, versioned binary format, zstd-compressed, sent
 //! over HTTP with content type [`CONTENT_TYPE`]. `docs/sync-protocol.md` describes it byte by byte.
 //!
 //! Every message is a 12-byte [`Header`] followed by a payload that is either raw or one zstd
@@ -25,8 +25,12 @@ use crate::kind::RecordKind;
 
 /// The HTTP content type of every protocol message.
 pub const CONTENT_TYPE: &str = "application/x-gridwork-sync";
-/// The protocol version this code speaks (byte 4 of every message).
-pub const PROTOCOL_VERSION: u8 = 1;
+/// The protocol version this code speaks (byte 4 of every message). Version 2 adds the server's
+/// receive time to every pulled change and every acknowledgement.
+pub const PROTOCOL_VERSION: u8 = 2;
+/// The oldest protocol version still understood: a server answers a request in the version it
+/// was asked in, so phones not yet updated keep syncing.
+pub const MIN_PROTOCOL_VERSION: u8 = 1;
 /// The four bytes every message starts with.
 pub const MAGIC: [u8; 4] = *b"GWSY";
 /// Length of the fixed header in bytes.
@@ -235,7 +239,7 @@ pub fn peek_header(bytes: &[u8]) -> Result<Header, ProtocolError> {
         return Err(ProtocolError::Truncated { what: "header" });
     }
     let version = bytes[4];
-    if version != PROTOCOL_VERSION {
+    if !(MIN_PROTOCOL_VERSION..=PROTOCOL_VERSION).contains(&version) {
         return Err(ProtocolError::UnsupportedVersion {
             found: version,
             supported: PROTOCOL_VERSION,
@@ -271,11 +275,18 @@ pub trait WireMessage: Sized {
     /// Any [`ProtocolError`] about the payload.
     fn read_payload(r: &mut Reader<'_>) -> Result<Self, ProtocolError>;
 
-    /// Encodes the whole message: header and (compressed) payload. Deterministic.
+    /// Encodes the whole message in the current [`PROTOCOL_VERSION`]: header and (compressed)
+    /// payload. Deterministic.
     fn encode(&self) -> Vec<u8> {
-        let mut w = Writer::default();
+        self.encode_version(PROTOCOL_VERSION)
+    }
+
+    /// Encodes the whole message in protocol `version` (a server answers in the version it was
+    /// asked in). Fields a version lacks are left out.
+    fn encode_version(&self, version: u8) -> Vec<u8> {
+        let mut w = Writer::for_version(version);
         self.write_payload(&mut w);
-        frame(Self::TYPE, &w.buf)
+        frame_version(Self::TYPE, version, &w.buf)
     }
 
     /// Decodes a whole message of this type.
@@ -290,14 +301,19 @@ pub trait WireMessage: Sized {
                 expected: Self::TYPE as u8,
             });
         }
-        let mut r = Reader::new(&payload);
+        let mut r = Reader::for_version(&payload, header.version);
         let msg = Self::read_payload(&mut r)?;
         r.finish()?;
         Ok(msg)
     }
 }
 
+#[cfg(test)]
 fn frame(ty: MessageType, payload: &[u8]) -> Vec<u8> {
+    frame_version(ty, PROTOCOL_VERSION, payload)
+}
+
+fn frame_version(ty: MessageType, version: u8, payload: &[u8]) -> Vec<u8> {
     // Payloads are built in memory by this process, far below 4 GiB; saturate rather than panic.
     let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
     let compressed = if payload.len() >= COMPRESS_THRESHOLD {
@@ -308,7 +324,7 @@ fn frame(ty: MessageType, payload: &[u8]) -> Vec<u8> {
     let mut out =
         Vec::with_capacity(HEADER_LEN + compressed.as_ref().map_or(payload.len(), Vec::len));
     out.extend_from_slice(&MAGIC);
-    out.push(PROTOCOL_VERSION);
+    out.push(version);
     out.push(ty as u8);
     out.push(if compressed.is_some() { Compression::Zstd } else { Compression::None } as u8);
     out.push(0);
@@ -418,6 +434,9 @@ pub struct SyncRequest {
 pub struct PulledChange {
     /// The change's position in the server's log.
     pub seq: u64,
+    /// When the server stored it (ms since the epoch, server clock): the trustworthy time every
+    /// device and the server use for deadlines and assessment. `None` from a version 1 server.
+    pub received_at: Option<i64>,
     /// The change.
     pub change: ChangeEnvelope,
 }
@@ -427,9 +446,9 @@ pub struct PulledChange {
 pub struct SyncResponse {
     /// Whether the request was served.
     pub status: SyncStatus,
-    /// One entry per pushed change, in push order: the `seq` under which the server holds it
+    /// One entry per pushed change, in push order: where and since when the server holds it
     /// (newly stored or already held — pushing is idempotent).
-    pub acks: Vec<u64>,
+    pub acks: Vec<Acked>,
     /// One page of changes after the cursor, in `seq` order, within the device's scope.
     pub changes: Vec<PulledChange>,
     /// The cursor to store after applying `changes` (may be higher than the last change's seq
@@ -439,6 +458,16 @@ pub struct SyncResponse {
     pub more: bool,
     /// The highest `seq` in the server's log when the page was read (for progress display).
     pub head_seq: u64,
+}
+
+/// The server's acknowledgement of one pushed change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Acked {
+    /// The `seq` under which the server holds the change.
+    pub seq: u64,
+    /// When the server first stored it (ms since the epoch, server clock); `None` from a
+    /// version 1 server.
+    pub received_at: Option<i64>,
 }
 
 /// A document's digest for the repair path: the number of its changes and the XOR of their
@@ -518,12 +547,31 @@ pub struct FetchResponse {
 // Primitive encoding
 
 /// Appends protocol primitives to a buffer.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Writer {
     buf: Vec<u8>,
+    version: u8,
+}
+
+impl Default for Writer {
+    fn default() -> Self {
+        Writer::for_version(PROTOCOL_VERSION)
+    }
 }
 
 impl Writer {
+    /// A writer for a payload of protocol `version`.
+    pub fn for_version(version: u8) -> Self {
+        Writer { buf: Vec::new(), version }
+    }
+
+    /// A receive time, in versions that carry one (0 stands for unknown).
+    fn time(&mut self, at: Option<i64>) {
+        if self.version >= 2 {
+            self.varint(at.and_then(|t| u64::try_from(t).ok()).unwrap_or(0));
+        }
+    }
+
     /// The bytes written so far.
     pub fn into_bytes(self) -> Vec<u8> {
         self.buf
@@ -575,12 +623,32 @@ impl Writer {
 #[derive(Debug)]
 pub struct Reader<'a> {
     buf: &'a [u8],
+    version: u8,
 }
 
 impl<'a> Reader<'a> {
-    /// A reader over a payload.
+    /// A reader over a payload of the current protocol version.
     pub fn new(buf: &'a [u8]) -> Self {
-        Reader { buf }
+        Reader::for_version(buf, PROTOCOL_VERSION)
+    }
+
+    /// A reader over a payload of protocol `version`.
+    pub fn for_version(buf: &'a [u8], version: u8) -> Self {
+        Reader { buf, version }
+    }
+
+    /// A receive time, in versions that carry one (0: unknown).
+    fn time(&mut self) -> Result<Option<i64>, ProtocolError> {
+        if self.version < 2 {
+            return Ok(None);
+        }
+        let v = self.varint("received_at")?;
+        if v == 0 {
+            return Ok(None);
+        }
+        i64::try_from(v)
+            .map(Some)
+            .map_err(|_| ProtocolError::InvalidValue { what: "received_at", value: v })
     }
 
     /// One byte.
@@ -727,6 +795,7 @@ fn write_pulled(w: &mut Writer, changes: &[PulledChange]) {
     w.count(changes.len());
     for c in changes {
         w.varint(c.seq);
+        w.time(c.received_at);
         w.envelope(&c.change);
     }
 }
@@ -736,7 +805,8 @@ fn read_pulled(r: &mut Reader<'_>) -> Result<Vec<PulledChange>, ProtocolError> {
     let mut out = Vec::with_capacity(n);
     for index in 0..n {
         let seq = r.varint("seq")?;
-        out.push(PulledChange { seq, change: r.envelope(index)? });
+        let received_at = r.time()?;
+        out.push(PulledChange { seq, received_at, change: r.envelope(index)? });
     }
     Ok(out)
 }
@@ -796,7 +866,8 @@ impl WireMessage for SyncResponse {
         w.varint(self.head_seq);
         w.count(self.acks.len());
         for a in &self.acks {
-            w.varint(*a);
+            w.varint(a.seq);
+            w.time(a.received_at);
         }
         write_pulled(w, &self.changes);
     }
@@ -809,7 +880,8 @@ impl WireMessage for SyncResponse {
         let n = r.count("acks", 1)?;
         let mut acks = Vec::with_capacity(n);
         for _ in 0..n {
-            acks.push(r.varint("ack")?);
+            let seq = r.varint("ack")?;
+            acks.push(Acked { seq, received_at: r.time()? });
         }
         let changes = read_pulled(r)?;
         Ok(SyncResponse { status, acks, changes, next_cursor, more, head_seq })
@@ -970,6 +1042,32 @@ mod tests {
     }
 
     #[test]
+    fn version_1_answers_carry_no_receive_times_and_still_decode() {
+        let resp = SyncResponse {
+            status: SyncStatus::Ok,
+            acks: vec![Acked { seq: 7, received_at: Some(1_700_000_000_123) }],
+            changes: vec![PulledChange {
+                seq: 9,
+                received_at: Some(1_700_000_000_456),
+                change: env(3),
+            }],
+            next_cursor: 9,
+            more: false,
+            head_seq: 9,
+        };
+        let v2 = resp.encode();
+        assert_eq!(v2[4], 2);
+        assert_eq!(SyncResponse::decode(&v2).unwrap(), resp);
+        let v1 = resp.encode_version(1);
+        assert_eq!(v1[4], 1);
+        let old = SyncResponse::decode(&v1).unwrap();
+        assert_eq!(old.acks, vec![Acked { seq: 7, received_at: None }]);
+        assert_eq!(old.changes[0].received_at, None);
+        assert_eq!(old.changes[0].change, env(3));
+        assert_eq!(peek_header(&v1).unwrap().version, 1);
+    }
+
+    #[test]
     fn unknown_kind_names_the_change() {
         let req = SyncRequest {
             cursor: 0,
@@ -1022,7 +1120,20 @@ mod tests {
     }
 
     fn arb_pulled() -> impl Strategy<Value = PulledChange> {
-        (any::<u64>(), arb_env()).prop_map(|(seq, change)| PulledChange { seq, change })
+        (any::<u64>(), arb_time(), arb_env()).prop_map(|(seq, received_at, change)| PulledChange {
+            seq,
+            received_at,
+            change,
+        })
+    }
+
+    /// A receive time as the wire carries it: unknown, or a positive ms count.
+    fn arb_time() -> impl Strategy<Value = Option<i64>> {
+        prop::option::of(1..i64::MAX)
+    }
+
+    fn arb_ack() -> impl Strategy<Value = Acked> {
+        (any::<u64>(), arb_time()).prop_map(|(seq, received_at)| Acked { seq, received_at })
     }
 
     fn arb_status() -> impl Strategy<Value = SyncStatus> {
@@ -1042,7 +1153,7 @@ mod tests {
                 }),
             (
                 arb_status(),
-                prop::collection::vec(any::<u64>(), 0..10),
+                prop::collection::vec(arb_ack(), 0..10),
                 prop::collection::vec(arb_pulled(), 0..8),
                 any::<u64>(),
                 any::<bool>(),

@@ -17,10 +17,11 @@ use uuid::Uuid;
 use super::error::SyncError;
 use crate::error::Result;
 use crate::store::Store;
+use crate::store::outbox_state::{QUARANTINED, WAITING};
 
 /// Server error codes that refuse a pushed change permanently (`docs/sync-protocol.md`, "Push
 /// validation"): sending the same change again can only be refused again.
-const PERMANENT_REFUSALS: [&str; 8] = [
+const PERMANENT_REFUSALS: [&str; 10] = [
     "corrupt_change",
     "foreign_actor",
     "out_of_scope",
@@ -29,10 +30,9 @@ const PERMANENT_REFUSALS: [&str; 8] = [
     "kind_mismatch",
     "unknown_kind",
     "invalid_area",
+    "move_not_allowed",
+    "area_mismatch",
 ];
-
-/// `change.outbox` of a quarantined change (0 acknowledged, 1 waiting to be pushed).
-const QUARANTINED: i64 = 2;
 
 /// A change the server refused for good, kept out of the outbox with its document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -76,8 +76,8 @@ pub(crate) fn quarantine(
     let now = chrono::Utc::now().timestamp_millis();
     store.in_write(|tx| {
         let moved = tx.execute(
-            "UPDATE change SET outbox = ?2 WHERE hash = ?1 AND outbox = 1",
-            params![&hash[..], QUARANTINED],
+            "UPDATE change SET outbox = ?2 WHERE hash = ?1 AND outbox = ?3",
+            params![&hash[..], QUARANTINED, WAITING],
         )?;
         if moved > 0 {
             tx.execute(
@@ -126,7 +126,7 @@ pub fn quarantined(store: &Store) -> Result<Vec<QuarantinedChange>> {
 /// Storage errors.
 pub fn release_quarantined(store: &mut Store) -> Result<u64> {
     store.in_write(|tx| {
-        tx.execute("UPDATE change SET outbox = 1 WHERE outbox = ?1", [QUARANTINED])?;
+        tx.execute("UPDATE change SET outbox = ?2 WHERE outbox = ?1", [QUARANTINED, WAITING])?;
         let n = tx.execute("DELETE FROM sync_quarantine", [])?;
         Ok(n as u64)
     })

@@ -2,14 +2,12 @@
 //! to the store. No network and no `await` here, so the caller never holds the store (or its
 //! lock) while waiting on the network (DESIGN §2).
 
-use rusqlite::params;
-
 use super::error::{SyncError, SyncResult};
 use super::progress::SyncProgress;
 use super::protocol::{SyncRequest, SyncResponse, SyncStatus, WireMessage};
 use super::state::{self, BOOTSTRAP, CURSOR};
 use crate::envelope::ChangeEnvelope;
-use crate::store::Store;
+use crate::store::{Ack, Incoming, Received, Store};
 
 /// How many `bootstrap_required` answers one sync accepts before giving up (a server that keeps
 /// asking is broken; looping would never end).
@@ -95,7 +93,8 @@ impl SyncSession {
     /// Applies the server's answer to the request last built: acknowledges the pushed changes,
     /// applies the page and advances the cursor, all in one transaction. On `revoked` wipes the
     /// store; on `bootstrap_required` resets the cursor so the next request re-pulls everything.
-    /// `server_time_ms` (the answer's `Date`) is stored as the receive time of pushed changes.
+    /// The server's receive times of pushed and pulled changes are stored with them;
+    /// `server_time_ms` (the answer's `Date`) stands in for a version 1 server that gives none.
     ///
     /// # Errors
     /// [`SyncError::Revoked`] after wiping; [`SyncError::Protocol`] for an answer that breaks the
@@ -142,7 +141,6 @@ impl SyncSession {
                 resp.next_cursor
             )));
         }
-        let changes: Vec<ChangeEnvelope> = resp.changes.into_iter().map(|c| c.change).collect();
         let next = resp.next_cursor.to_string();
         let bootstrap: &[u8] = if resp.more { b"1" } else { b"0" };
         let still_bootstrapping = state::bootstrap_pending(store)?;
@@ -150,26 +148,27 @@ impl SyncSession {
         if still_bootstrapping {
             meta.push((BOOTSTRAP, bootstrap));
         }
-        store.batch(|s| {
-            if !pushed.is_empty() {
-                s.acknowledge(&pushed)?;
-                if let Some(at) = server_time_ms {
-                    s.in_write(|tx| {
-                        let mut ins = tx.prepare_cached(
-                            "INSERT INTO change_received(hash, received_at) VALUES (?1, ?2)
-                             ON CONFLICT(hash) DO NOTHING",
-                        )?;
-                        for h in &pushed {
-                            ins.execute(params![h.as_slice(), at])?;
-                        }
-                        Ok(())
-                    })?;
-                }
-            }
-            s.apply_changes_with_meta(&changes, &meta)
+        // A version 1 server gives no receive times: the answer's `Date` stands in for the
+        // pushed changes' (whole seconds; version 2 servers say exactly).
+        let acks = pushed
+            .iter()
+            .zip(&resp.acks)
+            .map(|(hash, a)| Ack { hash: *hash, received_at: a.received_at.or(server_time_ms) })
+            .collect();
+        let pulled = resp.changes.len() as u64;
+        let report = store.apply_incoming(Incoming {
+            changes: resp
+                .changes
+                .into_iter()
+                .map(|c| Received { envelope: c.change, received_at: c.received_at })
+                .collect(),
+            acks,
+            meta,
         })?;
+        self.progress.held += report.held as u64;
+        self.progress.refused += report.refused as u64;
         self.progress.pushed += pushed.len() as u64;
-        self.progress.pulled += changes.len() as u64;
+        self.progress.pulled += pulled;
         self.progress.cursor = resp.next_cursor;
         self.progress.pending = store.outbox_len()?;
         if resp.more || self.progress.pending > 0 { Ok(Step::Continue) } else { Ok(Step::Done) }

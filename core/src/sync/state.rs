@@ -45,6 +45,11 @@ pub struct SyncState {
     pub last_error: Option<String>,
     /// Changes waiting to be pushed.
     pub pending: u64,
+    /// Received changes waiting for a change they depend on (fetched at the next sync).
+    pub held: u64,
+    /// Received changes set aside because they can never be applied (see
+    /// [`Store::held_changes`]); each costs only its own record.
+    pub refused: u64,
 }
 
 fn text(store: &Store, key: &str) -> Result<Option<String>> {
@@ -125,6 +130,7 @@ pub(crate) fn record_outcome(store: &mut Store, error: Option<&str>) -> Result<(
 /// Storage errors; [`CoreError::Invalid`] for an unreadable setting.
 pub fn sync_state(store: &Store) -> Result<SyncState> {
     let e = enrolment(store)?;
+    let (held, refused) = store.held_counts()?;
     Ok(SyncState {
         enrolled: e.is_some(),
         server_url: e.as_ref().map(|e| e.server_url.clone()),
@@ -134,5 +140,7 @@ pub fn sync_state(store: &Store) -> Result<SyncState> {
         last_sync_at: number(store, LAST_SYNC)?,
         last_error: text(store, LAST_ERROR)?.filter(|s| !s.is_empty()),
         pending: store.outbox_len()?,
+        held,
+        refused,
     })
 }

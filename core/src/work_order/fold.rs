@@ -1,7 +1,6 @@
 //! The deterministic fold of a work order's event log into its current summary.
 
-use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
@@ -173,35 +172,21 @@ impl WorkOrderSummary {
     }
 }
 
-/// The total order the fold uses: the report first (every other event causally follows it, so
-/// a reporter's skewed clock must not turn the whole log into conflicts), then by effective time
-/// (server receive time, else device time), then by id, then by every other field so that even
-/// malformed logs (one id, different contents) fold the same whatever the input order.
-fn fold_order(a: &WorkOrderEvent, b: &WorkOrderEvent) -> Ordering {
-    let not_report = |e: &WorkOrderEvent| e.event_type != EventType::Report;
-    not_report(a)
-        .cmp(&not_report(b))
-        .then_with(|| a.effective_at().cmp(&b.effective_at()))
-        .then_with(|| a.id.cmp(&b.id))
-        .then_with(|| a.at.cmp(&b.at))
-        .then_with(|| a.received_at.cmp(&b.received_at))
-        .then_with(|| a.event_type.cmp(&b.event_type))
-        .then_with(|| a.by.cmp(&b.by))
-        .then_with(|| a.role.as_str().cmp(b.role.as_str()))
-        .then_with(|| a.department.cmp(&b.department))
-        .then_with(|| a.note.cmp(&b.note))
-        .then_with(|| a.extension_hours.cmp(&b.extension_hours))
-}
-
-/// Derives a work order's summary from its event log, deterministically: the same set of events
-/// in any order, with any duplicates, gives the same summary.
+/// Derives a work order's summary from its event log, deterministically.
 ///
-/// Events are sorted (report first, then effective time, then id), exact copies count once, and
-/// each event is checked against the order as it stands ([`check_event`](super::check_event)):
-/// legal ones are applied, illegal ones become [`Conflict`]s. A second event reusing an id with
-/// different content is also a conflict. Because only times are known, not causality, of a close
-/// and a concurrent reopen the later one wins if legal after the earlier; otherwise it is the
-/// conflict.
+/// The fold order is the log's own order — the document's `events` list, which Automerge keeps
+/// identical on every replica and which extends causality (an event appended after seeing
+/// another comes after it; concurrent ones are ordered by Automerge's deterministic tie-break)
+/// — with the report moved first. It is a function of replicated data only: never of device
+/// clocks, nor of which receive times a device happens to know, so every phone and the server
+/// fold the same state, departments and conflicts. Times only *measure*: the deadline, the
+/// closure time and on-time closure use each event's effective time (server receive time, else
+/// device time).
+///
+/// Exact copies of an earlier event count once; an event reusing an earlier id with different
+/// content is a conflict. Each event is checked against the order as it stands
+/// ([`check_event`](super::check_event)): legal ones are applied, illegal ones become
+/// [`Conflict`]s (the second of two concurrent closes, a close after a concurrent reopen).
 ///
 /// `severity` and `policy` give the deadline; `now` decides the overdue flag. Never panics.
 pub fn derive(
@@ -210,14 +195,20 @@ pub fn derive(
     policy: &DeadlinePolicy,
     now: DateTime<Utc>,
 ) -> WorkOrderSummary {
-    let mut sorted: Vec<&WorkOrderEvent> = events.iter().collect();
-    sorted.sort_by(|a, b| fold_order(a, b));
-    sorted.dedup_by(|a, b| a == b);
+    let mut ordered: Vec<&WorkOrderEvent> = events.iter().collect();
+    // Stable: everything but the report keeps the log's order. Every other event causally
+    // follows the report, so this only matters for malformed logs.
+    ordered.sort_by_key(|e| e.event_type != EventType::Report);
 
     let mut summary = WorkOrderSummary::new(severity);
-    let mut seen: HashSet<&str> = HashSet::new();
-    for event in sorted {
-        if !seen.insert(event.id.as_str()) {
+    let mut seen: HashMap<&str, Vec<&WorkOrderEvent>> = HashMap::new();
+    for event in ordered {
+        let same_id = seen.entry(event.id.as_str()).or_default();
+        if same_id.contains(&event) {
+            continue;
+        }
+        same_id.push(event);
+        if same_id.len() > 1 {
             let error = WorkOrderError::DuplicateEventId { id: event.id.clone() };
             summary.conflicts.push(Conflict::new(event, &error));
             continue;

@@ -10,8 +10,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use gridwork_core::sync::protocol::{
-    DigestRequest, DigestResponse, FetchRequest, FetchResponse, SyncRequest, SyncResponse,
-    SyncStatus, WireMessage, clamp_page_bytes,
+    Acked, DigestRequest, DigestResponse, FetchRequest, FetchResponse, SyncRequest, SyncResponse,
+    SyncStatus, WireMessage, clamp_page_bytes, peek_header,
 };
 use uuid::Uuid;
 
@@ -20,7 +20,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::metrics::Metrics;
 use crate::policy;
 use crate::store::{AuditAction, AuditEntry, DeviceAuth, PullQuery, StoreError, now_ms};
-use crate::validate::validate;
+use crate::validate::{authorise_moves, validate};
 
 /// Most documents one fetch may name.
 const MAX_FETCH_DOCS: usize = 1000;
@@ -88,6 +88,8 @@ pub async fn sync(
         return Ok(protocol_response(revoked_sync().encode()));
     }
     let req = SyncRequest::decode(&body)?;
+    // Answer in the version asked: a phone not yet updated keeps syncing.
+    let version = peek_header(&body)?.version;
     let head = st.store.head_seq().await?;
     if req.cursor > head {
         let resp = SyncResponse {
@@ -95,7 +97,7 @@ pub async fn sync(
             head_seq: head,
             ..revoked_sync()
         };
-        return Ok(protocol_response(resp.encode()));
+        return Ok(protocol_response(resp.encode_version(version)));
     }
     let now = now_ms();
     let mut acks = Vec::new();
@@ -108,7 +110,16 @@ pub async fn sync(
             e.detail = format!("{code} at change {index}");
             e
         };
-        let (changes, refs) = match validate(&actor, &auth.user.roles, req.push) {
+        let validated = match validate(&actor, &auth.user.roles, req.push) {
+            Ok(v) => {
+                let ids: Vec<Uuid> = v.changes.iter().map(|c| c.envelope.doc_id).collect();
+                let stored = st.store.doc_areas(&ids).await?;
+                let stored = stored.into_iter().map(|(id, _, area)| (id, area));
+                authorise_moves(&auth.user.roles, &v.changes, stored).map(|()| v)
+            }
+            Err(r) => Err(r),
+        };
+        let (changes, refs) = match validated {
             Ok(v) => (v.changes, v.refs),
             Err(r) => {
                 st.store.audit(&refuse(r.code, r.index)).await?;
@@ -136,7 +147,12 @@ pub async fn sync(
         let mut e = entry(&auth, AuditAction::Push, outcome.stored as u64, areas);
         e.detail = format!("{pushed} pushed, {} new", outcome.stored);
         st.store.audit(&e).await?;
-        acks = outcome.seqs;
+        acks = outcome
+            .seqs
+            .iter()
+            .zip(&outcome.received_at)
+            .map(|(seq, at)| Acked { seq: *seq, received_at: Some(*at) })
+            .collect();
     }
     let page = st
         .store
@@ -162,7 +178,7 @@ pub async fn sync(
         more: page.more,
         head_seq: page.head_seq,
     }
-    .encode();
+    .encode_version(version);
     Metrics::add(&st.metrics.bytes_out, bytes.len() as u64);
     st.metrics.sync_latency.observe(started.elapsed());
     Ok(protocol_response(bytes))
@@ -220,6 +236,7 @@ pub async fn fetch(
         return Ok(protocol_response(r.encode()));
     }
     let req = FetchRequest::decode(&body)?;
+    let version = peek_header(&body)?.version;
     if req.doc_ids.len() > MAX_FETCH_DOCS {
         return Err(ApiError::bad_request(
             "too_many_documents",
@@ -251,5 +268,5 @@ pub async fn fetch(
         st.store.audit(&entry(&auth, AuditAction::Pull, changes.len() as u64, areas)).await?;
     }
     let r = FetchResponse { status: SyncStatus::Ok, changes, remaining };
-    Ok(protocol_response(r.encode()))
+    Ok(protocol_response(r.encode_version(version)))
 }

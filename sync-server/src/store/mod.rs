@@ -189,6 +189,32 @@ pub struct NewChange {
     pub hash: [u8; 32],
     /// The change and its addressing.
     pub envelope: ChangeEnvelope,
+    /// The area the change writes into its record's `area` field, if it does (a creation, or
+    /// a move the API layer authorised). A record's area is its creation's and changes only by
+    /// such a change: a later edit addressed to a stale area (made before the device saw a
+    /// move) does not move the record back.
+    pub sets_area: Option<AreaPath>,
+}
+
+impl NewChange {
+    /// A change that leaves its record's area as it is (or creates it in `envelope.area`).
+    pub fn new(hash: [u8; 32], envelope: ChangeEnvelope) -> Self {
+        NewChange { hash, envelope, sets_area: None }
+    }
+}
+
+/// Where a record lies after a pushed change: `stored` is its area before (None for a new
+/// record). Returns the new area key and, for a move, the area key it left.
+pub(crate) fn area_after(stored: Option<&str>, change: &NewChange) -> (String, Option<String>) {
+    let pushed = area_key(change.envelope.area.as_str());
+    match (stored, &change.sets_area) {
+        (None, _) | (Some(""), _) => (pushed, None),
+        (Some(old), Some(new)) => {
+            let new = area_key(new.as_str());
+            if new == old { (new, None) } else { (new, Some(old.to_owned())) }
+        }
+        (Some(old), None) => (old.to_owned(), None),
+    }
 }
 
 /// The outcome of storing a push.
@@ -196,6 +222,9 @@ pub struct NewChange {
 pub struct PushOutcome {
     /// The seq of each pushed change, in push order.
     pub seqs: Vec<u64>,
+    /// When the server first stored each pushed change (ms since the epoch), in push order:
+    /// `now` for new ones, the original time for those already held.
+    pub received_at: Vec<i64>,
     /// How many were new (the others were already held).
     pub stored: usize,
 }
@@ -388,6 +417,8 @@ pub trait Store: Send + Sync + 'static {
     async fn pull(&self, query: &PullQuery) -> StoreResult<PullPage>;
     /// The log's head seq.
     async fn head_seq(&self) -> StoreResult<u64>;
+    /// The kind and current area of each of these documents the log holds.
+    async fn doc_areas(&self, doc_ids: &[Uuid]) -> StoreResult<Vec<(Uuid, RecordKind, AreaPath)>>;
     /// Digests of every document within `area` and the scopes.
     async fn digests(&self, area: &AreaPath, scopes: &[ReadScope]) -> StoreResult<Vec<DocDigest>>;
     /// Every change of these documents within the scopes, grouped by document (request order),
@@ -467,8 +498,28 @@ pub(crate) fn area_from_key(key: &str) -> StoreResult<AreaPath> {
 /// Builds the scope predicate shared by both SQL dialects: `(key in range AND kind IN (…)) OR …`.
 /// Placeholders are produced by `ph(n)` for the n-th bound value (0-based offset added by the
 /// caller); returns the SQL and the range bounds to bind, in order.
-pub(crate) fn scope_sql(
+pub(crate) fn scope_sql(scopes: &[ReadScope], ph: impl FnMut() -> String) -> (String, Vec<String>) {
+    scope_sql_on(scopes, "area_key", "kind", ph)
+}
+
+/// The scope predicate of a pull over `changes c JOIN documents d`: a change is served when its
+/// record's *current* area is in scope — records move as wholes, so a device holds a record's
+/// whole history or none of it — and a move is also served where the record moved *from*, so
+/// devices there learn that it left and drop it.
+pub(crate) fn pull_scope_sql(
     scopes: &[ReadScope],
+    mut ph: impl FnMut() -> String,
+) -> (String, Vec<String>) {
+    let (current, mut binds) = scope_sql_on(scopes, "d.area_key", "c.kind", &mut ph);
+    let (left, more) = scope_sql_on(scopes, "c.prev_area_key", "c.kind", &mut ph);
+    binds.extend(more);
+    (format!("({current}) OR (c.prev_area_key IS NOT NULL AND ({left}))"), binds)
+}
+
+pub(crate) fn scope_sql_on(
+    scopes: &[ReadScope],
+    area_col: &str,
+    kind_col: &str,
     mut ph: impl FnMut() -> String,
 ) -> (String, Vec<String>) {
     let mut parts = Vec::new();
@@ -480,7 +531,7 @@ pub(crate) fn scope_sql(
         let (lo, hi) = area_range(s.area.as_str());
         let kinds: Vec<String> = s.kinds.iter().map(|k| k.code().to_string()).collect();
         parts.push(format!(
-            "(area_key >= {} AND area_key < {} AND kind IN ({}))",
+            "({area_col} >= {} AND {area_col} < {} AND {kind_col} IN ({}))",
             ph(),
             ph(),
             kinds.join(",")

@@ -16,7 +16,8 @@ use super::{
     AttachmentChunk, AttachmentInfo, AttachmentRef, AuditAction, AuditEntry, Device, DeviceAuth,
     DeviceHealth, EnrolmentProblem, NewChange, NewDevice, NewEnrolmentCode, PULL_BATCH_ROWS,
     PullPage, PullQuery, PushOutcome, ReadScope, RoleGrant, Store, StoreError, StoreResult, User,
-    area_from_key, area_key, area_range, page_of, scope_sql, sqlite::split_areas,
+    area_after, area_from_key, area_key, area_range, page_of, pull_scope_sql, scope_sql,
+    scope_sql_on, sqlite::split_areas,
 };
 
 mod blobs;
@@ -171,6 +172,10 @@ fn device_of(r: &Row) -> StoreResult<Device> {
     })
 }
 
+/// The columns [`pulled_of`] reads, over `changes c JOIN documents d`: the record's current
+/// area, not the one the change was pushed under.
+const CHANGE_COLS: &str = "c.seq, c.doc_id, c.kind, d.area_key, c.bytes, c.received_at";
+
 fn pulled_of(r: &Row) -> StoreResult<PulledChange> {
     let doc: &[u8] = r.get(1);
     let kind: i16 = r.get(2);
@@ -180,6 +185,7 @@ fn pulled_of(r: &Row) -> StoreResult<PulledChange> {
         .ok_or_else(|| StoreError::Corrupt(format!("kind {kind}")))?;
     Ok(PulledChange {
         seq: u64_of(r.get(0)),
+        received_at: Some(r.get(5)),
         change: ChangeEnvelope {
             doc_id: Uuid::from_slice(doc).map_err(|e| StoreError::Corrupt(e.to_string()))?,
             kind,
@@ -195,8 +201,16 @@ async fn head(c: &impl GenericClient) -> StoreResult<u64> {
 
 /// Appends the scope predicate with `$n` placeholders numbered after the existing params.
 fn push_scope(params: &mut Vec<Param>, scopes: &[ReadScope]) -> String {
+    push_pred(params, |ph| scope_sql(scopes, ph))
+}
+
+/// As [`push_scope`] for any of the shared scope builders.
+fn push_pred(
+    params: &mut Vec<Param>,
+    build: impl FnOnce(&mut dyn FnMut() -> String) -> (String, Vec<String>),
+) -> String {
     let mut n = params.len();
-    let (pred, binds) = scope_sql(scopes, || {
+    let (pred, binds) = build(&mut || {
         n += 1;
         format!("${n}")
     });
@@ -429,9 +443,12 @@ impl Store for PgStore {
         let start: i64 =
             tx.query_one("SELECT seq FROM seq_counter WHERE id = 1 FOR UPDATE", &[]).await?.get(0);
         let hashes: Vec<&[u8]> = changes.iter().map(|c| &c.hash[..]).collect();
-        let mut known: HashMap<[u8; 32], i64> = HashMap::new();
-        for r in tx.query("SELECT hash, seq FROM changes WHERE hash = ANY($1)", &[&hashes]).await? {
-            known.insert(hash32(r.get(0))?, r.get(1));
+        let mut known: HashMap<[u8; 32], (i64, i64)> = HashMap::new();
+        for r in tx
+            .query("SELECT hash, seq, received_at FROM changes WHERE hash = ANY($1)", &[&hashes])
+            .await?
+        {
+            known.insert(hash32(r.get(0))?, (r.get(1), r.get(2)));
         }
         let doc_ids: Vec<&[u8]> =
             changes.iter().map(|c| &c.envelope.doc_id.as_bytes()[..]).collect();
@@ -460,11 +477,14 @@ impl Store for PgStore {
 
         let mut seq = start;
         let mut seqs = Vec::with_capacity(changes.len());
+        let mut received = Vec::with_capacity(changes.len());
         let (mut c_seq, mut c_hash, mut c_doc, mut c_kind, mut c_area, mut c_sens, mut c_bytes) =
             (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+        let mut c_prev: Vec<Option<String>> = vec![];
         for (index, ch) in changes.iter().enumerate() {
-            if let Some(s) = known.get(&ch.hash) {
+            if let Some((s, at)) = known.get(&ch.hash) {
                 seqs.push(u64_of(*s));
+                received.push(*at);
                 continue;
             }
             let e = &ch.envelope;
@@ -481,10 +501,14 @@ impl Store for PgStore {
             }
             seq += 1;
             entry.1.add(&ch.hash);
-            entry.2 = area_key(e.area.as_str());
+            let stored = (!entry.2.is_empty()).then_some(entry.2.as_str());
+            let (doc_area, moved_from) = area_after(stored, ch);
+            entry.2 = doc_area;
             entry.3 = seq;
-            known.insert(ch.hash, seq);
+            known.insert(ch.hash, (seq, now));
             seqs.push(u64_of(seq));
+            received.push(now);
+            c_prev.push(moved_from);
             c_seq.push(seq);
             c_hash.push(&ch.hash[..]);
             c_doc.push(&e.doc_id.as_bytes()[..]);
@@ -495,11 +519,11 @@ impl Store for PgStore {
         }
         if seq > start {
             tx.execute(
-                "INSERT INTO changes
-                 (seq, hash, doc_id, kind, area_key, sensitive, device_id, received_at, bytes)
-                 SELECT s, h, d, k, a, se, $8, $9, b FROM UNNEST(
+                "INSERT INTO changes (seq, hash, doc_id, kind, area_key, sensitive, device_id,
+                   received_at, bytes, prev_area_key)
+                 SELECT s, h, d, k, a, se, $8, $9, b, p FROM UNNEST(
                    $1::bigint[], $2::bytea[], $3::bytea[], $4::smallint[], $5::text[],
-                   $6::bool[], $7::bytea[]) AS t(s, h, d, k, a, se, b)",
+                   $6::bool[], $7::bytea[], $10::text[]) AS t(s, h, d, k, a, se, b, p)",
                 &[
                     &c_seq,
                     &c_hash,
@@ -510,6 +534,7 @@ impl Store for PgStore {
                     &c_bytes,
                     &device_id.to_string(),
                     &now,
+                    &c_prev,
                 ],
             )
             .await?;
@@ -533,7 +558,11 @@ impl Store for PgStore {
             tx.execute("UPDATE seq_counter SET seq = $1 WHERE id = 1", &[&seq]).await?;
         }
         tx.commit().await?;
-        Ok(PushOutcome { seqs, stored: usize::try_from(seq - start).unwrap_or(0) })
+        Ok(PushOutcome {
+            seqs,
+            received_at: received,
+            stored: usize::try_from(seq - start).unwrap_or(0),
+        })
     }
 
     async fn pull(&self, q: &PullQuery) -> StoreResult<PullPage> {
@@ -550,11 +579,11 @@ impl Store for PgStore {
             });
         }
         let mut params: Vec<Param> = vec![Box::new(i64_of(q.cursor)), Box::new(i64_of(head))];
-        let pred = push_scope(&mut params, &q.scopes);
+        let pred = push_pred(&mut params, |ph| pull_scope_sql(&q.scopes, ph));
         let own = match q.exclude_device {
             Some(d) => {
                 params.push(Box::new(d.to_string()));
-                format!("AND device_id <> ${}", params.len())
+                format!("AND c.device_id <> ${}", params.len())
             }
             None => String::new(),
         };
@@ -563,16 +592,17 @@ impl Store for PgStore {
         params.push(Box::new(i64::from(q.max_bytes)));
         let max = params.len();
         let sql = format!(
-            "SELECT seq, doc_id, kind, area_key, bytes, n FROM (
-               SELECT seq, doc_id, kind, area_key, bytes,
+            "SELECT seq, doc_id, kind, area_key, bytes, received_at, n FROM (
+               SELECT seq, doc_id, kind, area_key, bytes, received_at,
                  sum(octet_length(bytes)) OVER (ORDER BY seq) - octet_length(bytes) AS before,
                  count(*) OVER () AS n
-               FROM (SELECT * FROM changes WHERE seq > $1 AND seq <= $2 AND ({pred}) {own}
-                     ORDER BY seq LIMIT ${limit}) AS c
+               FROM (SELECT {CHANGE_COLS} FROM changes c JOIN documents d ON d.doc_id = c.doc_id
+                     WHERE c.seq > $1 AND c.seq <= $2 AND ({pred}) {own}
+                     ORDER BY c.seq LIMIT ${limit}) AS c
              ) AS t WHERE before <= ${max} ORDER BY seq"
         );
         let rows = c.query(&sql, &refs(&params)).await?;
-        let fetched: i64 = rows.first().map_or(0, |r| r.get(5));
+        let fetched: i64 = rows.first().map_or(0, |r| r.get(6));
         let changes = rows.iter().map(pulled_of).collect::<StoreResult<Vec<_>>>()?;
         Ok(page_of(changes, fetched == PULL_BATCH_ROWS, q.max_bytes, head))
     }
@@ -580,6 +610,28 @@ impl Store for PgStore {
     async fn head_seq(&self) -> StoreResult<u64> {
         let c = self.client().await?;
         head(&**c).await
+    }
+
+    async fn doc_areas(&self, doc_ids: &[Uuid]) -> StoreResult<Vec<(Uuid, RecordKind, AreaPath)>> {
+        let c = self.client().await?;
+        let ids: Vec<&[u8]> = doc_ids.iter().map(|d| &d.as_bytes()[..]).collect();
+        let rows = c
+            .query("SELECT doc_id, kind, area_key FROM documents WHERE doc_id = ANY($1)", &[&ids])
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let kind: i16 = r.get(1);
+                let kind = u8::try_from(kind)
+                    .ok()
+                    .and_then(|k| RecordKind::from_code(k).ok())
+                    .ok_or_else(|| StoreError::Corrupt(format!("kind {kind}")))?;
+                Ok((
+                    Uuid::from_slice(r.get(0)).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    kind,
+                    area_from_key(r.get(2))?,
+                ))
+            })
+            .collect()
     }
 
     async fn digests(&self, area: &AreaPath, scopes: &[ReadScope]) -> StoreResult<Vec<DocDigest>> {
@@ -617,12 +669,12 @@ impl Store for PgStore {
         let ids: Vec<&[u8]> = doc_ids.iter().map(|d| &d.as_bytes()[..]).collect();
         let mut params: Vec<Param> =
             vec![Box::new(ids.iter().map(|i| i.to_vec()).collect::<Vec<_>>())];
-        let pred = push_scope(&mut params, scopes);
+        let pred = push_pred(&mut params, |ph| scope_sql_on(scopes, "d.area_key", "c.kind", ph));
         let rows = c
             .query(
                 &format!(
-                    "SELECT seq, doc_id, kind, area_key, bytes FROM changes
-                     WHERE doc_id = ANY($1) AND ({pred}) ORDER BY seq"
+                    "SELECT {CHANGE_COLS} FROM changes c JOIN documents d ON d.doc_id = c.doc_id
+                     WHERE c.doc_id = ANY($1) AND ({pred}) ORDER BY c.seq"
                 ),
                 &refs(&params),
             )

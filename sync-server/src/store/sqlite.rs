@@ -15,7 +15,8 @@ use super::{
     AttachmentChunk, AttachmentInfo, AttachmentRef, AuditAction, AuditEntry, Device, DeviceAuth,
     DeviceHealth, EnrolmentProblem, NewChange, NewDevice, NewEnrolmentCode, PULL_BATCH_ROWS,
     PullPage, PullQuery, PushOutcome, ReadScope, RoleGrant, Store, StoreError, StoreResult, User,
-    area_from_key, area_key, area_range, page_of, scope_sql,
+    area_after, area_from_key, area_key, area_range, page_of, pull_scope_sql, scope_sql,
+    scope_sql_on,
 };
 
 mod blobs;
@@ -79,7 +80,8 @@ impl SqliteStore {
             }
             let conn = open_conn(&path)?;
             conn.execute_batch(SCHEMA)?;
-            conn.pragma_update(None, "user_version", 1)?;
+            upgrade(&conn)?;
+            conn.pragma_update(None, "user_version", 2)?;
             Ok(SqliteStore {
                 inner: Arc::new(Inner {
                     path,
@@ -200,22 +202,41 @@ fn finish_device((id, user, mut d): (String, String, Device)) -> StoreResult<Dev
     Ok(d)
 }
 
+/// Brings a database made by an older server up to this schema (SQLite has no
+/// `ADD COLUMN IF NOT EXISTS`).
+fn upgrade(conn: &Connection) -> StoreResult<()> {
+    let has_prev: bool = conn.query_row(
+        "SELECT count(*) FROM pragma_table_info('changes') WHERE name = 'prev_area_key'",
+        [],
+        |r| r.get::<_, i64>(0).map(|n| n > 0),
+    )?;
+    if !has_prev {
+        conn.execute_batch("ALTER TABLE changes ADD COLUMN prev_area_key TEXT")?;
+    }
+    Ok(())
+}
+
 fn head(conn: &Connection) -> StoreResult<u64> {
     Ok(u64_of(conn.query_row("SELECT seq FROM seq_counter WHERE id = 1", [], |r| r.get(0))?))
 }
 
-/// A raw change row: seq, doc id, kind, area key, bytes.
-type ChangeRow = (i64, Vec<u8>, u8, String, Vec<u8>);
+/// A raw change row: seq, doc id, kind, area key, bytes, receive time.
+type ChangeRow = (i64, Vec<u8>, u8, String, Vec<u8>, i64);
+
+/// The columns a [`ChangeRow`] reads, over `changes c JOIN documents d`: the record's current
+/// area, not the one the change was pushed under.
+const CHANGE_COLS: &str = "c.seq, c.doc_id, c.kind, d.area_key, c.bytes, c.received_at";
 
 fn change_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ChangeRow> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
 }
 
 fn to_pulled(row: ChangeRow) -> StoreResult<PulledChange> {
-    let (seq, doc, kind, key, bytes) = row;
+    let (seq, doc, kind, key, bytes, received_at) = row;
     let doc_id = Uuid::from_slice(&doc).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     Ok(PulledChange {
         seq: u64_of(seq),
+        received_at: Some(received_at),
         change: ChangeEnvelope {
             doc_id,
             kind: RecordKind::from_code(kind).map_err(|e| StoreError::Corrupt(e.to_string()))?,
@@ -489,10 +510,13 @@ impl Store for SqliteStore {
             let start = seq;
             let device = device_id.to_string();
             let mut seqs = Vec::with_capacity(changes.len());
+            let mut received = Vec::with_capacity(changes.len());
             {
-                let mut existing = tx.prepare_cached("SELECT seq FROM changes WHERE hash = ?")?;
-                let mut doc =
-                    tx.prepare_cached("SELECT kind, change_count, hash_xor FROM documents WHERE doc_id = ?")?;
+                let mut existing =
+                    tx.prepare_cached("SELECT seq, received_at FROM changes WHERE hash = ?")?;
+                let mut doc = tx.prepare_cached(
+                    "SELECT kind, change_count, hash_xor, area_key FROM documents WHERE doc_id = ?",
+                )?;
                 let mut put_doc = tx.prepare_cached(
                     "INSERT INTO documents (doc_id, kind, area_key, change_count, hash_xor, last_seq)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -500,24 +524,27 @@ impl Store for SqliteStore {
                        hash_xor = ?5, last_seq = ?6",
                 )?;
                 let mut insert = tx.prepare_cached(
-                    "INSERT INTO changes
-                     (seq, hash, doc_id, kind, area_key, sensitive, device_id, received_at, bytes)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO changes (seq, hash, doc_id, kind, area_key, sensitive, device_id,
+                       received_at, bytes, prev_area_key)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 )?;
                 for (index, ch) in changes.iter().enumerate() {
-                    let found: Option<i64> =
-                        existing.query_row([&ch.hash[..]], |r| r.get(0)).optional()?;
-                    if let Some(s) = found {
+                    let found: Option<(i64, i64)> = existing
+                        .query_row([&ch.hash[..]], |r| Ok((r.get(0)?, r.get(1)?)))
+                        .optional()?;
+                    if let Some((s, at)) = found {
                         seqs.push(u64_of(s));
+                        received.push(at);
                         continue;
                     }
                     let e = &ch.envelope;
                     let doc_id = e.doc_id.as_bytes().as_slice();
-                    let prev: Option<(u8, i64, Vec<u8>)> = doc
-                        .query_row([doc_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                    let prev: Option<(u8, i64, Vec<u8>, String)> = doc
+                        .query_row([doc_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
                         .optional()?;
                     let mut digest = DocDigest::from_hashes(e.doc_id, []);
-                    if let Some((kind, count, xor)) = prev {
+                    let mut stored_area = None;
+                    if let Some((kind, count, xor, area)) = prev {
                         if kind != e.kind.code() {
                             return Err(StoreError::KindMismatch {
                                 index,
@@ -529,35 +556,42 @@ impl Store for SqliteStore {
                         }
                         digest.change_count = u64_of(count);
                         digest.hash_xor = hash32(&xor)?;
+                        stored_area = Some(area);
                     }
                     digest.add(&ch.hash);
                     seq += 1;
-                    let key = area_key(e.area.as_str());
+                    let (doc_area, moved_from) = area_after(stored_area.as_deref(), ch);
                     insert.execute(params![
                         seq,
                         &ch.hash[..],
                         doc_id,
                         e.kind.code(),
-                        key,
+                        area_key(e.area.as_str()),
                         e.kind.is_sensitive(),
                         device,
                         now,
-                        e.bytes
+                        e.bytes,
+                        moved_from
                     ])?;
                     put_doc.execute(params![
                         doc_id,
                         e.kind.code(),
-                        key,
+                        doc_area,
                         i64_of(digest.change_count),
                         &digest.hash_xor[..],
                         seq
                     ])?;
                     seqs.push(u64_of(seq));
+                    received.push(now);
                 }
             }
             tx.execute("UPDATE seq_counter SET seq = ? WHERE id = 1", [seq])?;
             tx.commit()?;
-            Ok(PushOutcome { seqs, stored: usize::try_from(seq - start).unwrap_or(0) })
+            Ok(PushOutcome {
+                seqs,
+                received_at: received,
+                stored: usize::try_from(seq - start).unwrap_or(0),
+            })
         })
         .await
     }
@@ -576,21 +610,21 @@ impl Store for SqliteStore {
                     head_seq: head,
                 });
             }
-            let (pred, binds) = scope_sql(&q.scopes, || "?".into());
+            let (pred, binds) = pull_scope_sql(&q.scopes, || "?".into());
             let mut values: Vec<Value> =
                 vec![Value::Integer(i64_of(q.cursor)), Value::Integer(i64_of(head))];
             values.extend(binds.into_iter().map(Value::Text));
             let own = match q.exclude_device {
                 Some(d) => {
                     values.push(Value::Text(d.to_string()));
-                    "AND device_id <> ?"
+                    "AND c.device_id <> ?"
                 }
                 None => "",
             };
             values.push(Value::Integer(PULL_BATCH_ROWS));
             let sql = format!(
-                "SELECT seq, doc_id, kind, area_key, bytes FROM changes
-                 WHERE seq > ? AND seq <= ? AND ({pred}) {own} ORDER BY seq LIMIT ?"
+                "SELECT {CHANGE_COLS} FROM changes c JOIN documents d ON d.doc_id = c.doc_id
+                 WHERE c.seq > ? AND c.seq <= ? AND ({pred}) {own} ORDER BY c.seq LIMIT ?"
             );
             let mut rows_out = Vec::new();
             let mut bytes: u64 = 0;
@@ -617,6 +651,27 @@ impl Store for SqliteStore {
 
     async fn head_seq(&self) -> StoreResult<u64> {
         self.read(|c| head(c)).await
+    }
+
+    async fn doc_areas(&self, doc_ids: &[Uuid]) -> StoreResult<Vec<(Uuid, RecordKind, AreaPath)>> {
+        let doc_ids = doc_ids.to_vec();
+        self.read(move |c| {
+            let mut stmt =
+                c.prepare_cached("SELECT kind, area_key FROM documents WHERE doc_id = ?")?;
+            let mut out = Vec::new();
+            for id in doc_ids {
+                let row: Option<(u8, String)> = stmt
+                    .query_row([id.as_bytes().as_slice()], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .optional()?;
+                if let Some((kind, key)) = row {
+                    let kind = RecordKind::from_code(kind)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    out.push((id, kind, area_from_key(&key)?));
+                }
+            }
+            Ok(out)
+        })
+        .await
     }
 
     async fn digests(&self, area: &AreaPath, scopes: &[ReadScope]) -> StoreResult<Vec<DocDigest>> {
@@ -655,10 +710,10 @@ impl Store for SqliteStore {
     ) -> StoreResult<Vec<PulledChange>> {
         let (doc_ids, scopes) = (doc_ids.to_vec(), scopes.to_vec());
         self.read(move |c| {
-            let (pred, binds) = scope_sql(&scopes, || "?".into());
+            let (pred, binds) = scope_sql_on(&scopes, "d.area_key", "c.kind", || "?".into());
             let sql = format!(
-                "SELECT seq, doc_id, kind, area_key, bytes FROM changes
-                 WHERE doc_id = ? AND ({pred}) ORDER BY seq"
+                "SELECT {CHANGE_COLS} FROM changes c JOIN documents d ON d.doc_id = c.doc_id
+                 WHERE c.doc_id = ? AND ({pred}) ORDER BY c.seq"
             );
             let mut stmt = c.prepare(&sql)?;
             let mut out = Vec::new();

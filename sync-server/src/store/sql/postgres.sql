@@ -55,6 +55,9 @@ CREATE TABLE IF NOT EXISTS changes (
     received_at BIGINT NOT NULL,
     bytes BYTEA NOT NULL
 );
+-- For a change that moved its record: the area key it moved from (its devices learn it left).
+-- Added after version 1, so existing databases get it here too.
+ALTER TABLE changes ADD COLUMN IF NOT EXISTS prev_area_key TEXT COLLATE "C";
 CREATE INDEX IF NOT EXISTS changes_doc ON changes (doc_id, seq);
 CREATE TABLE IF NOT EXISTS documents (
     doc_id BYTEA PRIMARY KEY,

@@ -51,7 +51,9 @@ CREATE TABLE IF NOT EXISTS changes (
     sensitive INTEGER NOT NULL,
     device_id TEXT NOT NULL,
     received_at INTEGER NOT NULL,
-    bytes BLOB NOT NULL
+    bytes BLOB NOT NULL,
+    -- For a change that moved its record: the area key it moved from (its devices learn it left).
+    prev_area_key TEXT
 );
 CREATE INDEX IF NOT EXISTS changes_doc ON changes (doc_id, seq);
 CREATE TABLE IF NOT EXISTS documents (

@@ -38,7 +38,7 @@ class FlowTest {
     @Test
     fun `sync progress as a flow`() = runBlocking {
         // Any function that reports through the observer works (SyncTest runs a real sync).
-        val progress = SyncProgress(1u, 2UL, 3UL, 0UL, 100UL, 200UL, 7UL, 7UL, 0u, 0u)
+        val progress = SyncProgress(1u, 2UL, 3UL, 0UL, 100UL, 200UL, 7UL, 7UL, 0u, 0u, 0UL, 0UL)
         val phases = syncProgress { observer ->
             for (phase in listOf(SyncPhase.EXCHANGING, SyncPhase.APPLYING, SyncPhase.DONE)) {
                 observer.onProgress(SyncStep(phase, progress))

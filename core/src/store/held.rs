@@ -1,0 +1,95 @@
+//! Changes received but not part of their documents (see `apply.rs`): listed for the sync
+//! status screen, and the documents whose history has gaps, which the sync client fetches whole.
+
+use rusqlite::params;
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::Store;
+use super::apply::MISSING_DEPS;
+use crate::error::{CoreError, Result};
+
+/// A change this device received but has not made part of its document.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HeldChange {
+    /// The change's hash, lowercase hex (for a change too corrupt to have one, the SHA-256 of
+    /// its bytes).
+    pub hash: String,
+    /// Its document.
+    pub doc_id: Uuid,
+    /// Why: `missing_deps` (waiting for an earlier change; applied when it arrives), or why it
+    /// can never be applied (`corrupt_change`, `kind_mismatch`, `apply_failed`).
+    pub reason: String,
+    /// Details, in English.
+    pub detail: String,
+    /// When it arrived (ms since the epoch, device clock).
+    pub held_at: i64,
+}
+
+/// Most held changes [`Store::held_changes`] lists.
+const LIST_LIMIT: i64 = 1000;
+
+impl Store {
+    /// The changes held back, oldest first (at most 1,000).
+    ///
+    /// # Errors
+    /// Storage errors; [`CoreError::BadChange`] for an unreadable stored id.
+    pub fn held_changes(&self) -> Result<Vec<HeldChange>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT hash, doc_id, reason, detail, held_at FROM held_change
+             ORDER BY held_at, hash LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([LIST_LIMIT], |r| {
+            Ok((
+                r.get::<_, Vec<u8>>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, i64>(4)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (hash, doc, reason, detail, held_at) = row?;
+            let doc_id = Uuid::from_slice(&doc).map_err(|e| CoreError::BadChange {
+                doc_id: hex::encode(&doc),
+                reason: e.to_string(),
+            })?;
+            out.push(HeldChange { hash: hex::encode(hash), doc_id, reason, detail, held_at });
+        }
+        Ok(out)
+    }
+
+    /// How many changes are held back: `(waiting for dependencies, refused for good)`.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn held_counts(&self) -> Result<(u64, u64)> {
+        let (waiting, refused): (i64, i64) = self.conn.prepare_cached(
+            "SELECT coalesce(sum(reason = ?1), 0), coalesce(sum(reason <> ?1), 0) FROM held_change",
+        )?
+        .query_row(params![MISSING_DEPS], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok((waiting.unsigned_abs(), refused.unsigned_abs()))
+    }
+
+    /// Documents with changes waiting for dependencies (at most `limit`): their history has a
+    /// gap this device should fill by fetching them whole.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn docs_with_gaps(&self, limit: usize) -> Result<Vec<Uuid>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT DISTINCT doc_id FROM held_change WHERE reason = ?1 ORDER BY doc_id LIMIT ?2",
+        )?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(params![MISSING_DEPS, limit], |r| r.get::<_, Vec<u8>>(0))?;
+        let mut out = Vec::new();
+        for id in rows {
+            if let Ok(id) = Uuid::from_slice(&id?) {
+                out.push(id);
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,136 @@
+//! The outbox: the changes this device made and the server has not acknowledged yet, kept in
+//! the order they were made. Sending them in that order matters: a change can only be applied
+//! by a peer that has every change it depends on, so a record's creation must reach the server
+//! (and every other phone) before its edits.
+
+use automerge::Change;
+use rusqlite::{Connection, Transaction};
+use uuid::Uuid;
+
+use super::{Store, write_txn};
+use crate::area::AreaPath;
+use crate::envelope::ChangeEnvelope;
+use crate::error::{CoreError, Result};
+use crate::kind::RecordKind;
+
+/// `change.outbox` values: who still needs a change.
+pub(crate) mod state {
+    /// Acknowledged by the server (or received from it): nobody waits for it.
+    pub const SENT: i64 = 0;
+    /// Made here and waiting to be pushed.
+    pub const WAITING: i64 = 1;
+    /// Refused by the server for good and kept aside (`sync/quarantine.rs`).
+    pub const QUARANTINED: i64 = 2;
+}
+
+/// The `ord` the next change made on this device gets: one above the highest among changes not
+/// yet acknowledged (an empty outbox starts again at 1; order only matters among unsent ones).
+pub(super) fn next_ord(conn: &Connection) -> Result<i64> {
+    Ok(conn.query_row(
+        "SELECT coalesce(max(ord), 0) + 1 FROM change WHERE outbox <> 0",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+/// Migration step of schema 4: numbers the unsent changes written before outbox order existed.
+/// All of them are this device's own, so within a document their Automerge sequence numbers
+/// are their causal order; across documents any order will do.
+pub(super) fn number_unordered(tx: &Transaction<'_>) -> Result<()> {
+    let mut rows: Vec<(Vec<u8>, Vec<u8>, u64)> = Vec::new();
+    {
+        let mut stmt =
+            tx.prepare("SELECT hash, doc_id, bytes FROM change WHERE outbox <> 0 AND ord = 0")?;
+        let mut q = stmt.query([])?;
+        while let Some(r) = q.next()? {
+            let (hash, doc, bytes): (Vec<u8>, Vec<u8>, Vec<u8>) = (r.get(0)?, r.get(1)?, r.get(2)?);
+            // An unreadable row keeps its place at the end; sending it will be refused and
+            // quarantined as before.
+            let seq = Change::from_bytes(bytes).map(|c| c.seq()).unwrap_or(u64::MAX);
+            rows.push((doc, hash, seq));
+        }
+    }
+    rows.sort_by(|a, b| (&a.0, a.2, &a.1).cmp(&(&b.0, b.2, &b.1)));
+    let mut upd = tx.prepare("UPDATE change SET ord = ?2 WHERE hash = ?1")?;
+    for (i, (_, hash, _)) in rows.iter().enumerate() {
+        upd.execute(rusqlite::params![hash, i64::try_from(i + 1).unwrap_or(i64::MAX)])?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Takes the next outbox position for a change made on this device.
+    pub(super) fn take_ord(&mut self) -> i64 {
+        let ord = self.next_ord;
+        self.next_ord += 1;
+        ord
+    }
+
+    /// The changes made on this device and not yet acknowledged by the server, in the order
+    /// they were made, up to about `max_bytes` (at least one). Documents with a quarantined
+    /// change send nothing (their later changes depend on it).
+    ///
+    /// # Errors
+    /// Storage errors; [`CoreError::BadChange`] if a stored row is unreadable.
+    pub fn outbox(&self, max_bytes: usize) -> Result<Vec<ChangeEnvelope>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT c.doc_id, d.kind, d.area, c.bytes FROM change c JOIN doc d ON d.id = c.doc_id
+             WHERE c.outbox <> 0 AND c.outbox = ?1
+               AND NOT EXISTS (SELECT 1 FROM sync_quarantine q WHERE q.doc_id = c.doc_id)
+             ORDER BY c.ord",
+        )?;
+        let mut rows = stmt.query([state::WAITING])?;
+        let mut out = Vec::new();
+        let mut total = 0usize;
+        while let Some(r) = rows.next()? {
+            let id: Vec<u8> = r.get(0)?;
+            let bytes: Vec<u8> = r.get(3)?;
+            if !out.is_empty() && total + bytes.len() > max_bytes {
+                break;
+            }
+            total += bytes.len();
+            let doc_id = Uuid::from_slice(&id).map_err(|e| CoreError::BadChange {
+                doc_id: hex::encode(&id),
+                reason: e.to_string(),
+            })?;
+            out.push(ChangeEnvelope {
+                doc_id,
+                kind: RecordKind::from_code(r.get(1)?)?,
+                area: AreaPath::parse(&r.get::<_, String>(2)?)?,
+                bytes,
+            });
+        }
+        Ok(out)
+    }
+
+    /// How many changes wait in the outbox.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn outbox_len(&self) -> Result<u64> {
+        let n: i64 = self
+            .conn
+            .prepare_cached("SELECT count(*) FROM change WHERE outbox <> 0 AND outbox = ?1")?
+            .query_row([state::WAITING], |r| r.get(0))?;
+        Ok(n.unsigned_abs())
+    }
+
+    /// Marks outbox changes as acknowledged by the server (they stay part of their document).
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn acknowledge(&mut self, hashes: &[[u8; 32]]) -> Result<()> {
+        write_txn(&mut self.conn, self.in_batch, |tx| acknowledge(tx, hashes))
+    }
+}
+
+/// Marks `hashes` acknowledged, dropping the bytes of those already inside their snapshot.
+pub(super) fn acknowledge(tx: &Connection, hashes: &[[u8; 32]]) -> Result<()> {
+    let mut upd = tx.prepare_cached("UPDATE change SET outbox = ?2 WHERE hash = ?1")?;
+    for h in hashes {
+        upd.execute(rusqlite::params![h.as_slice(), state::SENT])?;
+    }
+    tx.prepare_cached("DELETE FROM change WHERE compacted = 1 AND outbox = ?1")?
+        .execute([state::SENT])?;
+    Ok(())
+}
