@@ -319,6 +319,8 @@ struct Phone {
     cli: bool,
     /// The result of its last sync in the final clean rounds.
     last_sync: Option<Result<(), String>>,
+    /// A sync of it hung (see [`SYNC_LIMIT`]): it is not synced again.
+    hung: bool,
 }
 
 impl Phone {
@@ -469,6 +471,7 @@ impl World {
                 second_phone: p.second_phone,
                 cli: p.cli && config.cli_kills,
                 last_sync: None,
+                hung: false,
             });
         }
         let report = ChaosReport {
@@ -557,7 +560,9 @@ impl World {
             max_down: 4096,
         }));
         let syncing: Vec<usize> = (0..self.phones.len())
-            .filter(|&i| self.phones[i].enrolled && self.rng.below(100) < 80)
+            .filter(|&i| {
+                self.phones[i].enrolled && self.rng.below(100) < 80 && !self.phones[i].hung
+            })
             .collect();
         let victim = if self.rng.below(1000) < self.config.device_kill_permille {
             let candidates: Vec<usize> = (0..self.phones.len())
@@ -575,6 +580,7 @@ impl World {
         let mut cli_runs: Vec<(usize, JoinHandle<HarnessResult<CliOutcome>>)> = Vec::new();
         for &i in &syncing {
             let device = self.phones[i].device.clone();
+            let label = self.phones[i].label.clone();
             if self.phones[i].cli {
                 // Killed in about half its syncs, at a random moment (a debug-build
                 // `gridwork sync` with little to do takes 70–100 ms).
@@ -584,9 +590,7 @@ impl World {
             } else {
                 tasks.push((
                     i,
-                    tokio::spawn(async move {
-                        device.sync().await.map(drop).map_err(|e| e.to_string())
-                    }),
+                    tokio::spawn(traced(label, async move { sync_once(&device).await })),
                 ));
             }
         }
@@ -617,7 +621,12 @@ impl World {
         for (i, t) in tasks {
             match t.await {
                 Ok(Ok(())) => {}
-                Ok(Err(_)) => self.report.failed_syncs += 1,
+                Ok(Err(e)) => {
+                    self.report.failed_syncs += 1;
+                    if e.starts_with(HUNG) {
+                        self.hung(i, &e);
+                    }
+                }
                 Err(e) if e.is_cancelled() => self.report.failed_syncs += 1,
                 Err(e) => return Err(format!("sync task of {}: {e}", self.phones[i].label).into()),
             }
@@ -646,6 +655,9 @@ impl World {
             if !outcome.ok {
                 self.report.failed_syncs += 1;
             }
+            if outcome.hung {
+                self.hung(i, &format!("{HUNG} `gridwork sync` did not end within {SYNC_LIMIT:?}"));
+            }
             if outcome.killed {
                 self.report.cli_kills += 1;
             }
@@ -653,6 +665,13 @@ impl World {
             self.kill_and_reopen(i)?;
         }
         Ok(())
+    }
+
+    /// Notes that a sync of phone `i` hung.
+    fn hung(&mut self, i: usize, e: &str) {
+        self.phones[i].hung = true;
+        self.phones[i].last_sync = Some(Err(e.to_owned()));
+        *self.op_failures.entry(format!("{}: {e}", self.phones[i].label)).or_default() += 1;
     }
 
     /// "Kills" phone `i` in-process: its store is dropped without closing (no checkpoint, no
@@ -675,8 +694,17 @@ impl World {
             self.proxy.set_upstream(self.server.addr);
         }
         for _ in 0..passes {
-            for p in self.phones.iter_mut().filter(|p| p.enrolled) {
-                p.last_sync = Some(p.device.sync().await.map(drop).map_err(|e| e.to_string()));
+            for i in 0..self.phones.len() {
+                if !self.phones[i].enrolled || self.phones[i].hung {
+                    continue;
+                }
+                let result = sync_once(&self.phones[i].device).await;
+                if let Err(e) = &result
+                    && e.starts_with(HUNG)
+                {
+                    self.hung(i, e);
+                }
+                self.phones[i].last_sync = Some(result);
             }
         }
         Ok(())
@@ -729,18 +757,48 @@ impl World {
     }
 }
 
+/// A sync that has not ended after this long is hung (a debug build syncs in well under a
+/// second; with retries and a server restart, a few seconds). A hung phone is not synced again
+/// (each attempt would cost this long again); it is reported stuck.
+const SYNC_LIMIT: Duration = Duration::from_secs(15);
+/// How [`sync_once`] reports a hung sync.
+const HUNG: &str = "hung:";
+
+/// One sync of `device`, abandoned after [`SYNC_LIMIT`].
+async fn sync_once(device: &Device) -> Result<(), String> {
+    match tokio::time::timeout(SYNC_LIMIT, device.sync()).await {
+        Ok(r) => r.map(drop).map_err(|e| e.to_string()),
+        Err(_) => Err(format!("{HUNG} a sync did not end within {SYNC_LIMIT:?}")),
+    }
+}
+
+/// Runs a phone's sync; with `GRIDWORK_CHAOS_TRACE` set, says how it ended and when.
+async fn traced(
+    label: String,
+    sync: impl std::future::Future<Output = Result<(), String>>,
+) -> Result<(), String> {
+    let started = Instant::now();
+    let result = sync.await;
+    if std::env::var_os("GRIDWORK_CHAOS_TRACE").is_some() {
+        eprintln!("[chaos] {label}: sync {result:?} after {:?}", started.elapsed());
+    }
+    result
+}
+
 /// How a `gridwork sync` process ended.
 struct CliOutcome {
     /// It exited successfully.
     ok: bool,
-    /// It was SIGKILLed.
+    /// It was SIGKILLed at the moment chosen.
     killed: bool,
+    /// It did not end within [`SYNC_LIMIT`] (and was SIGKILLed then).
+    hung: bool,
     /// How long it ran.
     ran: Duration,
 }
 
 /// Syncs the store file at `path` with a `gridwork` CLI process, SIGKILLed after `kill_after`
-/// if still running (and after 30 s in any case).
+/// if still running (and after [`SYNC_LIMIT`] in any case: hung).
 async fn cli_sync(
     path: std::path::PathBuf,
     kill_after: Option<Duration>,
@@ -755,16 +813,20 @@ async fn cli_sync(
         .stderr(std::process::Stdio::null())
         .kill_on_drop(true)
         .spawn()?;
-    let limit = kill_after.unwrap_or(Duration::from_secs(30));
+    let limit = kill_after.unwrap_or(SYNC_LIMIT);
     let started = Instant::now();
     match tokio::time::timeout(limit, child.wait()).await {
-        Ok(status) => {
-            Ok(CliOutcome { ok: status?.success(), killed: false, ran: started.elapsed() })
-        }
+        Ok(status) => Ok(CliOutcome {
+            ok: status?.success(),
+            killed: false,
+            hung: false,
+            ran: started.elapsed(),
+        }),
         Err(_) => {
             // `kill` sends SIGKILL.
             child.kill().await?;
-            Ok(CliOutcome { ok: false, killed: true, ran: started.elapsed() })
+            let killed = kill_after.is_some();
+            Ok(CliOutcome { ok: false, killed, hung: !killed, ran: started.elapsed() })
         }
     }
 }
