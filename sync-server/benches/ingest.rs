@@ -12,6 +12,9 @@
 //! - `validate`: the ingest validation alone (decode, actor, scope, work-order roles).
 //! - `store`: `Store::push`, one push per phone, sequentially; then the same pushes again (all
 //!   duplicates: what a retried sync costs).
+//! - `durability`: SQLite `Store::push` with `synchronous = FULL` (what the server runs, an fsync
+//!   per acknowledged push) against `NORMAL` (the earlier setting), interleaved in the same run,
+//!   best of two each (issue 8, item 3).
 //! - `http`: the real `gridwork-server` process, phones enrolled through the admin API, pushes
 //!   through `POST /v1/sync` (validation, store, audit, the piggy-backed pull of a recently
 //!   synced phone) from several concurrent clients.
@@ -31,7 +34,7 @@ use gridwork_core::Role;
 use gridwork_sync_server::api::attachments_refs::refs_in;
 use gridwork_sync_server::store::postgres::PgStore;
 use gridwork_sync_server::store::sqlite::SqliteStore;
-use gridwork_sync_server::store::{DynStore, NewChange, RoleGrant, now_ms};
+use gridwork_sync_server::store::{DynStore, NewChange, RoleGrant, Store as _, now_ms};
 use gridwork_sync_server::validate::{validate, validate_push};
 use gridwork_tests::measure::{loadavg, machine, median, process_cpu, processes_cpu};
 use gridwork_tests::workload::{self, DayOfWork, DayPlan};
@@ -320,13 +323,46 @@ async fn http_section(
     ));
 }
 
+/// One SQLite store at a `synchronous` level: every push, sequentially; the wall time.
+async fn push_all_sqlite(level: &'static str, pushes: &[Vec<NewChange>]) -> Duration {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("server.db")).await.unwrap();
+    store.set_synchronous_for_bench(level).await.unwrap();
+    let t = Instant::now();
+    for push in pushes {
+        store.push(Uuid::now_v7(), now_ms(), push).await.unwrap();
+    }
+    t.elapsed()
+}
+
+async fn durability_section(pushes: &[Vec<NewChange>], total: usize, out: &mut Out) {
+    let mut normal = Duration::MAX;
+    let mut full = Duration::MAX;
+    for _ in 0..2 {
+        normal = normal.min(push_all_sqlite("NORMAL", pushes).await);
+        full = full.min(push_all_sqlite("FULL", pushes).await);
+    }
+    out.add(format!(
+        "sqlite durability: {total} changes in {} pushes | synchronous=FULL {:.2} s = {:.0} changes/s, {:.1} ms/push | NORMAL {:.2} s = {:.0} changes/s, {:.1} ms/push | FULL/NORMAL time {:.2}x | load {}",
+        pushes.len(),
+        secs(full),
+        total as f64 / secs(full),
+        secs(full) * 1e3 / pushes.len() as f64,
+        secs(normal),
+        total as f64 / secs(normal),
+        secs(normal) * 1e3 / pushes.len() as f64,
+        secs(full) / secs(normal),
+        loadavg()
+    ));
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let bench_mode = args.iter().any(|a| a == "--bench");
     let filters: Vec<&str> =
         args.iter().filter(|a| !a.starts_with('-')).map(String::as_str).collect();
     let wants = |s: &str| filters.is_empty() || filters.iter().any(|f| s.contains(f));
-    let sections = ["validate", "store", "http"];
+    let sections = ["validate", "store", "durability", "http"];
     if !filters.is_empty() && !sections.iter().any(|s| wants(s)) {
         return;
     }
@@ -399,6 +435,9 @@ fn main() {
             if wants("store") {
                 store_section(b, pg_url.as_deref(), &pushes, total, &mut out).await;
             }
+        }
+        if wants("durability") {
+            durability_section(&pushes, total, &mut out).await;
         }
         for b in &backends {
             if wants("http") {

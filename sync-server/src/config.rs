@@ -5,6 +5,23 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+/// Default of [`Config::max_connections`]: open connections (lowered to fit the process's
+/// open-file limit, see `server::connection_cap`).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
+/// Default of [`Config::max_in_flight`]: requests handled at once (health, metrics and the
+/// console excepted).
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 128;
+/// Default of [`Config::memory_budget_bytes`] (96 MiB).
+pub const DEFAULT_MEMORY_BUDGET_BYTES: usize = 96 * 1024 * 1024;
+/// Default of [`Config::header_timeout_secs`].
+pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = 15;
+/// Default of [`Config::body_timeout_secs`]: the device client's whole-request timeout.
+pub const DEFAULT_BODY_TIMEOUT_SECS: u64 = 60;
+/// Default of [`Config::requests_per_second`].
+pub const DEFAULT_REQUESTS_PER_SECOND: u32 = 50;
+/// Default of [`Config::request_burst`].
+pub const DEFAULT_REQUEST_BURST: u32 = 200;
+
 /// Errors reading the configuration.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -54,6 +71,33 @@ pub struct Config {
     pub enrolment_ttl_minutes: u32,
     /// Log filter (`GRIDWORK_LOG`), e.g. `info` or `gridwork_sync_server=debug,info`.
     pub log: String,
+    /// Most open connections (`GRIDWORK_MAX_CONNECTIONS`), default 4096; never more than the
+    /// open-file limit allows. When full, the oldest connection is asked to close (at once when
+    /// idle, after its request otherwise), so a flood of idle connections cannot lock out
+    /// `/health` or a phone.
+    pub max_connections: usize,
+    /// Most requests handled at once (`GRIDWORK_MAX_IN_FLIGHT`), default 128; more get 503
+    /// `overloaded` with `Retry-After`.
+    pub max_in_flight: usize,
+    /// Bytes of request bodies and decoded protocol messages held at once
+    /// (`GRIDWORK_MEMORY_BUDGET`), default 96 MiB; a request that does not fit gets 503
+    /// `overloaded` with `Retry-After`.
+    pub memory_budget_bytes: usize,
+    /// Longest wait for a request's headers, which is also how long an idle keep-alive
+    /// connection is kept (`GRIDWORK_HEADER_TIMEOUT_SECS`), default 15.
+    pub header_timeout_secs: u64,
+    /// Longest time to receive a whole request body (`GRIDWORK_BODY_TIMEOUT_SECS`), default 60
+    /// (the device client's request timeout); slower bodies get 408 `body_timeout`.
+    pub body_timeout_secs: u64,
+    /// Sustained requests per second one device credential (or the admin token) may make
+    /// (`GRIDWORK_RATE_LIMIT`), default 50; more get 429 `rate_limited` with `Retry-After`.
+    pub requests_per_second: u32,
+    /// Requests one credential may make at once above the sustained rate (`GRIDWORK_RATE_BURST`),
+    /// default 200.
+    pub request_burst: u32,
+    /// Largest single pushed change in bytes (`GRIDWORK_MAX_CHANGE_BYTES`), default 1 MiB;
+    /// larger ones are refused with 413 `change_too_large`, which the device quarantines.
+    pub max_change_bytes: usize,
 }
 
 impl Default for Config {
@@ -66,6 +110,14 @@ impl Default for Config {
             body_limit_bytes: 16 * 1024 * 1024,
             enrolment_ttl_minutes: 24 * 60,
             log: "info".into(),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            memory_budget_bytes: DEFAULT_MEMORY_BUDGET_BYTES,
+            header_timeout_secs: DEFAULT_HEADER_TIMEOUT_SECS,
+            body_timeout_secs: DEFAULT_BODY_TIMEOUT_SECS,
+            requests_per_second: DEFAULT_REQUESTS_PER_SECOND,
+            request_burst: DEFAULT_REQUEST_BURST,
+            max_change_bytes: gridwork_core::sync::limits::DEFAULT_MAX_CHANGE_BYTES,
         }
     }
 }
@@ -99,14 +151,18 @@ impl Config {
         if let Some(v) = get("GRIDWORK_PUBLIC_URL") {
             self.public_url = Some(v);
         }
-        if let Some(v) = get("GRIDWORK_BODY_LIMIT") {
-            self.body_limit_bytes = v.parse().map_err(|e: std::num::ParseIntError| {
-                ConfigError::Env { var: "GRIDWORK_BODY_LIMIT", message: e.to_string() }
-            })?;
-        }
         if let Some(v) = get("GRIDWORK_LOG") {
             self.log = v;
         }
+        number(&get, "GRIDWORK_BODY_LIMIT", &mut self.body_limit_bytes)?;
+        number(&get, "GRIDWORK_MAX_CONNECTIONS", &mut self.max_connections)?;
+        number(&get, "GRIDWORK_MAX_IN_FLIGHT", &mut self.max_in_flight)?;
+        number(&get, "GRIDWORK_MEMORY_BUDGET", &mut self.memory_budget_bytes)?;
+        number(&get, "GRIDWORK_HEADER_TIMEOUT_SECS", &mut self.header_timeout_secs)?;
+        number(&get, "GRIDWORK_BODY_TIMEOUT_SECS", &mut self.body_timeout_secs)?;
+        number(&get, "GRIDWORK_RATE_LIMIT", &mut self.requests_per_second)?;
+        number(&get, "GRIDWORK_RATE_BURST", &mut self.request_burst)?;
+        number(&get, "GRIDWORK_MAX_CHANGE_BYTES", &mut self.max_change_bytes)?;
         Ok(())
     }
 
@@ -117,6 +173,24 @@ impl Config {
             None => self.data_dir.join("gridwork-server.db").display().to_string(),
         }
     }
+}
+
+/// Reads the number in environment variable `var`, if set, into `field`.
+fn number<T: std::str::FromStr>(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    field: &mut T,
+) -> Result<(), ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    if let Some(v) = get(var) {
+        *field = v
+            .trim()
+            .parse()
+            .map_err(|e: T::Err| ConfigError::Env { var, message: e.to_string() })?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -133,6 +207,9 @@ mod tests {
         c.apply_env(|k| (k == "GRIDWORK_DATABASE_URL").then(|| "postgres://x/y".to_string()))
             .unwrap();
         assert_eq!(c.effective_database_url(), "postgres://x/y");
+        c.apply_env(|k| (k == "GRIDWORK_MAX_IN_FLIGHT").then(|| "7".to_string())).unwrap();
+        assert_eq!(c.max_in_flight, 7);
+        assert!(c.apply_env(|k| (k == "GRIDWORK_RATE_LIMIT").then(|| "-1".to_string())).is_err());
         std::fs::write(&p, "nonsense = 1\n").unwrap();
         assert!(Config::from_file(&p).is_err());
     }

@@ -181,5 +181,5 @@ async fn demo_device(store: &DynStore, user: &User, actor_hex: &str) -> Result<U
             },
         )
         .await?;
-    Ok(device.id)
+    Ok(device.device.id)
 }

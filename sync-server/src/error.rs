@@ -73,21 +73,19 @@ impl From<StoreError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, "conflict", e.to_string())
             }
             StoreError::Enrolment(p) => {
-                let code = match p {
-                    EnrolmentProblem::Unknown => "enrolment_code_unknown",
-                    EnrolmentProblem::Used => "enrolment_code_used",
-                    EnrolmentProblem::Expired => "enrolment_code_expired",
-                    EnrolmentProblem::ActorTaken => "actor_taken",
-                };
                 let status = if p == EnrolmentProblem::ActorTaken {
                     StatusCode::CONFLICT
                 } else {
                     StatusCode::FORBIDDEN
                 };
-                ApiError::new(status, code, e.to_string())
+                ApiError::new(status, p.code(), e.to_string())
             }
             StoreError::KindMismatch { index, .. } => {
                 ApiError::new(StatusCode::CONFLICT, "kind_mismatch", e.to_string())
+                    .at_change(Some(index))
+            }
+            StoreError::DuplicateSeq { index, .. } => {
+                ApiError::new(StatusCode::CONFLICT, "duplicate_seq", e.to_string())
                     .at_change(Some(index))
             }
             StoreError::Chunk(ref p) => {

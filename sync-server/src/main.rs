@@ -69,6 +69,9 @@ async fn run(args: Args) -> Result<(), String> {
     let config = load_config(&args)?;
     init_tracing(&config.log);
     let store = server::open_store(&config).await.map_err(|e| e.to_string())?;
+    if let Some(url) = config.database_url.as_deref().filter(|u| u.starts_with("postgres")) {
+        server::check_postgres_durability(url).await;
+    }
     let listener = server::bind(&config.listen).await.map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let base = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));

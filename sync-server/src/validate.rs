@@ -140,7 +140,8 @@ pub fn validate(
                 ),
             ));
         }
-        out.push(NewChange { hash: change.hash().0, envelope, sets_area });
+        let origin = Some((change.actor_id().to_bytes().to_vec(), change.seq()));
+        out.push(NewChange { hash: change.hash().0, envelope, sets_area, origin });
     }
     Ok(ValidatedPush { changes: out, refs })
 }

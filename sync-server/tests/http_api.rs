@@ -238,8 +238,9 @@ async fn enrolment_and_admin_errors(store: DynStore) {
     assert_eq!(s, 201);
     let (s, v) = srv.enrol_raw(body(&code, &actor(6).to_hex_string())).await;
     assert_eq!((s, err_code(&v)), (403, "enrolment_code_used"));
-    // The same actor cannot enrol twice.
-    let code2 = srv.code(user).await;
+    // The actor's device belongs to this user: another user's code cannot take it.
+    let someone = srv.user("李娟", &[(Role::GridWorker, GRID_A)]).await;
+    let code2 = srv.code(someone).await;
     let (s, v) = srv.enrol_raw(body(&code2, &hex)).await;
     assert_eq!((s, err_code(&v)), (409, "actor_taken"));
     // Expired code.
@@ -297,6 +298,80 @@ async fn enrolment_and_admin_errors(store: DynStore) {
     assert_eq!(v["devices"].as_array().unwrap().len(), 1);
 }
 both!(enrolment_and_admin_errors_t, super::enrolment_and_admin_errors);
+
+/// `GET /v1/areas` with a device credential: the status.
+async fn areas_status(srv: &TestServer, credential: &Value) -> u16 {
+    let r = srv
+        .http
+        .get(format!("{}/v1/areas", srv.base))
+        .bearer_auth(credential.as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    r.status().as_u16()
+}
+
+/// Issue 7 §3: an enrolment whose phone never got to use its credential is completed by
+/// enrolling again — with the same code or a fresh one — and audited; refusals stay.
+async fn enrolment_retry(store: DynStore) {
+    let srv = spawn(store).await;
+    let user = srv.user("王芳", &[(Role::GridWorker, GRID_A)]).await;
+    let hex = actor(5).to_hex_string();
+    let body = |code: &str, actor: &str| json!({ "code": code, "actor_id": actor, "device_name": "王芳的手机" });
+    let code = srv.code(user).await;
+    let (s, first) = srv.enrol_raw(body(&code, &hex)).await;
+    assert_eq!(s, 201, "{first}");
+    let device = first["device_id"].as_str().unwrap().to_owned();
+
+    // The same (consumed) code again: the same device, a new credential; the old one is dead.
+    let (s, again) = srv.enrol_raw(body(&code, &hex)).await;
+    assert_eq!(s, 201, "{again}");
+    assert_eq!(again["device_id"], device.as_str());
+    assert_eq!(again["user_id"], first["user_id"]);
+    assert_eq!(again["roles"], first["roles"]);
+    assert_ne!(again["credential"], first["credential"]);
+    assert_eq!(areas_status(&srv, &first["credential"]).await, 401);
+    assert_eq!(areas_status(&srv, &again["credential"]).await, 200);
+
+    // A fresh code of the same user: the same again, and that code is consumed.
+    let code2 = srv.code(user).await;
+    let (s, fresh) = srv.enrol_raw(body(&code2, &hex)).await;
+    assert_eq!(s, 201, "{fresh}");
+    assert_eq!(fresh["device_id"], device.as_str());
+    assert_eq!(areas_status(&srv, &again["credential"]).await, 401);
+    assert_eq!(areas_status(&srv, &fresh["credential"]).await, 200);
+    let (s, v) = srv.enrol_raw(body(&code2, &actor(6).to_hex_string())).await;
+    assert_eq!((s, err_code(&v)), (403, "enrolment_code_used"));
+    let (_, v) = srv.admin_get("/devices").await;
+    assert_eq!(v["devices"].as_array().unwrap().len(), 1, "one device, never two");
+
+    // Audited: one enrolment, two completions with a renewed credential.
+    let (_, v) = srv.admin_get(&format!("/audit?device={device}")).await;
+    let details: Vec<&str> = v["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "enrol")
+        .map(|e| e["detail"].as_str().unwrap())
+        .collect();
+    assert_eq!(details.len(), 3, "{details:?}");
+    let renewed = gridwork_sync_server::api::enrol::RENEWED;
+    assert_eq!(details.iter().filter(|d| d.contains(renewed)).count(), 2, "{details:?}");
+
+    // A revoked device's actor cannot come back, with its own code or a fresh one.
+    let (s, _) = srv.admin_post(&format!("/devices/{device}/revoke"), json!({})).await;
+    assert_eq!(s, 200);
+    let code3 = srv.code(user).await;
+    for c in [&code3, &code] {
+        let (s, v) = srv.enrol_raw(body(c, &hex)).await;
+        assert_eq!((s, err_code(&v)), (403, "device_revoked"));
+    }
+    // The refused fresh code still enrols another phone.
+    let (s, v) = srv.enrol_raw(body(&code3, &actor(7).to_hex_string())).await;
+    assert_eq!(s, 201, "{v}");
+    assert_ne!(v["device_id"], device.as_str());
+}
+both!(enrolment_retry_t, super::enrolment_retry);
 
 async fn revocation(store: DynStore) {
     let srv = spawn(store).await;
@@ -493,6 +568,36 @@ async fn content_validation(store: DynStore) {
     let r = srv.sync(&liaison, &pull(0)).await;
     assert_eq!(r.changes.iter().filter(|c| c.change.doc_id == id).count(), 2);
     assert!(r.changes.iter().all(|c| c.change.area == area("320612/001/001/01/02")));
+
+    // A phone restored from a backup records again: same actor, same sequence number, other
+    // content. Refused for good (the phone quarantines it); the log keeps the first.
+    let first = envelope(
+        RecordKind::Household,
+        "320612/001/001/01/01",
+        change(&head_a.actor, "head", "甲"),
+    );
+    let mut again = first.clone();
+    again.bytes = change(&head_a.actor, "head", "乙");
+    srv.sync(&head_a, &push(vec![first.clone()])).await;
+    let before = srv.store.change_count().await.unwrap();
+    let (s, v) = srv.sync_err(&head_a, &push(vec![again.clone()])).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (409, Some("duplicate_seq")), "{v}");
+    assert_eq!(v["error"]["change_index"].as_u64(), Some(0), "{v}");
+    // Both in one push: refused too, nothing stored.
+    let mut twin = envelope(
+        RecordKind::Household,
+        "320612/001/001/01/01",
+        change(&head_a.actor, "head", "丙"),
+    );
+    let mut twin2 = twin.clone();
+    twin2.bytes = change(&head_a.actor, "head", "丁");
+    twin.doc_id = uuid::Uuid::now_v7();
+    twin2.doc_id = twin.doc_id;
+    let (s, v) = srv.sync_err(&head_a, &push(vec![twin, twin2])).await;
+    assert_eq!((s, v["error"]["change_index"].as_u64()), (409, Some(1)), "{v}");
+    assert_eq!(srv.store.change_count().await.unwrap(), before);
+    // The same change again is still simply acknowledged.
+    assert_eq!(srv.sync(&head_a, &push(vec![first])).await.acks.len(), 1);
 }
 
 both!(content_validation_t, super::content_validation);

@@ -165,6 +165,8 @@ async fn enrolment_codes(s: DynStore) {
         now: 100,
     };
     let d = s.redeem_enrolment_code([1; 32], &dev("aa", 1)).await.unwrap();
+    assert!(!d.renewed);
+    let d = d.device;
     assert_eq!(d.user_id, user.id);
     let problem = |e: StoreError| match e {
         StoreError::Enrolment(p) => p,
@@ -182,11 +184,7 @@ async fn enrolment_codes(s: DynStore) {
         problem(s.redeem_enrolment_code([9; 32], &dev("bb", 2)).await.unwrap_err()),
         EnrolmentProblem::Unknown
     );
-    assert_eq!(
-        problem(s.redeem_enrolment_code([3; 32], &dev("aa", 3)).await.unwrap_err()),
-        EnrolmentProblem::ActorTaken
-    );
-    // The refused attempt left code 3 usable.
+    // The refused attempts left code 3 usable.
     s.redeem_enrolment_code([3; 32], &dev("cc", 3)).await.unwrap();
     let auth = s.device_by_credential([1; 32]).await.unwrap().unwrap();
     assert_eq!(auth.device.id, d.id);
@@ -197,6 +195,106 @@ async fn enrolment_codes(s: DynStore) {
     assert_eq!(s.list_devices().await.unwrap().len(), 2);
 }
 both!(enrolment_codes_t, super::enrolment_codes);
+
+fn test_user(name: &str) -> User {
+    User {
+        id: Uuid::now_v7(),
+        name: name.into(),
+        roles: vec![RoleGrant { role: Role::GridWorker, area: area("320612/001") }],
+        created_at: 1,
+    }
+}
+
+/// Issue 7 §3: a phone whose enrolment did not finish enrols again — with the same code or a
+/// fresh one of the same user — and gets a new credential for its existing device; everything
+/// else stays refused.
+async fn enrolment_completes_again(s: DynStore) {
+    let (u, v) = (test_user("王芳"), test_user("李娟"));
+    s.create_user(&u).await.unwrap();
+    s.create_user(&v).await.unwrap();
+    let code = |b: u8, user: &User, expires_at| NewEnrolmentCode {
+        code_hash: [b; 32],
+        user_id: user.id,
+        expires_at,
+        created_at: 0,
+    };
+    for c in [
+        code(1, &u, 1000),
+        code(2, &u, 1000),
+        code(3, &v, 1000),
+        code(4, &u, 10),
+        code(5, &u, 1000),
+        code(6, &u, 150),
+    ] {
+        s.create_enrolment_code(&c).await.unwrap();
+    }
+    let dev = |actor: &str, cred: u8, name: &str, now| NewDevice {
+        id: Uuid::now_v7(),
+        name: name.into(),
+        actor_hex: actor.into(),
+        credential_hash: [cred; 32],
+        now,
+    };
+    let redeem = |hash: u8, d: NewDevice| {
+        let s = s.clone();
+        async move { s.redeem_enrolment_code([hash; 32], &d).await }
+    };
+    let problem = |r: Result<_, StoreError>| match r {
+        Err(StoreError::Enrolment(p)) => p,
+        Err(other) => panic!("{other}"),
+        Ok(ok) => panic!("not refused: {ok:?}"),
+    };
+    let first = redeem(1, dev("aa", 1, "phone", 100)).await.unwrap();
+    assert!(!first.renewed);
+    let id = first.device.id;
+    let owner = |cred: u8| {
+        let s = s.clone();
+        async move { s.device_by_credential([cred; 32]).await.unwrap().map(|a| a.device.id) }
+    };
+
+    // (a) The same, consumed code again from the same actor: same device, new credential.
+    let again = redeem(1, dev("aa", 2, "王芳的手机", 110)).await.unwrap();
+    assert!(again.renewed);
+    assert_eq!((again.device.id, again.device.user_id), (id, u.id));
+    assert_eq!((again.device.name.as_str(), again.device.enrolled_at), ("王芳的手机", 100));
+    assert_eq!(owner(1).await, None, "the old credential stops working");
+    assert_eq!(owner(2).await, Some(id));
+
+    // (b) A fresh code of the same user: same device, new credential, the code consumed.
+    let fresh = redeem(2, dev("aa", 3, "phone", 120)).await.unwrap();
+    assert!(fresh.renewed);
+    assert_eq!(fresh.device.id, id);
+    assert_eq!((owner(2).await, owner(3).await), (None, Some(id)));
+    assert_eq!(problem(redeem(2, dev("bb", 9, "p", 130)).await), EnrolmentProblem::Used);
+    // ...and now that code is this device's: retrying it completes again.
+    assert_eq!(redeem(2, dev("aa", 4, "phone", 130)).await.unwrap().device.id, id);
+    assert_eq!(s.list_devices().await.unwrap().len(), 1, "never a second device");
+
+    // Still refused: a used code from another actor, another user's code for this actor, an
+    // expired fresh code, a used code retried after its expiry, an unknown code.
+    assert_eq!(problem(redeem(1, dev("cc", 9, "p", 130)).await), EnrolmentProblem::Used);
+    assert_eq!(problem(redeem(3, dev("aa", 9, "p", 130)).await), EnrolmentProblem::ActorTaken);
+    assert_eq!(problem(redeem(4, dev("aa", 9, "p", 130)).await), EnrolmentProblem::Expired);
+    redeem(6, dev("aa", 5, "phone", 140)).await.unwrap();
+    assert_eq!(problem(redeem(6, dev("aa", 9, "p", 200)).await), EnrolmentProblem::Expired);
+    assert_eq!(problem(redeem(9, dev("aa", 9, "p", 130)).await), EnrolmentProblem::Unknown);
+    assert_eq!(owner(5).await, Some(id), "refusals changed no credential");
+    assert_eq!(owner(9).await, None);
+    // Another user's device is bound to its own actor; this user's code cannot take it.
+    let other = redeem(3, dev("bb", 6, "p", 130)).await.unwrap();
+    assert_eq!(other.device.user_id, v.id);
+    assert_eq!(problem(redeem(5, dev("bb", 9, "p", 130)).await), EnrolmentProblem::ActorTaken);
+
+    // A revoked device's actor cannot enrol again, with its own code or a fresh one.
+    assert!(s.revoke_device(id).await.unwrap());
+    assert_eq!(problem(redeem(5, dev("aa", 9, "p", 130)).await), EnrolmentProblem::DeviceRevoked);
+    assert_eq!(problem(redeem(1, dev("aa", 9, "p", 130)).await), EnrolmentProblem::DeviceRevoked);
+    assert!(s.device_by_credential([5; 32]).await.unwrap().unwrap().device.revoked);
+    // The refused fresh code was not consumed.
+    assert!(!redeem(5, dev("dd", 7, "p", 130)).await.unwrap().renewed);
+    assert_eq!(s.list_devices().await.unwrap().len(), 3);
+}
+both!(enrolment_completes_again_t, super::enrolment_completes_again);
 
 /// DESIGN §2's trap: concurrent pushes while pullers pull continuously; every puller must end
 /// with every acknowledged seq exactly once.

@@ -34,19 +34,23 @@ async fn cli_device_enrols_records_and_syncs(backend: Backend) -> HarnessResult<
     let store = dir.path().join("cli.db");
     let (store2, url) = (store.clone(), proxy.url.clone());
     // The CLI blocks; run it off the runtime's workers.
-    let run = move |args: Vec<String>| {
-        let store = store2.clone();
+    let run_at = |store: std::path::PathBuf, args: Vec<String>| {
         tokio::task::spawn_blocking(move || {
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
             gridwork(&store, &args)
         })
     };
+    let run = move |args: Vec<String>| run_at(store2.clone(), args);
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
 
     let enrolled = ok_json(&run(s(&["enrol", "--server", &url, "--code", &code])).await??);
     assert_eq!(enrolled["user_id"], Value::String(user.clone()));
-    // A replayed code is refused with a JSON error and a non-zero exit.
-    let replay = run(s(&["enrol", "--server", &url, "--code", &code])).await??;
+    // The same store replaying its code completes its enrolment again: the same device (issue
+    // 7 §3). Another store replaying it is refused with a JSON error and a non-zero exit.
+    let again = ok_json(&run(s(&["enrol", "--server", &url, "--code", &code])).await??);
+    assert_eq!(again["device_id"], enrolled["device_id"]);
+    let other = dir.path().join("other.db");
+    let replay = run_at(other, s(&["enrol", "--server", &url, "--code", &code])).await??;
     assert!(!replay.status.success());
     let err: Value = serde_json::from_slice(&replay.stderr)?;
     assert!(err["error"]["code"].is_string(), "{err}");

@@ -40,14 +40,22 @@ impl SyncClient {
     }
 
     /// Enrols the device with `server_url` using a one-time code: binds the store's actor id to
-    /// a new device on the server, stores the server URL, device id and credential, signs the
-    /// user in and loads the areas of their scope.
+    /// a device on the server, stores the server URL, device id and credential, then loads the
+    /// areas of the user's scope and signs the user in.
+    ///
+    /// Retry-safe: the credential is stored before the areas are fetched, so when that second
+    /// request fails the device stays "enrolled, reference data pending"
+    /// ([`super::SyncState::reference_pending`]) and the error is returned. Calling `enrol`
+    /// again — with the same code or a new one for the same user; the server then completes
+    /// the earlier enrolment with a new credential — or [`SyncClient::refresh_areas`] or
+    /// [`SyncClient::sync`] completes it.
     ///
     /// # Errors
     /// [`SyncError::InvalidServerUrl`]; [`SyncError::Server`] with the server's code
     /// (`enrolment_code_unknown`, `enrolment_code_used`, `enrolment_code_expired`,
-    /// `actor_taken`…); [`SyncError::Transport`]; [`SyncError::Protocol`] for an answer that
-    /// cannot be read; store errors.
+    /// `actor_taken`, `device_revoked`…); [`SyncError::Transport`]; [`SyncError::Protocol`]
+    /// for an answer that cannot be read; [`SyncError::Revoked`] after wiping the store;
+    /// store errors.
     pub async fn enrol<S: StoreAccess>(
         &self,
         store: &S,
@@ -67,22 +75,33 @@ impl SyncClient {
         };
         let answer = transport::send(&self.http, &self.config, &call, &cancel, |_| {}).await?;
         let enrolled = enrol::parse_response(&answer.body)?;
-        let reference = self.fetch_areas(&base, &enrolled.credential, &cancel).await?;
-        store.with_store(|s| enrol::apply(s, &base, &enrolled, request, &reference.areas))
+        store.with_store(|s| enrol::save(s, &base, &enrolled, request))?;
+        let areas = self.load_reference(store, &cancel).await?;
+        store.with_store(|s| enrol::enrolled_user(s, &enrolled.device_id, areas))
     }
 
     /// Fetches the areas of the device user's scope again and loads them (names change; new
     /// micro-grids appear). When the admin changed the user's roles (moved them to another
-    /// grid), the device's signed-in user follows: same role, new area. Apps call this at start
-    /// and once a day; the CLI after every sync.
+    /// grid), the device's signed-in user follows: same role, new area. Completes an enrolment
+    /// whose reference data is pending. Apps call this at start and once a day; the CLI after
+    /// every sync.
     ///
     /// # Errors
     /// [`SyncError::NotEnrolled`]; [`SyncError::Revoked`] after wiping the store; network,
     /// server and store errors.
     pub async fn refresh_areas<S: StoreAccess>(&self, store: &S) -> SyncResult<usize> {
+        self.load_reference(store, &CancelToken::new()).await
+    }
+
+    /// Fetches the reference data with the stored credential and applies it (completing a
+    /// pending enrolment); a revoked device is wiped.
+    async fn load_reference<S: StoreAccess>(
+        &self,
+        store: &S,
+        cancel: &CancelToken,
+    ) -> SyncResult<usize> {
         let e = store.with_store(|s| state::enrolment(s))?.ok_or(SyncError::NotEnrolled)?;
-        let cancel = CancelToken::new();
-        match self.fetch_areas(&e.server_url, &e.credential, &cancel).await {
+        match self.fetch_areas(&e.server_url, &e.credential, cancel).await {
             Err(SyncError::Revoked) => {
                 store.with_store(|s| s.wipe())?;
                 Err(SyncError::Revoked)
@@ -113,7 +132,9 @@ impl SyncClient {
     /// Syncs: pushes the outbox and pulls every change after the cursor, page by page. Each
     /// answer is applied (acknowledgements, page, new cursor) in one local transaction, so a
     /// sync cut off at any point loses nothing and repeats nothing; the next sync resumes.
-    /// Network failures and 5xx answers are retried with exponential backoff.
+    /// Network failures and 5xx answers are retried with exponential backoff. An enrolment
+    /// whose reference data is pending is completed first (areas loaded, user signed in); if
+    /// that fails, the sync fails with its error rather than run without areas.
     ///
     /// # Errors
     /// [`SyncError::NotEnrolled`]; [`SyncError::Revoked`] after the store was wiped;
@@ -141,6 +162,9 @@ impl SyncClient {
         cancel: &CancelToken,
     ) -> SyncResult<SyncReport> {
         let enrolment = store.with_store(|s| state::enrolment(s))?.ok_or(SyncError::NotEnrolled)?;
+        if store.with_store(|s| state::reference_pending(s))? {
+            self.load_reference(store, cancel).await?;
+        }
         let url = format!("{}/v1/sync", enrolment.server_url);
         let mut session = SyncSession::new(self.config.max_push_bytes, self.config.page_bytes);
         loop {

@@ -1,5 +1,12 @@
 //! Enrolment: exchanging a one-time code for a device credential, then signing the user in and
 //! loading the areas of their scope (the reference data a new phone needs).
+//!
+//! Enrolment is retry-safe (issue 7). The credential is stored as soon as the server answers,
+//! in the state "enrolled, reference data pending" ([`save`]); the areas are fetched after, and
+//! loading them signs the user in and ends that state ([`apply_reference`]). If the areas call
+//! fails, the device keeps its credential: enrolling again (the same code or a new one — the
+//! server completes the earlier enrolment with a new credential), `refresh_areas` or the next
+//! sync (which loads the reference data first and never syncs without it) completes it.
 
 use serde::{Deserialize, Serialize};
 
@@ -58,7 +65,7 @@ pub(crate) struct Grant {
 /// The server's enrolment answer.
 #[derive(Debug, Deserialize)]
 pub(crate) struct Enrolled {
-    device_id: String,
+    pub(crate) device_id: String,
     pub(crate) credential: String,
     user_id: String,
     user_name: String,
@@ -116,14 +123,18 @@ fn choose_grant(roles: &[Grant], wanted: Option<Role>) -> Option<&Grant> {
     }
 }
 
-/// Loads refreshed reference data and, when the user's roles changed on the server, signs the
-/// user in again under the grant of the same role (or the default grant when that role was
-/// taken away), makes the next sync a bootstrap of the new scope and forgets the records the
-/// user may no longer see (except unsent work), all in one transaction. Returns how many areas
-/// were loaded.
+/// Loads refreshed reference data: completes a pending enrolment (signs in the user chosen at
+/// enrolment) and, when the user's roles changed on the server, signs the user in again under
+/// the grant of the same role (or the default grant when that role was taken away), makes the
+/// next sync a bootstrap of the new scope and forgets the records the user may no longer see
+/// (except unsent work), all in one transaction. Returns how many areas were loaded.
 pub(crate) fn apply_reference(store: &mut Store, r: &Reference) -> crate::Result<usize> {
     store.batch(|s| {
+        let pending = state::take_pending_user(s)?;
         let n = load_areas(s, &r.areas)?;
+        if let Some(user) = pending {
+            s.sign_in(user)?;
+        }
         let (Some(roles), Some(current)) = (&r.roles, s.user().cloned()) else {
             return Ok(n);
         };
@@ -168,14 +179,19 @@ pub(crate) fn load_areas(store: &mut Store, areas: &[Area]) -> crate::Result<usi
     store.load_areas(&all)
 }
 
-/// Stores the enrolment, signs the user in and loads the areas, in one transaction.
-pub(crate) fn apply(
+/// Stores the enrolment the server answered, in one transaction, in the state "enrolled,
+/// reference data pending": the credential, and the user to sign in (in the requested role, or
+/// the default one) once [`apply_reference`] loads the areas.
+///
+/// # Errors
+/// [`SyncError::Server`] `role_not_held` when the user does not hold the requested role;
+/// [`SyncError::Protocol`] when they hold none; store errors.
+pub(crate) fn save(
     store: &mut Store,
     base: &str,
     e: &Enrolled,
     req: &EnrolRequest,
-    areas: &[Area],
-) -> SyncResult<EnrolledUser> {
+) -> SyncResult<()> {
     let grant = choose_grant(&e.roles, req.role).ok_or_else(|| match req.role {
         Some(r) => SyncError::Server {
             status: 403,
@@ -191,25 +207,34 @@ pub(crate) fn apply(
         role: grant.role,
         scope: grant.area.clone(),
     };
-    let loaded = store.batch(|s| {
-        state::save_enrolment(
-            s,
-            &Enrolment {
-                server_url: base.to_owned(),
-                device_id: e.device_id.clone(),
-                credential: e.credential.clone(),
-            },
-        )?;
-        let n = load_areas(s, areas)?;
-        s.sign_in(user.clone())?;
-        Ok(n)
+    let enrolment = Enrolment {
+        server_url: base.to_owned(),
+        device_id: e.device_id.clone(),
+        credential: e.credential.clone(),
+    };
+    store.batch(|s| state::save_pending_enrolment(s, &enrolment, &user))?;
+    Ok(())
+}
+
+/// The enrolled user as signed in on the device once the reference data is loaded.
+///
+/// # Errors
+/// [`SyncError::Protocol`] when nobody is signed in (the reference data did not complete the
+/// enrolment).
+pub(crate) fn enrolled_user(
+    store: &Store,
+    device_id: &str,
+    areas: usize,
+) -> SyncResult<EnrolledUser> {
+    let user = store.user().ok_or_else(|| {
+        SyncError::Protocol("enrolment completed without a signed-in user".into())
     })?;
     Ok(EnrolledUser {
-        device_id: e.device_id.clone(),
-        user_id: user.user_id,
-        name: user.name,
+        device_id: device_id.to_owned(),
+        user_id: user.user_id.clone(),
+        name: user.name.clone(),
         role: user.role,
-        scope: user.scope,
-        areas: loaded,
+        scope: user.scope.clone(),
+        areas,
     })
 }

@@ -34,6 +34,7 @@ pub mod config;
 pub mod enrol;
 pub mod error;
 pub mod gaps;
+pub mod limits;
 pub mod progress;
 pub mod protocol;
 pub mod quarantine;

@@ -21,8 +21,9 @@ use crate::store::outbox_state::{QUARANTINED, WAITING};
 
 /// Server error codes that refuse a pushed change permanently (`docs/sync-protocol.md`, "Push
 /// validation"): sending the same change again can only be refused again.
-const PERMANENT_REFUSALS: [&str; 10] = [
+const PERMANENT_REFUSALS: [&str; 12] = [
     "corrupt_change",
+    "change_too_large",
     "foreign_actor",
     "out_of_scope",
     "kind_not_allowed",
@@ -32,6 +33,7 @@ const PERMANENT_REFUSALS: [&str; 10] = [
     "invalid_area",
     "move_not_allowed",
     "area_mismatch",
+    "duplicate_seq",
 ];
 
 /// A change the server refused for good, kept out of the outbox with its document.

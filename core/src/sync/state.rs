@@ -1,10 +1,11 @@
 //! What the device remembers about its sync server, kept in the store's `meta` table: the
-//! server URL, the device id and credential from enrolment, the cursor, and the last sync.
+//! server URL, the device id and credential from enrolment, whether the enrolment still waits
+//! for its reference data, the cursor, and the last sync.
 
 use serde::Serialize;
 
 use crate::error::{CoreError, Result};
-use crate::store::Store;
+use crate::store::{SignedInUser, Store};
 
 const SERVER_URL: &str = "sync.server_url";
 const DEVICE_ID: &str = "sync.device_id";
@@ -13,6 +14,9 @@ pub(crate) const CURSOR: &str = "sync.cursor";
 pub(crate) const BOOTSTRAP: &str = "sync.bootstrap";
 const LAST_SYNC: &str = "sync.last_sync_at";
 const LAST_ERROR: &str = "sync.last_error";
+/// The user to sign in once the reference data arrives (JSON [`SignedInUser`]); present while
+/// an enrolment is "enrolled, reference data pending".
+const PENDING_USER: &str = "sync.enrol_pending_user";
 
 /// The enrolment this device holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +35,10 @@ pub struct Enrolment {
 pub struct SyncState {
     /// Whether the device is enrolled.
     pub enrolled: bool,
+    /// Whether the enrolment still waits for its reference data (the areas of the user's scope;
+    /// the user is signed in when they arrive): the areas call after enrolment failed. The next
+    /// `enrol`, `sync` or `refresh_areas` completes it.
+    pub reference_pending: bool,
     /// The server URL, when enrolled.
     pub server_url: Option<String>,
     /// The device id, when enrolled.
@@ -81,13 +89,50 @@ pub fn enrolment(store: &Store) -> Result<Option<Enrolment>> {
     Ok(Some(Enrolment { server_url, device_id, credential }))
 }
 
-/// Stores an enrolment (its own transaction per key is fine: enrolment is re-done on failure).
-pub(crate) fn save_enrolment(store: &mut Store, e: &Enrolment) -> Result<()> {
+/// Stores an enrolment in the state "enrolled, reference data pending": the credential is kept
+/// before the areas are fetched, so a failure after the server bound the actor never loses it;
+/// `user` is signed in when the reference data arrives ([`take_pending_user`]). The caller
+/// wraps this in one transaction. The cursor starts at 0 for a new device, and is kept when the
+/// server completed this device's earlier enrolment again (same server, same device id).
+pub(crate) fn save_pending_enrolment(
+    store: &mut Store,
+    e: &Enrolment,
+    user: &SignedInUser,
+) -> Result<()> {
+    let same_device = enrolment(store)?
+        .is_some_and(|old| old.server_url == e.server_url && old.device_id == e.device_id);
     store.meta_set(SERVER_URL, e.server_url.as_bytes())?;
     store.meta_set(DEVICE_ID, e.device_id.as_bytes())?;
     store.meta_set(CREDENTIAL, e.credential.as_bytes())?;
-    store.meta_set(CURSOR, b"0")?;
-    Ok(())
+    if !same_device {
+        store.meta_set(CURSOR, b"0")?;
+    }
+    let json = serde_json::to_vec(user)
+        .map_err(|e| CoreError::invalid("user", format!("cannot encode: {e}")))?;
+    store.meta_set(PENDING_USER, &json)
+}
+
+/// Whether the enrolment waits for its reference data.
+///
+/// # Errors
+/// Storage errors.
+pub(crate) fn reference_pending(store: &Store) -> Result<bool> {
+    Ok(store.meta_get(PENDING_USER)?.is_some_and(|v| !v.is_empty()))
+}
+
+/// Ends the pending state (the caller loads the reference data in the same transaction) and
+/// returns the user to sign in, if an enrolment was pending.
+///
+/// # Errors
+/// Storage errors; [`CoreError::Invalid`] for an unreadable setting.
+pub(crate) fn take_pending_user(store: &mut Store) -> Result<Option<SignedInUser>> {
+    let Some(json) = store.meta_get(PENDING_USER)?.filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let user = serde_json::from_slice(&json)
+        .map_err(|_| CoreError::invalid(PENDING_USER, "stored setting is not a user"))?;
+    store.meta_set(PENDING_USER, b"")?;
+    Ok(Some(user))
 }
 
 /// The cursor: the highest server seq this device has applied.
@@ -133,6 +178,7 @@ pub fn sync_state(store: &Store) -> Result<SyncState> {
     let (held, refused) = store.held_counts()?;
     Ok(SyncState {
         enrolled: e.is_some(),
+        reference_pending: reference_pending(store)?,
         server_url: e.as_ref().map(|e| e.server_url.clone()),
         device_id: e.map(|e| e.device_id),
         cursor: cursor(store)?,

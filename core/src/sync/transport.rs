@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, DATE};
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, DATE, HeaderMap, RETRY_AFTER};
 
 use super::cancel::CancelToken;
 use super::config::SyncConfig;
@@ -100,9 +100,36 @@ fn backoff(config: &SyncConfig, attempt: u32) -> Duration {
     capped + capped * u32::try_from(jitter).unwrap_or(0) / 100
 }
 
-/// One attempt's failure: whether to retry it, and the error if not (or if out of attempts).
+/// The longest `Retry-After` the client obeys; a longer one (or a misconfigured proxy's) is cut
+/// to this, so a sync never hangs for hours on one answer.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
+
+/// The wait an overloaded server asks for (`Retry-After` of a 503 or 429): delay-seconds or an
+/// HTTP date, at most [`MAX_RETRY_AFTER`].
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let v = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    let wait = match v.parse::<u64>() {
+        Ok(secs) => Duration::from_secs(secs),
+        Err(_) => {
+            let at = chrono::DateTime::parse_from_rfc2822(v).ok()?;
+            let ms = at.timestamp_millis() - chrono::Utc::now().timestamp_millis();
+            Duration::from_millis(u64::try_from(ms).unwrap_or(0))
+        }
+    };
+    Some(wait.min(MAX_RETRY_AFTER))
+}
+
+/// The wait before retry number `attempt`: the exponential backoff, or longer when the server
+/// asked for longer with `Retry-After`.
+fn retry_delay(config: &SyncConfig, attempt: u32, server_asked: Option<Duration>) -> Duration {
+    let own = backoff(config, attempt);
+    server_asked.map_or(own, |asked| asked.max(own))
+}
+
+/// One attempt's failure: whether to retry it (after at least the server's `Retry-After`, if
+/// it gave one), and the error if not (or if out of attempts).
 enum Failure {
-    Retry(SyncError),
+    Retry(SyncError, Option<Duration>),
     Fatal(SyncError),
 }
 
@@ -126,11 +153,12 @@ async fn attempt(
     let resp = match req.send().await {
         Ok(r) => r,
         Err(e) if e.is_connect() || !call.retry_connect_only => {
-            return Err(Failure::Retry(transport(e)));
+            return Err(Failure::Retry(transport(e), None));
         }
         Err(e) => return Err(Failure::Fatal(transport(e))),
     };
     let status = resp.status();
+    let asked_wait = retry_after(resp.headers());
     let server_time_ms = resp
         .headers()
         .get(DATE)
@@ -140,7 +168,7 @@ async fn attempt(
     let body = match resp.bytes().await {
         Ok(b) => b.to_vec(),
         Err(e) if call.retry_connect_only => return Err(Failure::Fatal(transport(e))),
-        Err(e) => return Err(Failure::Retry(transport(e))),
+        Err(e) => return Err(Failure::Retry(transport(e), None)),
     };
     if status.is_success() {
         return Ok(Answer { body, server_time_ms });
@@ -149,7 +177,7 @@ async fn attempt(
     if (status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS)
         && !call.retry_connect_only
     {
-        Err(Failure::Retry(err))
+        Err(Failure::Retry(err, asked_wait))
     } else {
         Err(Failure::Fatal(err))
     }
@@ -175,10 +203,10 @@ pub(crate) async fn send(
             r = attempt(http, call, attempts) => r,
             () = cancel.cancelled() => return Err(SyncError::Cancelled),
         };
-        let err = match result {
+        let (err, asked_wait) = match result {
             Ok(a) => return Ok(a),
             Err(Failure::Fatal(e)) => return Err(e),
-            Err(Failure::Retry(e)) => e,
+            Err(Failure::Retry(e, wait)) => (e, wait),
         };
         if attempts >= config.max_attempts.max(1) {
             return Err(err);
@@ -186,7 +214,7 @@ pub(crate) async fn send(
         tracing::debug!(attempt = attempts, error = %err, "sync request failed; retrying");
         on_retry(attempts);
         tokio::select! {
-            () = tokio::time::sleep(backoff(config, attempts)) => {}
+            () = tokio::time::sleep(retry_delay(config, attempts, asked_wait)) => {}
             () = cancel.cancelled() => return Err(SyncError::Cancelled),
         }
     }
@@ -194,3 +222,35 @@ pub(crate) async fn send(
 
 /// The protocol content type, for [`Call::content_type`].
 pub(crate) const PROTOCOL: &str = PROTOCOL_TYPE;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn headers(v: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, HeaderValue::from_str(v).unwrap_or(HeaderValue::from_static("x")));
+        h
+    }
+
+    #[test]
+    fn retry_after_is_read_and_bounded() {
+        assert_eq!(retry_after(&headers("7")), Some(Duration::from_secs(7)));
+        assert_eq!(retry_after(&headers("999999")), Some(MAX_RETRY_AFTER));
+        assert_eq!(retry_after(&headers("soon")), None);
+        assert_eq!(retry_after(&HeaderMap::new()), None);
+        let past = "Tue, 01 Jan 2019 00:00:00 GMT";
+        assert_eq!(retry_after(&headers(past)), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn server_wait_stretches_the_backoff() {
+        let config = SyncConfig::default();
+        let own = backoff(&config, 1);
+        assert!(own < Duration::from_secs(1));
+        let d = retry_delay(&config, 1, Some(Duration::from_secs(5)));
+        assert_eq!(d, Duration::from_secs(5));
+        assert!(retry_delay(&config, 1, Some(Duration::ZERO)) >= config.backoff_base);
+    }
+}

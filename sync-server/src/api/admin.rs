@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::{AppState, admin_auth, parse_json};
+use super::{AppState, admin_auth, parse_json, valid_name};
 use crate::auth;
 use crate::error::{ApiError, ApiResult};
 use crate::store::{AuditAction, AuditEntry, NewEnrolmentCode, RoleGrant, User, now_ms};
@@ -53,10 +53,7 @@ async fn create_area(
     admin_auth(&st, &headers).await?;
     let a: NewArea = parse_json(&body)?;
     let path = AreaPath::parse(&a.path).map_err(|e| invalid(e.to_string()))?;
-    let name = a.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(invalid("name must be 1 to 100 characters"));
-    }
+    let name = valid_name("name", &a.name)?;
     st.store.put_area(&path, name).await?;
     Ok((StatusCode::CREATED, Json(json!({ "path": path, "name": name }))))
 }
@@ -88,10 +85,7 @@ async fn create_user(
 ) -> ApiResult<(StatusCode, Json<User>)> {
     admin_auth(&st, &headers).await?;
     let u: NewUser = parse_json(&body)?;
-    let name = u.name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(invalid("name must be 1 to 100 characters"));
-    }
+    let name = valid_name("name", &u.name)?;
     let roles = parse_grants(&u.roles)?;
     let user = User { id: Uuid::now_v7(), name: name.to_owned(), roles, created_at: now_ms() };
     st.store.create_user(&user).await?;

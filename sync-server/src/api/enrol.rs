@@ -1,5 +1,10 @@
 //! `POST /v1/enrol`: a phone exchanges a one-time enrolment code and its Automerge actor id for
 //! a device id and a per-device credential.
+//!
+//! Enrolment is retry-safe: a phone that enrolled but never finished (its answer was lost, or its
+//! `GET /v1/areas` failed) enrols again with the same code or a fresh one of the same user and
+//! gets a new credential for the device already bound to its actor; the old credential stops
+//! working (see [`crate::store::Store::redeem_enrolment_code`]).
 
 use axum::Json;
 use axum::body::Bytes;
@@ -8,11 +13,14 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{AppState, parse_json};
+use super::{AppState, parse_json, valid_name};
 use crate::auth;
 use crate::error::{ApiError, ApiResult};
 use crate::metrics::Metrics;
 use crate::store::{AuditAction, AuditEntry, NewDevice, RoleGrant, now_ms};
+
+/// What the audit detail of a completed-again enrolment says after the device name.
+pub const RENEWED: &str = "enrolment completed again, credential renewed";
 
 /// The enrolment request.
 #[derive(Debug, Deserialize)]
@@ -42,11 +50,14 @@ pub struct EnrolResponse {
     pub roles: Vec<RoleGrant>,
 }
 
-/// Exchanges an enrolment code for a device credential.
+/// Exchanges an enrolment code for a device credential: a new device, or — for an actor whose
+/// device is already enrolled for the code's user — that device with a new credential
+/// (audited as `enrol` with the detail saying the credential was renewed).
 ///
 /// # Errors
 /// 400 `malformed_json`/`invalid_input`, 403 `enrolment_code_unknown`/`_used`/`_expired`,
-/// 409 `actor_taken`.
+/// 403 `device_revoked` (the actor's device was revoked), 409 `actor_taken` (the actor's device
+/// belongs to another user).
 pub async fn enrol(
     State(st): State<AppState>,
     body: Bytes,
@@ -57,16 +68,10 @@ pub async fn enrol(
     if actor.is_empty() || actor.len() > 64 {
         return Err(ApiError::bad_request("invalid_input", "actor_id must be 1 to 64 bytes"));
     }
-    let name = req.device_name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(ApiError::bad_request(
-            "invalid_input",
-            "device_name must be 1 to 100 characters",
-        ));
-    }
+    let name = valid_name("device_name", &req.device_name)?;
     let credential = auth::new_device_credential()
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?;
-    let device = st
+    let redeemed = st
         .store
         .redeem_enrolment_code(
             auth::hash_code(&req.code),
@@ -79,6 +84,7 @@ pub async fn enrol(
             },
         )
         .await?;
+    let device = redeemed.device;
     let user = st.store.get_user(device.user_id).await?.ok_or_else(|| {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "enrolled user vanished")
     })?;
@@ -91,7 +97,11 @@ pub async fn enrol(
             action: AuditAction::Enrol,
             count: 0,
             areas: user.roles.iter().map(|g| g.area.to_string()).collect(),
-            detail: device.name.clone(),
+            detail: if redeemed.renewed {
+                format!("{} ({RENEWED})", device.name)
+            } else {
+                device.name.clone()
+            },
         })
         .await?;
     Metrics::add(&st.metrics.enrolments, 1);

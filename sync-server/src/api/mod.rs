@@ -8,6 +8,7 @@ pub mod attachments_range;
 pub mod attachments_refs;
 pub mod console;
 pub mod enrol;
+pub mod guard;
 pub mod health;
 pub mod sync;
 
@@ -17,13 +18,14 @@ use std::pin::Pin;
 
 use axum::Router;
 use axum::body::HttpBody;
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::middleware::Next;
+use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use gridwork_core::sync::protocol::CONTENT_TYPE;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::RequestBodyDeadlineLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::auth::{self, BearerProblem};
@@ -42,32 +44,70 @@ pub struct AppState {
     pub public_url: Option<String>,
     /// Default lifetime of enrolment codes, minutes.
     pub enrolment_ttl_minutes: u32,
+    /// The transport guards and limits (`guard`).
+    pub guards: Arc<guard::Guards>,
 }
 
-/// Builds the router with its layers: trace, body limit (oversized → 413 JSON), JSON errors.
+/// Largest body of the unauthenticated `POST /v1/enrol` (a small JSON object).
+pub const ENROL_BODY_LIMIT: usize = 64 * 1024;
+
+/// Builds the router with its layers (outermost first): trace, JSON errors, the body deadline;
+/// then per group of routes:
+/// - device endpoints: device credential checked before the body is read, rate per
+///   credential, requests in flight, declared oversize (→ 413 JSON), body read within the
+///   memory budget (see [`guard`]);
+/// - admin API: the same with the admin token;
+/// - enrolment: throttled per source address, requests in flight, a small body limit;
+/// - `/health`, `/metrics` and the console: no guard, so they answer while the rest is busy.
 pub fn router(state: AppState, body_limit: usize) -> Router {
     let metrics = state.metrics.clone();
-    Router::new()
-        .route("/health", get(health::health))
-        .route("/metrics", get(health::metrics))
-        .route("/v1/enrol", post(enrol::enrol))
+    let body_timeout = state.guards.body_timeout;
+    let oversize = |limit: usize| {
+        from_fn(move |req: Request, next: Next| refuse_declared_oversize(limit, req, next))
+    };
+    let buffer = from_fn_with_state(
+        state.clone(),
+        move |State(st): State<AppState>, req: Request, next: Next| {
+            guard::buffer_within_budget(st, body_limit, req, next)
+        },
+    );
+    let in_flight = from_fn_with_state(state.clone(), guard::in_flight);
+    let device = Router::new()
         .route("/v1/areas", get(areas::areas))
         .route("/v1/sync", post(sync::sync))
         .route("/v1/digest", post(sync::digest))
         .route("/v1/fetch", post(sync::fetch))
         .route("/v1/attachments/{hash}", put(attachments::put_chunk).get(attachments::download))
         .route("/v1/attachments/{hash}/status", get(attachments::status))
+        .layer(buffer.clone())
+        .layer(oversize(body_limit))
+        .layer(in_flight.clone())
+        .layer(from_fn_with_state(state.clone(), guard::device_first));
+    let admin = Router::new()
         .nest("/admin/v1", admin::routes())
+        .layer(buffer)
+        .layer(oversize(body_limit))
+        .layer(in_flight.clone())
+        .layer(from_fn_with_state(state.clone(), guard::admin_first));
+    let enrolment = Router::new()
+        .route("/v1/enrol", post(enrol::enrol))
+        .layer(RequestBodyLimitLayer::new(ENROL_BODY_LIMIT.min(body_limit)))
+        .layer(oversize(ENROL_BODY_LIMIT.min(body_limit)))
+        .layer(in_flight)
+        .layer(from_fn_with_state(state.clone(), guard::enrol_throttle));
+    Router::new()
+        .route("/health", get(health::health))
+        .route("/metrics", get(health::metrics))
         .merge(console::routes())
+        .merge(device)
+        .merge(admin)
+        .merge(enrolment)
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
         })
         .with_state(state)
         .layer(DefaultBodyLimit::disable())
-        .layer(RequestBodyLimitLayer::new(body_limit))
-        .layer(axum::middleware::from_fn(move |req: Request, next: Next| {
-            refuse_declared_oversize(body_limit, req, next)
-        }))
+        .layer(RequestBodyDeadlineLayer::new(body_timeout))
         .layer(axum::middleware::map_response(move |res: Response| {
             let metrics = metrics.clone();
             async move { json_errors(&metrics, res) }
@@ -215,4 +255,88 @@ pub fn protocol_response(bytes: Vec<u8>) -> Response {
 pub fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
     serde_json::from_slice(body)
         .map_err(|e| ApiError::bad_request("malformed_json", format!("invalid JSON body: {e}")))
+}
+
+/// Most characters of a name (user, device, area).
+pub const MAX_NAME_CHARS: usize = 100;
+
+/// A name field checked and trimmed: 1 to [`MAX_NAME_CHARS`] characters, no control characters
+/// (a NUL, a line break, an escape sequence — refused the same on both backends, where
+/// PostgreSQL would otherwise fail on a NUL with a storage error).
+///
+/// # Errors
+/// 400 `invalid_input` naming `field`.
+pub fn valid_name<'a>(field: &str, raw: &'a str) -> ApiResult<&'a str> {
+    let name = raw.trim();
+    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS {
+        return Err(ApiError::bad_request(
+            "invalid_input",
+            format!("{field} must be 1 to {MAX_NAME_CHARS} characters"),
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(ApiError::bad_request(
+            "invalid_input",
+            format!("{field} must not contain control characters"),
+        ));
+    }
+    Ok(name)
+}
+
+/// Checks a push against the server's per-change size limit before anything is validated or
+/// stored: one change larger than `max_change_bytes` refuses the push with 413
+/// `change_too_large` naming it, a permanent refusal the device quarantines.
+///
+/// # Errors
+/// 413 `change_too_large` with `change_index`.
+pub fn check_change_sizes(
+    push: &[gridwork_core::ChangeEnvelope],
+    max_change_bytes: usize,
+) -> ApiResult<()> {
+    match push.iter().position(|c| c.bytes.len() > max_change_bytes) {
+        None => Ok(()),
+        Some(i) => Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "change_too_large",
+            format!(
+                "change {i} has {} bytes; the server accepts changes of at most {max_change_bytes} \
+                 bytes (photos go as attachments)",
+                push[i].bytes.len()
+            ),
+        )
+        .at_change(Some(i))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_refuse_control_characters() {
+        assert_eq!(valid_name("name", "  王芳 ").unwrap(), "王芳");
+        for bad in ["a\0b", "a\nb", "\u{1b}[31m", "x\u{7f}", "", "   "] {
+            let e = valid_name("device_name", bad).unwrap_err();
+            assert_eq!((e.status, e.code), (StatusCode::BAD_REQUEST, "invalid_input"));
+            assert!(e.message.contains("device_name"), "{}", e.message);
+        }
+        assert!(valid_name("name", &"长".repeat(MAX_NAME_CHARS)).is_ok());
+        assert!(valid_name("name", &"长".repeat(MAX_NAME_CHARS + 1)).is_err());
+    }
+
+    #[test]
+    fn oversized_change_is_named() {
+        let env = |n: usize| gridwork_core::ChangeEnvelope {
+            doc_id: uuid::Uuid::nil(),
+            kind: gridwork_core::RecordKind::Visit,
+            area: gridwork_core::AreaPath::parse("320612").unwrap(),
+            bytes: vec![0; n],
+        };
+        assert!(check_change_sizes(&[env(10), env(100)], 100).is_ok());
+        let e = check_change_sizes(&[env(10), env(101)], 100).unwrap_err();
+        assert_eq!(
+            (e.status, e.code, e.change_index),
+            (StatusCode::PAYLOAD_TOO_LARGE, "change_too_large", Some(1))
+        );
+    }
 }

@@ -15,7 +15,7 @@ use gridwork_core::sync::protocol::{
 };
 use uuid::Uuid;
 
-use super::{AppState, device_auth, protocol_response, require_protocol_body};
+use super::{AppState, check_change_sizes, device_auth, protocol_response, require_protocol_body};
 use crate::error::{ApiError, ApiResult};
 use crate::metrics::Metrics;
 use crate::policy;
@@ -88,6 +88,7 @@ pub async fn sync(
         return Ok(protocol_response(revoked_sync().encode()));
     }
     let req = SyncRequest::decode(&body)?;
+    check_change_sizes(&req.push, st.guards.max_change_bytes)?;
     // Answer in the version asked: a phone not yet updated keeps syncing.
     let version = peek_header(&body)?.version;
     let head = st.store.head_seq().await?;
@@ -134,8 +135,14 @@ pub async fn sync(
         let outcome = match st.store.push(auth.device.id, now, &changes).await {
             Ok(o) => o,
             Err(e) => {
-                if let StoreError::KindMismatch { index, .. } = e {
-                    st.store.audit(&refuse("kind_mismatch", index)).await?;
+                match e {
+                    StoreError::KindMismatch { index, .. } => {
+                        st.store.audit(&refuse("kind_mismatch", index)).await?;
+                    }
+                    StoreError::DuplicateSeq { index, .. } => {
+                        st.store.audit(&refuse("duplicate_seq", index)).await?;
+                    }
+                    _ => {}
                 }
                 return Err(e.into());
             }

@@ -70,6 +70,23 @@ pub enum StoreError {
         /// The kind pushed.
         pushed: RecordKind,
     },
+    /// A pushed change reuses an Automerge (actor, sequence number) that the log already holds
+    /// for the document with other content — what a phone restored from a backup of its own
+    /// store produces when it records again. Storing it would make the document unloadable on
+    /// every device that receives both.
+    #[error(
+        "change {index}: document {doc_id} already has change {seq} of actor {actor} with other content"
+    )]
+    DuplicateSeq {
+        /// Position of the change in the push.
+        index: usize,
+        /// The document.
+        doc_id: Uuid,
+        /// The actor, hex.
+        actor: String,
+        /// The actor's sequence number.
+        seq: u64,
+    },
     /// An attachment chunk does not fit the upload in progress.
     #[error("attachment chunk refused: {0}")]
     Chunk(ChunkProblem),
@@ -84,8 +101,23 @@ pub enum EnrolmentProblem {
     Used,
     /// Past its expiry.
     Expired,
-    /// The actor id is already bound to another device.
+    /// The actor id is already bound to a device of another user.
     ActorTaken,
+    /// The actor id is bound to a revoked device: it cannot enrol again.
+    DeviceRevoked,
+}
+
+impl EnrolmentProblem {
+    /// The stable error code the API answers with.
+    pub const fn code(self) -> &'static str {
+        match self {
+            EnrolmentProblem::Unknown => "enrolment_code_unknown",
+            EnrolmentProblem::Used => "enrolment_code_used",
+            EnrolmentProblem::Expired => "enrolment_code_expired",
+            EnrolmentProblem::ActorTaken => "actor_taken",
+            EnrolmentProblem::DeviceRevoked => "device_revoked",
+        }
+    }
 }
 
 impl std::fmt::Display for EnrolmentProblem {
@@ -94,7 +126,12 @@ impl std::fmt::Display for EnrolmentProblem {
             EnrolmentProblem::Unknown => "is unknown",
             EnrolmentProblem::Used => "was already used",
             EnrolmentProblem::Expired => "has expired",
-            EnrolmentProblem::ActorTaken => "cannot bind an actor id already bound to a device",
+            EnrolmentProblem::ActorTaken => {
+                "cannot bind an actor id already bound to another user's device"
+            }
+            EnrolmentProblem::DeviceRevoked => {
+                "cannot enrol again an actor id bound to a revoked device"
+            }
         })
     }
 }
@@ -182,6 +219,111 @@ pub struct NewDevice {
     pub now: i64,
 }
 
+/// What redeeming an enrolment code did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redeemed {
+    /// The device bound to the actor: new, or the existing one whose enrolment was completed
+    /// again (its credential replaced by the new one).
+    pub device: Device,
+    /// Whether an existing device's enrolment was completed again (retry) rather than a new
+    /// device created.
+    pub renewed: bool,
+}
+
+/// An enrolment code as the redeeming transaction reads it (row locked).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StoredCode {
+    /// The user it enrols a device for.
+    pub(crate) user_id: Uuid,
+    /// Expiry (ms since the epoch).
+    pub(crate) expires_at: i64,
+    /// Whether it was exchanged already.
+    pub(crate) used: bool,
+    /// The device it was exchanged for, if used.
+    pub(crate) used_by: Option<Uuid>,
+}
+
+/// What a redemption must write, decided by [`redemption`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Redemption {
+    /// Insert a new device for this user, mark the code used by it.
+    Create {
+        /// The code's user.
+        user_id: Uuid,
+    },
+    /// Replace the existing device's credential hash and name; mark the code used by it when
+    /// `consume_code` (a fresh code), leave it as is otherwise (the same code retried).
+    Renew {
+        /// The device already bound to the actor.
+        device: Device,
+        /// Whether the code is a fresh one to mark used.
+        consume_code: bool,
+    },
+}
+
+impl Redemption {
+    /// The answer of a redemption once written: the new device, or the renewed one.
+    pub(crate) fn outcome(self, new: &NewDevice) -> Redeemed {
+        match self {
+            Redemption::Create { user_id } => Redeemed {
+                device: Device {
+                    id: new.id,
+                    user_id,
+                    name: new.name.clone(),
+                    actor_hex: new.actor_hex.clone(),
+                    revoked: false,
+                    enrolled_at: new.now,
+                    last_seen: None,
+                    cursor: 0,
+                },
+                renewed: false,
+            },
+            Redemption::Renew { device, .. } => {
+                Redeemed { device: Device { name: new.name.clone(), ..device }, renewed: true }
+            }
+        }
+    }
+}
+
+/// The enrolment rules, shared by both backends: given the code (if it exists) and the device
+/// already bound to the actor (if any), decides what redeeming does — or why it is refused.
+///
+/// A phone whose enrolment answer was lost, or whose next request failed, must be able to
+/// complete its enrolment (issue 7): so the actor's existing device is renewed when the phone
+/// presents the code that device was enrolled with (still unexpired), or a fresh unexpired code
+/// of the same user. Everything else is refused: an unknown or expired code, a used code
+/// presented by another actor, an actor bound to another user's device (`ActorTaken`), and an
+/// actor bound to a revoked device (`DeviceRevoked`).
+///
+/// # Errors
+/// The [`EnrolmentProblem`] to answer.
+pub(crate) fn redemption(
+    code: Option<StoredCode>,
+    bound: Option<Device>,
+    now: i64,
+) -> Result<Redemption, EnrolmentProblem> {
+    let code = code.ok_or(EnrolmentProblem::Unknown)?;
+    if code.used {
+        let device = bound.filter(|d| code.used_by == Some(d.id)).ok_or(EnrolmentProblem::Used)?;
+        if code.expires_at <= now {
+            return Err(EnrolmentProblem::Expired);
+        }
+        if device.revoked {
+            return Err(EnrolmentProblem::DeviceRevoked);
+        }
+        return Ok(Redemption::Renew { device, consume_code: false });
+    }
+    if code.expires_at <= now {
+        return Err(EnrolmentProblem::Expired);
+    }
+    match bound {
+        None => Ok(Redemption::Create { user_id: code.user_id }),
+        Some(d) if d.user_id != code.user_id => Err(EnrolmentProblem::ActorTaken),
+        Some(d) if d.revoked => Err(EnrolmentProblem::DeviceRevoked),
+        Some(device) => Ok(Redemption::Renew { device, consume_code: true }),
+    }
+}
+
 /// A change validated by the API layer, ready to store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewChange {
@@ -194,12 +336,16 @@ pub struct NewChange {
     /// such a change: a later edit addressed to a stale area (made before the device saw a
     /// move) does not move the record back.
     pub sets_area: Option<AreaPath>,
+    /// The change's Automerge actor and sequence number, unique per document: a second change
+    /// with the same pair and other content is refused ([`StoreError::DuplicateSeq`]).
+    pub origin: Option<(Vec<u8>, u64)>,
 }
 
 impl NewChange {
-    /// A change that leaves its record's area as it is (or creates it in `envelope.area`).
+    /// A change that leaves its record's area as it is (or creates it in `envelope.area`),
+    /// without its origin checked (trusted input: the demo, store tests).
     pub fn new(hash: [u8; 32], envelope: ChangeEnvelope) -> Self {
-        NewChange { hash, envelope, sets_area: None }
+        NewChange { hash, envelope, sets_area: None, origin: None }
     }
 }
 
@@ -387,13 +533,17 @@ pub trait Store: Send + Sync + 'static {
 
     /// Stores a new one-time enrolment code.
     async fn create_enrolment_code(&self, code: &NewEnrolmentCode) -> StoreResult<()>;
-    /// Exchanges a code for a device atomically: the code must exist, be unused and unexpired,
-    /// and the actor id unbound; the code is then marked used.
+    /// Exchanges a code for a device atomically, following the rules both backends share
+    /// (`redemption` in this module): a new device when the actor id is unbound and the code
+    /// unused and unexpired (the code is then marked used); the actor's existing device, its
+    /// credential hash and name replaced by `device`'s, when the same unexpired code is
+    /// presented again by that device's actor or a fresh code of the same user (then marked
+    /// used) — a retried enrolment completes.
     async fn redeem_enrolment_code(
         &self,
         code_hash: [u8; 32],
         device: &NewDevice,
-    ) -> StoreResult<Device>;
+    ) -> StoreResult<Redeemed>;
 
     /// The device holding this credential hash, with its user.
     async fn device_by_credential(&self, hash: [u8; 32]) -> StoreResult<Option<DeviceAuth>>;

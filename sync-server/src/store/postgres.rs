@@ -2,7 +2,7 @@
 //! serialised by a one-row counter locked for the whole push transaction (DESIGN §2's trap: with
 //! plain sequences a lower seq could commit after a pull already passed it).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
@@ -15,9 +15,9 @@ use uuid::Uuid;
 use super::{
     AttachmentChunk, AttachmentInfo, AttachmentRef, AuditAction, AuditEntry, Device, DeviceAuth,
     DeviceHealth, EnrolmentProblem, NewChange, NewDevice, NewEnrolmentCode, PULL_BATCH_ROWS,
-    PullPage, PullQuery, PushOutcome, ReadScope, RoleGrant, Store, StoreError, StoreResult, User,
-    area_after, area_from_key, area_key, area_range, page_of, pull_scope_sql, scope_sql,
-    scope_sql_on, sqlite::split_areas,
+    PullPage, PullQuery, PushOutcome, ReadScope, Redeemed, Redemption, RoleGrant, Store,
+    StoreError, StoreResult, StoredCode, User, area_after, area_from_key, area_key, area_range,
+    page_of, pull_scope_sql, scope_sql, scope_sql_on, sqlite::split_areas,
 };
 
 mod blobs;
@@ -336,62 +336,75 @@ impl Store for PgStore {
         &self,
         code_hash: [u8; 32],
         device: &NewDevice,
-    ) -> StoreResult<Device> {
+    ) -> StoreResult<Redeemed> {
         let mut c = self.client().await?;
         let tx = c.transaction().await?;
-        let row = tx
+        let code = tx
             .query_opt(
-                "SELECT user_id, expires_at, used_at FROM enrolment_codes
+                "SELECT user_id, expires_at, used_at, device_id FROM enrolment_codes
                  WHERE code_hash = $1 FOR UPDATE",
                 &[&&code_hash[..]],
             )
-            .await?;
-        let Some(row) = row else {
-            return Err(StoreError::Enrolment(EnrolmentProblem::Unknown));
+            .await?
+            .map(|row| {
+                Ok::<_, StoreError>(StoredCode {
+                    user_id: uuid_of(row.get(0))?,
+                    expires_at: row.get(1),
+                    used: row.get::<_, Option<i64>>(2).is_some(),
+                    used_by: row.get::<_, Option<&str>>(3).map(uuid_of).transpose()?,
+                })
+            })
+            .transpose()?;
+        let bound = tx
+            .query_opt(
+                &format!("SELECT {DEVICE_COLS} WHERE actor = $1 FOR UPDATE"),
+                &[&device.actor_hex],
+            )
+            .await?
+            .map(|row| device_of(&row))
+            .transpose()?;
+        let plan = super::redemption(code, bound, device.now).map_err(StoreError::Enrolment)?;
+        let (id, consume_code) = match &plan {
+            Redemption::Create { user_id } => {
+                let inserted = tx
+                    .execute(
+                        "INSERT INTO devices (id, user_id, name, actor, credential_hash, enrolled_at)
+                         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (actor) DO NOTHING",
+                        &[
+                            &device.id.to_string(),
+                            &user_id.to_string(),
+                            &device.name,
+                            &device.actor_hex,
+                            &&device.credential_hash[..],
+                            &device.now,
+                        ],
+                    )
+                    .await?;
+                // A concurrent first enrolment of the same actor won the race; a retry
+                // completes this one.
+                if inserted == 0 {
+                    return Err(StoreError::Enrolment(EnrolmentProblem::ActorTaken));
+                }
+                (device.id, true)
+            }
+            Redemption::Renew { device: d, consume_code } => {
+                tx.execute(
+                    "UPDATE devices SET credential_hash = $1, name = $2 WHERE id = $3",
+                    &[&&device.credential_hash[..], &device.name, &d.id.to_string()],
+                )
+                .await?;
+                (d.id, *consume_code)
+            }
         };
-        let user_id: String = row.get(0);
-        let expires_at: i64 = row.get(1);
-        let used_at: Option<i64> = row.get(2);
-        if used_at.is_some() {
-            return Err(StoreError::Enrolment(EnrolmentProblem::Used));
-        }
-        if expires_at <= device.now {
-            return Err(StoreError::Enrolment(EnrolmentProblem::Expired));
-        }
-        let id = device.id.to_string();
-        let inserted = tx
-            .execute(
-                "INSERT INTO devices (id, user_id, name, actor, credential_hash, enrolled_at)
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (actor) DO NOTHING",
-                &[
-                    &id,
-                    &user_id,
-                    &device.name,
-                    &device.actor_hex,
-                    &&device.credential_hash[..],
-                    &device.now,
-                ],
+        if consume_code {
+            tx.execute(
+                "UPDATE enrolment_codes SET used_at = $1, device_id = $2 WHERE code_hash = $3",
+                &[&device.now, &id.to_string(), &&code_hash[..]],
             )
             .await?;
-        if inserted == 0 {
-            return Err(StoreError::Enrolment(EnrolmentProblem::ActorTaken));
         }
-        tx.execute(
-            "UPDATE enrolment_codes SET used_at = $1, device_id = $2 WHERE code_hash = $3",
-            &[&device.now, &id, &&code_hash[..]],
-        )
-        .await?;
         tx.commit().await?;
-        Ok(Device {
-            id: device.id,
-            user_id: uuid_of(&user_id)?,
-            name: device.name.clone(),
-            actor_hex: device.actor_hex.clone(),
-            revoked: false,
-            enrolled_at: device.now,
-            last_seen: None,
-            cursor: 0,
-        })
+        Ok(plan.outcome(device))
     }
 
     async fn device_by_credential(&self, hash: [u8; 32]) -> StoreResult<Option<DeviceAuth>> {
@@ -475,12 +488,43 @@ impl Store for PgStore {
             docs.insert(id, (kind, digest, r.get(4), r.get(5)));
         }
 
+        // (document, actor, seq) already used: a second change with one of them and other
+        // content is refused (a phone restored from a backup recording again).
+        let (o_doc, o_actor, o_seq): (Vec<&[u8]>, Vec<&[u8]>, Vec<i64>) = changes
+            .iter()
+            .filter(|c| !known.contains_key(&c.hash))
+            .filter_map(|c| {
+                let (a, s) = c.origin.as_ref()?;
+                Some((&c.envelope.doc_id.as_bytes()[..], a.as_slice(), i64_of(*s)))
+            })
+            .fold((vec![], vec![], vec![]), |mut acc, (d, a, s)| {
+                acc.0.push(d);
+                acc.1.push(a);
+                acc.2.push(s);
+                acc
+            });
+        let mut origins: HashSet<(Vec<u8>, Vec<u8>, i64)> = HashSet::new();
+        if !o_doc.is_empty() {
+            for r in tx
+                .query(
+                    "SELECT c.doc_id, c.actor, c.actor_seq FROM changes c
+                     JOIN UNNEST($1::bytea[], $2::bytea[], $3::bigint[]) AS t(d, a, s)
+                       ON c.doc_id = t.d AND c.actor = t.a AND c.actor_seq = t.s",
+                    &[&o_doc, &o_actor, &o_seq],
+                )
+                .await?
+            {
+                origins.insert((r.get(0), r.get(1), r.get(2)));
+            }
+        }
         let mut seq = start;
         let mut seqs = Vec::with_capacity(changes.len());
         let mut received = Vec::with_capacity(changes.len());
         let (mut c_seq, mut c_hash, mut c_doc, mut c_kind, mut c_area, mut c_sens, mut c_bytes) =
             (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
         let mut c_prev: Vec<Option<String>> = vec![];
+        let mut c_actor: Vec<Option<&[u8]>> = vec![];
+        let mut c_actor_seq: Vec<Option<i64>> = vec![];
         for (index, ch) in changes.iter().enumerate() {
             if let Some((s, at)) = known.get(&ch.hash) {
                 seqs.push(u64_of(*s));
@@ -499,6 +543,20 @@ impl Store for PgStore {
                     pushed: e.kind,
                 });
             }
+            if let Some((actor, actor_seq)) = &ch.origin
+                && !origins.insert((
+                    e.doc_id.as_bytes().to_vec(),
+                    actor.clone(),
+                    i64_of(*actor_seq),
+                ))
+            {
+                return Err(StoreError::DuplicateSeq {
+                    index,
+                    doc_id: e.doc_id,
+                    actor: hex::encode(actor),
+                    seq: *actor_seq,
+                });
+            }
             seq += 1;
             entry.1.add(&ch.hash);
             let stored = (!entry.2.is_empty()).then_some(entry.2.as_str());
@@ -509,6 +567,8 @@ impl Store for PgStore {
             seqs.push(u64_of(seq));
             received.push(now);
             c_prev.push(moved_from);
+            c_actor.push(ch.origin.as_ref().map(|o| o.0.as_slice()));
+            c_actor_seq.push(ch.origin.as_ref().map(|o| i64_of(o.1)));
             c_seq.push(seq);
             c_hash.push(&ch.hash[..]);
             c_doc.push(&e.doc_id.as_bytes()[..]);
@@ -520,10 +580,11 @@ impl Store for PgStore {
         if seq > start {
             tx.execute(
                 "INSERT INTO changes (seq, hash, doc_id, kind, area_key, sensitive, device_id,
-                   received_at, bytes, prev_area_key)
-                 SELECT s, h, d, k, a, se, $8, $9, b, p FROM UNNEST(
+                   received_at, bytes, prev_area_key, actor, actor_seq)
+                 SELECT s, h, d, k, a, se, $8, $9, b, p, ac, aq FROM UNNEST(
                    $1::bigint[], $2::bytea[], $3::bytea[], $4::smallint[], $5::text[],
-                   $6::bool[], $7::bytea[], $10::text[]) AS t(s, h, d, k, a, se, b, p)",
+                   $6::bool[], $7::bytea[], $10::text[], $11::bytea[], $12::bigint[])
+                   AS t(s, h, d, k, a, se, b, p, ac, aq)",
                 &[
                     &c_seq,
                     &c_hash,
@@ -535,6 +596,8 @@ impl Store for PgStore {
                     &device_id.to_string(),
                     &now,
                     &c_prev,
+                    &c_actor,
+                    &c_actor_seq,
                 ],
             )
             .await?;

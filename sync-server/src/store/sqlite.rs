@@ -13,10 +13,10 @@ use uuid::Uuid;
 
 use super::{
     AttachmentChunk, AttachmentInfo, AttachmentRef, AuditAction, AuditEntry, Device, DeviceAuth,
-    DeviceHealth, EnrolmentProblem, NewChange, NewDevice, NewEnrolmentCode, PULL_BATCH_ROWS,
-    PullPage, PullQuery, PushOutcome, ReadScope, RoleGrant, Store, StoreError, StoreResult, User,
-    area_after, area_from_key, area_key, area_range, page_of, pull_scope_sql, scope_sql,
-    scope_sql_on,
+    DeviceHealth, NewChange, NewDevice, NewEnrolmentCode, PULL_BATCH_ROWS, PullPage, PullQuery,
+    PushOutcome, ReadScope, Redeemed, Redemption, RoleGrant, Store, StoreError, StoreResult,
+    StoredCode, User, area_after, area_from_key, area_key, area_range, page_of, pull_scope_sql,
+    scope_sql, scope_sql_on,
 };
 
 mod blobs;
@@ -36,11 +36,18 @@ pub struct SqliteStore {
     inner: Arc<Inner>,
 }
 
+/// The `synchronous` setting of every connection: `FULL`, so that a commit — and therefore the
+/// acknowledgement of a push — is on disk (the WAL fsynced) before the device is told it is
+/// stored. `NORMAL` in WAL mode would survive a crash of the process but could lose the last
+/// commits on a power cut, after the device dropped them from its outbox (issue 8, item 3; cost
+/// in `docs/BENCHMARKS.md`).
+pub const SYNCHRONOUS: &str = "FULL";
+
 fn open_conn(path: &Path) -> StoreResult<Connection> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "synchronous", SYNCHRONOUS)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     Ok(conn)
 }
@@ -92,6 +99,19 @@ impl SqliteStore {
         })
         .await
         .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
+    /// Sets the writer's `synchronous` level (`"FULL"` or `"NORMAL"`), for the benchmark that
+    /// measures what durability costs (`benches/ingest.rs`, section `durability`). The server
+    /// never calls it: it always runs with [`SYNCHRONOUS`].
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`]; [`StoreError::Task`] for another level.
+    pub async fn set_synchronous_for_bench(&self, level: &'static str) -> StoreResult<()> {
+        if !matches!(level, "FULL" | "NORMAL") {
+            return Err(StoreError::Task(format!("unsupported synchronous level {level}")));
+        }
+        self.write(move |c| Ok(c.pragma_update(None, "synchronous", level)?)).await
     }
 
     async fn write<T, F>(&self, f: F) -> StoreResult<T>
@@ -205,14 +225,22 @@ fn finish_device((id, user, mut d): (String, String, Device)) -> StoreResult<Dev
 /// Brings a database made by an older server up to this schema (SQLite has no
 /// `ADD COLUMN IF NOT EXISTS`).
 fn upgrade(conn: &Connection) -> StoreResult<()> {
-    let has_prev: bool = conn.query_row(
-        "SELECT count(*) FROM pragma_table_info('changes') WHERE name = 'prev_area_key'",
-        [],
-        |r| r.get::<_, i64>(0).map(|n| n > 0),
-    )?;
-    if !has_prev {
-        conn.execute_batch("ALTER TABLE changes ADD COLUMN prev_area_key TEXT")?;
+    for (column, decl) in [("prev_area_key", "TEXT"), ("actor", "BLOB"), ("actor_seq", "INTEGER")] {
+        let present: bool = conn.query_row(
+            "SELECT count(*) FROM pragma_table_info('changes') WHERE name = ?1",
+            [column],
+            |r| r.get::<_, i64>(0).map(|n| n > 0),
+        )?;
+        if !present {
+            // Names and types come from the list above, never from input.
+            conn.execute_batch(&format!("ALTER TABLE changes ADD COLUMN {column} {decl}"))?;
+        }
     }
+    // Changes stored before these columns have none and are not checked.
+    conn.execute_batch(
+        "CREATE UNIQUE INDEX IF NOT EXISTS changes_actor_seq ON changes (doc_id, actor, actor_seq)
+         WHERE actor IS NOT NULL",
+    )?;
     Ok(())
 }
 
@@ -389,61 +417,71 @@ impl Store for SqliteStore {
         &self,
         code_hash: [u8; 32],
         device: &NewDevice,
-    ) -> StoreResult<Device> {
+    ) -> StoreResult<Redeemed> {
         let device = device.clone();
         self.write(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let row: Option<(String, i64, Option<i64>)> = tx
+            let row: Option<(String, i64, Option<i64>, Option<String>)> = tx
                 .query_row(
-                    "SELECT user_id, expires_at, used_at FROM enrolment_codes WHERE code_hash = ?",
+                    "SELECT user_id, expires_at, used_at, device_id FROM enrolment_codes
+                     WHERE code_hash = ?",
                     [&code_hash[..]],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
                 )
                 .optional()?;
-            let Some((user_id, expires_at, used_at)) = row else {
-                return Err(StoreError::Enrolment(EnrolmentProblem::Unknown));
-            };
-            if used_at.is_some() {
-                return Err(StoreError::Enrolment(EnrolmentProblem::Used));
-            }
-            if expires_at <= device.now {
-                return Err(StoreError::Enrolment(EnrolmentProblem::Expired));
-            }
-            let taken = tx
-                .query_row("SELECT 1 FROM devices WHERE actor = ?", [&device.actor_hex], |_| Ok(()))
+            let code = row
+                .map(|(user_id, expires_at, used_at, used_by)| {
+                    Ok::<_, StoreError>(StoredCode {
+                        user_id: uuid_of(&user_id)?,
+                        expires_at,
+                        used: used_at.is_some(),
+                        used_by: used_by.as_deref().map(uuid_of).transpose()?,
+                    })
+                })
+                .transpose()?;
+            let bound = tx
+                .query_row(
+                    &format!("SELECT {DEVICE_COLS} WHERE actor = ?"),
+                    [&device.actor_hex],
+                    device_row,
+                )
                 .optional()?
-                .is_some();
-            if taken {
-                return Err(StoreError::Enrolment(EnrolmentProblem::ActorTaken));
+                .map(finish_device)
+                .transpose()?;
+            let plan =
+                super::redemption(code, bound, device.now).map_err(StoreError::Enrolment)?;
+            let (id, consume_code) = match &plan {
+                Redemption::Create { user_id } => {
+                    tx.execute(
+                        "INSERT INTO devices (id, user_id, name, actor, credential_hash, enrolled_at)
+                         VALUES (?, ?, ?, ?, ?, ?)",
+                        params![
+                            device.id.to_string(),
+                            user_id.to_string(),
+                            device.name,
+                            device.actor_hex,
+                            &device.credential_hash[..],
+                            device.now
+                        ],
+                    )?;
+                    (device.id, true)
+                }
+                Redemption::Renew { device: d, consume_code } => {
+                    tx.execute(
+                        "UPDATE devices SET credential_hash = ?, name = ? WHERE id = ?",
+                        params![&device.credential_hash[..], device.name, d.id.to_string()],
+                    )?;
+                    (d.id, *consume_code)
+                }
+            };
+            if consume_code {
+                tx.execute(
+                    "UPDATE enrolment_codes SET used_at = ?, device_id = ? WHERE code_hash = ?",
+                    params![device.now, id.to_string(), &code_hash[..]],
+                )?;
             }
-            let id = device.id.to_string();
-            tx.execute(
-                "INSERT INTO devices (id, user_id, name, actor, credential_hash, enrolled_at)
-                 VALUES (?, ?, ?, ?, ?, ?)",
-                params![
-                    id,
-                    user_id,
-                    device.name,
-                    device.actor_hex,
-                    &device.credential_hash[..],
-                    device.now
-                ],
-            )?;
-            tx.execute(
-                "UPDATE enrolment_codes SET used_at = ?, device_id = ? WHERE code_hash = ?",
-                params![device.now, id, &code_hash[..]],
-            )?;
             tx.commit()?;
-            Ok(Device {
-                id: device.id,
-                user_id: uuid_of(&user_id)?,
-                name: device.name,
-                actor_hex: device.actor_hex,
-                revoked: false,
-                enrolled_at: device.now,
-                last_seen: None,
-                cursor: 0,
-            })
+            Ok(plan.outcome(&device))
         })
         .await
     }
@@ -525,8 +563,11 @@ impl Store for SqliteStore {
                 )?;
                 let mut insert = tx.prepare_cached(
                     "INSERT INTO changes (seq, hash, doc_id, kind, area_key, sensitive, device_id,
-                       received_at, bytes, prev_area_key)
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       received_at, bytes, prev_area_key, actor, actor_seq)
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                )?;
+                let mut same_origin = tx.prepare_cached(
+                    "SELECT 1 FROM changes WHERE doc_id = ? AND actor = ? AND actor_seq = ?",
                 )?;
                 for (index, ch) in changes.iter().enumerate() {
                     let found: Option<(i64, i64)> = existing
@@ -558,6 +599,16 @@ impl Store for SqliteStore {
                         digest.hash_xor = hash32(&xor)?;
                         stored_area = Some(area);
                     }
+                    if let Some((actor, actor_seq)) = &ch.origin
+                        && same_origin.exists(params![doc_id, actor, i64_of(*actor_seq)])?
+                    {
+                        return Err(StoreError::DuplicateSeq {
+                            index,
+                            doc_id: e.doc_id,
+                            actor: hex::encode(actor),
+                            seq: *actor_seq,
+                        });
+                    }
                     digest.add(&ch.hash);
                     seq += 1;
                     let (doc_area, moved_from) = area_after(stored_area.as_deref(), ch);
@@ -571,7 +622,9 @@ impl Store for SqliteStore {
                         device,
                         now,
                         e.bytes,
-                        moved_from
+                        moved_from,
+                        ch.origin.as_ref().map(|o| o.0.as_slice()),
+                        ch.origin.as_ref().map(|o| i64_of(o.1))
                     ])?;
                     put_doc.execute(params![
                         doc_id,
@@ -860,4 +913,19 @@ impl Store for SqliteStore {
 /// Splits the stored comma-joined area list.
 pub(crate) fn split_areas(s: &str) -> Vec<String> {
     if s.is_empty() { Vec::new() } else { s.split(',').map(str::to_owned).collect() }
+}
+
+#[cfg(test)]
+mod durability_tests {
+    use super::*;
+
+    #[test]
+    fn commits_are_fsynced() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = open_conn(&dir.path().join("s.db")).unwrap();
+        let level: i64 = conn.query_row("PRAGMA synchronous", [], |r| r.get(0)).unwrap();
+        assert_eq!(level, 2, "synchronous = FULL");
+        let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        assert_eq!(mode, "wal");
+    }
 }

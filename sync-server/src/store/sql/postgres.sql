@@ -58,6 +58,12 @@ CREATE TABLE IF NOT EXISTS changes (
 -- For a change that moved its record: the area key it moved from (its devices learn it left).
 -- Added after version 1, so existing databases get it here too.
 ALTER TABLE changes ADD COLUMN IF NOT EXISTS prev_area_key TEXT COLLATE "C";
+-- The change's Automerge actor and sequence number, unique per document (changes stored before
+-- this column have none and are not checked).
+ALTER TABLE changes ADD COLUMN IF NOT EXISTS actor BYTEA;
+ALTER TABLE changes ADD COLUMN IF NOT EXISTS actor_seq BIGINT;
+CREATE UNIQUE INDEX IF NOT EXISTS changes_actor_seq ON changes (doc_id, actor, actor_seq)
+    WHERE actor IS NOT NULL;
 CREATE INDEX IF NOT EXISTS changes_doc ON changes (doc_id, seq);
 CREATE TABLE IF NOT EXISTS documents (
     doc_id BYTEA PRIMARY KEY,

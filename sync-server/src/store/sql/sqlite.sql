@@ -53,7 +53,10 @@ CREATE TABLE IF NOT EXISTS changes (
     received_at INTEGER NOT NULL,
     bytes BLOB NOT NULL,
     -- For a change that moved its record: the area key it moved from (its devices learn it left).
-    prev_area_key TEXT
+    prev_area_key TEXT,
+    -- The change's Automerge actor and sequence number: unique per document (see `upgrade`).
+    actor BLOB,
+    actor_seq INTEGER
 );
 CREATE INDEX IF NOT EXISTS changes_doc ON changes (doc_id, seq);
 CREATE TABLE IF NOT EXISTS documents (
