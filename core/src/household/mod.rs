@@ -137,9 +137,49 @@ impl Store {
     ///
     /// # Errors
     /// As [`Store::add_household`], and [`CoreError::NotFound`] for an unknown household.
+    ///
+    /// A household moved to another area takes its residents, their sensitive records and its
+    /// visits along, in the same all-or-nothing write: records move as wholes, so a phone that
+    /// receives the household also receives what its due dates and ledgers are derived from.
     pub fn update_household(&mut self, id: Uuid, input: HouseholdInput) -> Result<()> {
         let input = input.validated()?;
-        self.write_doc(id, RecordKind::Household, None, "update_household", |d, _| input.write(d))?;
-        Ok(())
+        let before = self.household(id)?.map(|h| h.area);
+        if before.is_none_or(|a| a == input.area) {
+            self.write_doc(id, RecordKind::Household, None, "update_household", |d, _| {
+                input.write(d)
+            })?;
+            return Ok(());
+        }
+        let dependents = self.household_dependents(id)?;
+        self.all_or_nothing(|s| {
+            s.write_doc(id, RecordKind::Household, None, "update_household", |d, _| {
+                input.write(d)
+            })?;
+            for (kind, dep) in &dependents {
+                s.write_doc(*dep, *kind, None, "move_with_household", |d, _| {
+                    crate::doc::put(d, crate::doc::common::AREA, input.area.as_str()).map(|_| ())
+                })?;
+            }
+            Ok(())
+        })
+    }
+
+    /// The residents, sensitive records and visits of household `id` on this device.
+    fn household_dependents(&self, id: Uuid) -> Result<Vec<(RecordKind, Uuid)>> {
+        let mut out = Vec::new();
+        for (kind, table) in [
+            (RecordKind::Resident, "resident"),
+            (RecordKind::Sensitive, "sensitive"),
+            (RecordKind::Visit, "visit"),
+        ] {
+            // Table names come from the list above, never from input.
+            let sql = format!("SELECT id FROM {table} WHERE household_id = ?1 ORDER BY id");
+            let mut stmt = self.conn().prepare_cached(&sql)?;
+            let ids = stmt.query_map([id.as_bytes()], |r| r.get::<_, Uuid>(0))?;
+            for dep in ids {
+                out.push((kind, dep?));
+            }
+        }
+        Ok(out)
     }
 }

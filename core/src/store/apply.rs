@@ -200,6 +200,18 @@ impl Store {
             }
         }
         let user_scope = self.user.as_ref().map(|u| u.scope.clone());
+        // From the server, an envelope carries its record's *current* area: a record now on
+        // another branch of the area tree has left this device's scope (this change is the move
+        // that took it away), whatever the device's copy still says — even when the move itself
+        // cannot be applied here for lack of changes the device was never sent.
+        let left: Vec<Uuid> = match (&user_scope, strict) {
+            (Some(scope), false) => by_doc
+                .iter()
+                .filter(|(_, b)| elsewhere(scope, b.area.as_str()))
+                .map(|((id, _), _)| *id)
+                .collect(),
+            _ => Vec::new(),
+        };
         // Only the last few documents go back into the cache: a large page must not hold
         // thousands of loaded documents in memory.
         let mut touched: VecDeque<(Uuid, AutoCommit)> = VecDeque::new();
@@ -241,7 +253,7 @@ impl Store {
                 candidates.extend(acked_docs.iter().copied());
                 candidates.sort_unstable();
                 candidates.dedup();
-                forgotten = moved_out(tx, scope, candidates.into_iter())?;
+                forgotten = moved_out(tx, scope, candidates.into_iter(), &left)?;
                 report.moved_out = forgotten.len();
             }
             for (k, v) in &incoming.meta {
@@ -528,6 +540,7 @@ fn moved_out(
     tx: &Connection,
     scope: &AreaPath,
     ids: impl Iterator<Item = Uuid>,
+    left: &[Uuid],
 ) -> Result<Vec<Uuid>> {
     let mut gone = Vec::new();
     {
@@ -535,6 +548,8 @@ fn moved_out(
             "SELECT kind, area, EXISTS (SELECT 1 FROM change c WHERE c.doc_id = doc.id AND c.outbox <> ?2)
              FROM doc WHERE id = ?1",
         )?;
+        let mut held_areas =
+            tx.prepare_cached("SELECT DISTINCT area FROM held_change WHERE doc_id = ?1")?;
         for id in ids {
             let row: Option<(u8, String, bool)> = stmt
                 .query_row(params![id.as_bytes(), state::SENT], |r| {
@@ -545,13 +560,45 @@ fn moved_out(
             if unsent || area.is_empty() {
                 continue;
             }
-            if !path_contains(scope.as_str(), &area) && !path_contains(&area, scope.as_str()) {
+            // A held change carries the area the server had the record in when it was sent:
+            // a move out that cannot be applied here still says the record has left.
+            let held_elsewhere = held_areas
+                .query_map([id.as_bytes()], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?
+                .iter()
+                .any(|a| elsewhere(scope, a));
+            if elsewhere(scope, &area) || held_elsewhere {
                 gone.push((id, RecordKind::from_code(kind)?));
+            }
+        }
+        for id in left {
+            if gone.iter().any(|(g, _)| g == id) {
+                continue;
+            }
+            let row: Option<(u8, String, bool)> = stmt
+                .query_row(params![id.as_bytes(), state::SENT], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
+                .optional()?;
+            match row {
+                Some((kind, _, false)) => gone.push((*id, RecordKind::from_code(kind)?)),
+                Some((_, _, true)) => {}
+                // Only held changes of a record that has left: they will never be completed.
+                None => {
+                    tx.prepare_cached("DELETE FROM held_change WHERE doc_id = ?1")?
+                        .execute([id.as_bytes()])?;
+                }
             }
         }
     }
     forget_docs(tx, &gone)?;
     Ok(gone.into_iter().map(|(id, _)| id).collect())
+}
+
+/// Whether `area` lies on another branch of the area tree than `scope`: neither inside it nor
+/// one of its enclosing areas (a town-wide task stays with a grid's phones).
+fn elsewhere(scope: &AreaPath, area: &str) -> bool {
+    !path_contains(scope.as_str(), area) && !path_contains(area, scope.as_str())
 }
 
 /// Remembers a document for the cache, dropping the oldest beyond the cache's size.

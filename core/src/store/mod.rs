@@ -104,6 +104,18 @@ impl Store {
         }
     }
 
+    /// Runs `f` as one all-or-nothing write: a [`Store::batch`] of its own, or part of the one
+    /// already open.
+    ///
+    /// # Errors
+    /// Whatever `f` returns; storage errors.
+    pub(crate) fn all_or_nothing<T>(
+        &mut self,
+        f: impl FnOnce(&mut Store) -> Result<T>,
+    ) -> Result<T> {
+        if self.in_batch { f(self) } else { self.batch(f) }
+    }
+
     fn cache_capacity() -> NonZeroUsize {
         NonZeroUsize::new(DOC_CACHE).unwrap_or(NonZeroUsize::MIN)
     }

@@ -94,11 +94,6 @@ fn input_of(h: &Household) -> HouseholdInput {
     }
 }
 
-/// The heads of document `id` on `s` (empty when it does not hold it).
-fn heads(s: &Store, id: Uuid) -> HarnessResult<Vec<[u8; 32]>> {
-    Ok(s.digest(None)?.into_iter().find(|d| d.id == id).map(|d| d.heads).unwrap_or_default())
-}
-
 /// Whether a store error is a refusal of the input (the phone would show it and write nothing),
 /// as opposed to a failure of the store.
 fn is_refusal(e: &CoreError) -> bool {
@@ -329,17 +324,22 @@ impl World {
     pub(super) fn commit(
         &mut self,
         i: usize,
-        doc: Option<Uuid>,
+        _doc: Option<Uuid>,
         what: &'static str,
         op: impl FnOnce(&mut Store) -> gridwork_core::Result<Uuid>,
     ) -> HarnessResult<Option<Uuid>> {
+        // The changes an operation commits are the ones it adds to the outbox: usually one,
+        // more when it carries others along (a household moved with its residents and visits).
+        let outbox = |s: &Store| -> HarnessResult<Vec<([u8; 32], Uuid)>> {
+            s.outbox(usize::MAX)?
+                .iter()
+                .map(|e| Ok((e.hash()?, e.doc_id)))
+                .collect::<HarnessResult<_>>()
+        };
         let outcome = self.phones[i].device.with(|s| -> HarnessResult<_> {
-            let before = match doc {
-                Some(d) => heads(s, d)?,
-                None => Vec::new(),
-            };
+            let before = outbox(s)?;
             Ok(match op(s) {
-                Ok(id) => Ok((id, before, heads(s, id)?)),
+                Ok(id) => Ok((id, before, outbox(s)?)),
                 Err(e) => Err(e),
             })
         })?;
@@ -354,16 +354,16 @@ impl World {
                 return Ok(None);
             }
         };
-        let new: Vec<[u8; 32]> = after.into_iter().filter(|h| !before.contains(h)).collect();
-        match new.as_slice() {
-            [] => Ok(None),
-            [hash] => {
-                self.ledger.push(Committed { phone: i, doc: id, hash: *hash, what });
-                self.report.operations += 1;
-                Ok(Some(id))
-            }
-            more => Err(format!("{what} made {} new heads on {id}", more.len()).into()),
+        let new: Vec<([u8; 32], Uuid)> =
+            after.into_iter().filter(|h| !before.contains(h)).collect();
+        if !new.iter().any(|(_, d)| *d == id) {
+            return Ok(None);
         }
+        for (hash, doc) in new {
+            self.ledger.push(Committed { phone: i, doc, hash, what });
+        }
+        self.report.operations += 1;
+        Ok(Some(id))
     }
 }
 
