@@ -43,3 +43,14 @@ impl ChangeEnvelope {
         Ok(self.decode()?.hash().0)
     }
 }
+
+/// The operations of `change`, expanded, or `None` when Automerge cannot expand them.
+///
+/// A change can pass `Change::from_bytes` (well framed, right checksum) and still name an actor
+/// index its header does not list; Automerge's expansion then panics (found by the validator's
+/// fuzz run, `docs/BENCHMARKS.md`). Changes come from devices and servers we do not control, so
+/// every expansion of a foreign change goes through here and a bad one is refused like any
+/// corrupt change instead of taking a request or a sync down.
+pub fn expand_ops(change: &Change) -> Option<Vec<automerge::legacy::Op>> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| change.decode().operations)).ok()
+}

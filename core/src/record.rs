@@ -65,9 +65,8 @@ impl Store {
                 .map(|c| {
                     let note: Option<crate::store::ChangeNote> =
                         c.message().and_then(|m| serde_json::from_str(m).ok());
-                    let mut fields: Vec<String> = c
-                        .decode()
-                        .operations
+                    let mut fields: Vec<String> = crate::envelope::expand_ops(&c)
+                        .unwrap_or_default()
                         .iter()
                         .filter_map(|op| match (&op.obj, &op.key) {
                             (ObjectId::Root, Key::Map(k)) => Some(k.to_string()),

@@ -99,7 +99,9 @@ pub fn validate(
         let may_set_kind = raw.windows(4).any(|w| w == b"kind");
         let mut sets_area = None;
         if work_order || with_refs || may_set_area || may_set_kind {
-            let ops = change.decode().operations;
+            let ops = gridwork_core::envelope::expand_ops(&change).ok_or_else(|| {
+                reject("corrupt_change", "the change's operations cannot be read".into())
+            })?;
             if work_order {
                 check_event_roles(&ops, grants, &envelope.area)
                     .map_err(|m| reject("event_role_not_held", m))?;
@@ -192,7 +194,9 @@ pub fn check_work_order_events(
     grants: &[RoleGrant],
     area: &AreaPath,
 ) -> Result<(), String> {
-    check_event_roles(&change.decode().operations, grants, area)
+    let ops = gridwork_core::envelope::expand_ops(change)
+        .ok_or("the change's operations cannot be read")?;
+    check_event_roles(&ops, grants, area)
 }
 
 /// Each event role must be held by a grant that covers the order's area: a grid head of grid A
@@ -307,6 +311,30 @@ mod tests {
         assert_eq!(written.op[..8], 2u64.to_be_bytes());
         assert_eq!(written.op[8..], [1u8; 16]);
         assert_eq!(v.refs.len(), 1);
+    }
+
+    /// Regression of the fuzz run's find: a change that parses but names an actor its header
+    /// lacks made Automerge's expansion panic inside the validator. Every single-byte change of
+    /// a real change now gets a verdict, and those that cannot be expanded are `corrupt_change`.
+    #[test]
+    fn every_one_byte_corruption_gets_a_verdict() {
+        let actor = ActorId::from(vec![1u8; 16]);
+        let real = real_change(&actor);
+        let mut unreadable = 0;
+        for pos in 0..real.len() {
+            for byte in [0u8, 1, 2, 0x7f, 0x80, 0xff] {
+                let mut b = real.clone();
+                b[pos] = byte;
+                if let Err(r) =
+                    validate(&actor, &grants(), vec![envelope(RecordKind::WorkOrder, b)])
+                    && r.message.contains("operations cannot be read")
+                {
+                    assert_eq!(r.code, "corrupt_change");
+                    unreadable += 1;
+                }
+            }
+        }
+        assert!(unreadable > 0, "the corruption the fuzz run found is among these");
     }
 
     proptest! {

@@ -336,7 +336,13 @@ impl DocApply<'_, '_> {
         }
         let stored: Vec<(ChangeHash, Vec<u8>)> =
             ready.iter().map(|c| (c.hash(), c.raw_bytes().to_vec())).collect();
-        let kind_ok = match doc.apply_changes(ready.clone()) {
+        // Automerge may panic on a change that decoded but names things its header lacks (see
+        // `envelope::expand_ops`); such a change is refused like one that fails to apply.
+        let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            doc.apply_changes(ready.clone())
+        }))
+        .unwrap_or_else(|_| Err(automerge::AutomergeError::Fail));
+        let kind_ok = match applied {
             Ok(()) => doc::get_str(&doc, common::KIND).is_none_or(|k| k == batch.kind.as_str()),
             Err(e) => {
                 let detail = format!("cannot apply: {e}");

@@ -60,7 +60,8 @@ pub fn refs_in(changes: &[NewChange]) -> Vec<AttachmentRef> {
             continue;
         }
         let Ok(change) = Change::from_bytes(e.bytes.clone()) else { continue };
-        refs_in_ops(&change.decode().operations, e, &mut out);
+        let Some(ops) = gridwork_core::envelope::expand_ops(&change) else { continue };
+        refs_in_ops(&ops, e, &mut out);
     }
     out
 }
