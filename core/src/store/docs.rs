@@ -336,6 +336,28 @@ impl Store {
         Ok(())
     }
 
+    /// The hashes of every change of each document within `area` (all documents when `None`),
+    /// by document: what the repair path's digests are made of. Loads every document in the
+    /// area, so it is for a daily check, not for each sync.
+    ///
+    /// # Errors
+    /// Storage and document errors.
+    pub fn change_hashes(&mut self, area: Option<&AreaPath>) -> Result<Vec<(Uuid, Vec<[u8; 32]>)>> {
+        let mut out = Vec::new();
+        for (d, _) in self.doc_rows(area)? {
+            let Some((_, mut doc)) = take_doc(&self.conn, &mut self.cache, d.id, &self.actor)?
+            else {
+                continue;
+            };
+            let hashes = doc.get_changes(&[]).iter().map(|c| c.hash().0).collect();
+            // Only recently used documents stay cached: a daily pass over the area must not
+            // push out what the user is working on for long, nor hold the area in memory.
+            self.cache.put(d.id, doc);
+            out.push((d.id, hashes));
+        }
+        Ok(out)
+    }
+
     /// Each document's heads within `area` (all documents when `None`): the digest a peer
     /// compares to find divergence (DESIGN §2, repair path).
     ///

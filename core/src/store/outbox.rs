@@ -118,6 +118,15 @@ impl Store {
             .prepare("SELECT id FROM doc ORDER BY id")?
             .query_map([], |r| r.get(0))?
             .collect::<rusqlite::Result<_>>()?;
+        self.requeue_own_changes_of(&ids)
+    }
+
+    /// [`Store::requeue_own_changes`] for some documents only (those a digest comparison found
+    /// the server lacking or holding differently).
+    ///
+    /// # Errors
+    /// As [`Store::requeue_own_changes`].
+    pub fn requeue_own_changes_of(&mut self, ids: &[Uuid]) -> Result<u64> {
         let mut next = self.next_ord;
         let (actor, cache) = (&self.actor, &mut self.cache);
         write_txn(&mut self.conn, self.in_batch, |tx| {
@@ -126,7 +135,7 @@ impl Store {
                  VALUES (?1, ?2, ?3, ?4, ?5, 1)
                  ON CONFLICT(hash) DO UPDATE SET outbox = ?4, ord = ?5 WHERE outbox = ?6",
             )?;
-            for id in ids {
+            for &id in ids {
                 let Some((_, mut doc)) = super::docs::take_doc(tx, cache, id, actor)? else {
                     continue;
                 };

@@ -10,6 +10,7 @@ use super::error::{SyncError, SyncResult};
 use super::gaps::GapFill;
 use super::progress::{ProgressSink, SyncPhase, SyncProgress};
 use super::quarantine;
+use super::repair;
 use super::session::{Step, SyncSession};
 use super::state;
 use super::transport::{self, Call, PROTOCOL};
@@ -24,6 +25,18 @@ pub struct SyncClient {
 
 /// What a completed sync did.
 pub type SyncReport = SyncProgress;
+
+/// What a repair pass ([`SyncClient::repair`]) did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RepairOutcome {
+    /// Documents whose digest differed from the server's (or that this device lacked).
+    pub divergent: u64,
+    /// Own changes put back into the outbox because the server lacked or differed on their
+    /// documents.
+    pub requeued: u64,
+    /// Changes fetched for the divergent documents.
+    pub fetched: u64,
+}
 
 impl SyncClient {
     /// A client with these settings.
@@ -167,6 +180,7 @@ impl SyncClient {
         }
         let url = format!("{}/v1/sync", enrolment.server_url);
         let mut session = SyncSession::new(self.config.max_push_bytes, self.config.page_bytes);
+        let mut repaired = false;
         loop {
             if cancel.is_cancelled() {
                 return Err(SyncError::Cancelled);
@@ -221,10 +235,74 @@ impl SyncClient {
             };
             if step == Step::Done {
                 self.fill_gaps(store, &enrolment, &mut session, progress, cancel).await?;
+                if !repaired && (session.started_over() || store.with_store(repair::due)?) {
+                    repaired = true;
+                    let plan = self.repair(store, cancel).await?;
+                    session.progress_mut().pulled += plan.fetched;
+                    if plan.requeued > 0 {
+                        // Send what the server lacks before ending.
+                        continue;
+                    }
+                }
                 progress.report(SyncPhase::Done, session.progress());
                 return Ok(*session.progress());
             }
         }
+    }
+
+    /// The repair path ([`super::repair`]): compares per-document digests of the signed-in
+    /// user's area with the server's, fetches the documents that differ and puts this device's
+    /// own changes of them back into the outbox (the next sync sends them). [`SyncClient::sync`]
+    /// runs it once a day and after the server asked it to start over; apps may run it on
+    /// demand ("check my data").
+    ///
+    /// # Errors
+    /// [`SyncError::NotEnrolled`]; [`SyncError::Revoked`] after wiping the store; network,
+    /// server, protocol and store errors.
+    pub async fn repair<S: StoreAccess>(
+        &self,
+        store: &S,
+        cancel: &CancelToken,
+    ) -> SyncResult<RepairOutcome> {
+        let e = store.with_store(|s| state::enrolment(s))?.ok_or(SyncError::NotEnrolled)?;
+        let Some((_, body)) = store.with_store(repair::request)? else {
+            return Ok(RepairOutcome::default());
+        };
+        let call = Call {
+            method: reqwest::Method::POST,
+            url: format!("{}/v1/digest", e.server_url),
+            credential: Some(&e.credential),
+            content_type: Some(PROTOCOL),
+            body,
+            retry_connect_only: false,
+        };
+        let answer = transport::send(&self.http, &self.config, &call, cancel, |_| {}).await?;
+        let plan = store.with_store(|s| repair::apply(s, &answer.body))?;
+        let mut outcome = RepairOutcome {
+            divergent: plan.fetch.len() as u64,
+            requeued: plan.requeued,
+            fetched: 0,
+        };
+        let url = format!("{}/v1/fetch", e.server_url);
+        let mut fetch = GapFill::of(plan.fetch);
+        while let Some(body) =
+            store.with_store(|s| fetch.next_request(s, self.config.page_bytes))?
+        {
+            if cancel.is_cancelled() {
+                return Err(SyncError::Cancelled);
+            }
+            let call = Call {
+                method: reqwest::Method::POST,
+                url: url.clone(),
+                credential: Some(&e.credential),
+                content_type: Some(PROTOCOL),
+                body,
+                retry_connect_only: false,
+            };
+            let answer = transport::send(&self.http, &self.config, &call, cancel, |_| {}).await?;
+            outcome.fetched += store.with_store(|s| fetch.apply_response(s, &answer.body))?;
+        }
+        Ok(outcome)
     }
 
     /// Fetches whole the records whose history still has a gap after the pull (see

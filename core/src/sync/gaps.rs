@@ -23,15 +23,22 @@ pub const MAX_FETCH_DOCS: usize = 1000;
 pub struct GapFill {
     asked: HashSet<Uuid>,
     pending: Vec<Uuid>,
+    /// Fetch only the documents given at the start, not the store's gaps.
+    listed_only: bool,
 }
 
 impl GapFill {
+    /// A fetch of exactly these documents (the repair path's divergent ones), in pages.
+    pub fn of(ids: Vec<Uuid>) -> Self {
+        GapFill { asked: ids.iter().copied().collect(), pending: ids, listed_only: true }
+    }
+
     /// The next fetch request, or `None` when no gap is left that was not asked for already.
     ///
     /// # Errors
     /// Store errors.
     pub fn next_request(&mut self, store: &Store, page_bytes: u32) -> SyncResult<Option<Vec<u8>>> {
-        if self.pending.is_empty() {
+        if self.pending.is_empty() && !self.listed_only {
             let gaps = store.docs_with_gaps(MAX_FETCH_DOCS + self.asked.len())?;
             self.pending = gaps
                 .into_iter()
@@ -43,7 +50,8 @@ impl GapFill {
         if self.pending.is_empty() {
             return Ok(None);
         }
-        let req = FetchRequest { max_page_bytes: page_bytes, doc_ids: self.pending.clone() };
+        let ids = self.pending.iter().take(MAX_FETCH_DOCS).copied().collect();
+        let req = FetchRequest { max_page_bytes: page_bytes, doc_ids: ids };
         Ok(Some(req.encode()))
     }
 
@@ -65,12 +73,15 @@ impl GapFill {
             }
             SyncStatus::Ok => {}
         }
-        let asked: HashSet<Uuid> = self.pending.iter().copied().collect();
+        let sent: Vec<Uuid> = self.pending.iter().take(MAX_FETCH_DOCS).copied().collect();
+        let asked: HashSet<Uuid> = sent.iter().copied().collect();
         if resp.remaining.iter().any(|id| !asked.contains(id)) {
             return Err(SyncError::Protocol("fetch answer names a document not asked for".into()));
         }
         // A server that serves nothing of what remains would make this loop forever.
+        let unsent = self.pending.split_off(sent.len());
         self.pending = if resp.changes.is_empty() { Vec::new() } else { resp.remaining };
+        self.pending.extend(unsent);
         let n = resp.changes.len() as u64;
         store.apply_incoming(Incoming {
             changes: resp

@@ -38,13 +38,14 @@ pub mod limits;
 pub mod progress;
 pub mod protocol;
 pub mod quarantine;
+pub mod repair;
 pub mod session;
 pub mod state;
 mod transport;
 
 pub use access::StoreAccess;
 pub use cancel::CancelToken;
-pub use client::{SyncClient, SyncReport};
+pub use client::{RepairOutcome, SyncClient, SyncReport};
 pub use config::SyncConfig;
 pub use enrol::{EnrolRequest, EnrolledUser};
 pub use error::{SyncError, SyncResult};

@@ -58,6 +58,12 @@ impl SyncSession {
         self.in_flight.clear();
     }
 
+    /// Whether the server asked this sync to start over (`bootstrap_required` or a new epoch):
+    /// the repair check then runs at its end.
+    pub fn started_over(&self) -> bool {
+        self.bootstraps > 0
+    }
+
     /// The totals so far.
     pub fn progress(&self) -> &SyncProgress {
         &self.progress
