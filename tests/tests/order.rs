@@ -82,6 +82,28 @@ async fn one_change_pushes(backend: Backend) -> HarnessResult<()> {
     let report = worker.sync().await?;
     assert_eq!(report.pushed, 90);
     assert!(report.round_trips >= 90, "{report:?}");
+    // The server's log holds each record's creation before its edits: fetched by record, in
+    // seq order, each record's first change depends on nothing.
+    let e = worker.enrolment()?;
+    let req =
+        gridwork_core::sync::protocol::FetchRequest { max_page_bytes: 0, doc_ids: ids.clone() };
+    let answer = gridwork_tests::wire::call(
+        &reqwest::Client::new(),
+        "POST",
+        &format!("{}/v1/fetch", e.server_url),
+        &gridwork_tests::wire::protocol_headers(&e.credential),
+        gridwork_core::sync::protocol::WireMessage::encode(&req),
+    )
+    .await?;
+    let fetched = <gridwork_core::sync::protocol::FetchResponse as gridwork_core::sync::protocol::WireMessage>::decode(&answer.body)?;
+    assert!(fetched.remaining.is_empty());
+    for id in &ids {
+        let first = fetched.changes.iter().find(|c| c.change.doc_id == *id).ok_or("not logged")?;
+        assert!(
+            first.change.decode()?.deps().is_empty(),
+            "{id}: an edit was logged before its creation"
+        );
+    }
     let peer = Device::new()?;
     peer.enrol_new_user(&server, &proxy.url, "李强", "grid_head", GRID_A).await?;
     let report = peer.sync().await?;
