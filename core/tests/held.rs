@@ -156,3 +156,43 @@ fn a_bad_change_from_the_server_is_set_aside_and_the_rest_applies() {
     assert!(strict.apply_changes(&[changes[0].clone(), corrupt]).is_err());
     assert!(strict.household(id).unwrap().is_none());
 }
+
+/// A store from before schema 4 (no `change.ord`, no `held_change`) opens, migrates, keeps its
+/// records and sends its unsent changes in the order they were made.
+#[test]
+fn a_schema_3_store_migrates_and_keeps_its_outbox_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    let ids: Vec<uuid::Uuid> = {
+        let mut s = store_at(Some(&path), "w");
+        let ids: Vec<_> = (0..20).map(|i| s.add_household(household(i)).unwrap()).collect();
+        for (i, id) in ids.iter().enumerate() {
+            let mut input = household(i as u64);
+            input.member_count = 30;
+            s.update_household(*id, input).unwrap();
+        }
+        ids
+    };
+    // Turn the file back into schema 3, as the previous app version left it.
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(
+            "DROP INDEX change_outbox;
+             DROP TABLE held_change;
+             ALTER TABLE change DROP COLUMN ord;
+             ALTER TABLE change DROP COLUMN area;
+             CREATE INDEX change_outbox ON change(outbox) WHERE outbox = 1;
+             PRAGMA user_version = 3;",
+        )
+        .unwrap();
+    }
+    let s = Store::open(&path, None).unwrap();
+    assert_eq!(s.count_records(RecordKind::Household).unwrap(), 20);
+    assert_eq!(s.held_counts().unwrap(), (0, 0));
+    let out = s.outbox(usize::MAX).unwrap();
+    assert_eq!(out.len(), 40);
+    for id in &ids {
+        let first = out.iter().find(|c| c.doc_id == *id).unwrap();
+        assert!(first.decode().unwrap().deps().is_empty(), "{id}: creation first after migrating");
+    }
+}
