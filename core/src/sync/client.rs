@@ -278,31 +278,9 @@ impl SyncClient {
         };
         let answer = transport::send(&self.http, &self.config, &call, cancel, |_| {}).await?;
         let plan = store.with_store(|s| repair::apply(s, &answer.body))?;
-        let mut outcome = RepairOutcome {
-            divergent: plan.fetch.len() as u64,
-            requeued: plan.requeued,
-            fetched: 0,
-        };
-        let url = format!("{}/v1/fetch", e.server_url);
-        let mut fetch = GapFill::of(plan.fetch);
-        while let Some(body) =
-            store.with_store(|s| fetch.next_request(s, self.config.page_bytes))?
-        {
-            if cancel.is_cancelled() {
-                return Err(SyncError::Cancelled);
-            }
-            let call = Call {
-                method: reqwest::Method::POST,
-                url: url.clone(),
-                credential: Some(&e.credential),
-                content_type: Some(PROTOCOL),
-                body,
-                retry_connect_only: false,
-            };
-            let answer = transport::send(&self.http, &self.config, &call, cancel, |_| {}).await?;
-            outcome.fetched += store.with_store(|s| fetch.apply_response(s, &answer.body))?;
-        }
-        Ok(outcome)
+        let divergent = plan.fetch.len() as u64;
+        let (fetched, _) = self.fetch(store, &e, GapFill::of(plan.fetch), cancel, |_| {}).await?;
+        Ok(RepairOutcome { divergent, requeued: plan.requeued, fetched })
     }
 
     /// Fetches whole the records whose history still has a gap after the pull (see
@@ -315,14 +293,37 @@ impl SyncClient {
         progress: &dyn ProgressSink,
         cancel: &CancelToken,
     ) -> SyncResult<()> {
+        let (pulled, (up, down)) = self
+            .fetch(store, enrolment, GapFill::default(), cancel, |_| {
+                progress.report(SyncPhase::Exchanging, session.progress());
+            })
+            .await?;
+        let p = session.progress_mut();
+        p.pulled += pulled;
+        p.bytes_up += up;
+        p.bytes_down += down;
+        Ok(())
+    }
+
+    /// Runs the fetches `docs` asks for (`POST /v1/fetch`, page by page) and applies each
+    /// answer in its own transaction. Returns the changes fetched and the bytes sent and
+    /// received; `before_each` is called before each request (progress reports).
+    async fn fetch<S: StoreAccess>(
+        &self,
+        store: &S,
+        enrolment: &state::Enrolment,
+        mut docs: GapFill,
+        cancel: &CancelToken,
+        mut before_each: impl FnMut(u64),
+    ) -> SyncResult<(u64, (u64, u64))> {
         let url = format!("{}/v1/fetch", enrolment.server_url);
-        let mut gaps = GapFill::default();
-        while let Some(body) = store.with_store(|s| gaps.next_request(s, self.config.page_bytes))? {
+        let (mut changes, mut up, mut down) = (0, 0, 0);
+        while let Some(body) = store.with_store(|s| docs.next_request(s, self.config.page_bytes))? {
             if cancel.is_cancelled() {
                 return Err(SyncError::Cancelled);
             }
-            session.progress_mut().bytes_up += body.len() as u64;
-            progress.report(SyncPhase::Exchanging, session.progress());
+            up += body.len() as u64;
+            before_each(up);
             let call = Call {
                 method: reqwest::Method::POST,
                 url: url.clone(),
@@ -332,10 +333,9 @@ impl SyncClient {
                 retry_connect_only: false,
             };
             let answer = transport::send(&self.http, &self.config, &call, cancel, |_| {}).await?;
-            session.progress_mut().bytes_down += answer.body.len() as u64;
-            let n = store.with_store(|s| gaps.apply_response(s, &answer.body))?;
-            session.progress_mut().pulled += n;
+            down += answer.body.len() as u64;
+            changes += store.with_store(|s| docs.apply_response(s, &answer.body))?;
         }
-        Ok(())
+        Ok((changes, (up, down)))
     }
 }
