@@ -5,13 +5,14 @@
 
 use std::sync::{Arc, Mutex};
 
+use gridwork_core::HeldChange;
 use gridwork_core::sync::attachment::{PendingDownload, PendingUpload};
 use gridwork_core::sync::attachment_client::{
     self, AttachmentClient, AttachmentSyncError, TransferReport as CoreTransferReport,
 };
 use gridwork_core::sync::{
-    CancelToken, EnrolRequest, EnrolledUser, ProgressSink, SyncClient, SyncConfig, SyncError,
-    SyncPhase, SyncProgress, SyncState,
+    CancelToken, EnrolRequest, EnrolledUser, ProgressSink, RepairOutcome, SyncClient, SyncConfig,
+    SyncError, SyncPhase, SyncProgress, SyncState,
 };
 
 use crate::error::{GridworkError, Result};
@@ -242,6 +243,36 @@ impl GridworkSync {
             }
             Err(e) => Err(self.failed(e)),
         }
+    }
+
+    /// Checks this device's records against the server's ("check my data"): compares every
+    /// record of the user's area by digest, fetches those that differ and queues this device's
+    /// own changes the server lacks for the next sync. `sync_now` also runs it once a day.
+    ///
+    /// # Errors
+    /// [`GridworkError::NotEnrolled`]; [`GridworkError::SyncRunning`];
+    /// [`GridworkError::Revoked`] (the store has been wiped); network, server and store errors.
+    pub async fn check_data(&self) -> Result<RepairOutcome> {
+        let (cancel, _guard) = self.begin()?;
+        match self.client.repair(self.store.inner(), &cancel).await {
+            Ok(outcome) => {
+                if outcome.fetched > 0 {
+                    self.store.notify_everything(ChangeOrigin::Remote);
+                }
+                Ok(outcome)
+            }
+            Err(e) => Err(self.failed(e)),
+        }
+    }
+
+    /// The changes received but not part of their records, oldest first (at most 1,000): those
+    /// waiting for an earlier change, and those set aside because they can never be applied,
+    /// with the reason — for a sync status screen.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn held_changes(&self) -> Result<Vec<HeldChange>> {
+        self.store.with(|s| s.held_changes())
     }
 
     /// Fetches the areas of the user's scope again and loads them; returns how many.

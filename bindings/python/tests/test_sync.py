@@ -65,6 +65,13 @@ def test_two_phones_sync_through_the_server(server, tmp_path):
     assert set(ca[0].values) == {"王 芳", "汪芳"}
     assert ca == b.conflicts(g.RecordKind.HOUSEHOLD, hid)
 
+    # "Check my data": both phones agree with the server, nothing is held back.
+    for s in (sync_a, sync_b):
+        check = asyncio.run(s.check_data())
+        assert (check.divergent, check.requeued) == (0, 0)
+        assert s.held_changes() == []
+        assert s.status().state.held == 0 and s.status().state.refused == 0
+
 
 def test_a_revoked_phone_is_wiped(server, tmp_path):
     store, sync = phone(server, tmp_path, "lost")

@@ -27,6 +27,7 @@ pub struct SyncClient {
 pub type SyncReport = SyncProgress;
 
 /// What a repair pass ([`SyncClient::repair`]) did.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RepairOutcome {
     /// Documents whose digest differed from the server's (or that this device lacked).
