@@ -90,7 +90,9 @@ impl Store {
         for e in &mut entries {
             e.received_at = self.received_at(&e.hash)?;
         }
-        entries.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.hash.cmp(&b.hash)));
+        // By time; changes made in the same millisecond keep Automerge's causal order (a record
+        // deleted right after it was added lists the add first), not their hashes' order.
+        entries.sort_by_key(|e| e.at);
         Ok(entries)
     }
 

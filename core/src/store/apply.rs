@@ -226,15 +226,18 @@ impl Store {
             outbox::acknowledge(tx, &acked)?;
             let mut cx =
                 DocApply { tx, cache, actor, strict, report: &mut report, refusals: &mut refusals };
+            // Every document this page changed (the cache keeps only the last few of them).
+            let mut changed: Vec<Uuid> = Vec::new();
             for ((id, _), batch) in by_doc {
                 if let Some(doc) = cx.apply_doc(id, batch)? {
+                    changed.push(id);
                     keep(&mut touched, id, doc);
                 }
             }
             // Own changes the server just timed: their documents' projections read the new
             // receive times (a work order's deadline and fold order do).
             for &id in &acked_docs {
-                if touched.iter().any(|(t, _)| *t == id) {
+                if changed.contains(&id) {
                     continue;
                 }
                 if let Some((kind, doc)) = take_doc(tx, cx.cache, id, actor)? {
@@ -249,7 +252,7 @@ impl Store {
             if let Some(scope) = &user_scope {
                 // Documents this page changed, and those whose last unsent change the server just
                 // acknowledged (an edit made before a move out, now delivered).
-                let mut candidates: Vec<Uuid> = touched.iter().map(|(id, _)| *id).collect();
+                let mut candidates: Vec<Uuid> = changed;
                 candidates.extend(acked_docs.iter().copied());
                 candidates.sort_unstable();
                 candidates.dedup();

@@ -404,6 +404,20 @@ fn check_liaison(w: &World) -> HarnessResult<Vec<String>> {
         let (gone_h, came_h) = p
             .device
             .with(|s| -> HarnessResult<_> { Ok((s.household(gone)?, s.household(came)?)) })?;
+        if let Some(h) = &gone_h {
+            let held: Vec<String> = p.device.with(|s| -> HarnessResult<_> {
+                Ok(s.held_changes()?
+                    .into_iter()
+                    .filter(|c| c.doc_id == gone)
+                    .map(|c| format!("{} {}", c.reason, c.detail))
+                    .collect())
+            })?;
+            out.push(format!(
+                "{}: still holds household {gone} (its copy says {}, held: {held:?}), moved out of its micro-grid",
+                p.label, h.area
+            ));
+            continue;
+        }
         if gone_h.is_some() {
             out.push(format!(
                 "{}: still holds household {gone}, moved out of its micro-grid",
