@@ -12,6 +12,11 @@ use gridwork_core::{RecordKind, Role};
 use gridwork_sync_server::store::{DynStore, NewEnrolmentCode};
 use serde_json::{Value, json};
 
+/// The seqs an answer acknowledged, in push order.
+fn seqs(r: &gridwork_core::sync::protocol::SyncResponse) -> Vec<u64> {
+    r.acks.iter().map(|a| a.seq).collect()
+}
+
 const GRID_A: &str = "320612/001/001/01";
 const GRID_B: &str = "320612/001/001/02";
 
@@ -31,7 +36,7 @@ async fn round_trip_and_scope(store: DynStore) {
     let s = envelope(RecordKind::Sensitive, "320612/001/001/01/02", change(&a.actor, "id", "x"));
     let r = srv.sync(&a, &push(vec![h.clone(), s.clone()])).await;
     assert_eq!(r.status, SyncStatus::Ok);
-    assert_eq!(r.acks.iter().map(|a| a.seq).collect::<Vec<u64>>(), vec![1, 2]);
+    assert_eq!(seqs(&r), vec![1, 2]);
     assert!(r.acks.iter().all(|a| a.received_at.is_some()), "v2 acks carry receive times");
     let first_times: Vec<_> = r.acks.iter().map(|a| a.received_at).collect();
     assert!(r.changes.is_empty(), "own changes are not echoed");
@@ -41,7 +46,7 @@ async fn round_trip_and_scope(store: DynStore) {
     // times (a retry after a lost answer must not re-time the change), nothing new stored.
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     let r = srv.sync(&a, &push(vec![s.clone(), h.clone()])).await;
-    assert_eq!(r.acks.iter().map(|a| a.seq).collect::<Vec<u64>>(), vec![2, 1]);
+    assert_eq!(seqs(&r), vec![2, 1]);
     assert_eq!(
         r.acks.iter().map(|a| a.received_at).collect::<Vec<_>>(),
         vec![first_times[1], first_times[0]]
@@ -195,15 +200,7 @@ async fn bad_sync_input(store: DynStore) {
 
     // The held role is accepted; a document pushed under another kind later is a conflict.
     let wo = envelope(RecordKind::WorkOrder, GRID_A, work_order_change(&w.actor, "grid_worker"));
-    assert_eq!(
-        srv.sync(&w, &push(vec![wo.clone()]))
-            .await
-            .acks
-            .iter()
-            .map(|a| a.seq)
-            .collect::<Vec<u64>>(),
-        vec![1]
-    );
+    assert_eq!(seqs(&srv.sync(&w, &push(vec![wo.clone()])).await), vec![1]);
     let mut relabelled = good();
     relabelled.doc_id = wo.doc_id;
     let (s, v) = srv.sync_err(&w, &push(vec![relabelled])).await;
@@ -400,15 +397,7 @@ async fn reassignment(store: DynStore) {
     let in_a = |v: &str| {
         envelope(RecordKind::Household, "320612/001/001/01/02", change(&d.actor, "head", v))
     };
-    assert_eq!(
-        srv.sync(&d, &push(vec![in_a("王芳")]))
-            .await
-            .acks
-            .iter()
-            .map(|a| a.seq)
-            .collect::<Vec<u64>>(),
-        vec![1]
-    );
+    assert_eq!(seqs(&srv.sync(&d, &push(vec![in_a("王芳")])).await), vec![1]);
 
     // The admin moves the worker to grid B.
     let roles = json!({ "roles": [{ "role": "grid_worker", "area": GRID_B }] });
@@ -420,10 +409,7 @@ async fn reassignment(store: DynStore) {
     assert_eq!((s, err_code(&v)), (403, "out_of_scope"), "{v}");
     let in_b =
         envelope(RecordKind::Household, "320612/001/001/02/01", change(&d.actor, "head", "赵丽"));
-    assert_eq!(
-        srv.sync(&d, &push(vec![in_b])).await.acks.iter().map(|a| a.seq).collect::<Vec<u64>>(),
-        vec![2]
-    );
+    assert_eq!(seqs(&srv.sync(&d, &push(vec![in_b])).await), vec![2]);
     // The device learns its new roles and areas from /v1/areas.
     let r = srv
         .http

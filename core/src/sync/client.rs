@@ -13,7 +13,7 @@ use super::quarantine;
 use super::repair;
 use super::session::{Step, SyncSession};
 use super::state;
-use super::transport::{self, Call, PROTOCOL};
+use super::transport::{self, Call};
 
 /// Talks to one Gridwork sync server on behalf of a device's store. Cheap to clone; usable
 /// from any tokio runtime (CLI, UniFFI async exports).
@@ -189,14 +189,7 @@ impl SyncClient {
             let body = store.with_store(|s| session.next_request(s))?;
             session.progress_mut().bytes_up += body.len() as u64;
             progress.report(SyncPhase::Exchanging, session.progress());
-            let call = Call {
-                method: reqwest::Method::POST,
-                url: url.clone(),
-                credential: Some(&enrolment.credential),
-                content_type: Some(PROTOCOL),
-                body,
-                retry_connect_only: false,
-            };
+            let call = Call::protocol(url.clone(), &enrolment.credential, body);
             let mut retries = 0;
             let sent = transport::send(&self.http, &self.config, &call, cancel, |_| {
                 retries += 1;
@@ -269,14 +262,7 @@ impl SyncClient {
         let Some((_, body)) = store.with_store(repair::request)? else {
             return Ok(RepairOutcome::default());
         };
-        let call = Call {
-            method: reqwest::Method::POST,
-            url: format!("{}/v1/digest", e.server_url),
-            credential: Some(&e.credential),
-            content_type: Some(PROTOCOL),
-            body,
-            retry_connect_only: false,
-        };
+        let call = Call::protocol(format!("{}/v1/digest", e.server_url), &e.credential, body);
         let answer = transport::send(&self.http, &self.config, &call, cancel, |_| {}).await?;
         let plan = store.with_store(|s| repair::apply(s, &answer.body))?;
         let divergent = plan.fetch.len() as u64;
@@ -325,14 +311,7 @@ impl SyncClient {
             }
             up += body.len() as u64;
             before_each(up);
-            let call = Call {
-                method: reqwest::Method::POST,
-                url: url.clone(),
-                credential: Some(&enrolment.credential),
-                content_type: Some(PROTOCOL),
-                body,
-                retry_connect_only: false,
-            };
+            let call = Call::protocol(url.clone(), &enrolment.credential, body);
             let answer = transport::send(&self.http, &self.config, &call, cancel, |_| {}).await?;
             down += answer.body.len() as u64;
             changes += store.with_store(|s| docs.apply_response(s, &answer.body))?;

@@ -55,6 +55,21 @@ pub(crate) struct Call<'a> {
     pub retry_connect_only: bool,
 }
 
+impl<'a> Call<'a> {
+    /// A protocol message (`POST`, [`PROTOCOL`] body) to `url` with the device credential;
+    /// retried on any transient failure (protocol requests are idempotent).
+    pub(crate) fn protocol(url: String, credential: &'a str, body: Vec<u8>) -> Self {
+        Call {
+            method: reqwest::Method::POST,
+            url,
+            credential: Some(credential),
+            content_type: Some(PROTOCOL),
+            body,
+            retry_connect_only: false,
+        }
+    }
+}
+
 /// A successful answer.
 pub(crate) struct Answer {
     pub body: Vec<u8>,
