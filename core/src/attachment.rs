@@ -57,7 +57,13 @@ impl PhotoRef {
 
     /// Reads the list under root `key`.
     pub(crate) fn read_all(d: &AutoCommit, key: &str) -> Vec<PhotoRef> {
-        doc::list_maps(d, key).iter().filter_map(|m: &ObjId| read_one(d, m)).collect()
+        PhotoRef::read_all_in(d, &automerge::ROOT, key)
+    }
+
+    /// Reads the list under `key` of object `obj` (e.g. an observation's photos); entries that
+    /// are not well-formed references are skipped.
+    pub(crate) fn read_all_in(d: &AutoCommit, obj: &ObjId, key: &str) -> Vec<PhotoRef> {
+        doc::list_maps_in(d, obj, key).iter().filter_map(|m: &ObjId| read_one(d, m)).collect()
     }
 }
 

@@ -179,7 +179,15 @@ pub fn existing_obj(doc: &AutoCommit, key: &str) -> Option<ObjId> {
 
 /// The map objects of the list under root `key`, in list order.
 pub fn list_maps(doc: &AutoCommit, key: &str) -> Vec<ObjId> {
-    let Some(list) = existing_obj(doc, key) else { return Vec::new() };
+    list_maps_in(doc, &automerge::ROOT, key)
+}
+
+/// The map objects of the list under `key` of object `obj`, in list order (nothing when the
+/// value there is not a list).
+pub fn list_maps_in(doc: &AutoCommit, obj: &ObjId, key: &str) -> Vec<ObjId> {
+    let Ok(Some((Value::Object(ObjType::List), list))) = doc.get(obj, key) else {
+        return Vec::new();
+    };
     doc.values(&list)
         .filter_map(|(v, id)| matches!(v, Value::Object(ObjType::Map)).then_some(id))
         .collect()

@@ -35,3 +35,19 @@ impl Location {
         Ok(())
     }
 }
+
+impl Location {
+    /// The position stored as `lat`/`lon` fields of object `obj` of a record document, when
+    /// both are there.
+    pub(crate) fn read_in(d: &automerge::AutoCommit, obj: &automerge::ObjId) -> Option<Location> {
+        Some(Location {
+            lat: crate::doc::get_f64_in(d, obj, "lat")?,
+            lon: crate::doc::get_f64_in(d, obj, "lon")?,
+        })
+    }
+
+    /// The position stored on a record document's root map.
+    pub(crate) fn read(d: &automerge::AutoCommit) -> Option<Location> {
+        Location::read_in(d, &automerge::ROOT)
+    }
+}

@@ -1,24 +1,30 @@
 //! Households (户): address, head, members, phone and category tags. The visit interval and the
 //! next due date are derived from the tags and from recorded visits, never typed in.
 
+mod decode;
+#[cfg(feature = "store")]
 mod projection;
+#[cfg(feature = "store")]
 mod query;
 mod tag;
+#[cfg(feature = "store")]
+mod write;
 
 use automerge::AutoCommit;
 use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
-pub(crate) use projection::{project, refresh_visit_dates, reindex};
+pub use decode::HouseholdSpec;
+#[cfg(feature = "store")]
+pub(crate) use projection::{refresh_visit_dates, reindex};
+#[cfg(feature = "store")]
 pub(crate) use query::area_clause;
+#[cfg(feature = "store")]
 pub use query::{DueVisit, Household};
 pub use tag::HouseholdTag;
 
 use crate::area::AreaPath;
 use crate::doc;
 use crate::error::{CoreError, Result};
-use crate::kind::RecordKind;
-use crate::store::Store;
 use crate::validate;
 
 /// Document field names of a household.
@@ -60,7 +66,7 @@ pub struct HouseholdInput {
 
 impl HouseholdInput {
     /// Validates and normalises the input.
-    fn validated(mut self) -> Result<Self> {
+    pub(crate) fn validated(mut self) -> Result<Self> {
         self.address = validate::max_len(
             "address",
             validate::required("address", &self.address)?,
@@ -101,8 +107,13 @@ impl HouseholdInput {
         Ok(self)
     }
 
-    /// Writes the household's fields into its document.
-    fn write(&self, d: &mut AutoCommit) -> Result<()> {
+    /// Writes the household's fields into its document (a document builder: the phone's
+    /// store and the server's demo both make households with it). Unchanged fields are not
+    /// written again.
+    ///
+    /// # Errors
+    /// Document errors.
+    pub fn write(&self, d: &mut AutoCommit) -> Result<()> {
         doc::put(d, crate::doc::common::AREA, self.area.as_str())?;
         doc::put(d, field::ADDRESS, self.address.as_str())?;
         doc::put_opt(d, field::BUILDING, self.building.as_deref())?;
@@ -113,73 +124,5 @@ impl HouseholdInput {
         doc::put_opt(d, field::PHONE, self.phone.as_deref())?;
         let tags: Vec<String> = self.tags.iter().map(|t| t.as_str().to_owned()).collect();
         doc::set_set(d, field::TAGS, &tags)
-    }
-}
-
-impl Store {
-    /// Records a new household and returns its id.
-    ///
-    /// # Errors
-    /// [`CoreError::Invalid`] naming the bad field; [`CoreError::NotFound`] for an unknown area;
-    /// [`CoreError::OutOfScope`]; [`CoreError::NotSignedIn`]. Nothing is written on error.
-    pub fn add_household(&mut self, input: HouseholdInput) -> Result<Uuid> {
-        let input = input.validated()?;
-        let id = Uuid::now_v7();
-        let area = input.area.clone();
-        self.write_doc(id, RecordKind::Household, Some(&area), "add_household", |d, _| {
-            input.write(d)
-        })?;
-        Ok(id)
-    }
-
-    /// Edits a household: only the fields that differ are written, so concurrent edits of
-    /// different fields merge cleanly.
-    ///
-    /// # Errors
-    /// As [`Store::add_household`], and [`CoreError::NotFound`] for an unknown household.
-    ///
-    /// A household moved to another area takes its residents, their sensitive records and its
-    /// visits along, in the same all-or-nothing write: records move as wholes, so a phone that
-    /// receives the household also receives what its due dates and ledgers are derived from.
-    pub fn update_household(&mut self, id: Uuid, input: HouseholdInput) -> Result<()> {
-        let input = input.validated()?;
-        let before = self.household(id)?.map(|h| h.area);
-        if before.is_none_or(|a| a == input.area) {
-            self.write_doc(id, RecordKind::Household, None, "update_household", |d, _| {
-                input.write(d)
-            })?;
-            return Ok(());
-        }
-        let dependents = self.household_dependents(id)?;
-        self.all_or_nothing(|s| {
-            s.write_doc(id, RecordKind::Household, None, "update_household", |d, _| {
-                input.write(d)
-            })?;
-            for (kind, dep) in &dependents {
-                s.write_doc(*dep, *kind, None, "move_with_household", |d, _| {
-                    crate::doc::put(d, crate::doc::common::AREA, input.area.as_str()).map(|_| ())
-                })?;
-            }
-            Ok(())
-        })
-    }
-
-    /// The residents, sensitive records and visits of household `id` on this device.
-    fn household_dependents(&self, id: Uuid) -> Result<Vec<(RecordKind, Uuid)>> {
-        let mut out = Vec::new();
-        for (kind, table) in [
-            (RecordKind::Resident, "resident"),
-            (RecordKind::Sensitive, "sensitive"),
-            (RecordKind::Visit, "visit"),
-        ] {
-            // Table names come from the list above, never from input.
-            let sql = format!("SELECT id FROM {table} WHERE household_id = ?1 ORDER BY id");
-            let mut stmt = self.conn().prepare_cached(&sql)?;
-            let ids = stmt.query_map([id.as_bytes()], |r| r.get::<_, Uuid>(0))?;
-            for dep in ids {
-                out.push((kind, dep?));
-            }
-        }
-        Ok(out)
     }
 }

@@ -1,60 +1,47 @@
 //! The `household` projection row and its search tokens, derived from the document and from the
 //! visits and sensitive records of the household present on this device.
 
-use automerge::AutoCommit;
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
-use super::field;
-use crate::doc::{self, common};
+use super::{HouseholdInput, HouseholdSpec};
 use crate::error::Result;
+use crate::spec::Decoded;
+use crate::store::{Projector, WriteTxn};
 
 const DAY_MS: i64 = 86_400_000;
 
-/// Writes (or removes, for a document not yet complete) the projection of household `id`.
-pub(crate) fn project(tx: &Connection, id: Uuid, d: &AutoCommit) -> Result<()> {
-    let (Some(area), Some(address), Some(head)) = (
-        doc::get_str(d, common::AREA),
-        doc::get_str(d, field::ADDRESS),
-        doc::get_str(d, field::HEAD_NAME),
-    ) else {
-        return Ok(());
-    };
-    let building = doc::get_str(d, field::BUILDING);
-    let unit = doc::get_str(d, field::UNIT);
-    let room = doc::get_str(d, field::ROOM);
-    let phone = doc::get_str(d, field::PHONE);
-    let mut tags = doc::set_members(d, field::TAGS);
-    tags.sort();
-    let deleted = doc::get_bool(d, common::DELETED).unwrap_or(false);
-    let created_at = doc::get_i64(d, common::CREATED_AT).unwrap_or(0);
-    let members = doc::get_i64(d, field::MEMBER_COUNT).unwrap_or(1);
-    tx.prepare_cached(
-        "INSERT INTO household(id, area, address, building, unit, room, head_name,
-                member_count, phone, tags, interval_days, created_at, next_due_at, deleted)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 365, ?11, ?11, ?12)
-             ON CONFLICT(id) DO UPDATE SET area = excluded.area, address = excluded.address,
-                building = excluded.building, unit = excluded.unit, room = excluded.room,
-                head_name = excluded.head_name, member_count = excluded.member_count,
-                phone = excluded.phone, tags = excluded.tags, created_at = excluded.created_at,
-                deleted = excluded.deleted",
-    )?
-    .execute(params![
-        id.as_bytes(),
-        area,
-        address,
-        building,
-        unit,
-        room,
-        head,
-        members,
-        phone,
-        tags.join(","),
-        created_at,
-        deleted
-    ])?;
-    refresh_visit_dates(tx, id)?;
-    reindex(tx, id)
+impl Projector for HouseholdSpec {
+    fn project(tx: &WriteTxn<'_>, h: &Decoded<HouseholdInput>) -> Result<()> {
+        let (head, r) = (&h.header, &h.record);
+        let tags: Vec<&str> = r.tags.iter().map(|t| t.as_str()).collect();
+        tx.prepare_cached(
+            "INSERT INTO household(id, area, address, building, unit, room, head_name,
+                    member_count, phone, tags, interval_days, created_at, next_due_at, deleted)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 365, ?11, ?11, ?12)
+                 ON CONFLICT(id) DO UPDATE SET area = excluded.area, address = excluded.address,
+                    building = excluded.building, unit = excluded.unit, room = excluded.room,
+                    head_name = excluded.head_name, member_count = excluded.member_count,
+                    phone = excluded.phone, tags = excluded.tags, created_at = excluded.created_at,
+                    deleted = excluded.deleted",
+        )?
+        .execute(params![
+            head.id.as_bytes(),
+            head.area.as_str(),
+            r.address,
+            r.building,
+            r.unit,
+            r.room,
+            r.head_name,
+            r.member_count,
+            r.phone,
+            tags.join(","),
+            head.created_at,
+            head.deleted
+        ])?;
+        refresh_visit_dates(tx, head.id)?;
+        reindex(tx, head.id)
+    }
 }
 
 /// Rewrites a household's search tokens from its head, address and phone and the names and

@@ -1,89 +1,16 @@
 //! Reading patrols: one whole (with its decoded track) and the patrol ledger of a worker.
 
-use automerge::{AutoCommit, ObjId, ObjType, ReadDoc, Value};
 use chrono::{DateTime, Utc};
 use rusqlite::{Row, params};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::field;
-use super::projection::{duration_s, track_of};
+use super::{Patrol, PatrolSpec};
 use crate::area::AreaPath;
-use crate::attachment::PhotoRef;
-use crate::doc::{self, common};
 use crate::error::Result;
 use crate::household::area_clause;
-use crate::kind::RecordKind;
-use crate::location::Location;
 use crate::store::Store;
 use crate::time::{ms_to_time, opt_ms_to_time};
-use crate::track::{TrackPoint, TrackStats, track_stats};
-
-/// A check-in as recorded.
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CheckIn {
-    /// Check-in id.
-    pub id: Uuid,
-    /// What was checked in at.
-    pub name: String,
-    /// Where.
-    pub location: Location,
-    /// When.
-    pub at: DateTime<Utc>,
-    /// Point-of-interest id, if any.
-    pub point_id: Option<String>,
-}
-
-/// An observation as recorded.
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Observation {
-    /// Observation id.
-    pub id: Uuid,
-    /// What was seen.
-    pub text: String,
-    /// Where, if known.
-    pub location: Option<Location>,
-    /// When.
-    pub at: DateTime<Utc>,
-    /// Photos.
-    pub photos: Vec<PhotoRef>,
-    /// The incident it became, if it did.
-    pub incident_id: Option<Uuid>,
-}
-
-/// A whole patrol: its track and everything recorded on it, with derived statistics.
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Patrol {
-    /// Record id.
-    pub id: Uuid,
-    /// The grid (or micro-grid) patrolled.
-    pub area: AreaPath,
-    /// User id of the worker.
-    pub worker: String,
-    /// When it started.
-    pub started_at: DateTime<Utc>,
-    /// When it ended; `None` while under way.
-    pub ended_at: Option<DateTime<Utc>>,
-    /// The task it carries out, if any.
-    pub task_id: Option<Uuid>,
-    /// Every GPS fix, in time order.
-    pub track: Vec<TrackPoint>,
-    /// Distance and point counts of the track (jitter filtered).
-    pub stats: TrackStats,
-    /// Seconds from start to end (to the latest fix while under way).
-    pub duration_s: f64,
-    /// Track chunks that could not be decoded (0 unless data was damaged).
-    pub unreadable_chunks: u32,
-    /// Check-ins, in the order recorded.
-    pub checkins: Vec<CheckIn>,
-    /// Observations, in the order recorded.
-    pub observations: Vec<Observation>,
-    /// Whether the patrol was deleted.
-    pub deleted: bool,
-}
 
 /// A patrol as the patrol ledger (巡查台账) lists it, from the projection.
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
@@ -113,76 +40,6 @@ pub struct PatrolSummary {
     pub task_id: Option<Uuid>,
 }
 
-fn location_in(d: &AutoCommit, m: &ObjId) -> Option<Location> {
-    Some(Location {
-        lat: doc::get_f64_in(d, m, field::LAT)?,
-        lon: doc::get_f64_in(d, m, field::LON)?,
-    })
-}
-
-fn photos_in(d: &AutoCommit, m: &ObjId) -> Vec<PhotoRef> {
-    let Ok(Some((Value::Object(ObjType::List), list))) = d.get(m, field::PHOTOS) else {
-        return Vec::new();
-    };
-    d.values(&list)
-        .filter_map(|(v, pm)| {
-            matches!(v, Value::Object(ObjType::Map)).then_some(())?;
-            Some(PhotoRef {
-                hash: doc::get_str_in(d, &pm, "hash")?,
-                size: u64::try_from(doc::get_i64_in(d, &pm, "size")?).ok()?,
-                mime: doc::get_str_in(d, &pm, "mime")?,
-            })
-        })
-        .collect()
-}
-
-fn read(id: Uuid, d: &AutoCommit) -> Result<Patrol> {
-    let (track, unreadable_chunks) = track_of(d);
-    let stats = track_stats(&track);
-    let started = doc::get_i64(d, field::STARTED_AT).unwrap_or_default();
-    let ended = doc::get_i64(d, field::ENDED_AT);
-    let checkins = doc::list_maps(d, field::CHECKINS)
-        .iter()
-        .filter_map(|m| {
-            Some(CheckIn {
-                id: doc::get_uuid_in(d, m, field::ID)?,
-                name: doc::get_str_in(d, m, field::NAME)?,
-                location: location_in(d, m)?,
-                at: ms_to_time(doc::get_i64_in(d, m, field::AT)?),
-                point_id: doc::get_str_in(d, m, field::POINT),
-            })
-        })
-        .collect();
-    let observations = doc::list_maps(d, field::OBSERVATIONS)
-        .iter()
-        .filter_map(|m| {
-            Some(Observation {
-                id: doc::get_uuid_in(d, m, field::ID)?,
-                text: doc::get_str_in(d, m, field::TEXT)?,
-                location: location_in(d, m),
-                at: ms_to_time(doc::get_i64_in(d, m, field::AT)?),
-                photos: photos_in(d, m),
-                incident_id: doc::get_uuid_in(d, m, field::INCIDENT),
-            })
-        })
-        .collect();
-    Ok(Patrol {
-        id,
-        area: AreaPath::parse(&doc::get_str(d, common::AREA).unwrap_or_default())?,
-        worker: doc::get_str(d, field::WORKER).unwrap_or_default(),
-        started_at: ms_to_time(started),
-        ended_at: opt_ms_to_time(ended),
-        task_id: doc::get_uuid(d, field::TASK),
-        duration_s: duration_s(started, ended, &stats),
-        track,
-        stats,
-        unreadable_chunks,
-        checkins,
-        observations,
-        deleted: doc::get_bool(d, common::DELETED).unwrap_or(false),
-    })
-}
-
 const COLUMNS: &str = "id, area, worker, started_at, ended_at, points, distance_m, duration_s, \
                        checkins, observations, task_id";
 
@@ -209,7 +66,7 @@ impl Store {
     /// # Errors
     /// [`crate::CoreError::NotFound`] when unknown; storage errors.
     pub fn patrol(&mut self, id: Uuid) -> Result<Patrol> {
-        self.read_doc(id, RecordKind::Patrol, |d| read(id, d))?
+        self.read_record::<PatrolSpec>(id)
     }
 
     /// A worker's live patrols that started in `[from, to)`, oldest first: their patrol log.

@@ -1,35 +1,11 @@
 //! Reading residents from the projection.
 
 use rusqlite::{OptionalExtension, Row};
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{Gender, Relation};
-use crate::area::AreaPath;
+use super::{Gender, Relation, Resident};
 use crate::error::Result;
 use crate::store::Store;
-
-/// A resident as household pages and forms show it.
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Resident {
-    /// Record id.
-    pub id: Uuid,
-    /// The household the resident lives in.
-    pub household_id: Uuid,
-    /// Area code path (the household's).
-    pub area: AreaPath,
-    /// Full name.
-    pub name: String,
-    /// Gender.
-    pub gender: Gender,
-    /// Year of birth, if known.
-    pub birth_year: Option<i32>,
-    /// Relation to the head of household.
-    pub relation: Relation,
-    /// Contact phone.
-    pub phone: Option<String>,
-}
 
 const COLUMNS: &str = "id, household_id, area, name, gender, birth_year, relation, phone";
 

@@ -2,48 +2,44 @@
 //! document and its resident are live; the household's visit interval reads the live rows'
 //! key-population categories.
 
-use automerge::AutoCommit;
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
-use super::field;
-use crate::doc::{self, common};
+use super::{SensitiveRecord, SensitiveSpec};
 use crate::error::Result;
+use crate::spec::Decoded;
+use crate::store::{Projector, WriteTxn};
 
-/// Writes the projection of sensitive record `id` and refreshes its household's visit dates.
-pub(crate) fn project(conn: &Connection, id: Uuid, d: &AutoCommit) -> Result<()> {
-    let (Some(area), Some(resident), Some(doc_household)) = (
-        doc::get_str(d, common::AREA),
-        doc::get_uuid(d, field::RESIDENT),
-        doc::get_uuid(d, field::HOUSEHOLD),
-    ) else {
-        return Ok(());
-    };
-    let previous: Option<Uuid> = conn
-        .prepare_cached("SELECT household_id FROM sensitive WHERE id = ?1")?
-        .query_row([id], |r| r.get(0))
-        .optional()?;
-    conn.prepare_cached(
-        "INSERT OR REPLACE INTO sensitive(id, resident_id, household_id, area, id_card, health,
-            key_population, relief_status, doc_deleted, deleted)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
-    )?
-    .execute(params![
-        id,
-        resident,
-        doc_household,
-        area,
-        doc::get_str(d, field::ID_CARD),
-        doc::get_str(d, field::HEALTH),
-        doc::get_str(d, field::KEY_POPULATION),
-        doc::get_str(d, field::RELIEF_STATUS),
-        doc::get_bool(d, common::DELETED).unwrap_or(false),
-    ])?;
-    let moved = refresh_liveness(conn, resident)?;
-    for h in previous.into_iter().chain(moved).chain([doc_household]) {
-        crate::household::refresh_visit_dates(conn, h)?;
+impl Projector for SensitiveSpec {
+    /// Writes the row, then refreshes the visit dates of every household it was or is in.
+    fn project(tx: &WriteTxn<'_>, rec: &Decoded<SensitiveRecord>) -> Result<()> {
+        let (h, r) = (&rec.header, &rec.record);
+        let previous: Option<Uuid> = tx
+            .prepare_cached("SELECT household_id FROM sensitive WHERE id = ?1")?
+            .query_row([r.id], |row| row.get(0))
+            .optional()?;
+        tx.prepare_cached(
+            "INSERT OR REPLACE INTO sensitive(id, resident_id, household_id, area, id_card, health,
+                key_population, relief_status, doc_deleted, deleted)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+        )?
+        .execute(params![
+            r.id,
+            r.resident_id,
+            r.household_id,
+            h.area.as_str(),
+            r.id_card,
+            (!r.health.is_empty()).then_some(r.health.as_str()),
+            r.key_population.map(|k| k.as_str()),
+            r.relief_status.map(|k| k.as_str()),
+            h.deleted,
+        ])?;
+        let moved = refresh_liveness(tx, r.resident_id)?;
+        for household in previous.into_iter().chain(moved).chain([r.household_id]) {
+            crate::household::refresh_visit_dates(tx, household)?;
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// Re-derives the sensitive rows of `resident` from the resident's projection row, if this

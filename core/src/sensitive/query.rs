@@ -4,31 +4,11 @@ use rusqlite::{OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{KeyPopulation, ReliefStatus, sensitive_id};
+use super::{KeyPopulation, ReliefStatus, SensitiveRecord, sensitive_id};
 use crate::area::AreaPath;
 use crate::error::Result;
 use crate::household::area_clause;
 use crate::store::Store;
-
-/// A resident's sensitive data.
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SensitiveRecord {
-    /// Record id (derived from the resident's id).
-    pub id: Uuid,
-    /// The resident it belongs to.
-    pub resident_id: Uuid,
-    /// The resident's household.
-    pub household_id: Uuid,
-    /// Normalised ID-card number.
-    pub id_card: Option<String>,
-    /// Health conditions (empty if none recorded).
-    pub health: String,
-    /// Key-population category.
-    pub key_population: Option<KeyPopulation>,
-    /// Relief status.
-    pub relief_status: Option<ReliefStatus>,
-}
 
 /// One line of the key-population ledger (重点人员台账).
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]

@@ -241,7 +241,7 @@ impl Store {
                     continue;
                 }
                 if let Some((kind, doc)) = take_doc(tx, cx.cache, id, actor)? {
-                    crate::projection::project(tx, kind, id, &doc)?;
+                    crate::kinds::project(tx, kind, id, &doc)?;
                     keep(&mut touched, id, doc);
                 }
             }
@@ -279,7 +279,7 @@ impl Store {
 
 /// The state one transaction's per-document applies share.
 struct DocApply<'t, 'c> {
-    tx: &'t Connection,
+    tx: &'t super::WriteTxn<'t>,
     cache: &'c mut lru::LruCache<Uuid, AutoCommit>,
     actor: &'c automerge::ActorId,
     strict: bool,

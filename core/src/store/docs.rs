@@ -19,7 +19,6 @@ use crate::doc::{self, common};
 use crate::envelope::ChangeEnvelope;
 use crate::error::{CoreError, Result};
 use crate::kind::RecordKind;
-use crate::projection;
 
 /// Compact a document once its loose changes reach this many bytes or the snapshot's size,
 /// whichever is larger (DESIGN §1).
@@ -127,7 +126,7 @@ pub(super) fn take_doc(
 /// Writes the document row and projections after `new_changes` were added to `doc`, and
 /// compacts when the loose changes have grown large enough.
 pub(super) fn persist(
-    tx: &Connection,
+    tx: &super::WriteTxn<'_>,
     id: Uuid,
     kind: RecordKind,
     fallback_area: Option<&AreaPath>,
@@ -175,7 +174,7 @@ pub(super) fn persist(
     if pending_len >= snapshot_len.max(COMPACT_MIN_BYTES) && doc.get_missing_deps(&[]).is_empty() {
         compact(tx, id, doc)?;
     }
-    projection::project(tx, kind, id, doc)
+    crate::kinds::project(tx, kind, id, doc)
 }
 
 /// Folds a document's loose changes into a fresh snapshot. Outbox changes keep their bytes
@@ -215,6 +214,18 @@ impl Store {
             .query_row([id.as_bytes()], |r| r.get(0))
             .optional()?;
         k.map(RecordKind::from_code).transpose()
+    }
+
+    /// Record `id` decoded by its kind's spec `S`.
+    ///
+    /// # Errors
+    /// [`CoreError::NotFound`] when the device lacks the record, it is of another kind or not
+    /// complete yet; [`CoreError::BadChange`] when its document is malformed; storage errors.
+    pub(crate) fn read_record<S: crate::spec::RecordSpec>(
+        &mut self,
+        id: Uuid,
+    ) -> Result<S::Record> {
+        self.read_doc_conn(id, S::KIND, |_, d| decoded::<S>(id, d).map(|r| r.record))
     }
 
     /// Runs `read` on the current document of record `id` (loading it into the cache).
@@ -430,6 +441,23 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// Document `id` decoded by `S`, with decoding failures as the store's errors.
+///
+/// # Errors
+/// [`CoreError::NotFound`] for a document not complete yet or of another kind;
+/// [`CoreError::BadChange`] for a malformed one.
+pub(crate) fn decoded<S: crate::spec::RecordSpec>(
+    id: Uuid,
+    d: &AutoCommit,
+) -> Result<crate::spec::Decoded<S::Record>> {
+    crate::spec::decode::<S>(id, d).map_err(|e| match e {
+        crate::spec::DecodeError::Incomplete { .. } => not_found(S::KIND, id),
+        e @ crate::spec::DecodeError::Invalid { .. } => {
+            CoreError::BadChange { doc_id: id.to_string(), reason: e.to_string() }
+        }
+    })
 }
 
 /// The not-found error for a record of `kind`.

@@ -14,6 +14,7 @@ mod held;
 mod meta;
 mod open;
 mod outbox;
+mod projector;
 mod wipe;
 
 use std::num::NonZeroUsize;
@@ -26,11 +27,13 @@ use crate::error::Result;
 use uuid::Uuid;
 
 pub use apply::{Ack, ApplyReport, Incoming, Received};
-pub(crate) use docs::ChangeNote;
 pub use docs::DocDigest;
+pub(crate) use docs::{ChangeNote, decoded};
 pub use held::HeldChange;
 pub use meta::SignedInUser;
 pub(crate) use outbox::state as outbox_state;
+pub use projector::WriteTxn;
+pub(crate) use projector::{Projector, project_as};
 
 /// How many loaded documents the store keeps in memory (each costs ~17 KB, DESIGN §1).
 const DOC_CACHE: usize = 32;
@@ -68,7 +71,7 @@ impl Store {
     }
 
     /// Runs `f` as one atomic write (see [`write_txn`]).
-    pub(crate) fn in_write<T>(&mut self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    pub(crate) fn in_write<T>(&mut self, f: impl FnOnce(&WriteTxn<'_>) -> Result<T>) -> Result<T> {
         write_txn(&mut self.conn, self.in_batch, f)
     }
 
@@ -127,11 +130,11 @@ impl Store {
 pub(crate) fn write_txn<T>(
     conn: &mut Connection,
     in_batch: bool,
-    f: impl FnOnce(&Connection) -> Result<T>,
+    f: impl FnOnce(&WriteTxn<'_>) -> Result<T>,
 ) -> Result<T> {
     if in_batch {
         conn.prepare_cached("SAVEPOINT gridwork_write")?.execute([])?;
-        match f(conn) {
+        match f(&WriteTxn::begun(conn)) {
             Ok(v) => {
                 conn.prepare_cached("RELEASE gridwork_write")?.execute([])?;
                 Ok(v)
@@ -144,7 +147,7 @@ pub(crate) fn write_txn<T>(
         }
     } else {
         let tx = conn.transaction()?;
-        let v = f(&tx)?;
+        let v = f(&WriteTxn::begun(&tx))?;
         tx.commit()?;
         Ok(v)
     }

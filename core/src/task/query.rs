@@ -1,51 +1,16 @@
 //! Reading tasks: one whole, the list of an area, progress and linked records.
 
-use automerge::AutoCommit;
 use chrono::{DateTime, Utc};
 use rusqlite::{Row, params};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::field;
+use super::{Task, TaskSpec};
 use crate::area::AreaPath;
-use crate::doc::{self, common};
 use crate::error::{CoreError, Result};
 use crate::household::area_clause;
-use crate::kind::RecordKind;
 use crate::store::Store;
-use crate::time::{ms_to_time, opt_ms_to_time};
-
-/// A task as its detail page shows it.
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Task {
-    /// Record id.
-    pub id: Uuid,
-    /// Target area.
-    pub area: AreaPath,
-    /// Title.
-    pub title: String,
-    /// Instructions.
-    pub instructions: String,
-    /// Target households, sorted (empty: every household of the area).
-    pub households: Vec<Uuid>,
-    /// Deadline.
-    pub due_at: Option<DateTime<Utc>>,
-    /// User id of the issuer.
-    pub issued_by: String,
-    /// When it was issued (issuer's device clock).
-    pub issued_at: DateTime<Utc>,
-    /// User id of the assignee, if one was named.
-    pub assignee: Option<String>,
-    /// When it was completed.
-    pub completed_at: Option<DateTime<Utc>>,
-    /// Who completed it.
-    pub completed_by: Option<String>,
-    /// The result note given on completion.
-    pub result: String,
-    /// Whether the task was deleted.
-    pub deleted: bool,
-}
+use crate::time::opt_ms_to_time;
 
 /// A task as lists show it (from the projection).
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
@@ -100,29 +65,6 @@ pub struct TaskRecords {
     pub patrols: Vec<Uuid>,
 }
 
-fn read(id: Uuid, d: &AutoCommit) -> Result<Task> {
-    let mut households: Vec<Uuid> = doc::set_members(d, field::HOUSEHOLDS)
-        .iter()
-        .filter_map(|h| Uuid::parse_str(h).ok())
-        .collect();
-    households.sort();
-    Ok(Task {
-        id,
-        area: AreaPath::parse(&doc::get_str(d, common::AREA).unwrap_or_default())?,
-        title: doc::get_str(d, field::TITLE).unwrap_or_default(),
-        instructions: doc::get_str(d, field::INSTRUCTIONS).unwrap_or_default(),
-        households,
-        due_at: opt_ms_to_time(doc::get_i64(d, field::DUE_AT)),
-        issued_by: doc::get_str(d, field::ISSUED_BY).unwrap_or_default(),
-        issued_at: ms_to_time(doc::get_i64(d, common::CREATED_AT).unwrap_or_default()),
-        assignee: doc::get_str(d, field::ASSIGNEE),
-        completed_at: opt_ms_to_time(doc::get_i64(d, field::COMPLETED_AT)),
-        completed_by: doc::get_str(d, field::COMPLETED_BY),
-        result: doc::get_str(d, field::RESULT).unwrap_or_default(),
-        deleted: doc::get_bool(d, common::DELETED).unwrap_or(false),
-    })
-}
-
 fn summary(r: &Row<'_>) -> rusqlite::Result<TaskSummary> {
     Ok(TaskSummary {
         id: r.get(0)?,
@@ -143,7 +85,7 @@ impl Store {
     /// [`CoreError::NotFound`] when unknown; [`CoreError::Invalid`] if its stored area is
     /// malformed; storage errors.
     pub fn task(&mut self, id: Uuid) -> Result<Task> {
-        self.read_doc(id, RecordKind::Task, |d| read(id, d))?
+        self.read_record::<TaskSpec>(id)
     }
 
     /// Live tasks that concern `area`: those whose target area lies inside it and those whose

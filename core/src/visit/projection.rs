@@ -1,48 +1,37 @@
 //! The `visit` projection row; keeps the visited household's due date exact.
 
-use automerge::AutoCommit;
-use rusqlite::{Connection, params};
-use uuid::Uuid;
+use rusqlite::params;
 
-use super::field;
-use crate::doc::{self, common};
+use super::{Visit, VisitSpec};
 use crate::error::Result;
+use crate::spec::Decoded;
+use crate::store::{Projector, WriteTxn};
 
-/// The id stored in a string field, if well-formed.
-pub(crate) fn uuid_field(d: &AutoCommit, key: &str) -> Option<Uuid> {
-    doc::get_str(d, key).and_then(|s| Uuid::parse_str(&s).ok())
-}
-
-/// Writes the projection of visit `id` and refreshes its household's visit dates.
-pub(crate) fn project(tx: &Connection, id: Uuid, d: &AutoCommit) -> Result<()> {
-    let (Some(area), Some(household), Some(visited_at), Some(outcome)) = (
-        doc::get_str(d, common::AREA),
-        uuid_field(d, field::HOUSEHOLD),
-        doc::get_i64(d, field::VISITED_AT),
-        doc::get_str(d, field::OUTCOME),
-    ) else {
-        return Ok(());
-    };
-    tx.prepare_cached(
-        "INSERT OR REPLACE INTO visit(id, household_id, area, visitor, visited_at, kind, outcome,
-            satisfaction, knows_worker, follow_up_due, incident_id, task_id, photo_count, deleted)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-    )?
-    .execute(params![
-        id,
-        household,
-        area,
-        doc::get_str(d, field::VISITOR).unwrap_or_default(),
-        visited_at,
-        doc::get_str(d, field::KIND).unwrap_or_else(|| "routine".into()),
-        outcome,
-        doc::get_i64(d, field::SATISFACTION),
-        doc::get_bool(d, field::KNOWS_WORKER),
-        doc::get_i64(d, field::FOLLOW_UP_DUE),
-        uuid_field(d, field::INCIDENT),
-        uuid_field(d, field::TASK),
-        doc::list_maps(d, field::PHOTOS).len() as i64,
-        doc::get_bool(d, common::DELETED).unwrap_or(false),
-    ])?;
-    crate::household::refresh_visit_dates(tx, household)
+impl Projector for VisitSpec {
+    fn project(tx: &WriteTxn<'_>, v: &Decoded<Visit>) -> Result<()> {
+        let (h, r) = (&v.header, &v.record);
+        tx.prepare_cached(
+            "INSERT OR REPLACE INTO visit(id, household_id, area, visitor, visited_at, kind,
+                outcome, satisfaction, knows_worker, follow_up_due, incident_id, task_id,
+                photo_count, deleted)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        )?
+        .execute(params![
+            r.id,
+            r.household_id,
+            h.area.as_str(),
+            r.visitor,
+            r.visited_at.timestamp_millis(),
+            r.kind.as_str(),
+            r.outcome.as_str(),
+            r.satisfaction,
+            r.knows_worker,
+            r.follow_up_due.map(|t| t.timestamp_millis()),
+            r.incident_id,
+            r.task_id,
+            r.photos.len() as i64,
+            h.deleted,
+        ])?;
+        crate::household::refresh_visit_dates(tx, r.household_id)
+    }
 }

@@ -1,9 +1,8 @@
 //! A work order's document: the incident's fields on the root map and the append-only `events`
-//! list of maps. Reading events also looks up when the server received each one (the change that
-//! inserted it), so deadlines use the trustworthy clock where known (DESIGN §1).
+//! list of maps. Each event read keeps the hash of the change that logged it, so a store can
+//! attach when the server received it (DESIGN §1).
 
 use automerge::{AutoCommit, ObjId};
-use rusqlite::{Connection, OptionalExtension};
 
 use super::{EventType, WorkOrderEvent};
 use crate::doc;
@@ -38,8 +37,12 @@ mod key {
     pub const EXTENSION_HOURS: &str = "extension_hours";
 }
 
-/// Appends `event` to the document's event list.
-pub(crate) fn append_event(d: &mut AutoCommit, event: &WorkOrderEvent) -> Result<()> {
+/// Appends `event` to the document's event list (a document builder: phones and the server
+/// log steps with it).
+///
+/// # Errors
+/// Document errors.
+pub fn append_event(d: &mut AutoCommit, event: &WorkOrderEvent) -> Result<()> {
     let m = doc::push_map(d, field::EVENTS)?;
     doc::put_in(d, &m, key::ID, event.id.as_str())?;
     doc::put_in(d, &m, key::TYPE, event.event_type.as_str())?;
@@ -58,29 +61,25 @@ pub(crate) fn append_event(d: &mut AutoCommit, event: &WorkOrderEvent) -> Result
     Ok(())
 }
 
-/// The events in the document; malformed entries (unknown type or role) are skipped — they
-/// cannot be folded, and a newer app version may have written them. With `conn`, each event's
-/// server receive time is filled in when this device knows it.
-pub(crate) fn read_events(
-    d: &AutoCommit,
-    conn: Option<&Connection>,
-) -> Result<Vec<WorkOrderEvent>> {
-    let mut out = Vec::new();
-    for m in doc::list_maps(d, field::EVENTS) {
-        let Some(e) = read_event(d, &m) else { continue };
-        let mut e = e;
-        if let Some(conn) = conn
-            && let Some(hash) = d.hash_for_opid(&m)
-        {
-            let ms: Option<i64> = conn
-                .prepare_cached("SELECT received_at FROM change_received WHERE hash = ?1")?
-                .query_row([hash.0.as_slice()], |r| r.get(0))
-                .optional()?;
-            e.received_at = ms.map(ms_to_time);
-        }
-        out.push(e);
-    }
-    Ok(out)
+/// An event as logged in a work order's document, with the change that logged it (so a
+/// store can attach the time the server received that change).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoggedEvent {
+    /// The event (its `received_at` unset: the document does not know it).
+    pub event: WorkOrderEvent,
+    /// Hash of the change that inserted the event.
+    pub change: Option<[u8; 32]>,
+}
+
+/// The events in the document, in log order; malformed entries (unknown type or role) are
+/// skipped — they cannot be folded, and a newer app version may have written them.
+pub(crate) fn read_events(d: &AutoCommit) -> Vec<LoggedEvent> {
+    doc::list_maps(d, field::EVENTS)
+        .iter()
+        .filter_map(|m| {
+            Some(LoggedEvent { event: read_event(d, m)?, change: d.hash_for_opid(m).map(|h| h.0) })
+        })
+        .collect()
 }
 
 fn read_event(d: &AutoCommit, m: &ObjId) -> Option<WorkOrderEvent> {

@@ -1,21 +1,20 @@
-//! Reporting incidents and acting on work orders from this device. Every step is checked
-//! against the derived state first (so the UI can refuse an illegal step), then appended to the
-//! document's event log.
+//! What people enter for an incident and for a step on its work order, and how each is written
+//! into the work order's document.
 
+use automerge::AutoCommit;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::document::{append_event, field, read_events};
-use super::{CategoryList, DeadlinePolicy, EventType, Severity, WorkOrderEvent, WorkOrderSummary};
+use super::document::{append_event, field};
+use super::{CategoryList, EventType, Severity, WorkOrderEvent};
 use crate::area::AreaPath;
 use crate::attachment::PhotoRef;
 use crate::code_enum;
 use crate::doc;
 use crate::error::{CoreError, Result};
-use crate::kind::RecordKind;
 use crate::location::Location;
-use crate::store::Store;
+use crate::role::Role;
 use crate::validate;
 
 code_enum! {
@@ -79,7 +78,11 @@ pub struct WorkOrderAction {
 }
 
 impl IncidentInput {
-    fn validate(&self, categories: &CategoryList) -> Result<()> {
+    /// Checks the report against the category list and the field limits.
+    ///
+    /// # Errors
+    /// [`CoreError::Invalid`] naming the bad field.
+    pub(crate) fn validate(&self, categories: &CategoryList) -> Result<()> {
         categories.lookup(&self.category)?;
         validate::required_text("title", &self.title, validate::TITLE_MAX)?;
         validate::max_len("description", &self.description, validate::NOTE_MAX)?;
@@ -91,98 +94,48 @@ impl IncidentInput {
         }
         self.photos.iter().try_for_each(PhotoRef::validate)
     }
+
+    /// Writes the reported incident and its `report` event into a new work-order document (a
+    /// document builder: the phone's store and the server both make work orders with it).
+    ///
+    /// # Errors
+    /// Document errors.
+    pub fn write_report(&self, d: &mut AutoCommit, report: &WorkOrderEvent) -> Result<()> {
+        doc::put(d, field::CATEGORY, self.category.as_str())?;
+        doc::put(d, field::SEVERITY, self.severity.as_str())?;
+        doc::put(d, field::TITLE, self.title.trim())?;
+        if !self.description.is_empty() {
+            doc::put(d, field::DESCRIPTION, self.description.as_str())?;
+        }
+        doc::put(d, field::SOURCE, self.source.as_str())?;
+        if let Some(l) = self.location {
+            doc::put(d, field::LAT, l.lat)?;
+            doc::put(d, field::LON, l.lon)?;
+        }
+        doc::put_opt(d, field::HOUSEHOLD, self.household_id.map(|u| u.to_string()))?;
+        doc::put_opt(d, field::PATROL, self.patrol_id.map(|u| u.to_string()))?;
+        PhotoRef::append_all(d, field::PHOTOS, &self.photos)?;
+        append_event(d, report)
+    }
 }
 
-impl Store {
-    /// Reports an incident: creates the work order with its `report` event by the signed-in
-    /// user, and returns its id.
+impl WorkOrderAction {
+    /// The event this action logs when `by`, acting as `role`, takes it; blank notes and
+    /// departments are left out.
     ///
     /// # Errors
-    /// [`CoreError::Invalid`] naming the bad field (unknown category, empty title, oversized
-    /// text, bad coordinates or photos); [`CoreError::NotFound`] for an unknown area;
-    /// [`CoreError::OutOfScope`]; [`CoreError::NotSignedIn`]; a work-order error if the user's
-    /// role may not report. Nothing is written on error.
-    pub fn report_incident(&mut self, input: IncidentInput) -> Result<Uuid> {
-        input.validate(&CategoryList::default())?;
-        let user = self.require_user()?.clone();
-        let report =
-            WorkOrderEvent::new(EventType::Report, &user.user_id, user.role, input.reported_at);
-        super::check_event(&WorkOrderSummary::new(input.severity), &report)?;
-        let id = Uuid::now_v7();
-        self.write_doc(id, RecordKind::WorkOrder, Some(&input.area), "report_incident", |d, _| {
-            doc::put(d, field::CATEGORY, input.category.as_str())?;
-            doc::put(d, field::SEVERITY, input.severity.as_str())?;
-            doc::put(d, field::TITLE, input.title.trim())?;
-            if !input.description.is_empty() {
-                doc::put(d, field::DESCRIPTION, input.description.as_str())?;
-            }
-            doc::put(d, field::SOURCE, input.source.as_str())?;
-            if let Some(l) = input.location {
-                doc::put(d, field::LAT, l.lat)?;
-                doc::put(d, field::LON, l.lon)?;
-            }
-            doc::put_opt(d, field::HOUSEHOLD, input.household_id.map(|u| u.to_string()))?;
-            doc::put_opt(d, field::PATROL, input.patrol_id.map(|u| u.to_string()))?;
-            PhotoRef::append_all(d, field::PHOTOS, &input.photos)?;
-            append_event(d, &report)
-        })?;
-        Ok(id)
-    }
-
-    /// Takes a step on a work order (accept, dispatch, handle, close, reopen…) as the signed-in
-    /// user, after checking it is legal in the order's current state; returns the new summary.
-    ///
-    /// # Errors
-    /// A work-order error ([`CoreError::WorkOrder`]) naming the state and step when illegal or
-    /// not allowed for the user's role; [`CoreError::Invalid`] naming `note` or `department` for
-    /// oversized text; [`CoreError::NotFound`]; [`CoreError::NotSignedIn`]. Nothing is written on
-    /// error.
-    pub fn act_on_work_order(
-        &mut self,
-        id: Uuid,
-        action: WorkOrderAction,
-    ) -> Result<WorkOrderSummary> {
-        if let Some(n) = &action.note {
+    /// [`CoreError::Invalid`] naming `note` or `department` when over their length limits.
+    pub fn event(self, by: &str, role: Role) -> Result<WorkOrderEvent> {
+        if let Some(n) = &self.note {
             validate::max_len("note", n, validate::NOTE_MAX)?;
         }
-        if let Some(dep) = &action.department {
+        if let Some(dep) = &self.department {
             validate::max_len("department", dep, validate::NAME_MAX)?;
         }
-        let user = self.require_user()?.clone();
-        let mut event = WorkOrderEvent::new(action.event_type, &user.user_id, user.role, action.at);
-        event.department = action.department.filter(|d| !d.trim().is_empty());
-        event.note = action.note.filter(|n| !n.trim().is_empty());
-        event.extension_hours = action.extension_hours;
-        let current = self.work_order_summary(id, Utc::now())?;
-        super::check_event(&current, &event)?;
-        self.write_doc(id, RecordKind::WorkOrder, None, event.event_type.as_str(), |d, _| {
-            append_event(d, &event)
-        })?;
-        self.work_order_summary(id, Utc::now())
+        let mut event = WorkOrderEvent::new(self.event_type, by, role, self.at);
+        event.department = self.department.filter(|d| !d.trim().is_empty());
+        event.note = self.note.filter(|n| !n.trim().is_empty());
+        event.extension_hours = self.extension_hours;
+        Ok(event)
     }
-
-    /// The derived state of a work order at `now` (overdue is relative to `now`).
-    ///
-    /// # Errors
-    /// [`CoreError::NotFound`]; storage errors.
-    pub fn work_order_summary(&mut self, id: Uuid, now: DateTime<Utc>) -> Result<WorkOrderSummary> {
-        self.read_doc_conn(id, RecordKind::WorkOrder, |conn, d| summarize(conn, d, now))
-    }
-}
-
-/// The severity recorded on a work order document.
-pub(crate) fn severity_of(d: &automerge::AutoCommit) -> Severity {
-    doc::get_str(d, field::SEVERITY)
-        .and_then(|s| Severity::parse(&s).ok())
-        .unwrap_or(Severity::Ordinary)
-}
-
-/// Folds a work order document's events into its summary at `now`.
-pub(crate) fn summarize(
-    conn: &rusqlite::Connection,
-    d: &automerge::AutoCommit,
-    now: DateTime<Utc>,
-) -> Result<WorkOrderSummary> {
-    let events = read_events(d, Some(conn))?;
-    Ok(super::derive(&events, severity_of(d), &DeadlinePolicy::default(), now))
 }

@@ -18,15 +18,20 @@
 
 mod category;
 mod check;
+mod decode;
 mod document;
 mod error;
 mod event;
 mod fold;
 mod incident;
+#[cfg(feature = "store")]
 mod projection;
+#[cfg(feature = "store")]
 mod query;
 mod severity;
 mod state;
+#[cfg(feature = "store")]
+mod write;
 
 #[cfg(test)]
 mod flow_tests;
@@ -37,11 +42,13 @@ mod test_support;
 
 pub use category::{Category, CategoryList};
 pub use check::{check_event, check_transition};
+pub use decode::{WorkOrder, WorkOrderDoc, WorkOrderSpec};
+pub use document::{LoggedEvent, append_event};
 pub use error::WorkOrderError;
 pub use event::{EventType, WorkOrderEvent, role_may_perform};
 pub use fold::{Conflict, WorkOrderSummary, derive};
 pub use incident::{IncidentInput, IncidentSource, WorkOrderAction};
-pub(crate) use projection::project;
-pub use query::{WorkOrder, WorkOrderRow};
+#[cfg(feature = "store")]
+pub use query::WorkOrderRow;
 pub use severity::{DeadlinePolicy, Severity};
 pub use state::{Transition, WorkOrderState, department_transition, order_transition};

@@ -1,52 +1,19 @@
 //! Reading work orders: the whole order (document + derived summary) and lists of open or
 //! overdue orders from the projection.
 
-use automerge::AutoCommit;
 use chrono::{DateTime, Utc};
 use rusqlite::{Row, params};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::document::field;
-use super::incident::{IncidentSource, summarize};
-use super::{Severity, WorkOrderSummary};
+use super::projection::summarize;
+use super::{Severity, WorkOrder, WorkOrderSpec};
 use crate::area::AreaPath;
-use crate::attachment::PhotoRef;
-use crate::doc::{self, common};
 use crate::error::Result;
 use crate::household::area_clause;
 use crate::kind::RecordKind;
-use crate::location::Location;
 use crate::store::Store;
 use crate::time::{ms_to_time, opt_ms_to_time};
-
-/// A whole work order: the incident as reported and its derived state.
-#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct WorkOrder {
-    /// Record id.
-    pub id: Uuid,
-    /// Area code path.
-    pub area: AreaPath,
-    /// Category code.
-    pub category: String,
-    /// Title.
-    pub title: String,
-    /// Description.
-    pub description: String,
-    /// Source.
-    pub source: IncidentSource,
-    /// Location.
-    pub location: Option<Location>,
-    /// Photos.
-    pub photos: Vec<PhotoRef>,
-    /// Household concerned.
-    pub household_id: Option<Uuid>,
-    /// Patrol it was observed on.
-    pub patrol_id: Option<Uuid>,
-    /// State, deadline, departments, events and conflicts, derived from the event log.
-    pub summary: WorkOrderSummary,
-}
 
 /// A work order as lists show it.
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
@@ -80,29 +47,6 @@ pub struct WorkOrderRow {
     pub conflicts: u32,
 }
 
-fn read(conn: &rusqlite::Connection, id: Uuid, d: &AutoCommit) -> Result<WorkOrder> {
-    let location = match (doc::get_f64(d, field::LAT), doc::get_f64(d, field::LON)) {
-        (Some(lat), Some(lon)) => Some(Location { lat, lon }),
-        _ => None,
-    };
-    let uuid = |k| doc::get_str(d, k).and_then(|s| Uuid::parse_str(&s).ok());
-    Ok(WorkOrder {
-        id,
-        area: AreaPath::parse(&doc::get_str(d, common::AREA).unwrap_or_default())?,
-        category: doc::get_str(d, field::CATEGORY).unwrap_or_default(),
-        title: doc::get_str(d, field::TITLE).unwrap_or_default(),
-        description: doc::get_str(d, field::DESCRIPTION).unwrap_or_default(),
-        source: doc::get_str(d, field::SOURCE)
-            .and_then(|s| IncidentSource::parse(&s).ok())
-            .unwrap_or(IncidentSource::Other),
-        location,
-        photos: PhotoRef::read_all(d, field::PHOTOS),
-        household_id: uuid(field::HOUSEHOLD),
-        patrol_id: uuid(field::PATROL),
-        summary: summarize(conn, d, Utc::now())?,
-    })
-}
-
 const COLUMNS: &str = "id, area, category, severity, title, state, reporter, reported_at, \
                        deadline_at, departments, escalated, conflicts, is_open";
 
@@ -134,7 +78,11 @@ impl Store {
     /// # Errors
     /// [`crate::CoreError::NotFound`]; storage errors.
     pub fn work_order(&mut self, id: Uuid) -> Result<WorkOrder> {
-        self.read_doc_conn(id, RecordKind::WorkOrder, |conn, d| read(conn, id, d))
+        self.read_doc_conn(id, RecordKind::WorkOrder, |conn, d| {
+            let rec = crate::store::decoded::<WorkOrderSpec>(id, d)?;
+            let summary = summarize(conn, &rec.record, Utc::now())?;
+            Ok(WorkOrder::new(rec, summary))
+        })
     }
 
     /// Open work orders within `area`: overdue first, then by deadline, then newest reports.

@@ -1,0 +1,41 @@
+//! The household document's one decoder ([`HouseholdSpec`]): it decodes to the
+//! [`HouseholdInput`] that would write the document as it is. The derived fields a
+//! [`super::Household`] shows (interval, last visit, next due date) come from the store.
+
+use automerge::AutoCommit;
+
+use super::{HouseholdInput, HouseholdTag, field};
+use crate::doc;
+use crate::kind::RecordKind;
+use crate::spec::{DecodeError, Header, RecordSpec, required};
+
+/// The household kind's spec.
+#[derive(Debug, Clone, Copy)]
+pub struct HouseholdSpec;
+
+impl RecordSpec for HouseholdSpec {
+    const KIND: RecordKind = RecordKind::Household;
+    type Record = HouseholdInput;
+
+    fn decode(header: &Header, d: &AutoCommit) -> Result<HouseholdInput, DecodeError> {
+        let mut tags: Vec<HouseholdTag> = doc::set_members(d, field::TAGS)
+            .iter()
+            .filter_map(|t| HouseholdTag::parse(t).ok())
+            .collect();
+        tags.sort();
+        tags.dedup();
+        Ok(HouseholdInput {
+            area: header.area.clone(),
+            address: required(doc::get_str(d, field::ADDRESS), field::ADDRESS)?,
+            building: doc::get_str(d, field::BUILDING),
+            unit: doc::get_str(d, field::UNIT),
+            room: doc::get_str(d, field::ROOM),
+            head_name: required(doc::get_str(d, field::HEAD_NAME), field::HEAD_NAME)?,
+            member_count: doc::get_i64(d, field::MEMBER_COUNT)
+                .and_then(|n| u32::try_from(n).ok())
+                .unwrap_or(1),
+            phone: doc::get_str(d, field::PHONE),
+            tags,
+        })
+    }
+}

@@ -1,0 +1,56 @@
+//! The registry of record kinds: one line per kind, naming the type that implements its
+//! [`RecordSpec`](crate::spec::RecordSpec) (and, on a device, its projection writer). Everything
+//! that must handle "any record" — projecting a changed document, listing the photos a record
+//! references — dispatches here, so no other code enumerates kinds.
+
+use automerge::AutoCommit;
+use uuid::Uuid;
+
+use crate::attachment::PhotoRef;
+use crate::kind::RecordKind;
+use crate::spec::{self, DecodeError, RecordSpec};
+
+macro_rules! registry {
+    ($($kind:ident => $spec:ty,)*) => {
+        /// The photos a document of `kind` references, decoded by the kind's spec (what a
+        /// device downloads and the server indexes).
+        ///
+        /// # Errors
+        /// [`DecodeError`] when the document is not complete yet or malformed.
+        pub fn photos(kind: RecordKind, id: Uuid, d: &AutoCommit) -> Result<Vec<PhotoRef>, DecodeError> {
+            match kind {
+                $(RecordKind::$kind => photos_as::<$spec>(id, d),)*
+            }
+        }
+
+        /// Writes the projection rows of document `id` of `kind`, in the caller's transaction.
+        ///
+        /// # Errors
+        /// Storage errors.
+        #[cfg(feature = "store")]
+        pub(crate) fn project(
+            tx: &crate::store::WriteTxn<'_>,
+            kind: RecordKind,
+            id: Uuid,
+            d: &AutoCommit,
+        ) -> crate::error::Result<()> {
+            match kind {
+                $(RecordKind::$kind => crate::store::project_as::<$spec>(tx, id, d),)*
+            }
+        }
+    };
+}
+
+registry! {
+    Household => crate::household::HouseholdSpec,
+    Resident => crate::resident::ResidentSpec,
+    Sensitive => crate::sensitive::SensitiveSpec,
+    Visit => crate::visit::VisitSpec,
+    Patrol => crate::patrol::PatrolSpec,
+    WorkOrder => crate::work_order::WorkOrderSpec,
+    Task => crate::task::TaskSpec,
+}
+
+fn photos_as<S: RecordSpec>(id: Uuid, d: &AutoCommit) -> Result<Vec<PhotoRef>, DecodeError> {
+    spec::decode::<S>(id, d).map(|r| S::photos(&r.record))
+}

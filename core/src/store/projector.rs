@@ -1,0 +1,62 @@
+//! The projection side of a record kind: how its decoded records become rows of the device's
+//! SQLite index. A [`Projector`] writes only through a [`WriteTxn`], which only the store's
+//! kernel creates, so projection rows are always written in the transaction that stores the
+//! change they derive from (DESIGN §1).
+
+use std::ops::Deref;
+
+use automerge::AutoCommit;
+use rusqlite::Connection;
+use uuid::Uuid;
+
+use crate::error::Result;
+use crate::spec::{self, DecodeError, Decoded, RecordSpec};
+
+/// An open write transaction of the store (or a savepoint inside a batch). Reads and writes
+/// through it see and make uncommitted state; it ends when the kernel commits or rolls back.
+#[derive(Debug)]
+pub struct WriteTxn<'a> {
+    conn: &'a Connection,
+}
+
+impl<'a> WriteTxn<'a> {
+    /// Wraps a connection on which the kernel has just begun a transaction or savepoint.
+    pub(super) fn begun(conn: &'a Connection) -> Self {
+        WriteTxn { conn }
+    }
+}
+
+impl Deref for WriteTxn<'_> {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        self.conn
+    }
+}
+
+/// A record kind's projection writer (implemented in the kind's folder next to its spec).
+pub(crate) trait Projector: RecordSpec {
+    /// Writes (replaces) the projection rows of one decoded record, and refreshes what other
+    /// kinds derive from it (a visit refreshes its household's due date).
+    ///
+    /// # Errors
+    /// Storage errors.
+    fn project(tx: &WriteTxn<'_>, record: &Decoded<Self::Record>) -> Result<()>;
+}
+
+/// Decodes document `id` with `P` and writes its projection. A document not complete yet (its
+/// creating change has not arrived) has no rows; one whose common fields are malformed is
+/// logged and left without rows rather than failing the transaction that carries it.
+///
+/// # Errors
+/// Storage errors.
+pub(crate) fn project_as<P: Projector>(tx: &WriteTxn<'_>, id: Uuid, d: &AutoCommit) -> Result<()> {
+    match spec::decode::<P>(id, d) {
+        Ok(record) => P::project(tx, &record),
+        Err(DecodeError::Incomplete { .. }) => Ok(()),
+        Err(e @ DecodeError::Invalid { .. }) => {
+            tracing::warn!(doc = %id, kind = %P::KIND, error = %e, "record not projected");
+            Ok(())
+        }
+    }
+}

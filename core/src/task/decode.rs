@@ -1,0 +1,78 @@
+//! The task document's one decoder ([`TaskSpec`]) and the record it decodes to.
+
+use automerge::AutoCommit;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::field;
+use crate::area::AreaPath;
+use crate::doc;
+use crate::kind::RecordKind;
+use crate::spec::{DecodeError, Header, RecordSpec, required};
+use crate::time::{ms_to_time, opt_ms_to_time};
+
+/// A task as its detail page shows it.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Task {
+    /// Record id.
+    pub id: Uuid,
+    /// Target area.
+    pub area: AreaPath,
+    /// Title.
+    pub title: String,
+    /// Instructions.
+    pub instructions: String,
+    /// Target households, sorted (empty: every household of the area).
+    pub households: Vec<Uuid>,
+    /// Deadline.
+    pub due_at: Option<DateTime<Utc>>,
+    /// User id of the issuer.
+    pub issued_by: String,
+    /// When it was issued (issuer's device clock).
+    pub issued_at: DateTime<Utc>,
+    /// User id of the assignee, if one was named.
+    pub assignee: Option<String>,
+    /// When it was completed.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// Who completed it.
+    pub completed_by: Option<String>,
+    /// The result note given on completion.
+    pub result: String,
+    /// Whether the task was deleted.
+    pub deleted: bool,
+}
+
+/// The task kind's spec.
+#[derive(Debug, Clone, Copy)]
+pub struct TaskSpec;
+
+impl RecordSpec for TaskSpec {
+    const KIND: RecordKind = RecordKind::Task;
+    type Record = Task;
+
+    fn decode(header: &Header, d: &AutoCommit) -> Result<Task, DecodeError> {
+        let mut households: Vec<Uuid> = doc::set_members(d, field::HOUSEHOLDS)
+            .iter()
+            .filter_map(|h| Uuid::parse_str(h).ok())
+            .collect();
+        households.sort();
+        households.dedup();
+        Ok(Task {
+            id: header.id,
+            area: header.area.clone(),
+            title: required(doc::get_str(d, field::TITLE), field::TITLE)?,
+            instructions: doc::get_str(d, field::INSTRUCTIONS).unwrap_or_default(),
+            households,
+            due_at: opt_ms_to_time(doc::get_i64(d, field::DUE_AT)),
+            issued_by: doc::get_str(d, field::ISSUED_BY).unwrap_or_default(),
+            issued_at: ms_to_time(header.created_at),
+            assignee: doc::get_str(d, field::ASSIGNEE),
+            completed_at: opt_ms_to_time(doc::get_i64(d, field::COMPLETED_AT)),
+            completed_by: doc::get_str(d, field::COMPLETED_BY),
+            result: doc::get_str(d, field::RESULT).unwrap_or_default(),
+            deleted: header.deleted,
+        })
+    }
+}

@@ -1,0 +1,144 @@
+//! The work-order document's one decoder ([`WorkOrderSpec`]): the incident as reported and its
+//! event log, and the whole [`WorkOrder`] a store or the server builds from it with the fold.
+
+use automerge::AutoCommit;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::document::{LoggedEvent, field, read_events};
+use super::incident::IncidentSource;
+use super::{DeadlinePolicy, Severity, WorkOrderEvent, WorkOrderSummary};
+use crate::area::AreaPath;
+use crate::attachment::PhotoRef;
+use crate::doc;
+use crate::kind::RecordKind;
+use crate::location::Location;
+use crate::spec::{DecodeError, Decoded, Header, RecordSpec, required};
+
+/// A work order's document as decoded: the incident's fields and its event log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkOrderDoc {
+    /// Category code.
+    pub category: String,
+    /// Severity as reported (or as last edited).
+    pub severity: Severity,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Source.
+    pub source: IncidentSource,
+    /// Location.
+    pub location: Option<Location>,
+    /// Photos.
+    pub photos: Vec<PhotoRef>,
+    /// Household concerned.
+    pub household_id: Option<Uuid>,
+    /// Patrol it was observed on.
+    pub patrol_id: Option<Uuid>,
+    /// The event log, in log order, each with the change that logged it.
+    pub events: Vec<LoggedEvent>,
+}
+
+impl WorkOrderDoc {
+    /// Folds the event log into the order's summary at `now` (overdue is relative to `now`).
+    /// `received` gives the time the server received a change, where the caller knows it; the
+    /// fold uses it only to measure (DESIGN §1).
+    pub fn summary(
+        &self,
+        received: impl Fn(&[u8; 32]) -> Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> WorkOrderSummary {
+        let events: Vec<WorkOrderEvent> = self
+            .events
+            .iter()
+            .map(|l| {
+                let mut e = l.event.clone();
+                e.received_at = l.change.as_ref().and_then(&received);
+                e
+            })
+            .collect();
+        super::derive(&events, self.severity, &DeadlinePolicy::default(), now)
+    }
+}
+
+/// A whole work order: the incident as reported and its derived state.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkOrder {
+    /// Record id.
+    pub id: Uuid,
+    /// Area code path.
+    pub area: AreaPath,
+    /// Category code.
+    pub category: String,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Source.
+    pub source: IncidentSource,
+    /// Location.
+    pub location: Option<Location>,
+    /// Photos.
+    pub photos: Vec<PhotoRef>,
+    /// Household concerned.
+    pub household_id: Option<Uuid>,
+    /// Patrol it was observed on.
+    pub patrol_id: Option<Uuid>,
+    /// State, deadline, departments, events and conflicts, derived from the event log.
+    pub summary: WorkOrderSummary,
+}
+
+impl WorkOrder {
+    /// The whole order from its decoded document and the summary folded from it.
+    pub fn new(rec: Decoded<WorkOrderDoc>, summary: WorkOrderSummary) -> WorkOrder {
+        let Decoded { header, record: r } = rec;
+        WorkOrder {
+            id: header.id,
+            area: header.area,
+            category: r.category,
+            title: r.title,
+            description: r.description,
+            source: r.source,
+            location: r.location,
+            photos: r.photos,
+            household_id: r.household_id,
+            patrol_id: r.patrol_id,
+            summary,
+        }
+    }
+}
+
+/// The work-order kind's spec.
+#[derive(Debug, Clone, Copy)]
+pub struct WorkOrderSpec;
+
+impl RecordSpec for WorkOrderSpec {
+    const KIND: RecordKind = RecordKind::WorkOrder;
+    type Record = WorkOrderDoc;
+
+    fn decode(_header: &Header, d: &AutoCommit) -> Result<WorkOrderDoc, DecodeError> {
+        Ok(WorkOrderDoc {
+            category: required(doc::get_str(d, field::CATEGORY), field::CATEGORY)?,
+            severity: doc::get_str(d, field::SEVERITY)
+                .and_then(|s| Severity::parse(&s).ok())
+                .unwrap_or(Severity::Ordinary),
+            title: required(doc::get_str(d, field::TITLE), field::TITLE)?,
+            description: doc::get_str(d, field::DESCRIPTION).unwrap_or_default(),
+            source: doc::get_str(d, field::SOURCE)
+                .and_then(|s| IncidentSource::parse(&s).ok())
+                .unwrap_or(IncidentSource::Other),
+            location: Location::read(d),
+            photos: PhotoRef::read_all(d, field::PHOTOS),
+            household_id: doc::get_uuid(d, field::HOUSEHOLD),
+            patrol_id: doc::get_uuid(d, field::PATROL),
+            events: read_events(d),
+        })
+    }
+
+    fn photos(record: &WorkOrderDoc) -> Vec<PhotoRef> {
+        record.photos.clone()
+    }
+}

@@ -1,0 +1,72 @@
+//! Reporting incidents and acting on work orders on the device. Every step is checked against
+//! the derived state first (so the UI can refuse an illegal step), then appended to the
+//! document's event log.
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::document::append_event;
+use super::{
+    CategoryList, EventType, IncidentInput, WorkOrderAction, WorkOrderEvent, WorkOrderSpec,
+    WorkOrderSummary,
+};
+use crate::error::Result;
+use crate::kind::RecordKind;
+use crate::store::Store;
+
+impl Store {
+    /// Reports an incident: creates the work order with its `report` event by the signed-in
+    /// user, and returns its id.
+    ///
+    /// # Errors
+    /// [`crate::CoreError::Invalid`] naming the bad field (unknown category, empty title,
+    /// oversized text, bad coordinates or photos); [`crate::CoreError::NotFound`] for an unknown
+    /// area; [`crate::CoreError::OutOfScope`]; [`crate::CoreError::NotSignedIn`]; a work-order
+    /// error if the user's role may not report. Nothing is written on error.
+    pub fn report_incident(&mut self, input: IncidentInput) -> Result<Uuid> {
+        input.validate(&CategoryList::default())?;
+        let user = self.require_user()?.clone();
+        let report =
+            WorkOrderEvent::new(EventType::Report, &user.user_id, user.role, input.reported_at);
+        super::check_event(&WorkOrderSummary::new(input.severity), &report)?;
+        let id = Uuid::now_v7();
+        self.write_doc(id, RecordKind::WorkOrder, Some(&input.area), "report_incident", |d, _| {
+            input.write_report(d, &report)
+        })?;
+        Ok(id)
+    }
+
+    /// Takes a step on a work order (accept, dispatch, handle, close, reopen…) as the signed-in
+    /// user, after checking it is legal in the order's current state; returns the new summary.
+    ///
+    /// # Errors
+    /// A work-order error ([`crate::CoreError::WorkOrder`]) naming the state and step when
+    /// illegal or not allowed for the user's role; [`crate::CoreError::Invalid`] naming `note`
+    /// or `department` for oversized text; [`crate::CoreError::NotFound`];
+    /// [`crate::CoreError::NotSignedIn`]. Nothing is written on error.
+    pub fn act_on_work_order(
+        &mut self,
+        id: Uuid,
+        action: WorkOrderAction,
+    ) -> Result<WorkOrderSummary> {
+        let user = self.require_user()?.clone();
+        let event = action.event(&user.user_id, user.role)?;
+        let current = self.work_order_summary(id, Utc::now())?;
+        super::check_event(&current, &event)?;
+        self.write_doc(id, RecordKind::WorkOrder, None, event.event_type.as_str(), |d, _| {
+            append_event(d, &event)
+        })?;
+        self.work_order_summary(id, Utc::now())
+    }
+
+    /// The derived state of a work order at `now` (overdue is relative to `now`).
+    ///
+    /// # Errors
+    /// [`crate::CoreError::NotFound`]; storage errors.
+    pub fn work_order_summary(&mut self, id: Uuid, now: DateTime<Utc>) -> Result<WorkOrderSummary> {
+        self.read_doc_conn(id, RecordKind::WorkOrder, |conn, d| {
+            let rec = crate::store::decoded::<WorkOrderSpec>(id, d)?;
+            super::projection::summarize(conn, &rec.record, now)
+        })
+    }
+}
