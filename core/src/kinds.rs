@@ -12,6 +12,13 @@ use crate::spec::{self, DecodeError, RecordSpec};
 
 macro_rules! registry {
     ($($kind:ident => $spec:ty,)*) => {
+        /// Whether records of `kind` can reference photos.
+        pub fn carries_photos(kind: RecordKind) -> bool {
+            match kind {
+                $(RecordKind::$kind => <$spec as RecordSpec>::CARRIES_PHOTOS,)*
+            }
+        }
+
         /// The photos a document of `kind` references, decoded by the kind's spec (what a
         /// device downloads and the server indexes).
         ///
@@ -23,7 +30,8 @@ macro_rules! registry {
             }
         }
 
-        /// Writes the projection rows of document `id` of `kind`, in the caller's transaction.
+        /// Writes the projection rows of document `id` of `kind`, in the caller's transaction;
+        /// returns how many photos the record references.
         ///
         /// # Errors
         /// Storage errors.
@@ -33,7 +41,7 @@ macro_rules! registry {
             kind: RecordKind,
             id: Uuid,
             d: &AutoCommit,
-        ) -> crate::error::Result<()> {
+        ) -> crate::error::Result<usize> {
             match kind {
                 $(RecordKind::$kind => crate::store::project_as::<$spec>(tx, id, d),)*
             }

@@ -86,6 +86,9 @@ pub trait RecordSpec {
     const KIND: RecordKind;
     /// The typed record a document of this kind decodes to.
     type Record;
+    /// Whether records of this kind can reference photos (the server indexes their
+    /// references; devices download them).
+    const CARRIES_PHOTOS: bool = false;
 
     /// Decodes the kind-specific fields of a document whose common fields are `header`. Pure:
     /// no SQL, no I/O, no clock. A value no version writes falls back to the kind's default

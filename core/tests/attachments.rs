@@ -149,3 +149,46 @@ fn blobs_are_encrypted_at_rest() {
     let s = gridwork_core::Store::open(&path, Some(&key)).unwrap();
     assert_eq!(s.attachment_bytes(&photo_of(&marker).hash).unwrap().unwrap(), marker);
 }
+
+#[test]
+fn photos_of_work_orders_and_patrol_observations_are_queued_too() {
+    use gridwork_core::ObservationInput;
+    use gridwork_core::work_order::{IncidentInput, IncidentSource, Severity};
+    let mut a = store_as("w1", Role::GridWorker, GRID);
+    let mut b = store_as("w2", Role::GridHead, GRID);
+    let incident_photo = a.add_attachment(&blob(40_000, 7), "image/jpeg").unwrap();
+    let observed_photo = a.add_attachment(&blob(30_000, 9), "image/jpeg").unwrap();
+    a.report_incident(IncidentInput {
+        area: common::area(common::MICRO),
+        category: "sanitation".into(),
+        severity: Severity::Ordinary,
+        title: "垃圾满溢".into(),
+        description: String::new(),
+        location: None,
+        photos: vec![incident_photo.clone()],
+        source: IncidentSource::GridReport,
+        household_id: None,
+        patrol_id: None,
+        reported_at: Utc::now(),
+    })
+    .unwrap();
+    let patrol = a.start_patrol(&common::area(GRID), Utc::now(), None).unwrap();
+    a.add_observation(
+        patrol,
+        ObservationInput {
+            text: "路灯不亮".into(),
+            location: None,
+            at: Utc::now(),
+            photos: vec![observed_photo.clone()],
+        },
+    )
+    .unwrap();
+    b.apply_changes(&a.outbox(usize::MAX).unwrap()).unwrap();
+    assert_eq!(b.queue_referenced_downloads().unwrap(), 2);
+    let mut queued: Vec<PhotoRef> =
+        b.pending_downloads().unwrap().into_iter().map(|d| d.photo).collect();
+    queued.sort_by(|x, y| x.hash.cmp(&y.hash));
+    let mut expected = vec![incident_photo, observed_photo];
+    expected.sort_by(|x, y| x.hash.cmp(&y.hash));
+    assert_eq!(queued, expected);
+}

@@ -120,6 +120,7 @@ pub struct PatrolSpec;
 
 impl RecordSpec for PatrolSpec {
     const KIND: RecordKind = RecordKind::Patrol;
+    const CARRIES_PHOTOS: bool = true;
     type Record = Patrol;
 
     fn decode(header: &Header, d: &AutoCommit) -> Result<Patrol, DecodeError> {

@@ -241,9 +241,10 @@ impl Store {
         self.in_write(|tx| queue_download_tx(tx, &h, photo, now))
     }
 
-    /// Scans the records changed since the last scan (visits and patrol observations) for
-    /// photo references and queues those this device lacks; returns how many were queued.
-    /// Cheap when nothing changed: only documents whose heads moved are read.
+    /// Scans the records changed since the last scan that reference photos (of every kind
+    /// that carries photos, see [`crate::kinds::carries_photos`]) and queues the photos this
+    /// device lacks; returns how many were queued. Cheap when nothing changed: only documents
+    /// whose heads moved are read.
     ///
     /// # Errors
     /// Storage and document errors.
@@ -252,33 +253,19 @@ impl Store {
             let mut stmt = self.conn().prepare(
                 "SELECT d.id, d.kind, d.heads FROM doc d
                  LEFT JOIN attachment_scan s ON s.doc_id = d.id
-                 WHERE (s.heads IS NULL OR s.heads <> d.heads)
-                   AND ((d.kind = ?1 AND EXISTS
-                          (SELECT 1 FROM visit v WHERE v.id = d.id AND v.photo_count > 0))
-                     OR (d.kind = ?2 AND EXISTS
-                          (SELECT 1 FROM patrol p WHERE p.id = d.id AND p.observations > 0)))",
+                 WHERE d.photos > 0 AND (s.heads IS NULL OR s.heads <> d.heads)",
             )?;
-            let rows = stmt
-                .query_map([RecordKind::Visit.code(), RecordKind::Patrol.code()], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                })?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
             rows.collect::<rusqlite::Result<_>>()?
         };
         let mut queued = 0;
         let now = Utc::now().timestamp_millis();
         for (id, kind, heads) in todo {
-            let photos = if kind == RecordKind::Visit.code() {
-                match self.visit(id) {
-                    Ok(v) => v.photos,
-                    Err(CoreError::NotFound { .. }) => continue,
-                    Err(e) => return Err(e),
-                }
-            } else {
-                match self.patrol(id) {
-                    Ok(p) => p.observations.into_iter().flat_map(|o| o.photos).collect(),
-                    Err(CoreError::NotFound { .. }) => continue,
-                    Err(e) => return Err(e),
-                }
+            let kind = RecordKind::from_code(kind)?;
+            let photos = match self.read_doc(id, kind, |d| crate::kinds::photos(kind, id, d)) {
+                Ok(Ok(photos)) => photos,
+                Ok(Err(_)) | Err(CoreError::NotFound { .. }) => continue,
+                Err(e) => return Err(e),
             };
             queued += self.in_write(|tx| {
                 let mut n = 0;

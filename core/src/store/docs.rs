@@ -123,7 +123,7 @@ pub(super) fn take_doc(
     load_from_db(conn, id, actor)
 }
 
-/// Writes the document row and projections after `new_changes` were added to `doc`, and
+/// Writes the projections and the document row after `new_changes` were added to `doc`, and
 /// compacts when the loose changes have grown large enough.
 pub(super) fn persist(
     tx: &super::WriteTxn<'_>,
@@ -158,23 +158,26 @@ pub(super) fn persist(
             ])?;
         }
     }
+    let photos = crate::kinds::project(tx, kind, id, doc)?;
     let heads = heads_blob(&doc.get_heads());
     let (snapshot_len, pending_len): (i64, i64) = tx
         .prepare_cached(
-            "INSERT INTO doc(id, kind, area, heads, pending_len, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+            "INSERT INTO doc(id, kind, area, heads, pending_len, updated_at, photos)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
              ON CONFLICT(id) DO UPDATE SET area = coalesce(nullif(excluded.area, ''), area),
                heads = excluded.heads,
-               pending_len = pending_len + excluded.pending_len, updated_at = excluded.updated_at
+               pending_len = pending_len + excluded.pending_len, updated_at = excluded.updated_at,
+               photos = excluded.photos
              RETURNING snapshot_len, pending_len",
         )?
-        .query_row(params![id.as_bytes(), kind.code(), area, heads, added, now], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?;
+        .query_row(
+            params![id.as_bytes(), kind.code(), area, heads, added, now, photos as i64],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
     if pending_len >= snapshot_len.max(COMPACT_MIN_BYTES) && doc.get_missing_deps(&[]).is_empty() {
         compact(tx, id, doc)?;
     }
-    crate::kinds::project(tx, kind, id, doc)
+    Ok(())
 }
 
 /// Folds a document's loose changes into a fresh snapshot. Outbox changes keep their bytes

@@ -25,6 +25,7 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("schema/004_held_outbox_order.sql"),
         after: Some(super::outbox::number_unordered),
     },
+    Migration { sql: include_str!("schema/005_doc_photos.sql"), after: None },
 ];
 
 /// Length in bytes of a raw SQLCipher key.

@@ -44,19 +44,27 @@ pub(crate) trait Projector: RecordSpec {
     fn project(tx: &WriteTxn<'_>, record: &Decoded<Self::Record>) -> Result<()>;
 }
 
-/// Decodes document `id` with `P` and writes its projection. A document not complete yet (its
+/// Decodes document `id` with `P` and writes its projection; returns how many photos the record
+/// references. A document not complete yet (its
 /// creating change has not arrived) has no rows; one whose common fields are malformed is
 /// logged and left without rows rather than failing the transaction that carries it.
 ///
 /// # Errors
 /// Storage errors.
-pub(crate) fn project_as<P: Projector>(tx: &WriteTxn<'_>, id: Uuid, d: &AutoCommit) -> Result<()> {
+pub(crate) fn project_as<P: Projector>(
+    tx: &WriteTxn<'_>,
+    id: Uuid,
+    d: &AutoCommit,
+) -> Result<usize> {
     match spec::decode::<P>(id, d) {
-        Ok(record) => P::project(tx, &record),
-        Err(DecodeError::Incomplete { .. }) => Ok(()),
+        Ok(record) => {
+            P::project(tx, &record)?;
+            Ok(P::photos(&record.record).len())
+        }
+        Err(DecodeError::Incomplete { .. }) => Ok(0),
         Err(e @ DecodeError::Invalid { .. }) => {
             tracing::warn!(doc = %id, kind = %P::KIND, error = %e, "record not projected");
-            Ok(())
+            Ok(0)
         }
     }
 }

@@ -54,6 +54,7 @@ pub struct VisitSpec;
 
 impl RecordSpec for VisitSpec {
     const KIND: RecordKind = RecordKind::Visit;
+    const CARRIES_PHOTOS: bool = true;
     type Record = Visit;
 
     fn decode(header: &Header, d: &AutoCommit) -> Result<Visit, DecodeError> {

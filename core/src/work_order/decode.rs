@@ -117,6 +117,7 @@ pub struct WorkOrderSpec;
 
 impl RecordSpec for WorkOrderSpec {
     const KIND: RecordKind = RecordKind::WorkOrder;
+    const CARRIES_PHOTOS: bool = true;
     type Record = WorkOrderDoc;
 
     fn decode(_header: &Header, d: &AutoCommit) -> Result<WorkOrderDoc, DecodeError> {

@@ -4,13 +4,10 @@
 
 use automerge::legacy::{Key, Op, OpType};
 use automerge::{Change, ScalarValue};
+use gridwork_core::kinds::carries_photos;
 use gridwork_core::{ChangeEnvelope, RecordKind};
 
 use crate::store::{AttachmentRef, NewChange};
-
-/// Kinds whose documents carry photos.
-const KINDS_WITH_ATTACHMENTS: [RecordKind; 3] =
-    [RecordKind::Visit, RecordKind::Patrol, RecordKind::WorkOrder];
 
 /// Parses a SHA-256 given as 64 hex digits (either case).
 pub fn parse_hash(s: &str) -> Option<[u8; 32]> {
@@ -27,7 +24,7 @@ pub fn parse_hash(s: &str) -> Option<[u8; 32]> {
 /// are stored as literal UTF-8 in a change chunk's key column, and change chunks never hold
 /// compressed columns; `raw` must be the uncompressed `Change::raw_bytes`).
 pub fn may_add_refs(kind: RecordKind, raw: &[u8]) -> bool {
-    KINDS_WITH_ATTACHMENTS.contains(&kind) && raw.windows(4).any(|w| w == b"hash")
+    carries_photos(kind) && raw.windows(4).any(|w| w == b"hash")
 }
 
 /// Appends the attachment references that decoded operations of `envelope`'s change add.
@@ -56,7 +53,7 @@ pub fn refs_in(changes: &[NewChange]) -> Vec<AttachmentRef> {
     let mut out = Vec::new();
     for ch in changes {
         let e = &ch.envelope;
-        if !KINDS_WITH_ATTACHMENTS.contains(&e.kind) {
+        if !carries_photos(e.kind) {
             continue;
         }
         let Ok(change) = Change::from_bytes(e.bytes.clone()) else { continue };
