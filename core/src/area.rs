@@ -136,12 +136,14 @@ pub struct Area {
     pub name: String,
 }
 
+#[cfg(feature = "store")]
 impl rusqlite::types::ToSql for AreaPath {
     fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
         self.0.to_sql()
     }
 }
 
+#[cfg(feature = "store")]
 impl rusqlite::types::FromSql for AreaPath {
     fn column_result(value: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
         let s = value.as_str()?;

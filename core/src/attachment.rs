@@ -46,8 +46,19 @@ impl PhotoRef {
 
     /// Appends `photos` to the list under root `key` of a document.
     pub(crate) fn append_all(d: &mut AutoCommit, key: &str, photos: &[PhotoRef]) -> Result<()> {
+        PhotoRef::append_all_in(d, &automerge::ROOT, key, photos)
+    }
+
+    /// Appends `photos` to the list under `key` of object `obj` (created when missing; nothing
+    /// is written for no photos).
+    pub(crate) fn append_all_in(
+        d: &mut AutoCommit,
+        obj: &ObjId,
+        key: &str,
+        photos: &[PhotoRef],
+    ) -> Result<()> {
         for p in photos {
-            let m = doc::push_map(d, key)?;
+            let m = doc::push_map_in(d, obj, key)?;
             doc::put_in(d, &m, "hash", p.hash.to_ascii_lowercase())?;
             doc::put_in(d, &m, "size", p.size)?;
             doc::put_in(d, &m, "mime", p.mime.as_str())?;

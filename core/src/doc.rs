@@ -198,7 +198,20 @@ pub fn list_maps_in(doc: &AutoCommit, obj: &ObjId, key: &str) -> Vec<ObjId> {
 /// # Errors
 /// As [`obj`].
 pub fn push_map(doc: &mut AutoCommit, key: &str) -> Result<ObjId> {
-    let list = obj(doc, key, ObjType::List)?;
+    push_map_in(doc, &automerge::ROOT, key)
+}
+
+/// Appends a new map to the list under `key` of object `parent` (creating the list when
+/// missing) and returns it for filling.
+///
+/// # Errors
+/// [`CoreError::Invalid`] naming `key` when the value there is not a list; document errors.
+pub fn push_map_in(doc: &mut AutoCommit, parent: &ObjId, key: &str) -> Result<ObjId> {
+    let list = match doc.get(parent, key)? {
+        Some((Value::Object(ObjType::List), id)) => id,
+        Some(_) => return Err(CoreError::invalid(key, "is not a list in this document")),
+        None => doc.put_object(parent, key, ObjType::List)?,
+    };
     let len = doc.length(&list);
     Ok(doc.insert_object(&list, len, ObjType::Map)?)
 }

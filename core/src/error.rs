@@ -60,6 +60,7 @@ pub enum CoreError {
     #[error("{0}")]
     WorkOrder(#[from] crate::work_order::WorkOrderError),
     /// The SQLite layer failed.
+    #[cfg(feature = "store")]
     #[error("storage error: {0}")]
     Storage(#[from] rusqlite::Error),
     /// Automerge refused an operation or could not decode a document.
@@ -79,6 +80,7 @@ impl CoreError {
             CoreError::Forbidden { .. } => "forbidden",
             CoreError::BadChange { .. } => "bad_change",
             CoreError::WorkOrder(e) => e.code(),
+            #[cfg(feature = "store")]
             CoreError::Storage(_) => "storage",
             CoreError::Document(_) => "document",
         }

@@ -9,6 +9,7 @@
 //! on it.
 
 pub mod area;
+#[cfg(feature = "store")]
 pub mod assessment;
 pub mod attachment;
 mod code;
@@ -21,15 +22,19 @@ pub mod household;
 pub mod kind;
 pub mod kinds;
 pub mod location;
+#[cfg(feature = "store")]
 pub mod my_day;
 pub mod patrol;
+#[cfg(feature = "store")]
 pub mod record;
 pub mod resident;
 pub mod role;
 pub mod search;
 pub mod sensitive;
 pub mod spec;
+#[cfg(feature = "store")]
 pub mod store;
+#[cfg(feature = "client")]
 pub mod sync;
 pub mod task;
 pub mod time;
@@ -44,17 +49,30 @@ pub mod work_order;
 uniffi::setup_scaffolding!();
 
 pub use area::{Area, AreaLevel, AreaPath};
-pub use assessment::{Assessment, Rate};
 pub use envelope::ChangeEnvelope;
 pub use error::{CoreError, Result};
-pub use household::{DueVisit, Household, HouseholdInput, HouseholdTag};
+pub use household::{HouseholdInput, HouseholdTag};
 pub use kind::RecordKind;
-pub use my_day::MyDay;
-pub use patrol::{CheckIn, CheckInInput, Observation, ObservationInput, Patrol, PatrolSummary};
+pub use patrol::{CheckIn, CheckInInput, Observation, ObservationInput, Patrol};
 pub use resident::{Gender, Relation, Resident, ResidentInput};
 pub use role::Role;
-pub use sensitive::{KeyPerson, KeyPopulation, ReliefStatus, SensitiveInput, SensitiveRecord};
-pub use store::{Ack, ApplyReport, DocDigest, HeldChange, Incoming, Received, SignedInUser, Store};
-pub use task::{Task, TaskInput, TaskProgress, TaskRecords, TaskSummary};
+pub use sensitive::{KeyPopulation, ReliefStatus, SensitiveInput, SensitiveRecord};
+pub use spec::{DecodeError, Header, RecordSpec};
+pub use task::{Task, TaskInput};
 pub use track::{TrackPoint, TrackStats};
 pub use visit::{PhotoRef, Visit, VisitInput, VisitKind, VisitOutcome};
+
+#[cfg(feature = "store")]
+pub use assessment::{Assessment, Rate};
+#[cfg(feature = "store")]
+pub use household::{DueVisit, Household};
+#[cfg(feature = "store")]
+pub use my_day::MyDay;
+#[cfg(feature = "store")]
+pub use patrol::PatrolSummary;
+#[cfg(feature = "store")]
+pub use sensitive::KeyPerson;
+#[cfg(feature = "store")]
+pub use store::{Ack, ApplyReport, DocDigest, HeldChange, Incoming, Received, SignedInUser, Store};
+#[cfg(feature = "store")]
+pub use task::{TaskProgress, TaskRecords, TaskSummary};

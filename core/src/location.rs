@@ -46,6 +46,20 @@ impl Location {
         })
     }
 
+    /// Stores the position as `lat`/`lon` fields of object `obj` of a record document.
+    ///
+    /// # Errors
+    /// Document errors.
+    pub(crate) fn put_in(
+        self,
+        d: &mut automerge::AutoCommit,
+        obj: &automerge::ObjId,
+    ) -> crate::error::Result<()> {
+        crate::doc::put_in(d, obj, "lat", self.lat)?;
+        crate::doc::put_in(d, obj, "lon", self.lon)?;
+        Ok(())
+    }
+
     /// The position stored on a record document's root map.
     pub(crate) fn read(d: &automerge::AutoCommit) -> Option<Location> {
         Location::read_in(d, &automerge::ROOT)

@@ -65,8 +65,11 @@ pub struct HouseholdInput {
 }
 
 impl HouseholdInput {
-    /// Validates and normalises the input.
-    pub(crate) fn validated(mut self) -> Result<Self> {
+    /// Validates and normalises the input (the device's store and the server check it alike).
+    ///
+    /// # Errors
+    /// [`CoreError::Invalid`] naming the bad field.
+    pub fn validated(mut self) -> Result<Self> {
         self.address = validate::max_len(
             "address",
             validate::required("address", &self.address)?,

@@ -15,8 +15,6 @@ mod query;
 #[cfg(feature = "store")]
 mod write;
 
-use automerge::transaction::Transactable;
-use automerge::{AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -24,13 +22,9 @@ pub use decode::{CheckIn, Observation, Patrol, PatrolSpec};
 #[cfg(feature = "store")]
 pub use query::PatrolSummary;
 
-use crate::area::{AreaLevel, AreaPath};
 use crate::attachment::PhotoRef;
-use crate::doc::{self, common};
 use crate::error::{CoreError, Result};
-use crate::kind::RecordKind;
 use crate::location::Location;
-use crate::track::{TrackPoint, encode_chunk};
 use crate::validate;
 
 /// Most photos on one observation.
@@ -52,8 +46,6 @@ pub(crate) mod field {
     pub const NAME: &str = "name";
     pub const TEXT: &str = "text";
     pub const AT: &str = "at";
-    pub const LAT: &str = "lat";
-    pub const LON: &str = "lon";
     pub const POINT: &str = "point_id";
     pub const PHOTOS: &str = "photos";
     pub const INCIDENT: &str = "incident_id";
@@ -88,7 +80,11 @@ pub struct ObservationInput {
 }
 
 impl CheckInInput {
-    fn validated(mut self) -> Result<Self> {
+    /// Validates and normalises the input (the store and the server check it alike).
+    ///
+    /// # Errors
+    /// [`CoreError::Invalid`] naming the bad field.
+    pub fn validated(mut self) -> Result<Self> {
         self.name =
             validate::max_len("name", validate::required("name", &self.name)?, validate::NAME_MAX)?
                 .to_owned();
@@ -102,7 +98,11 @@ impl CheckInInput {
 }
 
 impl ObservationInput {
-    fn validated(mut self) -> Result<Self> {
+    /// Validates and normalises the input (the store and the server check it alike).
+    ///
+    /// # Errors
+    /// [`CoreError::Invalid`] naming the bad field.
+    pub fn validated(mut self) -> Result<Self> {
         self.text =
             validate::max_len("text", validate::required("text", &self.text)?, validate::NOTE_MAX)?
                 .to_owned();
@@ -118,37 +118,4 @@ impl ObservationInput {
         self.photos.iter().try_for_each(PhotoRef::validate)?;
         Ok(self)
     }
-}
-
-fn ts(t: DateTime<Utc>) -> ScalarValue {
-    ScalarValue::Timestamp(t.timestamp_millis())
-}
-
-/// Checks that the patrol in `d` is the signed-in worker's and still open.
-fn check_open(d: &AutoCommit, user_id: &str) -> Result<()> {
-    if doc::get_bool(d, common::DELETED) == Some(true) {
-        return Err(CoreError::invalid("patrol", "the patrol was deleted"));
-    }
-    if doc::get_str(d, field::WORKER).as_deref() != Some(user_id) {
-        return Err(CoreError::Forbidden { action: "add to another worker's patrol".into() });
-    }
-    if doc::get_i64(d, field::ENDED_AT).is_some() {
-        return Err(CoreError::invalid("ended_at", "the patrol has ended"));
-    }
-    Ok(())
-}
-
-/// Appends photos to the list `key` inside map `m`.
-fn put_photos(d: &mut AutoCommit, m: &ObjId, photos: &[PhotoRef]) -> Result<()> {
-    if photos.is_empty() {
-        return Ok(());
-    }
-    let list = d.put_object(m, field::PHOTOS, ObjType::List)?;
-    for (i, p) in photos.iter().enumerate() {
-        let pm = d.insert_object(&list, i, ObjType::Map)?;
-        doc::put_in(d, &pm, "hash", p.hash.to_ascii_lowercase())?;
-        doc::put_in(d, &pm, "size", p.size)?;
-        doc::put_in(d, &pm, "mime", p.mime.as_str())?;
-    }
-    Ok(())
 }

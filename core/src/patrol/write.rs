@@ -3,7 +3,13 @@
 use uuid::Uuid;
 
 use super::*;
+use crate::area::{AreaLevel, AreaPath};
+use crate::doc::{self, common};
+use crate::kind::RecordKind;
 use crate::store::Store;
+use crate::track::{TrackPoint, encode_chunk};
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, ObjType, ReadDoc, ScalarValue};
 
 impl Store {
     /// Starts a patrol of `area` (a grid or one of its micro-grids) by the signed-in worker and
@@ -83,8 +89,7 @@ impl Store {
             doc::put_in(d, &m, field::ID, cid.to_string())?;
             doc::put_in(d, &m, field::NAME, input.name.as_str())?;
             doc::put_in(d, &m, field::AT, ts(input.at))?;
-            doc::put_in(d, &m, field::LAT, input.location.lat)?;
-            doc::put_in(d, &m, field::LON, input.location.lon)?;
+            input.location.put_in(d, &m)?;
             if let Some(p) = &input.point_id {
                 doc::put_in(d, &m, field::POINT, p.as_str())?;
             }
@@ -110,10 +115,9 @@ impl Store {
             doc::put_in(d, &m, field::TEXT, input.text.as_str())?;
             doc::put_in(d, &m, field::AT, ts(input.at))?;
             if let Some(l) = input.location {
-                doc::put_in(d, &m, field::LAT, l.lat)?;
-                doc::put_in(d, &m, field::LON, l.lon)?;
+                l.put_in(d, &m)?;
             }
-            put_photos(d, &m, &input.photos)
+            PhotoRef::append_all_in(d, &m, field::PHOTOS, &input.photos)
         })?;
         Ok(oid)
     }
@@ -176,4 +180,22 @@ impl Store {
     pub fn delete_patrol(&mut self, id: Uuid) -> Result<()> {
         self.delete_record(RecordKind::Patrol, id)
     }
+}
+
+fn ts(t: DateTime<Utc>) -> ScalarValue {
+    ScalarValue::Timestamp(t.timestamp_millis())
+}
+
+/// Checks that the patrol in `d` is the signed-in worker's and still open.
+fn check_open(d: &AutoCommit, user_id: &str) -> Result<()> {
+    if doc::get_bool(d, common::DELETED) == Some(true) {
+        return Err(CoreError::invalid("patrol", "the patrol was deleted"));
+    }
+    if doc::get_str(d, field::WORKER).as_deref() != Some(user_id) {
+        return Err(CoreError::Forbidden { action: "add to another worker's patrol".into() });
+    }
+    if doc::get_i64(d, field::ENDED_AT).is_some() {
+        return Err(CoreError::invalid("ended_at", "the patrol has ended"));
+    }
+    Ok(())
 }

@@ -13,7 +13,6 @@ mod write;
 
 use automerge::AutoCommit;
 use chrono::Datelike;
-use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -23,7 +22,6 @@ use crate::area::AreaPath;
 use crate::code_enum;
 use crate::doc;
 use crate::error::{CoreError, Result};
-use crate::kind::RecordKind;
 use crate::validate;
 
 code_enum! {
@@ -88,8 +86,11 @@ pub struct ResidentInput {
 }
 
 impl ResidentInput {
-    /// Validates and normalises the input.
-    fn validated(mut self) -> Result<Self> {
+    /// Validates and normalises the input (the device's store and the server check it alike).
+    ///
+    /// # Errors
+    /// [`CoreError::Invalid`] naming the bad field.
+    pub fn validated(mut self) -> Result<Self> {
         self.name =
             validate::max_len("name", validate::required("name", &self.name)?, validate::NAME_MAX)?
                 .to_owned();
@@ -111,7 +112,11 @@ impl ResidentInput {
     }
 
     /// Writes the resident's fields into its document (only those that differ).
-    fn write(&self, d: &mut AutoCommit, area: &AreaPath) -> Result<()> {
+    /// Writes the resident's fields into its document (a document builder).
+    ///
+    /// # Errors
+    /// Document errors.
+    pub fn write(&self, d: &mut AutoCommit, area: &AreaPath) -> Result<()> {
         doc::put(d, doc::common::AREA, area.as_str())?;
         doc::put(d, field::HOUSEHOLD, self.household_id.to_string())?;
         doc::put(d, field::NAME, self.name.as_str())?;

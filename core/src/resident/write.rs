@@ -1,8 +1,10 @@
 //! Recording and editing residents on the device.
 
+use rusqlite::OptionalExtension;
 use uuid::Uuid;
 
 use super::*;
+use crate::kind::RecordKind;
 use crate::store::Store;
 
 impl Store {

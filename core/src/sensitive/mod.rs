@@ -27,10 +27,8 @@ pub(crate) use projection::refresh_liveness;
 pub use query::KeyPerson;
 
 use crate::code_enum;
-use crate::doc::{self, common};
-use crate::error::{CoreError, Result};
+use crate::error::Result;
 use crate::household::HouseholdTag;
-use crate::kind::RecordKind;
 use crate::validate;
 
 code_enum! {
@@ -99,7 +97,11 @@ pub struct SensitiveInput {
 }
 
 impl SensitiveInput {
-    fn validated(mut self) -> Result<Self> {
+    /// Validates and normalises the input (the device's store and the server check it alike).
+    ///
+    /// # Errors
+    /// [`CoreError::Invalid`] naming the bad field.
+    pub fn validated(mut self) -> Result<Self> {
         self.id_card = match self.id_card.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(n) => Some(validate::id_card(n)?),

@@ -3,6 +3,9 @@
 use uuid::Uuid;
 
 use super::*;
+use crate::doc::{self, common};
+use crate::error::CoreError;
+use crate::kind::RecordKind;
 use crate::store::{SignedInUser, Store};
 
 impl Store {

@@ -20,12 +20,10 @@ pub use decode::{Task, TaskSpec};
 #[cfg(feature = "store")]
 pub use query::{TaskProgress, TaskRecords, TaskSummary};
 
-use crate::area::{AreaPath, path_contains};
+use crate::area::AreaPath;
 use crate::doc::{self, common};
 use crate::error::{CoreError, Result};
-use crate::kind::RecordKind;
 use crate::role::Role;
-use crate::store::SignedInUser;
 use crate::validate;
 
 /// Most target households one task may name.
@@ -62,13 +60,17 @@ pub struct TaskInput {
     pub assignee: Option<String>,
 }
 
-/// Roles that may issue, edit and delete tasks.
-fn may_issue(role: Role) -> bool {
+/// Whether `role` may issue, edit and delete tasks.
+pub fn may_issue(role: Role) -> bool {
     matches!(role, Role::DistrictCentre | Role::TownOperator | Role::GridHead)
 }
 
 impl TaskInput {
-    fn validated(mut self) -> Result<Self> {
+    /// Validates and normalises the input (the device's store and the server check it alike).
+    ///
+    /// # Errors
+    /// [`CoreError::Invalid`] naming the bad field.
+    pub fn validated(mut self) -> Result<Self> {
         self.title = validate::max_len(
             "title",
             validate::required("title", &self.title)?,
@@ -94,8 +96,12 @@ impl TaskInput {
     }
 }
 
-/// Writes the editable fields of a task.
-fn write_input(d: &mut automerge::AutoCommit, input: &TaskInput) -> Result<()> {
+/// Writes the editable fields of a task into its document (a document builder: the device's
+/// store and the server issue tasks with it).
+///
+/// # Errors
+/// Document errors.
+pub fn write_input(d: &mut automerge::AutoCommit, input: &TaskInput) -> Result<()> {
     doc::put(d, common::AREA, input.area.as_str())?;
     doc::put(d, field::TITLE, input.title.as_str())?;
     doc::put_opt(

@@ -3,6 +3,9 @@
 use uuid::Uuid;
 
 use super::*;
+use crate::area::path_contains;
+use crate::kind::RecordKind;
+use crate::store::SignedInUser;
 use crate::store::Store;
 
 impl Store {

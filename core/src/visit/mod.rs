@@ -18,9 +18,7 @@ pub use crate::attachment::PhotoRef;
 pub use decode::{Visit, VisitSpec};
 
 use crate::code_enum;
-use crate::doc;
 use crate::error::{CoreError, Result};
-use crate::kind::RecordKind;
 use crate::location::Location;
 use crate::validate;
 
@@ -61,8 +59,6 @@ pub(crate) mod field {
     pub const KNOWS_WORKER: &str = "knows_worker";
     pub const FOLLOW_UP_DUE: &str = "follow_up_due";
     pub const PHOTOS: &str = "photos";
-    pub const LAT: &str = "lat";
-    pub const LON: &str = "lon";
     pub const INCIDENT: &str = "incident_id";
     pub const TASK: &str = "task_id";
 }
@@ -120,7 +116,11 @@ impl VisitInput {
         }
     }
 
-    fn validate(&self) -> Result<()> {
+    /// Checks the input (the device's store and the server check it alike).
+    ///
+    /// # Errors
+    /// [`CoreError::Invalid`] naming the bad field.
+    pub fn validate(&self) -> Result<()> {
         validate::max_len("situation", &self.situation, validate::NOTE_MAX)?;
         validate::max_len("needs", &self.needs, validate::NOTE_MAX)?;
         if let Some(s) = self.satisfaction

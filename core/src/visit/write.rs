@@ -3,6 +3,8 @@
 use uuid::Uuid;
 
 use super::*;
+use crate::doc;
+use crate::kind::RecordKind;
 use crate::store::Store;
 
 impl Store {
@@ -45,8 +47,7 @@ impl Store {
                     .map(|t| automerge::ScalarValue::Timestamp(t.timestamp_millis())),
             )?;
             if let Some(l) = input.location {
-                doc::put(d, field::LAT, l.lat)?;
-                doc::put(d, field::LON, l.lon)?;
+                l.put_in(d, &automerge::ROOT)?;
             }
             doc::put_opt(d, field::INCIDENT, input.incident_id.map(|u| u.to_string()))?;
             doc::put_opt(d, field::TASK, input.task_id.map(|u| u.to_string()))?;

@@ -17,8 +17,6 @@ pub(crate) mod field {
     pub const TITLE: &str = "title";
     pub const DESCRIPTION: &str = "description";
     pub const SOURCE: &str = "source";
-    pub const LAT: &str = "lat";
-    pub const LON: &str = "lon";
     pub const PHOTOS: &str = "photos";
     pub const HOUSEHOLD: &str = "household_id";
     pub const PATROL: &str = "patrol_id";

@@ -82,7 +82,7 @@ impl IncidentInput {
     ///
     /// # Errors
     /// [`CoreError::Invalid`] naming the bad field.
-    pub(crate) fn validate(&self, categories: &CategoryList) -> Result<()> {
+    pub fn validate(&self, categories: &CategoryList) -> Result<()> {
         categories.lookup(&self.category)?;
         validate::required_text("title", &self.title, validate::TITLE_MAX)?;
         validate::max_len("description", &self.description, validate::NOTE_MAX)?;
@@ -109,8 +109,7 @@ impl IncidentInput {
         }
         doc::put(d, field::SOURCE, self.source.as_str())?;
         if let Some(l) = self.location {
-            doc::put(d, field::LAT, l.lat)?;
-            doc::put(d, field::LON, l.lon)?;
+            l.put_in(d, &automerge::ROOT)?;
         }
         doc::put_opt(d, field::HOUSEHOLD, self.household_id.map(|u| u.to_string()))?;
         doc::put_opt(d, field::PATROL, self.patrol_id.map(|u| u.to_string()))?;
