@@ -2,8 +2,6 @@
 //! by the local pre-check (so the UI refuses before writing) and by the fold (which records a
 //! refusal as a conflict).
 
-use chrono::TimeDelta;
-
 use super::error::WorkOrderError;
 use super::event::{EventType, WorkOrderEvent, role_may_perform};
 use super::fold::WorkOrderSummary;
@@ -95,7 +93,7 @@ pub(crate) fn plan(
         Transition::PerDepartment => {
             let targets = department_targets(summary, event)?;
             if t == EventType::RequestExtension {
-                let hours = extension_hours(summary, event)?;
+                let hours = extension_hours(event)?;
                 return Ok(Step::Extend(hours));
             }
             Ok(Step::Departments(targets))
@@ -157,20 +155,20 @@ fn department_targets(
     }
 }
 
-fn extension_hours(
-    summary: &WorkOrderSummary,
-    event: &WorkOrderEvent,
-) -> Result<u32, WorkOrderError> {
+/// The longest extension one request may ask for: a year.
+pub const MAX_EXTENSION_HOURS: u32 = 24 * 366;
+
+fn extension_hours(event: &WorkOrderEvent) -> Result<u32, WorkOrderError> {
     let hours = event.extension_hours.filter(|h| *h > 0).ok_or_else(|| {
         WorkOrderError::InvalidExtension {
             reason: "must ask for a positive number of hours".into(),
         }
     })?;
-    let extended =
-        summary.deadline.and_then(|d| d.checked_add_signed(TimeDelta::hours(i64::from(hours))));
-    if extended.is_none() {
+    // Judged by the hours asked for alone, never by the deadline they extend: the deadline is a
+    // measured time (device or receive clock), and the fold must not depend on clocks.
+    if hours > MAX_EXTENSION_HOURS {
         return Err(WorkOrderError::InvalidExtension {
-            reason: "the extended deadline is out of range".into(),
+            reason: format!("at most {MAX_EXTENSION_HOURS} hours per request"),
         });
     }
     Ok(hours)

@@ -370,6 +370,17 @@ fn extension_rules() {
     assert_eq!(only_conflict(&zero).1, "invalid_extension");
     let none = with(dispatched(), ev("x", E::RequestExtension, Role::DepartmentHandler, 30));
     assert_eq!(only_conflict(&none).1, "invalid_extension");
+    let max = super::check::MAX_EXTENSION_HOURS;
+    let too_long = with(
+        dispatched(),
+        ev("x", E::RequestExtension, Role::DepartmentHandler, 30).with_extension_hours(max + 1),
+    );
+    assert_eq!(only_conflict(&too_long).1, "invalid_extension");
+    let longest = with(
+        dispatched(),
+        ev("x", E::RequestExtension, Role::DepartmentHandler, 30).with_extension_hours(max),
+    );
+    assert!(fold(&longest, 0).conflicts.is_empty(), "a year's extension is allowed");
     let late = with(
         fed_back(),
         ev("x", E::RequestExtension, Role::DepartmentHandler, 60).with_extension_hours(2),

@@ -162,9 +162,11 @@ impl WorkOrderSummary {
             }
             Step::Extend(hours) => {
                 self.extension_hours += u64::from(hours);
-                self.deadline = self
-                    .deadline
-                    .and_then(|d| d.checked_add_signed(TimeDelta::hours(i64::from(hours))));
+                // Saturates: a measured deadline at the end of time stays there.
+                self.deadline = self.deadline.map(|d| {
+                    d.checked_add_signed(TimeDelta::hours(i64::from(hours)))
+                        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+                });
             }
             Step::Escalate => self.escalated = true,
         }

@@ -41,7 +41,7 @@ mod proptests;
 mod test_support;
 
 pub use category::{Category, CategoryList};
-pub use check::{check_event, check_transition};
+pub use check::{MAX_EXTENSION_HOURS, check_event, check_transition};
 pub use decode::{WorkOrder, WorkOrderDoc, WorkOrderSpec};
 pub use document::{LoggedEvent, append_event};
 pub use error::WorkOrderError;

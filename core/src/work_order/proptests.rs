@@ -130,9 +130,20 @@ fn log_and_skewed(
 ) -> impl Strategy<Value = (Vec<WorkOrderEvent>, Vec<WorkOrderEvent>)> {
     proptest::collection::vec((event, -1440i64..1440), 0..40).prop_map(|pairs| {
         let events: Vec<WorkOrderEvent> = pairs.iter().map(|(e, _)| e.clone()).collect();
+        // One skew per distinct event: a duplicate delivery of an event carries the same
+        // device time, so it stays a duplicate.
+        let mut first: Vec<(WorkOrderEvent, i64)> = Vec::new();
         let skewed = pairs
             .into_iter()
-            .map(|(mut e, minutes)| {
+            .map(|(e, minutes)| {
+                let minutes = match first.iter().find(|(f, _)| *f == e) {
+                    Some((_, m)) => *m,
+                    None => {
+                        first.push((e.clone(), minutes));
+                        minutes
+                    }
+                };
+                let mut e = e;
                 e.at += chrono::TimeDelta::minutes(minutes);
                 e.received_at = None;
                 e
