@@ -12,6 +12,7 @@ pub mod area;
 #[cfg(feature = "store")]
 pub mod assessment;
 pub mod attachment;
+pub mod author;
 mod code;
 pub mod demo;
 pub mod doc;

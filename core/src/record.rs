@@ -63,8 +63,7 @@ impl Store {
             d.get_changes(&[])
                 .into_iter()
                 .map(|c| {
-                    let note: Option<crate::store::ChangeNote> =
-                        c.message().and_then(|m| serde_json::from_str(m).ok());
+                    let note = crate::author::ChangeNote::of(&c);
                     let mut fields: Vec<String> = crate::envelope::expand_ops(&c)
                         .unwrap_or_default()
                         .iter()

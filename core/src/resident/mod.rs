@@ -111,7 +111,6 @@ impl ResidentInput {
         Ok(self)
     }
 
-    /// Writes the resident's fields into its document (only those that differ).
     /// Writes the resident's fields into its document (a document builder).
     ///
     /// # Errors

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use automerge::transaction::CommitOptions;
 use automerge::{ActorId, AutoCommit, Change, ChangeHash};
 use chrono::Utc;
 use lru::LruCache;
@@ -195,16 +194,6 @@ fn compact(tx: &Connection, id: Uuid, doc: &mut AutoCommit) -> Result<()> {
     Ok(())
 }
 
-/// The commit message of a local change: who made it and what operation it was, read back by
-/// the history view.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct ChangeNote {
-    /// User id.
-    pub by: String,
-    /// Operation label, e.g. `record_visit`.
-    pub op: String,
-}
-
 impl Store {
     /// The kind of record `id`, if this device has it.
     ///
@@ -291,12 +280,7 @@ impl Store {
                 if self.record_kind(id)?.is_some() {
                     return Err(CoreError::invalid("id", format!("record {id} already exists")));
                 }
-                let mut d = AutoCommit::new().with_actor(self.actor.clone());
-                doc::put(&mut d, common::KIND, kind.as_str())?;
-                doc::put(&mut d, common::AREA, area.as_str())?;
-                doc::put(&mut d, common::CREATED_AT, automerge::ScalarValue::Timestamp(now))?;
-                doc::put(&mut d, common::CREATED_BY, user.user_id.as_str())?;
-                d
+                crate::author::new_document(kind, area, &user.user_id, &self.actor, now)?
             }
             None => match take_doc(&self.conn, &mut self.cache, id, &self.actor)? {
                 // A document whose creating change has not arrived yet cannot be edited.
@@ -316,18 +300,10 @@ impl Store {
         {
             self.check_area(&AreaPath::parse(&area)?, &user)?;
         }
-        let note = serde_json::to_string(&ChangeNote { by: user.user_id.clone(), op: op.into() })
-            .map_err(|e| CoreError::invalid("change", e.to_string()))?;
-        let Some(hash) =
-            doc.commit_with(CommitOptions::default().with_message(note).with_time(now))
-        else {
+        let Some((hash, bytes)) = crate::author::commit(&mut doc, &user.user_id, op, now)? else {
             self.cache.put(id, doc);
             return Ok(false);
         };
-        let bytes = doc
-            .get_last_local_change()
-            .map(|c| c.raw_bytes().to_vec())
-            .ok_or_else(|| CoreError::invalid("change", "commit produced no change"))?;
         let ord = self.take_ord();
         self.in_write(|conn| {
             persist(conn, id, kind, create, &mut doc, &[(hash, bytes)], Some(ord))

@@ -28,7 +28,7 @@ use uuid::Uuid;
 
 pub use apply::{Ack, ApplyReport, Incoming, Received};
 pub use docs::DocDigest;
-pub(crate) use docs::{ChangeNote, decoded};
+pub(crate) use docs::decoded;
 pub use held::HeldChange;
 pub use meta::SignedInUser;
 pub(crate) use outbox::state as outbox_state;

@@ -96,6 +96,18 @@ impl TaskInput {
     }
 }
 
+impl TaskInput {
+    /// Writes a new task, issued by `issued_by`, into its document (a document builder: the
+    /// device's store and the server both issue tasks with it).
+    ///
+    /// # Errors
+    /// Document errors.
+    pub fn write_new(&self, d: &mut automerge::AutoCommit, issued_by: &str) -> Result<()> {
+        doc::put(d, field::ISSUED_BY, issued_by)?;
+        write_input(d, self)
+    }
+}
+
 /// Writes the editable fields of a task into its document (a document builder: the device's
 /// store and the server issue tasks with it).
 ///

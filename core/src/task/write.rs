@@ -47,8 +47,7 @@ impl Store {
         let id = Uuid::now_v7();
         let area = input.area.clone();
         self.write_doc(id, RecordKind::Task, Some(&area), "create_task", |d, user| {
-            doc::put(d, field::ISSUED_BY, user.user_id.as_str())?;
-            write_input(d, &input)
+            input.write_new(d, &user.user_id)
         })?;
         Ok(id)
     }

@@ -18,6 +18,7 @@ pub use crate::attachment::PhotoRef;
 pub use decode::{Visit, VisitSpec};
 
 use crate::code_enum;
+use crate::doc;
 use crate::error::{CoreError, Result};
 use crate::location::Location;
 use crate::validate;
@@ -114,6 +115,42 @@ impl VisitInput {
             incident_id: None,
             task_id: None,
         }
+    }
+
+    /// Writes the visit, made by `visitor`, into its new document (a document builder: the
+    /// device's store and the server's demo both record visits with it).
+    ///
+    /// # Errors
+    /// Document errors.
+    pub fn write_new(&self, d: &mut automerge::AutoCommit, visitor: &str) -> Result<()> {
+        doc::put(d, field::HOUSEHOLD, self.household_id.to_string())?;
+        doc::put(d, field::VISITOR, visitor)?;
+        doc::put(
+            d,
+            field::VISITED_AT,
+            automerge::ScalarValue::Timestamp(self.visited_at.timestamp_millis()),
+        )?;
+        doc::put(d, field::KIND, self.kind.as_str())?;
+        doc::put(d, field::OUTCOME, self.outcome.as_str())?;
+        if !self.situation.is_empty() {
+            doc::put(d, field::SITUATION, self.situation.as_str())?;
+        }
+        if !self.needs.is_empty() {
+            doc::put(d, field::NEEDS, self.needs.as_str())?;
+        }
+        doc::put_opt(d, field::SATISFACTION, self.satisfaction.map(i64::from))?;
+        doc::put_opt(d, field::KNOWS_WORKER, self.knows_worker)?;
+        doc::put_opt(
+            d,
+            field::FOLLOW_UP_DUE,
+            self.follow_up_due.map(|t| automerge::ScalarValue::Timestamp(t.timestamp_millis())),
+        )?;
+        if let Some(l) = self.location {
+            l.put_in(d, &automerge::ROOT)?;
+        }
+        doc::put_opt(d, field::INCIDENT, self.incident_id.map(|u| u.to_string()))?;
+        doc::put_opt(d, field::TASK, self.task_id.map(|u| u.to_string()))?;
+        PhotoRef::append_all(d, field::PHOTOS, &self.photos)
     }
 
     /// Checks the input (the device's store and the server check it alike).

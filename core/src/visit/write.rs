@@ -3,7 +3,6 @@
 use uuid::Uuid;
 
 use super::*;
-use crate::doc;
 use crate::kind::RecordKind;
 use crate::store::Store;
 
@@ -22,36 +21,7 @@ impl Store {
         })?;
         let id = Uuid::now_v7();
         self.write_doc(id, RecordKind::Visit, Some(&household.area), "record_visit", |d, user| {
-            doc::put(d, field::HOUSEHOLD, input.household_id.to_string())?;
-            doc::put(d, field::VISITOR, user.user_id.as_str())?;
-            doc::put(
-                d,
-                field::VISITED_AT,
-                automerge::ScalarValue::Timestamp(input.visited_at.timestamp_millis()),
-            )?;
-            doc::put(d, field::KIND, input.kind.as_str())?;
-            doc::put(d, field::OUTCOME, input.outcome.as_str())?;
-            if !input.situation.is_empty() {
-                doc::put(d, field::SITUATION, input.situation.as_str())?;
-            }
-            if !input.needs.is_empty() {
-                doc::put(d, field::NEEDS, input.needs.as_str())?;
-            }
-            doc::put_opt(d, field::SATISFACTION, input.satisfaction.map(i64::from))?;
-            doc::put_opt(d, field::KNOWS_WORKER, input.knows_worker)?;
-            doc::put_opt(
-                d,
-                field::FOLLOW_UP_DUE,
-                input
-                    .follow_up_due
-                    .map(|t| automerge::ScalarValue::Timestamp(t.timestamp_millis())),
-            )?;
-            if let Some(l) = input.location {
-                l.put_in(d, &automerge::ROOT)?;
-            }
-            doc::put_opt(d, field::INCIDENT, input.incident_id.map(|u| u.to_string()))?;
-            doc::put_opt(d, field::TASK, input.task_id.map(|u| u.to_string()))?;
-            PhotoRef::append_all(d, field::PHOTOS, &input.photos)
+            input.write_new(d, &user.user_id)
         })?;
         Ok(id)
     }
