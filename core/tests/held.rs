@@ -181,6 +181,7 @@ fn a_schema_3_store_migrates_and_keeps_its_outbox_in_order() {
              DROP TABLE held_change;
              ALTER TABLE change DROP COLUMN ord;
              ALTER TABLE change DROP COLUMN area;
+             ALTER TABLE doc DROP COLUMN photos;
              CREATE INDEX change_outbox ON change(outbox) WHERE outbox = 1;
              PRAGMA user_version = 3;",
         )
