@@ -15,6 +15,7 @@ mod meta;
 mod open;
 mod outbox;
 mod projector;
+mod quarantine;
 mod wipe;
 
 use std::num::NonZeroUsize;
@@ -31,9 +32,9 @@ pub use docs::DocDigest;
 pub(crate) use docs::decoded;
 pub use held::HeldChange;
 pub use meta::SignedInUser;
-pub(crate) use outbox::state as outbox_state;
 pub use projector::WriteTxn;
 pub(crate) use projector::{Projector, project_as};
+pub use quarantine::QuarantinedChange;
 
 /// How many loaded documents the store keeps in memory (each costs ~17 KB, DESIGN §1).
 const DOC_CACHE: usize = 32;
