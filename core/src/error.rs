@@ -56,6 +56,21 @@ pub enum CoreError {
         /// Why it was rejected.
         reason: String,
     },
+    /// Data stored on this device (a setting, a track chunk, a document field) could not be read:
+    /// damage or a newer app's format, never the user's input.
+    #[error("stored {what} is unreadable: {reason}")]
+    Corrupt {
+        /// What could not be read, e.g. `track chunk`, `sync setting cursor`.
+        what: String,
+        /// Why, in English.
+        reason: String,
+    },
+    /// Something that cannot fail did (a bug): encoding a value the core itself built.
+    #[error("internal error: {reason}")]
+    Internal {
+        /// What failed, in English.
+        reason: String,
+    },
     /// A work-order step that is not allowed now (wrong state, role, department…).
     #[error("{0}")]
     WorkOrder(#[from] crate::work_order::WorkOrderError),
@@ -79,11 +94,18 @@ impl CoreError {
             CoreError::OutOfScope { .. } => "out_of_scope",
             CoreError::Forbidden { .. } => "forbidden",
             CoreError::BadChange { .. } => "bad_change",
+            CoreError::Corrupt { .. } => "corrupt_data",
+            CoreError::Internal { .. } => "internal",
             CoreError::WorkOrder(e) => e.code(),
             #[cfg(feature = "store")]
             CoreError::Storage(_) => "storage",
             CoreError::Document(_) => "document",
         }
+    }
+
+    /// Shorthand for [`CoreError::Corrupt`].
+    pub fn corrupt(what: impl Into<String>, reason: impl Into<String>) -> Self {
+        CoreError::Corrupt { what: what.into(), reason: reason.into() }
     }
 
     /// Shorthand for [`CoreError::Invalid`].

@@ -129,7 +129,7 @@ pub fn encode_chunk(points: &[TrackPoint]) -> Result<Vec<u8>> {
         }
     }
     let compressed = zstd::bulk::compress(&buf, ZSTD_LEVEL)
-        .map_err(|e| CoreError::invalid(CHUNK, format!("compression failed: {e}")))?;
+        .map_err(|e| CoreError::Internal { reason: format!("track compression failed: {e}") })?;
     let mut out = Vec::with_capacity(1 + compressed.len());
     out.push(CHUNK_VERSION);
     out.extend_from_slice(&compressed);
@@ -140,22 +140,22 @@ pub fn encode_chunk(points: &[TrackPoint]) -> Result<Vec<u8>> {
 ///
 /// Rejects unknown versions, corrupt or truncated compression, counts above
 /// [`MAX_CHUNK_POINTS`], out-of-range coordinates, overflowing values and trailing bytes with
-/// [`CoreError::Invalid`] (field `track_chunk`). Never panics, whatever the input.
+/// [`CoreError::Corrupt`] (what: `track_chunk`). Never panics, whatever the input.
 pub fn decode_chunk(bytes: &[u8]) -> Result<Vec<TrackPoint>> {
     let (&version, body) =
-        bytes.split_first().ok_or_else(|| CoreError::invalid(CHUNK, "empty chunk"))?;
+        bytes.split_first().ok_or_else(|| CoreError::corrupt(CHUNK, "empty chunk"))?;
     if version != CHUNK_VERSION {
-        return Err(CoreError::invalid(CHUNK, format!("unknown chunk version {version}")));
+        return Err(CoreError::corrupt(CHUNK, format!("unknown chunk version {version}")));
     }
     // Upper bound of a valid payload: count + first point + 3 columns + accuracy, 10 B/varint.
     let capacity = 10 + 30 + MAX_CHUNK_POINTS * 40;
     let payload = zstd::bulk::decompress(body, capacity)
-        .map_err(|e| CoreError::invalid(CHUNK, format!("corrupt or truncated data: {e}")))?;
+        .map_err(|e| CoreError::corrupt(CHUNK, format!("corrupt or truncated data: {e}")))?;
     let mut r = Reader { buf: &payload, pos: 0 };
 
     let n = r.varint()?;
     if n > MAX_CHUNK_POINTS as u64 {
-        return Err(CoreError::invalid(CHUNK, format!("point count {n} exceeds the maximum")));
+        return Err(CoreError::corrupt(CHUNK, format!("point count {n} exceeds the maximum")));
     }
     let n = n as usize;
     let mut points = Vec::with_capacity(n);
@@ -168,7 +168,7 @@ pub fn decode_chunk(bytes: &[u8]) -> Result<Vec<TrackPoint>> {
         for _ in 1..n {
             let dt = r.varint()?;
             t = i64::try_from(i128::from(t) + i128::from(dt))
-                .map_err(|_| CoreError::invalid(CHUNK, "time overflows"))?;
+                .map_err(|_| CoreError::corrupt(CHUNK, "time overflows"))?;
             times.push(t);
         }
         let mut lats = Vec::with_capacity(n);
@@ -190,7 +190,7 @@ pub fn decode_chunk(bytes: &[u8]) -> Result<Vec<TrackPoint>> {
             if !(-90_000_000..=90_000_000).contains(&la)
                 || !(-180_000_000..=180_000_000).contains(&lo)
             {
-                return Err(CoreError::invalid(
+                return Err(CoreError::corrupt(
                     CHUNK,
                     format!("point {i}: coordinates out of range"),
                 ));
@@ -200,12 +200,12 @@ pub fn decode_chunk(bytes: &[u8]) -> Result<Vec<TrackPoint>> {
                 lat: la as f64 / 1e6,
                 lon: lo as f64 / 1e6,
                 accuracy_m: accuracy_from_code(acc)
-                    .ok_or_else(|| CoreError::invalid(CHUNK, format!("point {i}: bad accuracy")))?,
+                    .ok_or_else(|| CoreError::corrupt(CHUNK, format!("point {i}: bad accuracy")))?,
             });
         }
     }
     if r.pos != payload.len() {
-        return Err(CoreError::invalid(CHUNK, "trailing bytes after the last point"));
+        return Err(CoreError::corrupt(CHUNK, "trailing bytes after the last point"));
     }
     Ok(points)
 }
@@ -296,7 +296,7 @@ fn accuracy_from_code(code: i64) -> Option<Option<f32>> {
 
 /// `base + delta`, rejecting overflow (only possible with corrupt input).
 fn checked_step(base: i64, delta: i64) -> Result<i64> {
-    base.checked_add(delta).ok_or_else(|| CoreError::invalid(CHUNK, "value overflows"))
+    base.checked_add(delta).ok_or_else(|| CoreError::corrupt(CHUNK, "value overflows"))
 }
 
 /// Appends `v` as unsigned LEB128.
@@ -327,17 +327,17 @@ impl Reader<'_> {
             let b = *self
                 .buf
                 .get(self.pos)
-                .ok_or_else(|| CoreError::invalid(CHUNK, "truncated point data"))?;
+                .ok_or_else(|| CoreError::corrupt(CHUNK, "truncated point data"))?;
             self.pos += 1;
             if i == 9 && b > 1 {
-                return Err(CoreError::invalid(CHUNK, "varint overflows 64 bits"));
+                return Err(CoreError::corrupt(CHUNK, "varint overflows 64 bits"));
             }
             v |= u64::from(b & 0x7f) << (7 * i);
             if b & 0x80 == 0 {
                 return Ok(v);
             }
         }
-        Err(CoreError::invalid(CHUNK, "varint longer than 10 bytes"))
+        Err(CoreError::corrupt(CHUNK, "varint longer than 10 bytes"))
     }
 
     /// Reads a zigzag-encoded signed varint.
@@ -449,7 +449,7 @@ mod tests {
     #[test]
     fn decode_rejects_corrupt_input() {
         let good = encode_chunk(&walk(100)).unwrap();
-        let is_chunk_err = |r: Result<Vec<TrackPoint>>| matches!(r, Err(CoreError::Invalid { ref field, .. }) if field == CHUNK);
+        let is_chunk_err = |r: Result<Vec<TrackPoint>>| matches!(r, Err(CoreError::Corrupt { ref what, .. }) if what == CHUNK);
         assert!(is_chunk_err(decode_chunk(&[])));
         assert!(is_chunk_err(decode_chunk(&[CHUNK_VERSION])));
         let mut v2 = good.clone();

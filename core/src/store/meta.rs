@@ -46,7 +46,7 @@ impl Store {
             None => Ok(None),
             Some(bytes) => serde_json::from_slice(&bytes)
                 .map(Some)
-                .map_err(|e| CoreError::invalid("user", format!("stored user is unreadable: {e}"))),
+                .map_err(|e| CoreError::corrupt("user", e.to_string())),
         }
     }
 
@@ -58,7 +58,7 @@ impl Store {
         crate::validate::required("user_id", &user.user_id)?;
         crate::validate::required("name", &user.name)?;
         let json = serde_json::to_vec(&user)
-            .map_err(|e| CoreError::invalid("user", format!("cannot encode: {e}")))?;
+            .map_err(|e| CoreError::Internal { reason: format!("cannot encode the user: {e}") })?;
         self.meta_set("user", &json)?;
         self.user = Some(user);
         Ok(())

@@ -66,14 +66,14 @@ fn text(store: &Store, key: &str) -> Result<Option<String>> {
         .meta_get(key)?
         .map(|b| {
             String::from_utf8(b)
-                .map_err(|_| CoreError::invalid(key, "stored setting is not UTF-8 text"))
+                .map_err(|_| CoreError::corrupt(key, "stored setting is not UTF-8 text"))
         })
         .transpose()
 }
 
 fn number(store: &Store, key: &str) -> Result<Option<i64>> {
     text(store, key)?
-        .map(|s| s.parse().map_err(|_| CoreError::invalid(key, "stored setting is not a number")))
+        .map(|s| s.parse().map_err(|_| CoreError::corrupt(key, "stored setting is not a number")))
         .transpose()
 }
 
@@ -109,7 +109,7 @@ pub(crate) fn save_pending_enrolment(
         store.meta_set(CURSOR, b"0")?;
     }
     let json = serde_json::to_vec(user)
-        .map_err(|e| CoreError::invalid("user", format!("cannot encode: {e}")))?;
+        .map_err(|e| CoreError::Internal { reason: format!("cannot encode the user: {e}") })?;
     store.meta_set(PENDING_USER, &json)
 }
 
@@ -131,7 +131,7 @@ pub(crate) fn take_pending_user(store: &mut Store) -> Result<Option<SignedInUser
         return Ok(None);
     };
     let user = serde_json::from_slice(&json)
-        .map_err(|_| CoreError::invalid(PENDING_USER, "stored setting is not a user"))?;
+        .map_err(|_| CoreError::corrupt(PENDING_USER, "stored setting is not a user"))?;
     store.meta_set(PENDING_USER, b"")?;
     Ok(Some(user))
 }
