@@ -29,7 +29,7 @@ impl GridworkStore {
     /// for an unknown household; `OutOfScope`; `NotSignedIn`. Nothing is written on error.
     pub fn add_resident(&self, input: ResidentInput) -> Result<Uuid> {
         let household = input.household_id;
-        let id = self.with(|s| s.add_resident(input))?;
+        let id = self.with(|s| s.residents().add(input))?;
         self.notify_local([(RecordKind::Resident, id), (RecordKind::Household, household)]);
         Ok(id)
     }
@@ -39,7 +39,7 @@ impl GridworkStore {
     /// # Errors
     /// As [`GridworkStore::add_resident`], and `NotFound` for an unknown resident.
     pub fn update_resident(&self, id: Uuid, input: ResidentInput) -> Result<()> {
-        self.with(|s| s.update_resident(id, input))?;
+        self.with(|s| s.residents().update(id, input))?;
         self.notify_local([(RecordKind::Resident, id)]);
         Ok(())
     }
@@ -49,7 +49,7 @@ impl GridworkStore {
     /// # Errors
     /// Storage errors.
     pub fn resident(&self, id: Uuid) -> Result<Option<Resident>> {
-        self.with(|s| s.resident(id))
+        self.with(|s| s.residents().get(id))
     }
 
     /// The live residents of a household.
@@ -57,7 +57,7 @@ impl GridworkStore {
     /// # Errors
     /// Storage errors.
     pub fn residents_of(&self, household_id: Uuid) -> Result<Vec<Resident>> {
-        self.with(|s| s.residents_of(household_id))
+        self.with(|s| s.residents().of_household(household_id))
     }
 
     // ---- sensitive records (role-gated) ----
@@ -70,7 +70,7 @@ impl GridworkStore {
     /// `InvalidInput` naming the bad field (`id_card`, `health`…); `NotFound` for an unknown
     /// resident; `NotSignedIn`; `OutOfScope`.
     pub fn set_sensitive(&self, resident_id: Uuid, input: SensitiveInput) -> Result<Uuid> {
-        let id = self.with(|s| s.set_sensitive(resident_id, input))?;
+        let id = self.with(|s| s.sensitive().set(resident_id, input))?;
         self.notify_local([(RecordKind::Sensitive, id)]);
         Ok(id)
     }
@@ -80,7 +80,7 @@ impl GridworkStore {
     /// # Errors
     /// `Forbidden` for a role that may not read sensitive data; `NotSignedIn`; storage errors.
     pub fn sensitive_of(&self, resident_id: Uuid) -> Result<Option<SensitiveRecord>> {
-        self.with(|s| s.sensitive_of(resident_id))
+        self.with(|s| s.sensitive().of_resident(resident_id))
     }
 
     /// Deletes a resident's sensitive data.
@@ -88,7 +88,7 @@ impl GridworkStore {
     /// # Errors
     /// `Forbidden`; `NotSignedIn`; `NotFound` when the resident has no sensitive record here.
     pub fn delete_sensitive(&self, resident_id: Uuid) -> Result<()> {
-        self.with(|s| s.delete_sensitive(resident_id))?;
+        self.with(|s| s.sensitive().delete(resident_id))?;
         self.notify_local([(
             RecordKind::Sensitive,
             gridwork_core::sensitive::sensitive_id(resident_id),
@@ -103,7 +103,7 @@ impl GridworkStore {
     /// `NotSignedIn`; storage errors.
     pub fn key_population_ledger(&self, area: String) -> Result<Vec<KeyPerson>> {
         let area = area_arg("area", &area)?;
-        self.with(|s| s.key_population_ledger(&area))
+        self.with(|s| s.sensitive().key_population_ledger(&area))
     }
 
     // ---- patrols ----
@@ -121,7 +121,7 @@ impl GridworkStore {
         task_id: Option<Uuid>,
     ) -> Result<Uuid> {
         let area = area_arg("area", &area)?;
-        let id = self.with(|s| s.start_patrol(&area, started_at, task_id))?;
+        let id = self.with(|s| s.patrols().start(&area, started_at, task_id))?;
         self.notify_local([(RecordKind::Patrol, id)]);
         Ok(id)
     }
@@ -134,7 +134,7 @@ impl GridworkStore {
     /// `ended_at` (the patrol has ended) or `patrol` (deleted); `Forbidden` for another worker's
     /// patrol; `NotFound`; `NotSignedIn`.
     pub fn add_track_points(&self, patrol_id: Uuid, points: Vec<TrackPoint>) -> Result<()> {
-        self.with(|s| s.add_track_points(patrol_id, &points))?;
+        self.with(|s| s.patrols().add_track_points(patrol_id, &points))?;
         if !points.is_empty() {
             self.notify_local([(RecordKind::Patrol, patrol_id)]);
         }
@@ -147,7 +147,7 @@ impl GridworkStore {
     /// `InvalidInput` naming `name`, `lat`/`lon`, `point_id`, `ended_at` or `patrol`;
     /// `Forbidden`; `NotFound`; `NotSignedIn`.
     pub fn check_in(&self, patrol_id: Uuid, input: CheckInInput) -> Result<Uuid> {
-        let id = self.with(|s| s.check_in(patrol_id, input))?;
+        let id = self.with(|s| s.patrols().check_in(patrol_id, input))?;
         self.notify_local([(RecordKind::Patrol, patrol_id)]);
         Ok(id)
     }
@@ -158,7 +158,7 @@ impl GridworkStore {
     /// `InvalidInput` naming `text`, `lat`/`lon`, `photos`, `ended_at` or `patrol`;
     /// `Forbidden`; `NotFound`; `NotSignedIn`.
     pub fn add_observation(&self, patrol_id: Uuid, input: ObservationInput) -> Result<Uuid> {
-        let id = self.with(|s| s.add_observation(patrol_id, input))?;
+        let id = self.with(|s| s.patrols().add_observation(patrol_id, input))?;
         self.notify_local([(RecordKind::Patrol, patrol_id)]);
         Ok(id)
     }
@@ -174,7 +174,9 @@ impl GridworkStore {
         observation_id: Uuid,
         incident_id: Uuid,
     ) -> Result<()> {
-        self.with(|s| s.link_observation_incident(patrol_id, observation_id, incident_id))?;
+        self.with(|s| {
+            s.patrols().link_observation_incident(patrol_id, observation_id, incident_id)
+        })?;
         self.notify_local([(RecordKind::Patrol, patrol_id)]);
         Ok(())
     }
@@ -185,7 +187,7 @@ impl GridworkStore {
     /// `InvalidInput` naming `ended_at` (before the start, or already ended) or `patrol`
     /// (deleted); `Forbidden`; `NotFound`; `NotSignedIn`.
     pub fn end_patrol(&self, patrol_id: Uuid, ended_at: UtcDateTime) -> Result<()> {
-        self.with(|s| s.end_patrol(patrol_id, ended_at))?;
+        self.with(|s| s.patrols().end(patrol_id, ended_at))?;
         self.notify_local([(RecordKind::Patrol, patrol_id)]);
         Ok(())
     }
@@ -195,7 +197,7 @@ impl GridworkStore {
     /// # Errors
     /// `NotFound` when unknown; storage errors.
     pub fn patrol(&self, id: Uuid) -> Result<Patrol> {
-        self.with(|s| s.patrol(id))
+        self.with(|s| s.patrols().get(id))
     }
 
     /// A worker's live patrols that started in `[from, to)`, oldest first (their patrol log).
@@ -208,7 +210,7 @@ impl GridworkStore {
         from: UtcDateTime,
         to: UtcDateTime,
     ) -> Result<Vec<PatrolSummary>> {
-        self.with(|s| s.patrols_of(&worker, from, to))
+        self.with(|s| s.patrols().of_worker(&worker, from, to))
     }
 
     /// Live patrols within `area` that started in `[from, to)`, oldest first.
@@ -222,7 +224,7 @@ impl GridworkStore {
         to: UtcDateTime,
     ) -> Result<Vec<PatrolSummary>> {
         let area = area_arg("area", &area)?;
-        self.with(|s| s.patrols_in(&area, from, to))
+        self.with(|s| s.patrols().in_area(&area, from, to))
     }
 
     // ---- incidents and work orders ----
@@ -234,7 +236,7 @@ impl GridworkStore {
     /// photos); `NotFound` for an unknown area; `OutOfScope`; `NotSignedIn`;
     /// `WorkOrderRefused` if the user's role may not report.
     pub fn report_incident(&self, input: IncidentInput) -> Result<Uuid> {
-        let id = self.with(|s| s.report_incident(input))?;
+        let id = self.with(|s| s.work_orders().report(input))?;
         self.notify_local([(RecordKind::WorkOrder, id)]);
         Ok(id)
     }
@@ -247,7 +249,7 @@ impl GridworkStore {
     /// the step is not allowed now; `InvalidInput` naming `note` or `department`; `NotFound`;
     /// `NotSignedIn`. Nothing is written on error.
     pub fn act_on_work_order(&self, id: Uuid, action: WorkOrderAction) -> Result<WorkOrderSummary> {
-        let summary = self.with(|s| s.act_on_work_order(id, action))?;
+        let summary = self.with(|s| s.work_orders().act(id, action))?;
         self.notify_local([(RecordKind::WorkOrder, id)]);
         Ok(summary)
     }
@@ -257,7 +259,7 @@ impl GridworkStore {
     /// # Errors
     /// `NotFound`; storage errors.
     pub fn work_order_summary(&self, id: Uuid, now: UtcDateTime) -> Result<WorkOrderSummary> {
-        self.with(|s| s.work_order_summary(id, now))
+        self.with(|s| s.work_orders().summary(id, now))
     }
 
     /// The whole work order: the incident and its derived state now.
@@ -265,7 +267,7 @@ impl GridworkStore {
     /// # Errors
     /// `NotFound`; storage errors.
     pub fn work_order(&self, id: Uuid) -> Result<WorkOrder> {
-        self.with(|s| s.work_order(id))
+        self.with(|s| s.work_orders().get(id))
     }
 
     /// Open work orders within `area`: overdue first, then by deadline, then newest.
@@ -279,7 +281,7 @@ impl GridworkStore {
         limit: u32,
     ) -> Result<Vec<WorkOrderRow>> {
         let area = area_arg("area", &area)?;
-        self.with(|s| s.open_work_orders(&area, now, limit))
+        self.with(|s| s.work_orders().open(&area, now, limit))
     }
 
     /// Open work orders within `area` past their deadline at `now`.
@@ -293,7 +295,7 @@ impl GridworkStore {
         limit: u32,
     ) -> Result<Vec<WorkOrderRow>> {
         let area = area_arg("area", &area)?;
-        self.with(|s| s.overdue_work_orders(&area, now, limit))
+        self.with(|s| s.work_orders().overdue(&area, now, limit))
     }
 
     /// Work orders within `area` with concurrent conflicting steps awaiting review.
@@ -306,7 +308,7 @@ impl GridworkStore {
         limit: u32,
     ) -> Result<Vec<WorkOrderRow>> {
         let area = area_arg("area", &area)?;
-        self.with(|s| s.work_orders_with_conflicts(&area, limit))
+        self.with(|s| s.work_orders().with_conflicts(&area, limit))
     }
 
     // ---- tasks ----
@@ -317,7 +319,7 @@ impl GridworkStore {
     /// `Forbidden` unless the role may issue tasks; `InvalidInput` naming the bad field;
     /// `NotFound` for an unknown area or household; `OutOfScope`; `NotSignedIn`.
     pub fn create_task(&self, input: TaskInput) -> Result<Uuid> {
-        let id = self.with(|s| s.create_task(input))?;
+        let id = self.with(|s| s.tasks().create(input))?;
         self.notify_local([(RecordKind::Task, id)]);
         Ok(id)
     }
@@ -327,7 +329,7 @@ impl GridworkStore {
     /// # Errors
     /// As [`GridworkStore::create_task`], and `NotFound` for an unknown task.
     pub fn update_task(&self, id: Uuid, input: TaskInput) -> Result<()> {
-        self.with(|s| s.update_task(id, input))?;
+        self.with(|s| s.tasks().update(id, input))?;
         self.notify_local([(RecordKind::Task, id)]);
         Ok(())
     }
@@ -337,7 +339,7 @@ impl GridworkStore {
     /// # Errors
     /// `Forbidden`; `NotFound` for an unknown task or household; `NotSignedIn`.
     pub fn add_task_households(&self, id: Uuid, households: Vec<Uuid>) -> Result<()> {
-        self.with(|s| s.add_task_households(id, &households))?;
+        self.with(|s| s.tasks().add_households(id, &households))?;
         self.notify_local([(RecordKind::Task, id)]);
         Ok(())
     }
@@ -347,7 +349,7 @@ impl GridworkStore {
     /// # Errors
     /// `InvalidInput` naming `result`; `NotFound`; `NotSignedIn`; `OutOfScope`.
     pub fn complete_task(&self, id: Uuid, result: String) -> Result<()> {
-        self.with(|s| s.complete_task(id, &result))?;
+        self.with(|s| s.tasks().complete(id, &result))?;
         self.notify_local([(RecordKind::Task, id)]);
         Ok(())
     }
@@ -357,7 +359,7 @@ impl GridworkStore {
     /// # Errors
     /// `NotFound`; storage errors.
     pub fn task(&self, id: Uuid) -> Result<Task> {
-        self.with(|s| s.task(id))
+        self.with(|s| s.tasks().get(id))
     }
 
     /// Live tasks within `area`, at most `limit`.
@@ -366,7 +368,7 @@ impl GridworkStore {
     /// `InvalidInput` naming `area`; storage errors.
     pub fn tasks_in(&self, area: String, limit: u32) -> Result<Vec<TaskSummary>> {
         let area = area_arg("area", &area)?;
-        self.with(|s| s.tasks_in(&area, limit))
+        self.with(|s| s.tasks().in_area(&area, limit))
     }
 
     /// How far a task has got: targets, households visited, visits and patrols recorded for it.
@@ -374,7 +376,7 @@ impl GridworkStore {
     /// # Errors
     /// `NotFound`; storage errors.
     pub fn task_progress(&self, id: Uuid) -> Result<TaskProgress> {
-        self.with(|s| s.task_progress(id))
+        self.with(|s| s.tasks().progress(id))
     }
 
     /// The visits and patrols recorded for a task (empty for a task unknown on this device).
@@ -382,7 +384,7 @@ impl GridworkStore {
     /// # Errors
     /// Storage errors.
     pub fn task_records(&self, id: Uuid) -> Result<TaskRecords> {
-        self.with(|s| s.task_records(id))
+        self.with(|s| s.tasks().records(id))
     }
 
     // ---- the day, the assessment ----

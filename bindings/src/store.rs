@@ -179,7 +179,7 @@ impl GridworkStore {
     /// `member_count`, `phone`, `tags`…); [`GridworkError::NotFound`] for an unknown area;
     /// [`GridworkError::OutOfScope`]; [`GridworkError::NotSignedIn`]. Nothing is written on error.
     pub fn add_household(&self, input: HouseholdInput) -> Result<Uuid> {
-        let id = self.with(|s| s.add_household(input))?;
+        let id = self.with(|s| s.households().add(input))?;
         self.notify_local([(RecordKind::Household, id)]);
         Ok(id)
     }
@@ -190,8 +190,8 @@ impl GridworkStore {
     /// # Errors
     /// As [`GridworkStore::add_household`] for the first refused input; nothing is written then.
     pub fn add_households(&self, inputs: Vec<HouseholdInput>) -> Result<Vec<Uuid>> {
-        let ids: Vec<Uuid> =
-            self.with(|s| s.batch(|s| inputs.into_iter().map(|i| s.add_household(i)).collect()))?;
+        let ids: Vec<Uuid> = self
+            .with(|s| s.batch(|s| inputs.into_iter().map(|i| s.households().add(i)).collect()))?;
         self.notify_local(ids.iter().map(|id: &Uuid| (RecordKind::Household, *id)));
         Ok(ids)
     }
@@ -203,7 +203,7 @@ impl GridworkStore {
     /// As [`GridworkStore::add_household`], and [`GridworkError::NotFound`] for an unknown
     /// household.
     pub fn update_household(&self, id: Uuid, input: HouseholdInput) -> Result<()> {
-        self.with(|s| s.update_household(id, input))?;
+        self.with(|s| s.households().update(id, input))?;
         self.notify_local([(RecordKind::Household, id)]);
         Ok(())
     }
@@ -213,7 +213,7 @@ impl GridworkStore {
     /// # Errors
     /// Storage errors.
     pub fn household(&self, id: Uuid) -> Result<Option<Household>> {
-        self.with(|s| s.household(id))
+        self.with(|s| s.households().get(id))
     }
 
     /// Households within `area`, by address, at most `limit`.
@@ -223,7 +223,7 @@ impl GridworkStore {
     /// errors.
     pub fn households_in(&self, area: String, limit: u32) -> Result<Vec<Household>> {
         let area = area_arg("area", &area)?;
-        self.with(|s| s.households_in(&area, limit))
+        self.with(|s| s.households().in_area(&area, limit))
     }
 
     /// Households within `area` matching what the user typed — Chinese name or address
@@ -239,7 +239,7 @@ impl GridworkStore {
         limit: u32,
     ) -> Result<Vec<Household>> {
         let area = area_arg("area", &area)?;
-        self.with(|s| s.search_households(&area, &query, limit))
+        self.with(|s| s.households().search(&area, &query, limit))
     }
 
     /// Households within `area` whose visit is due at `now`, most overdue first (走访提醒).
@@ -249,7 +249,7 @@ impl GridworkStore {
     /// errors.
     pub fn due_visits(&self, area: String, now: UtcDateTime, limit: u32) -> Result<Vec<DueVisit>> {
         let area = area_arg("area", &area)?;
-        self.with(|s| s.due_visits(&area, now, limit))
+        self.with(|s| s.households().due(&area, now, limit))
     }
 
     // ---- visits ----
@@ -263,7 +263,7 @@ impl GridworkStore {
     /// [`GridworkError::NotSignedIn`]; [`GridworkError::OutOfScope`]. Nothing is written on error.
     pub fn record_visit(&self, input: VisitInput) -> Result<Uuid> {
         let household = input.household_id;
-        let id = self.with(|s| s.record_visit(input))?;
+        let id = self.with(|s| s.visits().record(input))?;
         self.notify_local([(RecordKind::Visit, id), (RecordKind::Household, household)]);
         Ok(id)
     }
@@ -273,7 +273,7 @@ impl GridworkStore {
     /// # Errors
     /// [`GridworkError::NotFound`] when unknown; storage errors.
     pub fn visit(&self, id: Uuid) -> Result<Visit> {
-        self.with(|s| s.visit(id))
+        self.with(|s| s.visits().get(id))
     }
 
     /// A household's visits, newest first (the visit ledger of one household).
@@ -282,8 +282,8 @@ impl GridworkStore {
     /// Storage errors.
     pub fn visits_of_household(&self, household_id: Uuid) -> Result<Vec<Visit>> {
         self.with(|s| {
-            let ids = s.visits_of_household(household_id)?;
-            ids.into_iter().map(|id| s.visit(id)).collect()
+            let ids = s.visits().of_household(household_id)?;
+            ids.into_iter().map(|id| s.visits().get(id)).collect()
         })
     }
 

@@ -73,7 +73,7 @@ pub fn run(cli: &Cli) -> Result<Value, CliError> {
         Command::Pending => Ok(json!({ "pending": store.outbox_len()? })),
         Command::Household(HouseholdCmd::Add { area, address, head, members, phone, tags }) => {
             let tags = tags.iter().map(|t| HouseholdTag::parse(t)).collect::<Result<_, _>>()?;
-            let id = store.add_household(HouseholdInput {
+            let id = store.households().add(HouseholdInput {
                 area: AreaPath::parse(area)?,
                 address: address.clone(),
                 building: None,
@@ -88,14 +88,14 @@ pub fn run(cli: &Cli) -> Result<Value, CliError> {
         }
         Command::Household(HouseholdCmd::List { area }) => {
             let area = area_or_scope(&store, area.as_deref())?;
-            Ok(to_json(&store.households_in(&area, 1000)?))
+            Ok(to_json(&store.households().in_area(&area, 1000)?))
         }
         Command::Household(HouseholdCmd::Search { query, area }) => {
             let area = area_or_scope(&store, area.as_deref())?;
-            Ok(to_json(&store.search_households(&area, query, 50)?))
+            Ok(to_json(&store.households().search(&area, query, 50)?))
         }
         Command::Visit { household, outcome, situation, satisfaction } => {
-            let id = store.record_visit(VisitInput {
+            let id = store.visits().record(VisitInput {
                 household_id: *household,
                 visited_at: Utc::now(),
                 kind: VisitKind::Routine,
@@ -114,10 +114,10 @@ pub fn run(cli: &Cli) -> Result<Value, CliError> {
         }
         Command::Due { area } => {
             let area = area_or_scope(&store, area.as_deref())?;
-            Ok(to_json(&store.due_visits(&area, Utc::now(), 100)?))
+            Ok(to_json(&store.households().due(&area, Utc::now(), 100)?))
         }
         Command::Report { area, category, severity, title, description } => {
-            let id = store.report_incident(IncidentInput {
+            let id = store.work_orders().report(IncidentInput {
                 area: AreaPath::parse(area)?,
                 category: category.clone(),
                 severity: Severity::parse(severity)?,
@@ -134,7 +134,7 @@ pub fn run(cli: &Cli) -> Result<Value, CliError> {
         }
         Command::WorkOrders => {
             let area = area_or_scope(&store, None)?;
-            Ok(to_json(&store.open_work_orders(&area, Utc::now(), 200)?))
+            Ok(to_json(&store.work_orders().open(&area, Utc::now(), 200)?))
         }
         Command::History { kind, id } => {
             Ok(to_json(&store.history(RecordKind::parse(kind)?, *id)?))

@@ -44,8 +44,9 @@ fn bench_record_visit(c: &mut Criterion) {
         })
         .unwrap();
     let mut rng = DemoRng::new(1);
-    let households: Vec<_> =
-        (0..200).map(|_| store.add_household(demo::household(&mut rng, &micro)).unwrap()).collect();
+    let households: Vec<_> = (0..200)
+        .map(|_| store.households().add(demo::household(&mut rng, &micro)).unwrap())
+        .collect();
 
     let plain = Connection::open(dir.path().join("plain.db")).unwrap();
     plain
@@ -92,7 +93,7 @@ fn bench_record_visit(c: &mut Criterion) {
     g.bench_function("gridwork_record_visit", |b| {
         b.iter(|| {
             i += 1;
-            store.record_visit(visit_input(households[i % households.len()])).unwrap()
+            store.visits().record(visit_input(households[i % households.len()])).unwrap()
         })
     });
     g.finish();
@@ -107,13 +108,14 @@ fn bench_record_visit(c: &mut Criterion) {
         scope: AreaPath::parse("320612/001/001/01").unwrap(),
     })
     .unwrap();
-    let enc_households: Vec<_> =
-        (0..200).map(|_| enc.add_household(demo::household(&mut rng, &micro)).unwrap()).collect();
+    let enc_households: Vec<_> = (0..200)
+        .map(|_| enc.households().add(demo::household(&mut rng, &micro)).unwrap())
+        .collect();
     let mut g = c.benchmark_group("record_visit_encrypted");
     g.bench_function("gridwork_record_visit_sqlcipher", |b| {
         b.iter(|| {
             i += 1;
-            enc.record_visit(visit_input(enc_households[i % enc_households.len()])).unwrap()
+            enc.visits().record(visit_input(enc_households[i % enc_households.len()])).unwrap()
         })
     });
     g.finish();

@@ -460,7 +460,7 @@ fn import(
         store
             .batch(|s| {
                 for h in chunk {
-                    s.add_household(h.clone())?;
+                    s.households().add(h.clone())?;
                 }
                 Ok(())
             })
@@ -617,18 +617,18 @@ fn apply(cfg: &Cfg, dir: &Path, out: &mut Summary) {
         for _ in 0..cfg.apply_households {
             let mg = &micro[rng.below(micro.len() as u64) as usize];
             let input = demo::household(&mut rng, mg);
-            hh.push((s.add_household(input.clone())?, input));
+            hh.push((s.households().add(input.clone())?, input));
         }
         for i in 0..cfg.apply_edits {
             let (id, input) = &hh[i % hh.len()];
             let mut edited = input.clone();
             edited.phone = Some(demo::mobile(&mut rng));
             edited.member_count = 1 + (edited.member_count % 6);
-            s.update_household(*id, edited)?;
+            s.households().update(*id, edited)?;
         }
         for _ in 0..cfg.apply_visits {
             let h = hh[rng.below(hh.len() as u64) as usize].0;
-            s.record_visit(visit_input(&mut rng, h, now))?;
+            s.visits().record(visit_input(&mut rng, h, now))?;
         }
         Ok(())
     })
@@ -779,18 +779,18 @@ fn queries(inputs: &[HouseholdInput], per_kind: usize) -> Vec<Query> {
 
 const KINDS: [&str; 6] = ["1-char", "2-char", "3-char", "initials", "pinyin-prefix", "phone-last4"];
 
-fn search_store(label: &str, store: &Store, qs: &[Query], out: &mut Summary) -> Lat {
+fn search_store(label: &str, store: &mut Store, qs: &[Query], out: &mut Summary) -> Lat {
     let area = district();
     // Warm-up pass: page cache and prepared statements, as in an app that has been open a while.
     for q in qs {
-        store.search_households(&area, &q.text, 20).unwrap();
+        store.households().search(&area, &q.text, 20).unwrap();
     }
     let mut all = Vec::new();
     let mut by_kind: Vec<Vec<Dur>> = vec![Vec::new(); KINDS.len()];
     let mut hits = vec![0usize; KINDS.len()];
     for q in qs {
         let t = Timer::now();
-        let r = store.search_households(&area, &q.text, 20).unwrap();
+        let r = store.households().search(&area, &q.text, 20).unwrap();
         let d = t.elapsed();
         let k = KINDS.iter().position(|k| *k == q.kind).unwrap();
         by_kind[k].push(d);
@@ -845,7 +845,7 @@ fn match_counts(store_path: &Path, qs: &[Query], out: &mut Summary) {
 
 fn search(cfg: &Cfg, imp: &Imported, inputs: &[HouseholdInput], out: &mut Summary) {
     let qs = queries(inputs, cfg.queries_per_kind);
-    let store = Store::open(&imp.store_path, None).unwrap();
+    let mut store = Store::open(&imp.store_path, None).unwrap();
 
     // Baseline: plain indexed equality lookup on head_name (the index is added after the size
     // measurement), same number of lookups, same row count.
@@ -881,7 +881,7 @@ fn search(cfg: &Cfg, imp: &Imported, inputs: &[HouseholdInput], out: &mut Summar
     };
     run_base(&names); // warm-up
     let base = lat(run_base(&names));
-    let gw = search_store("gridwork", &store, &qs, out);
+    let gw = search_store("gridwork", &mut store, &qs, out);
     out.add(format!("search gridwork all kinds: {gw} (goal p99 <= 5 ms)"));
     out.add(format!("search baseline plain head_name = ? (indexed): {base}"));
     out.add(format!(
@@ -994,7 +994,7 @@ fn ensure_big(cfg: &Cfg, imp: Option<&Imported>, inputs: &[HouseholdInput], dir:
     for chunk in inputs_v.chunks(cfg.batch) {
         s.batch(|s| {
             for (_, v) in chunk {
-                s.record_visit(v.clone())?;
+                s.visits().record(v.clone())?;
             }
             Ok(())
         })
@@ -1069,8 +1069,8 @@ fn open_due(
     for i in 0..cfg.open_iters * 2 {
         let (area, v) = if i % 2 == 0 { (&grid, &mut grid_t) } else { (&dist, &mut dist_t) };
         let t = Timer::now();
-        let s = Store::open(path, key).unwrap();
-        let due = s.due_visits(area, now, 50).unwrap();
+        let mut s = Store::open(path, key).unwrap();
+        let due = s.households().due(area, now, 50).unwrap();
         let d = t.elapsed();
         if i == 0 {
             first = Some(d);
@@ -1211,10 +1211,10 @@ fn main() {
                 let qs = queries(&inputs, cfg.queries_per_kind);
                 let enc_path = dir.join("import-encrypted.db");
                 encrypted_copy(&imp.store_path, &enc_path);
-                let se = Store::open(&enc_path, Some(&KEY)).unwrap();
-                let le = search_store("encrypted", &se, &qs, &mut out);
-                let sp = Store::open(&imp.store_path, None).unwrap();
-                let lp = search_store("plaintext (again)", &sp, &qs, &mut out);
+                let mut se = Store::open(&enc_path, Some(&KEY)).unwrap();
+                let le = search_store("encrypted", &mut se, &qs, &mut out);
+                let mut sp = Store::open(&imp.store_path, None).unwrap();
+                let lp = search_store("plaintext (again)", &mut sp, &qs, &mut out);
                 out.add(format!(
                     "encryption cost, search: p50 {:.3} vs {:.3} ms ({:.2}x), p99 {:.3} vs {:.3} ms ({:.2}x)",
                     ms(le.p50),

@@ -36,7 +36,7 @@ fn main() {
     other.load_areas(&areas).unwrap();
     other.sign_in(user("w2", Role::GridWorker)).unwrap();
     let mut rng = DemoRng::new(4);
-    let theirs = other.add_household(demo::household(&mut rng, &micro)).unwrap();
+    let theirs = other.households().add(demo::household(&mut rng, &micro)).unwrap();
 
     let mut s = Store::open(&db, None).unwrap();
     s.load_areas(&areas).unwrap();
@@ -44,10 +44,11 @@ fn main() {
     s.sign_in(user("w1", Role::GridWorker)).unwrap();
     let mut households = vec![theirs];
     for _ in 0..3 {
-        households.push(s.add_household(demo::household(&mut rng, &micro)).unwrap());
+        households.push(s.households().add(demo::household(&mut rng, &micro)).unwrap());
     }
     let head = s
-        .add_resident(ResidentInput {
+        .residents()
+        .add(ResidentInput {
             household_id: households[1],
             name: "王秀兰".into(),
             gender: Gender::Female,
@@ -56,23 +57,24 @@ fn main() {
             phone: Some("13912345678".into()),
         })
         .unwrap();
-    s.set_sensitive(
-        head,
-        SensitiveInput {
-            id_card: Some("11010519491231002X".into()),
-            health: "高血压".into(),
-            key_population: None,
-            relief_status: None,
-        },
-    )
-    .unwrap();
+    s.sensitive()
+        .set(
+            head,
+            SensitiveInput {
+                id_card: Some("11010519491231002X".into()),
+                health: "高血压".into(),
+                key_population: None,
+                relief_status: None,
+            },
+        )
+        .unwrap();
     let photo = s.add_attachment(b"\xff\xd8\xff fixture photo", "image/jpeg").unwrap();
     let mut visit = VisitInput::routine(households[1], at(20, 9), VisitOutcome::Met);
     visit.situation = "独居，身体尚可".into();
     visit.satisfaction = Some(5);
     visit.photos = vec![photo.clone()];
-    let visit = s.record_visit(visit).unwrap();
-    let patrol = s.start_patrol(&grid, at(21, 8), None).unwrap();
+    let visit = s.visits().record(visit).unwrap();
+    let patrol = s.patrols().start(&grid, at(21, 8), None).unwrap();
     let points: Vec<TrackPoint> = (0..20)
         .map(|i| TrackPoint {
             t_ms: at(21, 8).timestamp_millis() + i * 30_000,
@@ -81,20 +83,22 @@ fn main() {
             accuracy_m: Some(5.0),
         })
         .collect();
-    s.add_track_points(patrol, &points).unwrap();
-    s.add_observation(
-        patrol,
-        ObservationInput {
-            text: "楼道堆放杂物".into(),
-            location: None,
-            at: at(21, 8),
-            photos: vec![photo.clone()],
-        },
-    )
-    .unwrap();
-    s.end_patrol(patrol, at(21, 9)).unwrap();
+    s.patrols().add_track_points(patrol, &points).unwrap();
+    s.patrols()
+        .add_observation(
+            patrol,
+            ObservationInput {
+                text: "楼道堆放杂物".into(),
+                location: None,
+                at: at(21, 8),
+                photos: vec![photo.clone()],
+            },
+        )
+        .unwrap();
+    s.patrols().end(patrol, at(21, 9)).unwrap();
     let order = s
-        .report_incident(IncidentInput {
+        .work_orders()
+        .report(IncidentInput {
             area: micro.clone(),
             category: "fire_safety".into(),
             severity: Severity::Urgent,
@@ -109,19 +113,21 @@ fn main() {
         })
         .unwrap();
     s.sign_in(user("h1", Role::GridHead)).unwrap();
-    s.act_on_work_order(
-        order,
-        WorkOrderAction {
-            event_type: EventType::Accept,
-            department: None,
-            note: None,
-            extension_hours: None,
-            at: at(21, 10),
-        },
-    )
-    .unwrap();
+    s.work_orders()
+        .act(
+            order,
+            WorkOrderAction {
+                event_type: EventType::Accept,
+                department: None,
+                note: None,
+                extension_hours: None,
+                at: at(21, 10),
+            },
+        )
+        .unwrap();
     let task = s
-        .create_task(TaskInput {
+        .tasks()
+        .create(TaskInput {
             area: grid.clone(),
             title: "冬季独居老人走访".into(),
             instructions: "逐户走访并记录取暖情况".into(),
@@ -139,13 +145,13 @@ fn main() {
     s.acknowledge(&acked).unwrap();
 
     let shown = json!({
-        "households": households.iter().map(|h| s.household(*h).unwrap()).collect::<Vec<_>>(),
-        "residents": s.residents_of(households[1]).unwrap(),
-        "sensitive": s.sensitive_of(head).unwrap(),
-        "visit": s.visit(visit).unwrap(),
-        "patrol": s.patrol(patrol).unwrap(),
-        "work_order": s.work_order(order).unwrap(),
-        "task": s.task(task).unwrap(),
+        "households": households.iter().map(|h| s.households().get(*h).unwrap()).collect::<Vec<_>>(),
+        "residents": s.residents().of_household(households[1]).unwrap(),
+        "sensitive": s.sensitive().of_resident(head).unwrap(),
+        "visit": s.visits().get(visit).unwrap(),
+        "patrol": s.patrols().get(patrol).unwrap(),
+        "work_order": s.work_orders().get(order).unwrap(),
+        "task": s.tasks().get(task).unwrap(),
         "outbox": s.outbox(usize::MAX).unwrap().iter().map(|e| hex::encode(&e.bytes)).collect::<Vec<_>>(),
     });
     drop(s);

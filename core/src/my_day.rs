@@ -46,7 +46,7 @@ impl Store {
     ///
     /// # Errors
     /// [`crate::CoreError::NotSignedIn`]; storage errors.
-    pub fn my_day(&self, day_start: DateTime<Utc>, now: DateTime<Utc>) -> Result<MyDay> {
+    pub fn my_day(&mut self, day_start: DateTime<Utc>, now: DateTime<Utc>) -> Result<MyDay> {
         let user = self.require_user()?.clone();
         let day_end = day_start + chrono::Duration::days(1);
         let (visits, met): (i64, i64) = self
@@ -66,14 +66,14 @@ impl Store {
                 area_clause("area", 1)
             ))?
             .query_row(params![user.scope.as_str(), now.timestamp_millis()], |r| r.get(0))?;
-        let open = self.open_work_orders(&user.scope, now, u32::MAX)?;
+        let open = self.work_orders().open(&user.scope, now, u32::MAX)?;
         let overdue = open.iter().filter(|w| w.overdue).count();
-        let mut tasks = self.tasks_in(&user.scope, 50)?;
+        let mut tasks = self.tasks().in_area(&user.scope, 50)?;
         tasks.retain(|t| t.completed_at.is_none());
         tasks.truncate(20);
         Ok(MyDay {
-            patrols_today: self.patrols_of(&user.user_id, day_start, day_end)?,
-            due_visits: self.due_visits(&user.scope, now, 20)?,
+            patrols_today: self.patrols().of_worker(&user.user_id, day_start, day_end)?,
+            due_visits: self.households().due(&user.scope, now, 20)?,
             open_work_orders: open.into_iter().take(20).collect(),
             overdue_work_orders: overdue as u32,
             open_tasks: tasks,

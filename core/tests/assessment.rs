@@ -39,33 +39,31 @@ fn my_day_and_two_rates_follow_the_records() {
     // test is today.
     let now = Utc::now();
     let day = Utc.from_utc_datetime(&now.date_naive().and_hms_opt(0, 0, 0).unwrap());
-    let hs: Vec<_> = (0..5).map(|i| s.add_household(household(70 + i)).unwrap()).collect();
-    s.record_visit(visit(hs[0], day + Duration::hours(9), VisitOutcome::Met, Some(5), Some(true)))
+    let hs: Vec<_> = (0..5).map(|i| s.households().add(household(70 + i)).unwrap()).collect();
+    s.visits()
+        .record(visit(hs[0], day + Duration::hours(9), VisitOutcome::Met, Some(5), Some(true)))
         .unwrap();
-    s.record_visit(visit(
-        hs[1],
-        day + Duration::hours(10),
-        VisitOutcome::Met,
-        Some(3),
-        Some(false),
-    ))
-    .unwrap();
-    s.record_visit(visit(hs[2], day + Duration::hours(11), VisitOutcome::NotHome, None, None))
+    s.visits()
+        .record(visit(hs[1], day + Duration::hours(10), VisitOutcome::Met, Some(3), Some(false)))
         .unwrap();
-    s.report_incident(IncidentInput {
-        area: area(MICRO),
-        category: "sanitation".into(),
-        severity: Severity::Ordinary,
-        title: "垃圾未清运".into(),
-        description: String::new(),
-        location: None,
-        photos: vec![],
-        source: IncidentSource::Visit,
-        household_id: Some(hs[2]),
-        patrol_id: None,
-        reported_at: day + Duration::hours(11),
-    })
-    .unwrap();
+    s.visits()
+        .record(visit(hs[2], day + Duration::hours(11), VisitOutcome::NotHome, None, None))
+        .unwrap();
+    s.work_orders()
+        .report(IncidentInput {
+            area: area(MICRO),
+            category: "sanitation".into(),
+            severity: Severity::Ordinary,
+            title: "垃圾未清运".into(),
+            description: String::new(),
+            location: None,
+            photos: vec![],
+            source: IncidentSource::Visit,
+            household_id: Some(hs[2]),
+            patrol_id: None,
+            reported_at: day + Duration::hours(11),
+        })
+        .unwrap();
 
     let md = s.my_day(day, now + Duration::minutes(1)).unwrap();
     assert_eq!((md.visits_today, md.households_met_today), (3, 2));

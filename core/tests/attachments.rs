@@ -109,23 +109,24 @@ fn referenced_photos_are_queued_once() {
     let mut b = store_as("w2", Role::GridHead, GRID);
     let bytes = blob(50_000, 4);
     let p = a.add_attachment(&bytes, "image/png").unwrap();
-    let h = a.add_household(household(1)).unwrap();
-    a.record_visit(VisitInput {
-        household_id: h,
-        visited_at: Utc::now(),
-        kind: VisitKind::Routine,
-        outcome: VisitOutcome::Met,
-        situation: "一切正常".into(),
-        needs: String::new(),
-        satisfaction: None,
-        knows_worker: None,
-        follow_up_due: None,
-        photos: vec![p.clone()],
-        location: None,
-        incident_id: None,
-        task_id: None,
-    })
-    .unwrap();
+    let h = a.households().add(household(1)).unwrap();
+    a.visits()
+        .record(VisitInput {
+            household_id: h,
+            visited_at: Utc::now(),
+            kind: VisitKind::Routine,
+            outcome: VisitOutcome::Met,
+            situation: "一切正常".into(),
+            needs: String::new(),
+            satisfaction: None,
+            knows_worker: None,
+            follow_up_due: None,
+            photos: vec![p.clone()],
+            location: None,
+            incident_id: None,
+            task_id: None,
+        })
+        .unwrap();
     assert_eq!(a.queue_referenced_downloads().unwrap(), 0, "the author holds its photos");
     b.apply_changes(&a.outbox(usize::MAX).unwrap()).unwrap();
     assert_eq!(b.queue_referenced_downloads().unwrap(), 1);
@@ -158,31 +159,33 @@ fn photos_of_work_orders_and_patrol_observations_are_queued_too() {
     let mut b = store_as("w2", Role::GridHead, GRID);
     let incident_photo = a.add_attachment(&blob(40_000, 7), "image/jpeg").unwrap();
     let observed_photo = a.add_attachment(&blob(30_000, 9), "image/jpeg").unwrap();
-    a.report_incident(IncidentInput {
-        area: common::area(common::MICRO),
-        category: "sanitation".into(),
-        severity: Severity::Ordinary,
-        title: "垃圾满溢".into(),
-        description: String::new(),
-        location: None,
-        photos: vec![incident_photo.clone()],
-        source: IncidentSource::GridReport,
-        household_id: None,
-        patrol_id: None,
-        reported_at: Utc::now(),
-    })
-    .unwrap();
-    let patrol = a.start_patrol(&common::area(GRID), Utc::now(), None).unwrap();
-    a.add_observation(
-        patrol,
-        ObservationInput {
-            text: "路灯不亮".into(),
+    a.work_orders()
+        .report(IncidentInput {
+            area: common::area(common::MICRO),
+            category: "sanitation".into(),
+            severity: Severity::Ordinary,
+            title: "垃圾满溢".into(),
+            description: String::new(),
             location: None,
-            at: Utc::now(),
-            photos: vec![observed_photo.clone()],
-        },
-    )
-    .unwrap();
+            photos: vec![incident_photo.clone()],
+            source: IncidentSource::GridReport,
+            household_id: None,
+            patrol_id: None,
+            reported_at: Utc::now(),
+        })
+        .unwrap();
+    let patrol = a.patrols().start(&common::area(GRID), Utc::now(), None).unwrap();
+    a.patrols()
+        .add_observation(
+            patrol,
+            ObservationInput {
+                text: "路灯不亮".into(),
+                location: None,
+                at: Utc::now(),
+                photos: vec![observed_photo.clone()],
+            },
+        )
+        .unwrap();
     b.apply_changes(&a.outbox(usize::MAX).unwrap()).unwrap();
     assert_eq!(b.queue_referenced_downloads().unwrap(), 2);
     let mut queued: Vec<PhotoRef> =

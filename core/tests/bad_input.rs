@@ -38,8 +38,8 @@ fn check(field_or_code: &str, bad: impl FnOnce(&mut Store, Uuid) -> Result<(), C
     let path = dir.path().join("s.db");
     let (h, v) = {
         let mut s = store_at(Some(&path), "w1");
-        let h = s.add_household(household(1)).unwrap();
-        let v = s.record_visit(visit(h)).unwrap();
+        let h = s.households().add(household(1)).unwrap();
+        let v = s.visits().record(visit(h)).unwrap();
         (h, v)
     };
     let mut s = store_at(Some(&path), "w1");
@@ -54,8 +54,8 @@ fn check(field_or_code: &str, bad: impl FnOnce(&mut Store, Uuid) -> Result<(), C
     drop(s);
     let mut s = store_at(Some(&path), "w1");
     assert!(s.integrity_check().unwrap());
-    assert!(s.household(h).unwrap().is_some());
-    assert_eq!(s.visit(v).unwrap().household_id, h);
+    assert!(s.households().get(h).unwrap().is_some());
+    assert_eq!(s.visits().get(v).unwrap().household_id, h);
 }
 
 fn hh(f: impl FnOnce(&mut HouseholdInput)) -> HouseholdInput {
@@ -66,13 +66,13 @@ fn hh(f: impl FnOnce(&mut HouseholdInput)) -> HouseholdInput {
 
 #[test]
 fn empty_required_fields() {
-    check("address", |s, _| s.add_household(hh(|i| i.address = "  ".into())).map(|_| ()));
-    check("head_name", |s, _| s.add_household(hh(|i| i.head_name = String::new())).map(|_| ()));
+    check("address", |s, _| s.households().add(hh(|i| i.address = "  ".into())).map(|_| ()));
+    check("head_name", |s, _| s.households().add(hh(|i| i.head_name = String::new())).map(|_| ()));
 }
 
 #[test]
 fn invalid_phone() {
-    check("phone", |s, _| s.add_household(hh(|i| i.phone = Some("12345".into()))).map(|_| ()));
+    check("phone", |s, _| s.households().add(hh(|i| i.phone = Some("12345".into()))).map(|_| ()));
 }
 
 #[test]
@@ -80,26 +80,30 @@ fn coordinates_out_of_range() {
     check("lat", |s, h| {
         let mut v = visit(h);
         v.location = Some(Location { lat: 91.0, lon: 120.0 });
-        s.record_visit(v).map(|_| ())
+        s.visits().record(v).map(|_| ())
     });
     check("lon", |s, h| {
         let mut v = visit(h);
         v.location = Some(Location { lat: 32.0, lon: f64::NAN });
-        s.record_visit(v).map(|_| ())
+        s.visits().record(v).map(|_| ())
     });
 }
 
 #[test]
 fn unknown_area() {
     check("not_found", |s, _| {
-        s.add_household(hh(|i| i.area = AreaPath::parse("320612/009/001/01").unwrap())).map(|_| ())
+        s.households()
+            .add(hh(|i| i.area = AreaPath::parse("320612/009/001/01").unwrap()))
+            .map(|_| ())
     });
 }
 
 #[test]
 fn area_outside_scope() {
     check("out_of_scope", |s, _| {
-        s.add_household(hh(|i| i.area = AreaPath::parse("320612/001/002/01").unwrap())).map(|_| ())
+        s.households()
+            .add(hh(|i| i.area = AreaPath::parse("320612/001/002/01").unwrap()))
+            .map(|_| ())
     });
 }
 
@@ -108,9 +112,9 @@ fn oversized_text() {
     check("situation", |s, h| {
         let mut v = visit(h);
         v.situation = "很".repeat(4001);
-        s.record_visit(v).map(|_| ())
+        s.visits().record(v).map(|_| ())
     });
-    check("address", |s, _| s.add_household(hh(|i| i.address = "路".repeat(201))).map(|_| ()));
+    check("address", |s, _| s.households().add(hh(|i| i.address = "路".repeat(201))).map(|_| ()));
 }
 
 #[test]
@@ -118,13 +122,13 @@ fn satisfaction_out_of_range() {
     check("satisfaction", |s, h| {
         let mut v = visit(h);
         v.satisfaction = Some(6);
-        s.record_visit(v).map(|_| ())
+        s.visits().record(v).map(|_| ())
     });
 }
 
 #[test]
 fn visit_to_unknown_household() {
-    check("not_found", |s, _| s.record_visit(visit(Uuid::now_v7())).map(|_| ()));
+    check("not_found", |s, _| s.visits().record(visit(Uuid::now_v7())).map(|_| ()));
 }
 
 #[test]
@@ -158,7 +162,7 @@ fn change_for_unknown_or_mismatched_kind() {
     check("bad_change", |s, h| {
         let mut other = store_at(None, "w9");
         let mut env = {
-            let h2 = other.add_household(household(3)).unwrap();
+            let h2 = other.households().add(household(3)).unwrap();
             let c = other.changes_missing_from(&[], None).unwrap();
             assert_eq!(c[0].doc_id, h2);
             c[0].clone()
@@ -173,6 +177,6 @@ fn change_for_unknown_or_mismatched_kind() {
 fn nobody_signed_in() {
     let mut s = Store::open_in_memory().unwrap();
     s.load_areas(&gridwork_core::demo::areas(1, 1, 1, 1)).unwrap();
-    let e = s.add_household(household(1)).unwrap_err();
+    let e = s.households().add(household(1)).unwrap_err();
     assert_eq!(e.code(), "not_signed_in");
 }

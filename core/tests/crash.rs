@@ -24,11 +24,12 @@ fn crash_child() {
     let mut out = std::io::stdout().lock();
     let mut rng = DemoRng::new(std::process::id().into());
     loop {
-        let h = s.add_household(household(rng.next_u64())).unwrap();
+        let h = s.households().add(household(rng.next_u64())).unwrap();
         writeln!(out, "household {h}").unwrap();
         out.flush().unwrap();
         let v = s
-            .record_visit(VisitInput {
+            .visits()
+            .record(VisitInput {
                 situation: "正常".into(),
                 satisfaction: Some(4),
                 knows_worker: Some(true),
@@ -91,9 +92,11 @@ fn sigkill_at_random_moments_loses_nothing_committed() {
         assert!(s.integrity_check().unwrap(), "integrity check failed after round {round}");
         for (kind, id) in &saved {
             match kind.as_str() {
-                "household" => assert!(s.household(*id).unwrap().is_some(), "lost household {id}"),
+                "household" => {
+                    assert!(s.households().get(*id).unwrap().is_some(), "lost household {id}")
+                }
                 _ => {
-                    s.visit(*id).unwrap();
+                    s.visits().get(*id).unwrap();
                 }
             }
         }

@@ -35,7 +35,7 @@ fn encrypted_store_hides_names_and_needs_its_key() {
             scope: area(GRID),
         })
         .unwrap();
-        s.add_household(input).unwrap()
+        s.households().add(input).unwrap()
     };
     let raw = file_bytes(dir.path());
     assert!(!raw.is_empty());
@@ -45,8 +45,8 @@ fn encrypted_store_hides_names_and_needs_its_key() {
     assert!(matches!(Store::open(&path, None), Err(CoreError::Locked)));
     assert!(matches!(Store::open(&path, Some(&[8u8; 32])), Err(CoreError::Locked)));
     assert!(matches!(Store::open(&path, Some(&[7u8; 5])), Err(CoreError::Invalid { .. })));
-    let s = Store::open(&path, Some(&key)).unwrap();
-    assert_eq!(s.household(id).unwrap().unwrap().head_name, "欧阳娜娜");
+    let mut s = Store::open(&path, Some(&key)).unwrap();
+    assert_eq!(s.households().get(id).unwrap().unwrap().head_name, "欧阳娜娜");
 }
 
 #[test]
@@ -59,7 +59,7 @@ fn plain_store_is_readable_as_sqlite() {
     input.head_name = "欧阳娜娜".into();
     {
         let mut s = store_at(Some(&path), "w1");
-        s.add_household(input).unwrap();
+        s.households().add(input).unwrap();
     }
     assert!(contains(&file_bytes(dir.path()), "欧阳娜娜".as_bytes()));
 }

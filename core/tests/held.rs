@@ -12,11 +12,11 @@ use gridwork_core::{ChangeEnvelope, Incoming, Received, RecordKind, Store};
 /// first (the outbox order).
 fn created_then_edited(seed: u64) -> (uuid::Uuid, Vec<ChangeEnvelope>) {
     let mut w = store_at(None, "w");
-    let id = w.add_household(household(seed)).unwrap();
+    let id = w.households().add(household(seed)).unwrap();
     for n in 21..23 {
         let mut input = household(seed);
         input.member_count = n;
-        w.update_household(id, input).unwrap();
+        w.households().update(id, input).unwrap();
     }
     let out = w.outbox(usize::MAX).unwrap();
     assert_eq!(out.len(), 3);
@@ -33,7 +33,7 @@ fn an_edit_before_its_creation_is_held_then_applied_and_survives_a_reopen() {
         // The last edit arrives alone: it waits, the store stays usable.
         let r = phone.apply_changes(&changes[2..]).unwrap();
         assert_eq!((r.applied, r.held), (0, 1));
-        assert!(phone.household(id).unwrap().is_none(), "an incomplete record is not shown");
+        assert!(phone.households().get(id).unwrap().is_none(), "an incomplete record is not shown");
         assert_eq!(phone.held_counts().unwrap(), (1, 0));
         assert_eq!(phone.docs_with_gaps(10).unwrap(), vec![id]);
         // Power cut: the store is dropped without anything else.
@@ -48,12 +48,12 @@ fn an_edit_before_its_creation_is_held_then_applied_and_survives_a_reopen() {
     let r = phone.apply_changes(&changes[..1]).unwrap();
     assert_eq!(r.applied, 3, "{r:?}");
     assert_eq!(phone.held_counts().unwrap(), (0, 0));
-    assert_eq!(phone.household(id).unwrap().unwrap().member_count, 22);
+    assert_eq!(phone.households().get(id).unwrap().unwrap().member_count, 22);
     assert!(phone.docs_with_gaps(10).unwrap().is_empty());
     // The record loads from disk (not only from the cache) and can be edited.
     drop(phone);
     let mut phone = Store::open(&path, None).unwrap();
-    assert_eq!(phone.household(id).unwrap().unwrap().member_count, 22);
+    assert_eq!(phone.households().get(id).unwrap().unwrap().member_count, 22);
     phone
         .sign_in(gridwork_core::SignedInUser {
             user_id: "colleague".into(),
@@ -64,8 +64,8 @@ fn an_edit_before_its_creation_is_held_then_applied_and_survives_a_reopen() {
         .unwrap();
     let mut input = household(1);
     input.member_count = 5;
-    phone.update_household(id, input).unwrap();
-    assert_eq!(phone.household(id).unwrap().unwrap().member_count, 5);
+    phone.households().update(id, input).unwrap();
+    assert_eq!(phone.households().get(id).unwrap().unwrap().member_count, 5);
 }
 
 #[test]
@@ -73,13 +73,13 @@ fn changes_in_any_order_and_any_split_end_the_same() {
     let (id, changes) = created_then_edited(2);
     let mut expected = store_at(None, "a");
     expected.apply_changes(&changes).unwrap();
-    let want = expected.household(id).unwrap().unwrap();
+    let want = expected.households().get(id).unwrap().unwrap();
     for order in [[2, 1, 0], [1, 2, 0], [2, 0, 1], [0, 2, 1]] {
         let mut phone = store_at(None, "b");
         for i in order {
             phone.apply_changes(&changes[i..=i]).unwrap();
         }
-        assert_eq!(phone.household(id).unwrap().unwrap(), want, "order {order:?}");
+        assert_eq!(phone.households().get(id).unwrap().unwrap(), want, "order {order:?}");
         assert_eq!(phone.held_counts().unwrap(), (0, 0));
         assert_eq!(phone.digest(None).unwrap(), expected.digest(None).unwrap());
     }
@@ -88,11 +88,11 @@ fn changes_in_any_order_and_any_split_end_the_same() {
 #[test]
 fn the_outbox_goes_out_in_the_order_changes_were_made() {
     let mut w = store_at(None, "w");
-    let ids: Vec<_> = (0..60).map(|i| w.add_household(household(i)).unwrap()).collect();
+    let ids: Vec<_> = (0..60).map(|i| w.households().add(household(i)).unwrap()).collect();
     for (i, id) in ids.iter().enumerate() {
         let mut input = household(i as u64);
         input.member_count = 7;
-        w.update_household(*id, input).unwrap();
+        w.households().update(*id, input).unwrap();
     }
     // Pushed one change at a time, as with the smallest push size.
     let mut sent: Vec<ChangeEnvelope> = Vec::new();
@@ -141,9 +141,15 @@ fn a_bad_change_from_the_server_is_set_aside_and_the_rest_applies() {
         })
         .unwrap();
     assert_eq!((r.refused, r.held), (2, 1), "{r:?}");
-    assert_eq!(phone.household(id).unwrap().unwrap().member_count, household(3).member_count);
+    assert_eq!(
+        phone.households().get(id).unwrap().unwrap().member_count,
+        household(3).member_count
+    );
     // The other household's edit was refused: it keeps what it had, its next edit waits.
-    assert_eq!(phone.household(other).unwrap().unwrap().member_count, household(4).member_count);
+    assert_eq!(
+        phone.households().get(other).unwrap().unwrap().member_count,
+        household(4).member_count
+    );
     let held = phone.held_changes().unwrap();
     let reasons: Vec<&str> = held.iter().map(|h| h.reason.as_str()).collect();
     assert!(reasons.contains(&"corrupt_change") && reasons.contains(&"kind_mismatch"), "{held:?}");
@@ -154,7 +160,7 @@ fn a_bad_change_from_the_server_is_set_aside_and_the_rest_applies() {
     let mut corrupt = changes[1].clone();
     corrupt.bytes.truncate(3);
     assert!(strict.apply_changes(&[changes[0].clone(), corrupt]).is_err());
-    assert!(strict.household(id).unwrap().is_none());
+    assert!(strict.households().get(id).unwrap().is_none());
 }
 
 /// A store from before schema 4 (no `change.ord`, no `held_change`) opens, migrates, keeps its
@@ -165,11 +171,11 @@ fn a_schema_3_store_migrates_and_keeps_its_outbox_in_order() {
     let path = dir.path().join("old.db");
     let ids: Vec<uuid::Uuid> = {
         let mut s = store_at(Some(&path), "w");
-        let ids: Vec<_> = (0..20).map(|i| s.add_household(household(i)).unwrap()).collect();
+        let ids: Vec<_> = (0..20).map(|i| s.households().add(household(i)).unwrap()).collect();
         for (i, id) in ids.iter().enumerate() {
             let mut input = household(i as u64);
             input.member_count = 30;
-            s.update_household(*id, input).unwrap();
+            s.households().update(*id, input).unwrap();
         }
         ids
     };

@@ -21,35 +21,34 @@ fn person(household_id: Uuid, name: &str, relation: Relation) -> ResidentInput {
 #[test]
 fn residents_are_recorded_edited_listed_and_deleted() {
     let mut s = store_at(None, "w1");
-    let h = s.add_household(household(1)).unwrap();
-    let child = s.add_resident(person(h, "王小明", Relation::Child)).unwrap();
+    let h = s.households().add(household(1)).unwrap();
+    let child = s.residents().add(person(h, "王小明", Relation::Child)).unwrap();
     let head = s
-        .add_resident(ResidentInput {
+        .residents()
+        .add(ResidentInput {
             gender: Gender::Male,
             phone: Some(" +86 139-1234-5678 ".into()),
             ..person(h, "  王建国 ", Relation::Head)
         })
         .unwrap();
-    let spouse = s.add_resident(person(h, "李秀英", Relation::Spouse)).unwrap();
+    let spouse = s.residents().add(person(h, "李秀英", Relation::Spouse)).unwrap();
 
-    let list = s.residents_of(h).unwrap();
+    let list = s.residents().of_household(h).unwrap();
     assert_eq!(list.iter().map(|r| r.id).collect::<Vec<_>>(), vec![head, spouse, child]);
-    let r = s.resident(head).unwrap().unwrap();
+    let r = s.residents().get(head).unwrap().unwrap();
     assert_eq!(r.name, "王建国", "name is trimmed");
     assert_eq!(r.phone.as_deref(), Some("13912345678"), "phone is normalised");
     assert_eq!(r.area, area(MICRO), "a resident's area is the household's");
     assert_eq!((r.gender, r.relation, r.birth_year), (Gender::Male, Relation::Head, Some(1956)));
 
-    s.update_resident(
-        child,
-        ResidentInput { birth_year: None, ..person(h, "王小明", Relation::Child) },
-    )
-    .unwrap();
-    assert_eq!(s.resident(child).unwrap().unwrap().birth_year, None);
+    s.residents()
+        .update(child, ResidentInput { birth_year: None, ..person(h, "王小明", Relation::Child) })
+        .unwrap();
+    assert_eq!(s.residents().get(child).unwrap().unwrap().birth_year, None);
 
-    s.delete_resident(spouse).unwrap();
-    assert!(s.resident(spouse).unwrap().is_none());
-    assert_eq!(s.residents_of(h).unwrap().len(), 2);
+    s.residents().delete(spouse).unwrap();
+    assert!(s.residents().get(spouse).unwrap().is_none());
+    assert_eq!(s.residents().of_household(h).unwrap().len(), 2);
     let ops: Vec<String> =
         s.history(RecordKind::Resident, spouse).unwrap().into_iter().map(|e| e.op).collect();
     assert_eq!(ops, ["add_resident", "delete"]);
@@ -60,43 +59,41 @@ fn residents_are_recorded_edited_listed_and_deleted() {
 #[test]
 fn bad_resident_input_is_refused_and_nothing_written() {
     let mut s = store_at(None, "w1");
-    let h = s.add_household(household(2)).unwrap();
-    let gone = s.add_household(household(3)).unwrap();
+    let h = s.households().add(household(2)).unwrap();
+    let gone = s.households().add(household(3)).unwrap();
     s.delete_record(RecordKind::Household, gone).unwrap();
-    let ok = s.add_resident(person(h, "赵六", Relation::Head)).unwrap();
+    let ok = s.residents().add(person(h, "赵六", Relation::Head)).unwrap();
 
-    refused(&mut s, "name", |s| s.add_resident(person(h, "   ", Relation::Head)));
-    refused(&mut s, "name", |s| s.add_resident(person(h, &"王".repeat(65), Relation::Head)));
+    refused(&mut s, "name", |s| s.residents().add(person(h, "   ", Relation::Head)));
+    refused(&mut s, "name", |s| s.residents().add(person(h, &"王".repeat(65), Relation::Head)));
     refused(&mut s, "birth_year", |s| {
-        s.add_resident(ResidentInput {
-            birth_year: Some(1899), ..person(h, "甲", Relation::Other)
-        })
+        s.residents()
+            .add(ResidentInput { birth_year: Some(1899), ..person(h, "甲", Relation::Other) })
     });
     refused(&mut s, "birth_year", |s| {
-        s.add_resident(ResidentInput {
-            birth_year: Some(9999), ..person(h, "甲", Relation::Other)
-        })
+        s.residents()
+            .add(ResidentInput { birth_year: Some(9999), ..person(h, "甲", Relation::Other) })
     });
     refused(&mut s, "phone", |s| {
-        s.add_resident(ResidentInput {
-            phone: Some("12345".into()),
-            ..person(h, "甲", Relation::Other)
-        })
+        s.residents()
+            .add(ResidentInput { phone: Some("12345".into()), ..person(h, "甲", Relation::Other) })
     });
-    refused(&mut s, "not_found", |s| s.add_resident(person(Uuid::now_v7(), "甲", Relation::Head)));
-    refused(&mut s, "not_found", |s| s.add_resident(person(gone, "甲", Relation::Head)));
     refused(&mut s, "not_found", |s| {
-        s.update_resident(Uuid::now_v7(), person(h, "甲", Relation::Head))
+        s.residents().add(person(Uuid::now_v7(), "甲", Relation::Head))
+    });
+    refused(&mut s, "not_found", |s| s.residents().add(person(gone, "甲", Relation::Head)));
+    refused(&mut s, "not_found", |s| {
+        s.residents().update(Uuid::now_v7(), person(h, "甲", Relation::Head))
     });
     refused(&mut s, "phone", |s| {
-        s.update_resident(
+        s.residents().update(
             ok,
             ResidentInput { phone: Some("0".into()), ..person(h, "甲", Relation::Head) },
         )
     });
-    assert_eq!(s.resident(ok).unwrap().unwrap().name, "赵六");
-    s.delete_resident(ok).unwrap();
-    refused(&mut s, "not_found", |s| s.update_resident(ok, person(h, "赵六", Relation::Head)));
+    assert_eq!(s.residents().get(ok).unwrap().unwrap().name, "赵六");
+    s.residents().delete(ok).unwrap();
+    refused(&mut s, "not_found", |s| s.residents().update(ok, person(h, "赵六", Relation::Head)));
     assert!(Gender::parse("x").is_err() && Relation::parse("cousin").is_err());
     assert_eq!(Relation::parse("grandchild").unwrap(), Relation::Grandchild);
 }
@@ -106,37 +103,39 @@ fn a_liaison_may_record_residents_in_their_micro_grid() {
     let mut s = store_as("l1", Role::Liaison, MICRO);
     // The household comes from the grid worker by sync.
     let mut w = store_at(None, "w1");
-    let h = w.add_household(household(4)).unwrap();
+    let h = w.households().add(household(4)).unwrap();
     s.apply_changes(&w.outbox(usize::MAX).unwrap()).unwrap();
-    let r = s.add_resident(person(h, "孙七", Relation::Head)).unwrap();
-    assert_eq!(s.residents_of(h).unwrap()[0].id, r);
+    let r = s.residents().add(person(h, "孙七", Relation::Head)).unwrap();
+    assert_eq!(s.residents().of_household(h).unwrap()[0].id, r);
 }
 
 #[test]
 fn concurrent_resident_edits_merge_to_identical_projections() {
     let mut a = store_at(None, "w1");
     let mut b = store_at(None, "w2");
-    let h = a.add_household(household(5)).unwrap();
-    let r = a.add_resident(person(h, "周八", Relation::Head)).unwrap();
+    let h = a.households().add(household(5)).unwrap();
+    let r = a.residents().add(person(h, "周八", Relation::Head)).unwrap();
     exchange(&mut a, &mut b);
-    assert_eq!(b.residents_of(h).unwrap(), a.residents_of(h).unwrap());
+    assert_eq!(b.residents().of_household(h).unwrap(), a.residents().of_household(h).unwrap());
 
     // Offline, a changes the phone while b corrects the birth year and adds a member.
-    a.update_resident(
-        r,
-        ResidentInput { phone: Some("13800001111".into()), ..person(h, "周八", Relation::Head) },
-    )
-    .unwrap();
-    b.update_resident(
-        r,
-        ResidentInput { birth_year: Some(1960), ..person(h, "周八", Relation::Head) },
-    )
-    .unwrap();
-    let added = b.add_resident(person(h, "吴九", Relation::Spouse)).unwrap();
+    a.residents()
+        .update(
+            r,
+            ResidentInput {
+                phone: Some("13800001111".into()),
+                ..person(h, "周八", Relation::Head)
+            },
+        )
+        .unwrap();
+    b.residents()
+        .update(r, ResidentInput { birth_year: Some(1960), ..person(h, "周八", Relation::Head) })
+        .unwrap();
+    let added = b.residents().add(person(h, "吴九", Relation::Spouse)).unwrap();
     exchange(&mut a, &mut b);
 
-    let la = a.residents_of(h).unwrap();
-    assert_eq!(la, b.residents_of(h).unwrap());
+    let la = a.residents().of_household(h).unwrap();
+    assert_eq!(la, b.residents().of_household(h).unwrap());
     assert_eq!(la.len(), 2);
     assert_eq!(la[0].phone.as_deref(), Some("13800001111"));
     assert_eq!(la[0].birth_year, Some(1960));
@@ -152,28 +151,31 @@ fn concurrent_resident_edits_merge_to_identical_projections() {
         c.apply_changes(std::slice::from_ref(env)).ok();
     }
     c.apply_changes(&all).unwrap();
-    assert_eq!(c.residents_of(h).unwrap(), la);
+    assert_eq!(c.residents().of_household(h).unwrap(), la);
 
     // A delete on one side and an edit on the other: the tombstone holds.
-    a.delete_resident(added).unwrap();
-    b.update_resident(
-        added,
-        ResidentInput {
-            phone: Some("13900002222".into()), ..person(h, "吴九", Relation::Spouse)
-        },
-    )
-    .unwrap();
+    a.residents().delete(added).unwrap();
+    b.residents()
+        .update(
+            added,
+            ResidentInput {
+                phone: Some("13900002222".into()),
+                ..person(h, "吴九", Relation::Spouse)
+            },
+        )
+        .unwrap();
     exchange(&mut a, &mut b);
-    assert_eq!(a.residents_of(h).unwrap(), b.residents_of(h).unwrap());
-    assert_eq!(a.residents_of(h).unwrap().len(), 1);
+    assert_eq!(a.residents().of_household(h).unwrap(), b.residents().of_household(h).unwrap());
+    assert_eq!(a.residents().of_household(h).unwrap().len(), 1);
 }
 
 #[test]
 fn a_household_is_found_by_any_member_name() {
     let mut s = store_at(None, "w1");
-    let h = s.add_household(household(401)).unwrap();
+    let h = s.households().add(household(401)).unwrap();
     let r = s
-        .add_resident(gridwork_core::ResidentInput {
+        .residents()
+        .add(gridwork_core::ResidentInput {
             household_id: h,
             name: "司马懿".into(),
             gender: gridwork_core::Gender::Male,
@@ -183,11 +185,11 @@ fn a_household_is_found_by_any_member_name() {
         })
         .unwrap();
     let grid = area(GRID);
-    let ids = |s: &gridwork_core::Store, q: &str| -> Vec<uuid::Uuid> {
-        s.search_households(&grid, q, 10).unwrap().into_iter().map(|x| x.id).collect()
+    let ids = |s: &mut gridwork_core::Store, q: &str| -> Vec<uuid::Uuid> {
+        s.households().search(&grid, q, 10).unwrap().into_iter().map(|x| x.id).collect()
     };
-    assert_eq!(ids(&s, "司马"), vec![h]);
-    assert_eq!(ids(&s, "smy"), vec![h]);
-    s.delete_resident(r).unwrap();
-    assert!(ids(&s, "司马").is_empty(), "a deleted member no longer finds the household");
+    assert_eq!(ids(&mut s, "司马"), vec![h]);
+    assert_eq!(ids(&mut s, "smy"), vec![h]);
+    s.residents().delete(r).unwrap();
+    assert!(ids(&mut s, "司马").is_empty(), "a deleted member no longer finds the household");
 }

@@ -28,18 +28,18 @@ fn opens_and_shows_the_same(name: &str) {
         .as_array()
         .unwrap()
         .iter()
-        .map(|h| json!(s.household(id(h)).unwrap()))
+        .map(|h| json!(s.households().get(id(h)).unwrap()))
         .collect();
     assert_eq!(Value::Array(households), before["households"]);
     let resident_household = before["residents"][0]["household_id"].as_str().unwrap();
     assert_eq!(
-        json!(s.residents_of(Uuid::parse_str(resident_household).unwrap()).unwrap()),
+        json!(s.residents().of_household(Uuid::parse_str(resident_household).unwrap()).unwrap()),
         before["residents"]
     );
-    assert_eq!(json!(s.visit(id(&before["visit"])).unwrap()), before["visit"]);
-    assert_eq!(json!(s.patrol(id(&before["patrol"])).unwrap()), before["patrol"]);
-    assert_eq!(json!(s.task(id(&before["task"])).unwrap()), before["task"]);
-    let order = s.work_order(id(&before["work_order"])).unwrap();
+    assert_eq!(json!(s.visits().get(id(&before["visit"])).unwrap()), before["visit"]);
+    assert_eq!(json!(s.patrols().get(id(&before["patrol"])).unwrap()), before["patrol"]);
+    assert_eq!(json!(s.tasks().get(id(&before["task"])).unwrap()), before["task"]);
+    let order = s.work_orders().get(id(&before["work_order"])).unwrap();
     assert_eq!(json!(order), before["work_order"]);
     let outbox: Vec<String> =
         s.outbox(usize::MAX).unwrap().iter().map(|e| hex::encode(&e.bytes)).collect();
@@ -49,7 +49,7 @@ fn opens_and_shows_the_same(name: &str) {
     // The sensitive record needs a role allowed to read it; the fixture's last user (a grid
     // head) is still signed in after the upgrade.
     let resident = Uuid::parse_str(before["sensitive"]["resident_id"].as_str().unwrap()).unwrap();
-    assert_eq!(json!(s.sensitive_of(resident).unwrap()), before["sensitive"]);
+    assert_eq!(json!(s.sensitive().of_resident(resident).unwrap()), before["sensitive"]);
 
     // The migrated store keeps working and survives a reopen.
     s.delete_record(gridwork_core::RecordKind::Task, id(&before["task"])).unwrap();

@@ -18,7 +18,7 @@ fn act(
     t: EventType,
     dept: Option<&str>,
 ) -> gridwork_core::Result<WorkOrderState> {
-    let summary = s.act_on_work_order(
+    let summary = s.work_orders().act(
         id,
         WorkOrderAction {
             event_type: t,
@@ -37,27 +37,28 @@ fn as_role(s: &mut Store, user: &str, role: Role, scope: &str) {
 }
 
 fn report(s: &mut Store, severity: Severity) -> Uuid {
-    s.report_incident(IncidentInput {
-        area: area(MICRO),
-        category: "safety_hazard".into(),
-        severity,
-        title: "楼道堆放杂物".into(),
-        description: "3幢2单元楼道堆放大量纸箱，存在消防隐患".into(),
-        location: Some(gridwork_core::location::Location { lat: 32.06, lon: 121.07 }),
-        photos: vec![],
-        source: IncidentSource::GridReport,
-        household_id: None,
-        patrol_id: None,
-        reported_at: Utc::now(),
-    })
-    .unwrap()
+    s.work_orders()
+        .report(IncidentInput {
+            area: area(MICRO),
+            category: "safety_hazard".into(),
+            severity,
+            title: "楼道堆放杂物".into(),
+            description: "3幢2单元楼道堆放大量纸箱，存在消防隐患".into(),
+            location: Some(gridwork_core::location::Location { lat: 32.06, lon: 121.07 }),
+            photos: vec![],
+            source: IncidentSource::GridReport,
+            household_id: None,
+            patrol_id: None,
+            reported_at: Utc::now(),
+        })
+        .unwrap()
 }
 
 #[test]
 fn closed_loop_from_report_to_close() {
     let mut s = store_at(None, "w1");
     let id = report(&mut s, Severity::Important);
-    assert_eq!(s.open_work_orders(&area(GRID), Utc::now(), 10).unwrap().len(), 1);
+    assert_eq!(s.work_orders().open(&area(GRID), Utc::now(), 10).unwrap().len(), 1);
     as_role(&mut s, "op1", Role::TownOperator, "320612/001");
     assert_eq!(act(&mut s, id, EventType::Accept, None).unwrap(), WorkOrderState::Accepted);
     assert_eq!(
@@ -74,10 +75,10 @@ fn closed_loop_from_report_to_close() {
     as_role(&mut s, "w1", Role::GridWorker, GRID);
     assert_eq!(act(&mut s, id, EventType::Verify, None).unwrap(), WorkOrderState::Verified);
     assert_eq!(act(&mut s, id, EventType::Close, None).unwrap(), WorkOrderState::Closed);
-    let wo = s.work_order(id).unwrap();
+    let wo = s.work_orders().get(id).unwrap();
     assert_eq!(wo.summary.closed_on_time, Some(true));
     assert_eq!(wo.summary.events.len(), 8);
-    assert!(s.open_work_orders(&area(GRID), Utc::now(), 10).unwrap().is_empty());
+    assert!(s.work_orders().open(&area(GRID), Utc::now(), 10).unwrap().is_empty());
     let history = s.history(gridwork_core::RecordKind::WorkOrder, id).unwrap();
     assert_eq!(history.len(), 8);
     assert_eq!(history.last().unwrap().op, "close");
@@ -90,9 +91,9 @@ fn overdue_by_severity_deadline() {
     as_role(&mut s, "op1", Role::TownOperator, "320612/001");
     act(&mut s, id, EventType::Accept, None).unwrap();
     let now = Utc::now();
-    assert!(s.overdue_work_orders(&area(GRID), now, 10).unwrap().is_empty());
+    assert!(s.work_orders().overdue(&area(GRID), now, 10).unwrap().is_empty());
     let later = now + Duration::hours(3);
-    let overdue = s.overdue_work_orders(&area(GRID), later, 10).unwrap();
+    let overdue = s.work_orders().overdue(&area(GRID), later, 10).unwrap();
     assert_eq!(overdue.len(), 1);
     assert!(overdue[0].deadline.unwrap() <= now + Duration::hours(2) + Duration::minutes(1));
 }
@@ -109,10 +110,11 @@ fn illegal_transition_is_refused_and_nothing_written() {
     let e = act(&mut s, id, EventType::Dispatch, Some("城管")).unwrap_err();
     assert_eq!(e.code(), "role_not_allowed", "{e}");
     assert_eq!(s.outbox_len().unwrap(), before);
-    assert_eq!(s.work_order(id).unwrap().summary.events.len(), 1);
+    assert_eq!(s.work_orders().get(id).unwrap().summary.events.len(), 1);
     // Unknown category.
     let e = s
-        .report_incident(IncidentInput {
+        .work_orders()
+        .report(IncidentInput {
             area: area(MICRO),
             category: "ufo".into(),
             severity: Severity::Ordinary,
@@ -153,11 +155,11 @@ fn concurrent_close_and_reopen_merge_and_surface() {
     let to_a = b.changes_missing_from(&a.digest(None).unwrap(), None).unwrap();
     b.apply_changes(&to_b).unwrap();
     a.apply_changes(&to_a).unwrap();
-    let sa = a.work_order(id).unwrap().summary;
-    let sb = b.work_order(id).unwrap().summary;
+    let sa = a.work_orders().get(id).unwrap().summary;
+    let sb = b.work_orders().get(id).unwrap().summary;
     assert_eq!(sa, sb, "both devices derive the same state");
     assert_eq!(sa.state, Some(WorkOrderState::Closed));
     assert_eq!(sa.conflicts.len(), 1, "the second close is surfaced, not dropped");
-    assert_eq!(a.work_orders_with_conflicts(&area(GRID), 10).unwrap().len(), 1);
-    assert_eq!(b.work_orders_with_conflicts(&area(GRID), 10).unwrap().len(), 1);
+    assert_eq!(a.work_orders().with_conflicts(&area(GRID), 10).unwrap().len(), 1);
+    assert_eq!(b.work_orders().with_conflicts(&area(GRID), 10).unwrap().len(), 1);
 }

@@ -260,27 +260,29 @@ async fn client_end_to_end(store: DynStore) {
     let bytes = blob(MIB + 123_456, 5);
     let photo = a.add_attachment(&bytes, "image/jpeg").unwrap();
     let hh = a
-        .add_household(gridwork_core::demo::household(
+        .households()
+        .add(gridwork_core::demo::household(
             &mut gridwork_core::demo::DemoRng::new(1),
             &gridwork_core::AreaPath::parse("320612/001/001/01/01").unwrap(),
         ))
         .unwrap();
-    a.record_visit(gridwork_core::VisitInput {
-        household_id: hh,
-        visited_at: chrono_now(),
-        kind: gridwork_core::VisitKind::Routine,
-        outcome: gridwork_core::VisitOutcome::Met,
-        situation: "拍照留存".into(),
-        needs: String::new(),
-        satisfaction: None,
-        knows_worker: None,
-        follow_up_due: None,
-        photos: vec![photo.clone()],
-        location: None,
-        incident_id: None,
-        task_id: None,
-    })
-    .unwrap();
+    a.visits()
+        .record(gridwork_core::VisitInput {
+            household_id: hh,
+            visited_at: chrono_now(),
+            kind: gridwork_core::VisitKind::Routine,
+            outcome: gridwork_core::VisitOutcome::Met,
+            situation: "拍照留存".into(),
+            needs: String::new(),
+            satisfaction: None,
+            knows_worker: None,
+            follow_up_due: None,
+            photos: vec![photo.clone()],
+            location: None,
+            incident_id: None,
+            task_id: None,
+        })
+        .unwrap();
     // Push the records (as the sync client would).
     let outbox = a.outbox(usize::MAX).unwrap();
     let dev_a = TestDevice {

@@ -64,7 +64,7 @@ async fn demo_pull(store: DynStore) {
             scope: grid.clone(),
         })
         .unwrap();
-    let households = phone.households_in(&grid, 1000).unwrap();
+    let households = phone.households().in_area(&grid, 1000).unwrap();
     assert_eq!(households.len(), CoreDemoRecords::default().households_per_worker);
     let cjk = |s: &str| s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
     assert!(households.iter().all(|h| cjk(&h.head_name) && cjk(&h.address)));
@@ -74,7 +74,8 @@ async fn demo_pull(store: DynStore) {
     assert!(phone.count_records(RecordKind::Resident).unwrap() >= 10);
     // The grid head moved the orders through different states.
     let states: std::collections::BTreeSet<String> = phone
-        .open_work_orders(&grid, chrono::Utc::now(), 100)
+        .work_orders()
+        .open(&grid, chrono::Utc::now(), 100)
         .unwrap()
         .into_iter()
         .map(|w| w.state)

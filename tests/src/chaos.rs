@@ -724,13 +724,13 @@ impl World {
         let (a1, a2) = (self.layout.micro_a1.clone(), self.layout.micro_a2.clone());
         let held_by_liaison: BTreeSet<uuid::Uuid> = self.phones[liaison]
             .device
-            .with(|s| s.households_in(&a1, u32::MAX))?
+            .with(|s| s.households().in_area(&a1, u32::MAX))?
             .into_iter()
             .map(|h| h.id)
             .collect();
         let in_a2: Vec<uuid::Uuid> = self.phones[mover]
             .device
-            .with(|s| s.households_in(&a2, u32::MAX))?
+            .with(|s| s.households().in_area(&a2, u32::MAX))?
             .into_iter()
             .map(|h| h.id)
             .filter(|id| !self.ever_in_liaison.contains(id))
@@ -754,7 +754,7 @@ impl World {
     async fn add_and_share(&mut self, i: usize, area: &AreaPath) -> HarnessResult<uuid::Uuid> {
         let input = demo::household(&mut self.phones[i].rng, area);
         let id = self
-            .commit(i, None, "add_household", |s| s.add_household(input))?
+            .commit(i, None, "add_household", |s| s.households().add(input))?
             .ok_or("adding a household wrote nothing")?;
         self.clean_syncs(1).await?;
         Ok(id)

@@ -199,28 +199,28 @@ pub fn record_day(
         let mut households: Vec<(uuid::Uuid, HouseholdInput)> = Vec::new();
         for i in 0..plan.households.max(1) {
             let input = demo::household(rng, &micros[i % micros.len()]);
-            households.push((s.add_household(input.clone())?, input));
+            households.push((s.households().add(input.clone())?, input));
         }
         for i in 0..plan.residents {
             let (id, input) = &households[i % households.len()];
             let head = (i < households.len()).then_some(input.head_name.as_str());
-            s.add_resident(resident(rng, *id, head))?;
+            s.residents().add(resident(rng, *id, head))?;
         }
         for i in 0..plan.household_edits {
             let (id, input) = &households[i % households.len()];
             let mut edited = input.clone();
             edited.phone = Some(demo::mobile(rng));
             edited.member_count = 1 + edited.member_count % 6;
-            s.update_household(*id, edited)?;
+            s.households().update(*id, edited)?;
         }
         for i in 0..plan.visits {
             let (id, _) = &households[rng.below(households.len() as u64) as usize];
-            s.record_visit(visit(rng, *id, minute(i)))?;
+            s.visits().record(visit(rng, *id, minute(i)))?;
         }
         if plan.check_ins > 0 {
-            let patrol = s.start_patrol(grid, minute(0), None)?;
+            let patrol = s.patrols().start(grid, minute(0), None)?;
             for i in 0..plan.check_ins {
-                s.check_in(
+                s.patrols().check_in(
                     patrol,
                     CheckInInput {
                         name: format!("{}号楼", 1 + rng.below(30)),
@@ -230,7 +230,7 @@ pub fn record_day(
                     },
                 )?;
             }
-            s.end_patrol(patrol, minute(plan.check_ins + 1))?;
+            s.patrols().end(patrol, minute(plan.check_ins + 1))?;
         }
         let incidents = [
             ("safety_hazard", Severity::Urgent, "电动车楼道充电", "3幢2单元楼道内有电动车飞线充电"),
@@ -239,7 +239,7 @@ pub fn record_day(
         ];
         for i in 0..plan.incidents {
             let (category, severity, title, description) = incidents[i % incidents.len()];
-            s.report_incident(IncidentInput {
+            s.work_orders().report(IncidentInput {
                 area: micros[i % micros.len()].clone(),
                 category: category.into(),
                 severity,

@@ -134,8 +134,8 @@ async fn protocol_endpoints_refuse_bad_input(backend: Backend) -> HarnessResult<
     let b = Device::new()?;
     a.enrol_new_user(&server, &proxy.url, "王芳", "grid_worker", GRID_A).await?;
     b.enrol_new_user(&server, &proxy.url, "李娟", "grid_worker", GRID_A).await?;
-    a.with(|s| s.add_household(household(1, MICRO_A)))?;
-    b.with(|s| s.add_household(household(2, MICRO_A)))?;
+    a.with(|s| s.households().add(household(1, MICRO_A)))?;
+    b.with(|s| s.households().add(household(2, MICRO_A)))?;
     let a_change = outbox(&a)?.remove(0);
     let b_change = outbox(&b)?.remove(0);
     let cred = b.enrolment()?.credential;
@@ -427,7 +427,7 @@ async fn areas_and_attachments_refuse_bad_input(backend: Backend) -> HarnessResu
     let gone = revoked.enrol_new_user(&server, &proxy.url, "李娟", "grid_worker", GRID_A).await?;
     let cred = d.enrolment()?.credential;
     let revoked_cred = revoked.enrolment()?.credential;
-    revoked.with(|s| s.add_household(household(3, MICRO_A)))?;
+    revoked.with(|s| s.households().add(household(3, MICRO_A)))?;
     let revoked_push = wire::sync_request(PROTOCOL_VERSION, outbox(&revoked)?);
     server.revoke(&gone.device_id).await?;
     let before = holdings(&server).await?;

@@ -105,7 +105,7 @@ async fn cli_device_enrols_records_and_syncs(backend: Backend) -> HarnessResult<
     phone.enrol_new_user(&server, &proxy.url, "周强", "grid_worker", GRID_A).await?;
     phone.sync().await?;
     assert_eq!(phone.count(RecordKind::Household)?, 1);
-    let names = phone.with(|st| st.search_households(&area(GRID_A), "王芳", 10))?;
+    let names = phone.with(|st| st.households().search(&area(GRID_A), "王芳", 10))?;
     assert_eq!(names.len(), 1);
     Ok(())
 }

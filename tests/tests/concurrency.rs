@@ -70,21 +70,21 @@ impl Pusher {
         self.device.with(|s| -> HarnessResult<()> {
             if round == 0 {
                 for k in 0..2 {
-                    households.push(s.add_household(household(seed + k, &m))?);
+                    households.push(s.households().add(household(seed + k, &m))?);
                 }
-                *order = Some(s.report_incident(incident(&m))?);
+                *order = Some(s.work_orders().report(incident(&m))?);
                 return Ok(());
             }
             let id = households[round % households.len()];
             let mut input = household(seed, &m);
             input.member_count = 1 + (round as u32 % 5);
-            s.update_household(id, input)?;
-            s.record_visit(visit(households[0], round))?;
+            s.households().update(id, input)?;
+            s.visits().record(visit(households[0], round))?;
             if let Some(wo) = *order
                 && head
             {
                 let t = if round == 1 { EventType::Accept } else { EventType::Escalate };
-                s.act_on_work_order(wo, step(t, round))?;
+                s.work_orders().act(wo, step(t, round))?;
             }
             Ok(())
         })

@@ -14,8 +14,8 @@ use gridwork_tests::{Backend, Device, HarnessResult};
 
 fn snapshot(s: &mut Store, wo: uuid::Uuid) -> HarnessResult<String> {
     let digest = s.digest(None)?;
-    let households = s.households_in(&area(GRID_A), 1000)?;
-    let order = s.work_order(wo)?;
+    let households = s.households().in_area(&area(GRID_A), 1000)?;
+    let order = s.work_orders().get(wo)?;
     Ok(format!(
         "{digest:?}\n{households:?}\n{:?} {:?}",
         order.summary.state,
@@ -32,9 +32,9 @@ async fn three_devices_converge(backend: Backend) -> HarnessResult<()> {
 
     // Shared starting point: five households and one reported incident.
     let ids: Vec<uuid::Uuid> = devices[0].with(|s| {
-        (0..5).map(|i| s.add_household(household(i, MICRO_A))).collect::<Result<_, _>>()
+        (0..5).map(|i| s.households().add(household(i, MICRO_A))).collect::<Result<_, _>>()
     })?;
-    let wo = devices[0].with(|s| s.report_incident(incident(MICRO_A)))?;
+    let wo = devices[0].with(|s| s.work_orders().report(incident(MICRO_A)))?;
     let mut pushed = 0;
     for d in &devices {
         pushed += d.sync().await?.pushed;
@@ -49,17 +49,17 @@ async fn three_devices_converge(backend: Backend) -> HarnessResult<()> {
         d.with(|s| -> HarnessResult<()> {
             for (i, id) in ids.iter().enumerate() {
                 if (i + n) % 2 == 0 {
-                    let mut h = s.household(*id)?.ok_or("household missing")?;
+                    let mut h = s.households().get(*id)?.ok_or("household missing")?;
                     let mut input = household(i as u64, MICRO_A);
                     input.head_name = h.head_name.clone();
                     input.member_count = 1 + (rng.below(6) as u32);
                     input.phone = Some(format!("1380000{:04}", n * 100 + i));
                     h.member_count = input.member_count;
-                    s.update_household(*id, input)?;
+                    s.households().update(*id, input)?;
                 }
             }
             if n > 0 {
-                s.act_on_work_order(
+                s.work_orders().act(
                     wo,
                     WorkOrderAction {
                         event_type: EventType::Accept,
@@ -94,7 +94,7 @@ async fn three_devices_converge(backend: Backend) -> HarnessResult<()> {
         devices.iter().map(|d| d.with(|s| snapshot(s, wo))).collect::<HarnessResult<_>>()?;
     assert_eq!(snaps[0], snaps[1], "device 0 and 1 differ");
     assert_eq!(snaps[1], snaps[2], "device 1 and 2 differ");
-    let wo_state = devices[0].with(|s| s.work_order(wo))?;
+    let wo_state = devices[0].with(|s| s.work_orders().get(wo))?;
     assert_eq!(
         wo_state.summary.conflicts.len(),
         1,

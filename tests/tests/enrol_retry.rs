@@ -116,7 +116,7 @@ async fn assert_enrolled_and_syncing(
     }
     assert_eq!(server.raw("GET", "/v1/areas", &auth(&current), vec![]).await?.status, 200);
 
-    phone.with(|s| s.add_household(household(7, MICRO_A)))?;
+    phone.with(|s| s.households().add(household(7, MICRO_A)))?;
     let report = phone.sync().await?;
     assert_eq!((report.pushed, report.pending), (1, 0), "{report:?}");
     let colleague = Device::new()?;

@@ -19,7 +19,7 @@ fn add_households(d: &Device, n: u64, seed: u64) -> HarnessResult<()> {
     d.with(|s| {
         s.batch(|s| {
             for i in 0..n {
-                s.add_household(household(seed + i, MICRO_A))?;
+                s.households().add(household(seed + i, MICRO_A))?;
             }
             Ok(())
         })

@@ -28,12 +28,13 @@ async fn history_split_across_pages(backend: Backend) -> HarnessResult<()> {
     colleague.sync().await?;
 
     let ids = worker.with(|s| -> HarnessResult<Vec<uuid::Uuid>> {
-        let ids: Vec<_> =
-            (0..400).map(|i| s.add_household(household(i, MICRO_A))).collect::<Result<_, _>>()?;
+        let ids: Vec<_> = (0..400)
+            .map(|i| s.households().add(household(i, MICRO_A)))
+            .collect::<Result<_, _>>()?;
         for (i, id) in ids.iter().enumerate() {
             let mut input = household(i as u64, MICRO_A);
             input.member_count = 9;
-            s.update_household(*id, input)?;
+            s.households().update(*id, input)?;
         }
         Ok(ids)
     })?;
@@ -48,7 +49,7 @@ async fn history_split_across_pages(backend: Backend) -> HarnessResult<()> {
         assert_eq!(phone.count(RecordKind::Household)?, 400);
         phone.with(|s| -> HarnessResult<()> {
             for id in &ids {
-                assert_eq!(s.household(*id)?.ok_or("missing")?.member_count, 9);
+                assert_eq!(s.households().get(*id)?.ok_or("missing")?.member_count, 9);
             }
             assert_eq!(s.held_counts()?, (0, 0));
             Ok(())
@@ -69,12 +70,12 @@ async fn one_change_pushes(backend: Backend) -> HarnessResult<()> {
     worker.enrol_new_user(&server, &proxy.url, "王芳", "grid_worker", GRID_A).await?;
     let ids = worker.with(|s| -> HarnessResult<Vec<uuid::Uuid>> {
         let ids: Vec<_> =
-            (0..30).map(|i| s.add_household(household(i, MICRO_A))).collect::<Result<_, _>>()?;
+            (0..30).map(|i| s.households().add(household(i, MICRO_A))).collect::<Result<_, _>>()?;
         for round in 21..23 {
             for (i, id) in ids.iter().enumerate() {
                 let mut input = household(i as u64, MICRO_A);
                 input.member_count = round;
-                s.update_household(*id, input)?;
+                s.households().update(*id, input)?;
             }
         }
         Ok(ids)
@@ -110,7 +111,7 @@ async fn one_change_pushes(backend: Backend) -> HarnessResult<()> {
     assert_eq!(report.held, 0, "no change arrived before its dependencies: {report:?}");
     peer.with(|s| -> HarnessResult<()> {
         for id in &ids {
-            assert_eq!(s.household(*id)?.ok_or("missing")?.member_count, 22);
+            assert_eq!(s.households().get(*id)?.ok_or("missing")?.member_count, 22);
         }
         Ok(())
     })
@@ -131,41 +132,42 @@ async fn record_moves_in_and_out(backend: Backend) -> HarnessResult<()> {
 
     let mut input = household(5, other_micro);
     input.head_name = "孙立".into();
-    let id = worker.with(|s| s.add_household(input.clone()))?;
+    let id = worker.with(|s| s.households().add(input.clone()))?;
     worker.sync().await?;
     liaison.sync().await?;
     assert_eq!(liaison.count(RecordKind::Household)?, 0, "not the liaison's micro-grid yet");
 
     // Moved into the liaison's micro-grid.
     input.area = area(MICRO_A);
-    worker.with(|s| s.update_household(id, input.clone()))?;
+    worker.with(|s| s.households().update(id, input.clone()))?;
     worker.sync().await?;
     liaison.sync().await?;
-    let seen = liaison.with(|s| s.household(id))?.ok_or("the moved household did not arrive")?;
+    let seen =
+        liaison.with(|s| s.households().get(id))?.ok_or("the moved household did not arrive")?;
     assert_eq!(seen.head_name, "孙立", "the whole record arrived, not only the move");
     assert_eq!(seen.area, area(MICRO_A));
     assert_eq!(liaison.with(|s| s.held_counts())?, (0, 0));
 
     // Edited where it now lies: the liaison follows.
     input.member_count = 6;
-    worker.with(|s| s.update_household(id, input.clone()))?;
+    worker.with(|s| s.households().update(id, input.clone()))?;
     worker.sync().await?;
     liaison.sync().await?;
-    assert_eq!(liaison.with(|s| s.household(id))?.ok_or("gone")?.member_count, 6);
+    assert_eq!(liaison.with(|s| s.households().get(id))?.ok_or("gone")?.member_count, 6);
 
     // A liaison may not take a household out of another micro-grid (or into theirs).
     // Moved out again: it leaves the liaison's phone.
     input.area = area(other_micro);
-    worker.with(|s| s.update_household(id, input.clone()))?;
+    worker.with(|s| s.households().update(id, input.clone()))?;
     worker.sync().await?;
     let report = liaison.sync().await?;
     assert!(report.pulled >= 1, "the move out reaches the old micro-grid");
-    assert!(liaison.with(|s| s.household(id))?.is_none(), "moved out, dropped");
+    assert!(liaison.with(|s| s.households().get(id))?.is_none(), "moved out, dropped");
     assert_eq!(liaison.count(RecordKind::Household)?, 0);
 
     // Later edits there do not reach the liaison, and nothing is stuck.
     input.member_count = 2;
-    worker.with(|s| s.update_household(id, input.clone()))?;
+    worker.with(|s| s.households().update(id, input.clone()))?;
     worker.sync().await?;
     assert_eq!(liaison.sync().await?.pulled, 0);
     assert_eq!(liaison.count(RecordKind::Household)?, 0);
@@ -213,27 +215,27 @@ async fn work_order_folds_the_same_everywhere(backend: Backend) -> HarnessResult
     handler.enrol_new_user(&server, &proxy.url, "周杰", "department_handler", TOWN).await?;
     let all = [&worker, &op1, &op2, &handler];
 
-    let wo = worker.with(|s| s.report_incident(incident(MICRO_A)))?;
+    let wo = worker.with(|s| s.work_orders().report(incident(MICRO_A)))?;
     worker.sync().await?;
     for d in &all[1..] {
         d.sync().await?;
     }
     // Concurrent accepts, offline.
-    op1.with(|s| s.act_on_work_order(wo, act(EventType::Accept, None, Utc::now())))?;
-    op2.with(|s| s.act_on_work_order(wo, act(EventType::Accept, None, Utc::now())))?;
+    op1.with(|s| s.work_orders().act(wo, act(EventType::Accept, None, Utc::now())))?;
+    op2.with(|s| s.work_orders().act(wo, act(EventType::Accept, None, Utc::now())))?;
     op2.sync().await?;
     tokio::time::sleep(Duration::from_millis(20)).await;
     op1.sync().await?;
     op1.sync().await?;
     op1.with(|s| {
-        s.act_on_work_order(wo, act(EventType::Dispatch, Some("sanitation"), Utc::now()))
+        s.work_orders().act(wo, act(EventType::Dispatch, Some("sanitation"), Utc::now()))
     })?;
     op1.sync().await?;
     handler.sync().await?;
     // The handler's phone clock is 60 s slow: its steps carry times before the dispatch.
     let slow = || Utc::now() - TimeDelta::seconds(60);
     for step in [EventType::Sign, EventType::Handle, EventType::Feedback] {
-        handler.with(|s| s.act_on_work_order(wo, act(step, Some("sanitation"), slow())))?;
+        handler.with(|s| s.work_orders().act(wo, act(step, Some("sanitation"), slow())))?;
     }
     handler.sync().await?;
     for _ in 0..2 {
@@ -243,12 +245,12 @@ async fn work_order_folds_the_same_everywhere(backend: Backend) -> HarnessResult
     }
     let verdicts: Vec<String> = all
         .iter()
-        .map(|d| d.with(|s| s.work_order(wo).map(|w| verdict(&w.summary))))
+        .map(|d| d.with(|s| s.work_orders().get(wo).map(|w| verdict(&w.summary))))
         .collect::<Result<_, _>>()?;
     for (i, v) in verdicts.iter().enumerate() {
         assert_eq!(v, &verdicts[0], "device {i} folds differently");
     }
-    let summary = op1.with(|s| s.work_order(wo))?.summary;
+    let summary = op1.with(|s| s.work_orders().get(wo))?.summary;
     assert_eq!(summary.conflicts.len(), 1, "one of the two accepts: {:?}", summary.conflicts);
     assert_eq!(summary.conflicts[0].event_type, EventType::Accept);
     assert_eq!(
@@ -265,7 +267,7 @@ async fn work_order_folds_the_same_everywhere(backend: Backend) -> HarnessResult
     assert!(summary.events.iter().any(|e| e.received_at == Some(started)));
     // The list agrees with the record on every device.
     for d in &all {
-        let listed = d.with(|s| s.work_orders_with_conflicts(&area(TOWN), 10))?;
+        let listed = d.with(|s| s.work_orders().with_conflicts(&area(TOWN), 10))?;
         assert_eq!(listed.len(), 1);
     }
     Ok(())
@@ -285,13 +287,13 @@ async fn quarantined_document_edited_again(backend: Backend) -> HarnessResult<()
         user.scope = area(GRID_B);
         s.load_areas(&gridwork_core::demo::areas(1, 1, 2, 2))?;
         s.sign_in(user)?;
-        Ok(s.add_household(household(1, MICRO_B))?)
+        Ok(s.households().add(household(1, MICRO_B))?)
     })?;
     assert_eq!(a.sync().await?.quarantined, 1);
     a.with(|s| {
         let mut input = household(1, MICRO_B);
         input.member_count = 31;
-        s.update_household(id, input)
+        s.households().update(id, input)
     })?;
     let report = tokio::time::timeout(Duration::from_secs(20), a.sync())
         .await
@@ -318,7 +320,7 @@ async fn changes_keep_the_area_they_were_made_in(backend: Backend) -> HarnessRes
     let liaison = Device::with_config(one_by_one())?;
     liaison.enrol_new_user(&server, &proxy.url, "赵敏", "liaison", MICRO_A).await?;
     let (x, y) = worker.with(|s| -> HarnessResult<_> {
-        Ok((s.add_household(household(1, MICRO_A))?, s.add_household(household(2, MICRO_A))?))
+        Ok((s.households().add(household(1, MICRO_A))?, s.households().add(household(2, MICRO_A))?))
     })?;
     for d in [&worker, &peer, &liaison] {
         d.sync().await?;
@@ -333,25 +335,25 @@ async fn changes_keep_the_area_they_were_made_in(backend: Backend) -> HarnessRes
         )
     };
     liaison.with(|s| -> HarnessResult<()> {
-        s.record_visit(visit(y))?;
+        s.visits().record(visit(y))?;
         let mut input = household(1, MICRO_A);
         input.member_count = 41;
-        s.update_household(x, input)?;
+        s.households().update(x, input)?;
         Ok(())
     })?;
     peer.with(|s| -> HarnessResult<()> {
-        s.record_visit(visit(y))?;
+        s.visits().record(visit(y))?;
         let mut input = household(1, other_micro);
         input.member_count = 1;
-        s.update_household(x, input)?;
+        s.households().update(x, input)?;
         Ok(())
     })?;
     // Meanwhile the worker moves x out and back in, and syncs first.
     worker.with(|s| -> HarnessResult<()> {
         let mut input = household(1, other_micro);
-        s.update_household(x, input.clone())?;
+        s.households().update(x, input.clone())?;
         input.area = area(MICRO_A);
-        s.update_household(x, input)?;
+        s.households().update(x, input)?;
         Ok(())
     })?;
     worker.sync().await?;
@@ -366,12 +368,12 @@ async fn changes_keep_the_area_they_were_made_in(backend: Backend) -> HarnessRes
     }
     // Every phone and the server agree on where x is; the liaison holds it only if it is in
     // its micro-grid; the liaison's edit is part of x everywhere x is.
-    let w = worker.with(|s| s.household(x))?.ok_or("worker lost x")?;
-    let p = peer.with(|s| s.household(x))?.ok_or("peer lost x")?;
+    let w = worker.with(|s| s.households().get(x))?.ok_or("worker lost x")?;
+    let p = peer.with(|s| s.households().get(x))?.ok_or("peer lost x")?;
     assert_eq!(w, p);
     let on_server = server.log_size().await?.1;
     assert!(on_server > 0);
-    match liaison.with(|s| s.household(x))? {
+    match liaison.with(|s| s.households().get(x))? {
         Some(l) => {
             assert_eq!(w.area, area(MICRO_A));
             assert_eq!(l, w);

@@ -35,7 +35,7 @@ async fn restored_from_backup_loses_nothing_acknowledged() -> HarnessResult<()> 
     head.enrol_new_user(&server, &proxy.url, "李强", "grid_head", GRID_A).await?;
 
     let first: Vec<_> = worker.with(|s| {
-        (0..3).map(|i| s.add_household(household(i, MICRO_A))).collect::<Result<Vec<_>, _>>()
+        (0..3).map(|i| s.households().add(household(i, MICRO_A))).collect::<Result<Vec<_>, _>>()
     })?;
     worker.sync().await?;
     head.sync().await?;
@@ -50,14 +50,14 @@ async fn restored_from_backup_loses_nothing_acknowledged() -> HarnessResult<()> 
     // A day's work after the backup, all acknowledged by the server.
     let later: Vec<_> = worker.with(|s| -> HarnessResult<Vec<uuid::Uuid>> {
         let ids =
-            (3..6).map(|i| s.add_household(household(i, MICRO_A))).collect::<Result<_, _>>()?;
+            (3..6).map(|i| s.households().add(household(i, MICRO_A))).collect::<Result<_, _>>()?;
         let mut edit = household(0, MICRO_A);
         edit.member_count = 17;
-        s.update_household(first[0], edit)?;
+        s.households().update(first[0], edit)?;
         Ok(ids)
     })?;
     let heads: Vec<_> = head.with(|s| {
-        (10..12).map(|i| s.add_household(household(i, MICRO_A))).collect::<Result<Vec<_>, _>>()
+        (10..12).map(|i| s.households().add(household(i, MICRO_A))).collect::<Result<Vec<_>, _>>()
     })?;
     for _ in 0..2 {
         worker.sync().await?;
@@ -93,9 +93,9 @@ async fn restored_from_backup_loses_nothing_acknowledged() -> HarnessResult<()> 
     for phone in [&worker, &head] {
         assert_eq!(phone.count(RecordKind::Household)?, 8);
         phone.with(|s| -> HarnessResult<()> {
-            assert_eq!(s.household(first[0])?.ok_or("missing")?.member_count, 17);
+            assert_eq!(s.households().get(first[0])?.ok_or("missing")?.member_count, 17);
             for id in later.iter().chain(&heads) {
-                s.household(*id)?.ok_or("missing after the restore")?;
+                s.households().get(*id)?.ok_or("missing after the restore")?;
             }
             Ok(())
         })?;
@@ -117,7 +117,7 @@ async fn digest_repair_sends_what_the_server_silently_lost() -> HarnessResult<()
     let worker = Device::new()?;
     worker.enrol_new_user(&server, &proxy.url, "王芳", "grid_worker", GRID_A).await?;
     let ids: Vec<_> = worker.with(|s| {
-        (0..4).map(|i| s.add_household(household(i, MICRO_A))).collect::<Result<Vec<_>, _>>()
+        (0..4).map(|i| s.households().add(household(i, MICRO_A))).collect::<Result<Vec<_>, _>>()
     })?;
     worker.sync().await?;
     let (_, before) = server.log_size().await?;

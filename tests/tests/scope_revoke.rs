@@ -24,9 +24,9 @@ async fn scope_is_enforced(backend: Backend) -> HarnessResult<()> {
     a.with(|s| -> HarnessResult<()> {
         let mut first = None;
         for i in 0..4 {
-            first.get_or_insert(s.add_household(household(i, MICRO_A))?);
+            first.get_or_insert(s.households().add(household(i, MICRO_A))?);
         }
-        let r = s.add_resident(ResidentInput {
+        let r = s.residents().add(ResidentInput {
             household_id: first.ok_or("no household")?,
             name: "王建国".into(),
             gender: Gender::Male,
@@ -34,7 +34,7 @@ async fn scope_is_enforced(backend: Backend) -> HarnessResult<()> {
             relation: Relation::Head,
             phone: None,
         })?;
-        s.set_sensitive(
+        s.sensitive().set(
             r,
             SensitiveInput { key_population: Some(KeyPopulation::DrugRehab), ..Default::default() },
         )?;
@@ -43,7 +43,7 @@ async fn scope_is_enforced(backend: Backend) -> HarnessResult<()> {
     let sensitive_before = a.count(RecordKind::Sensitive)?;
     b.with(|s| -> HarnessResult<()> {
         for i in 10..13 {
-            s.add_household(household(i, MICRO_B))?;
+            s.households().add(household(i, MICRO_B))?;
         }
         Ok(())
     })?;
@@ -66,7 +66,7 @@ async fn scope_is_enforced(backend: Backend) -> HarnessResult<()> {
         user.scope = area(GRID_B);
         s.load_areas(&gridwork_core::demo::areas(1, 1, 2, 2))?;
         s.sign_in(SignedInUser { ..user })?;
-        s.add_household(household(99, MICRO_B))?;
+        s.households().add(household(99, MICRO_B))?;
         Ok(())
     })?;
     // The refused change is quarantined (not retried forever, not blocking the rest): the sync
@@ -86,7 +86,7 @@ async fn scope_is_enforced(backend: Backend) -> HarnessResult<()> {
         let mut user = s.user().cloned().ok_or("not signed in")?;
         user.scope = area(GRID_A);
         s.sign_in(user)?;
-        s.add_household(household(98, MICRO_A))?;
+        s.households().add(household(98, MICRO_A))?;
         Ok(())
     })?;
     let report = a.sync().await?;
@@ -106,9 +106,9 @@ async fn revoked_device_is_wiped(backend: Backend) -> HarnessResult<()> {
     let enrolled = d.enrol_new_user(&server, &proxy.url, "王芳", "grid_worker", GRID_A).await?;
     let mut h = household(1, MICRO_A);
     h.address = "幸福小区3幢2单元301室-撤销测试".into();
-    d.with(|s| s.add_household(h))?;
+    d.with(|s| s.households().add(h))?;
     d.sync().await?;
-    d.with(|s| s.add_household(household(2, MICRO_A)))?; // unsent work is wiped too
+    d.with(|s| s.households().add(household(2, MICRO_A)))?; // unsent work is wiped too
     server.revoke(&enrolled.device_id).await?;
     match d.sync().await {
         Err(SyncError::Revoked) => {}
@@ -145,9 +145,9 @@ async fn moved_worker_follows_new_grid(backend: Backend) -> HarnessResult<()> {
     let b = Device::new()?;
     let moved = a.enrol_new_user(&server, &proxy.url, "王芳", "grid_worker", GRID_A).await?;
     b.enrol_new_user(&server, &proxy.url, "赵敏", "grid_worker", GRID_B).await?;
-    b.with(|s| s.add_household(household(10, MICRO_B)))?;
+    b.with(|s| s.households().add(household(10, MICRO_B)))?;
     b.sync().await?;
-    a.with(|s| s.add_household(household(9, MICRO_A)))?;
+    a.with(|s| s.households().add(household(9, MICRO_A)))?;
     a.sync().await?;
     assert_eq!(a.count(RecordKind::Household)?, 1, "grid B is not grid A's");
 
@@ -161,12 +161,12 @@ async fn moved_worker_follows_new_grid(backend: Backend) -> HarnessResult<()> {
     assert_eq!(a.count(RecordKind::Household)?, 0, "grid A's (synced) records are forgotten");
     a.sync().await?;
     assert_eq!(a.count(RecordKind::Household)?, 1, "grid B's household bootstrapped");
-    a.with(|s| s.add_household(household(11, MICRO_B)))?;
+    a.with(|s| s.households().add(household(11, MICRO_B)))?;
     a.sync().await?;
     b.sync().await?;
     assert_eq!(b.count(RecordKind::Household)?, 2, "the moved worker's new work reached grid B");
     // Recording in grid A is refused on the device itself now.
-    assert!(a.with(|s| s.add_household(household(12, MICRO_A))).is_err());
+    assert!(a.with(|s| s.households().add(household(12, MICRO_A))).is_err());
     Ok(())
 }
 

@@ -19,7 +19,7 @@ async fn bytes_on_the_wire(backend: Backend) -> HarnessResult<()> {
     b.enrol_new_user(&server, &proxy.url, "李娟", "grid_worker", GRID_A).await?;
     let t = std::time::Instant::now();
     let ids: Vec<uuid::Uuid> = a.with(|s| {
-        s.batch(|s| (0..DOCS).map(|i| s.add_household(household(i, MICRO_A))).collect())
+        s.batch(|s| (0..DOCS).map(|i| s.households().add(household(i, MICRO_A))).collect())
     })?;
     eprintln!("created {DOCS} households in {:?}", t.elapsed());
     a.sync().await?;
@@ -39,13 +39,13 @@ async fn bytes_on_the_wire(backend: Backend) -> HarnessResult<()> {
 
     a.with(|s| -> HarnessResult<()> {
         for id in ids.iter().step_by((DOCS / EDITS) as usize).take(EDITS as usize) {
-            let h = s.household(*id)?.ok_or("missing")?;
+            let h = s.households().get(*id)?.ok_or("missing")?;
             let mut input = household(0, MICRO_A);
             input.address = h.address.clone();
             input.head_name = h.head_name.clone();
             input.member_count = h.member_count % 9 + 1;
             input.phone = Some("13912345678".into());
-            s.update_household(*id, input)?;
+            s.households().update(*id, input)?;
         }
         Ok(())
     })?;

@@ -9,6 +9,8 @@ mod query;
 mod tag;
 #[cfg(feature = "store")]
 mod write;
+#[cfg(feature = "store")]
+pub use write::Households;
 
 use automerge::AutoCommit;
 use serde::{Deserialize, Serialize};

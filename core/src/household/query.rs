@@ -5,9 +5,11 @@ use rusqlite::{OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::Households;
+
 use super::HouseholdTag;
 use crate::area::AreaPath;
-use crate::error::Result;
+use crate::error::{CoreError, Result};
 use crate::store::Store;
 use crate::time::{ms_to_time, opt_ms_to_time};
 
@@ -81,13 +83,14 @@ pub(crate) fn area_clause(col: &str, n: usize) -> String {
     format!("({col} = ?{n} OR ({col} > ?{n} || '/' AND {col} < ?{n} || '0'))")
 }
 
-impl Store {
+impl Households<'_> {
     /// The household with this id (also when deleted: `None` only when unknown).
     ///
     /// # Errors
     /// Storage errors.
-    pub fn household(&self, id: Uuid) -> Result<Option<Household>> {
-        self.conn()
+    pub fn get(&self, id: Uuid) -> Result<Option<Household>> {
+        self.store
+            .conn()
             .prepare_cached(&format!("SELECT {COLUMNS} FROM household WHERE id = ?1"))?
             .query_row([id.as_bytes()], from_row)
             .optional()
@@ -98,12 +101,12 @@ impl Store {
     ///
     /// # Errors
     /// Storage errors.
-    pub fn households_in(&self, area: &AreaPath, limit: u32) -> Result<Vec<Household>> {
+    pub fn in_area(&self, area: &AreaPath, limit: u32) -> Result<Vec<Household>> {
         let sql = format!(
             "SELECT {COLUMNS} FROM household WHERE deleted = 0 AND {} ORDER BY address, id LIMIT ?2",
             area_clause("area", 1)
         );
-        let mut stmt = self.conn().prepare_cached(&sql)?;
+        let mut stmt = self.store.conn().prepare_cached(&sql)?;
         let rows = stmt.query_map(params![area.as_str(), limit], from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -112,12 +115,7 @@ impl Store {
     ///
     /// # Errors
     /// Storage errors.
-    pub fn due_visits(
-        &self,
-        area: &AreaPath,
-        now: DateTime<Utc>,
-        limit: u32,
-    ) -> Result<Vec<DueVisit>> {
+    pub fn due(&self, area: &AreaPath, now: DateTime<Utc>, limit: u32) -> Result<Vec<DueVisit>> {
         // District- and town-wide lists walk the due-date index; smaller areas (a few hundred
         // households among 100,000) are found by area first, then sorted.
         let index = if area.level() <= crate::area::AreaLevel::Town {
@@ -131,7 +129,7 @@ impl Store {
              ORDER BY next_due_at, id LIMIT ?3",
             area_clause("area", 1)
         );
-        let mut stmt = self.conn().prepare_cached(&sql)?;
+        let mut stmt = self.store.conn().prepare_cached(&sql)?;
         let rows =
             stmt.query_map(params![area.as_str(), now.timestamp_millis(), limit], from_row)?;
         rows.map(|r| {
@@ -147,12 +145,7 @@ impl Store {
     ///
     /// # Errors
     /// [`CoreError::Invalid`] naming `query` when it is too long; storage errors.
-    pub fn search_households(
-        &self,
-        area: &AreaPath,
-        query: &str,
-        limit: u32,
-    ) -> Result<Vec<Household>> {
+    pub fn search(&self, area: &AreaPath, query: &str, limit: u32) -> Result<Vec<Household>> {
         let Some(mut expr) = crate::search::match_query(query)? else { return Ok(Vec::new()) };
         if area.level() > crate::area::AreaLevel::District {
             expr = format!("({expr}) AND {}", crate::search::area_token(area.as_str()));
@@ -165,8 +158,27 @@ impl Store {
              LIMIT ?3",
             area_clause("h.area", 1)
         );
-        let mut stmt = self.conn().prepare_cached(&sql)?;
+        let mut stmt = self.store.conn().prepare_cached(&sql)?;
         let rows = stmt.query_map(params![area.as_str(), expr, limit], from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+impl Store {
+    /// The area of household `id`, which must exist on this device and not be deleted: residents
+    /// (and their sensitive data, and task targets) belong to a live household.
+    ///
+    /// # Errors
+    /// [`CoreError::NotFound`] naming `household`; storage errors.
+    pub(crate) fn live_household_area(&self, id: Uuid) -> Result<AreaPath> {
+        let row: Option<(String, bool)> = self
+            .conn()
+            .prepare_cached("SELECT area, deleted FROM household WHERE id = ?1")?
+            .query_row([id.as_bytes()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        match row {
+            Some((area, false)) => AreaPath::parse(&area),
+            _ => Err(CoreError::NotFound { kind: "household".into(), id: id.to_string() }),
+        }
     }
 }

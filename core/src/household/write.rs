@@ -8,17 +8,31 @@ use crate::error::Result;
 use crate::kind::RecordKind;
 use crate::store::Store;
 
+/// The device store's operations on households: add, edit, list, due visits, search. Made by [`Store::households`]; borrows the store for
+/// as long as it lives.
+#[derive(Debug)]
+pub struct Households<'s> {
+    pub(crate) store: &'s mut Store,
+}
+
 impl Store {
+    /// Operations on households: add, edit, list, due visits, search.
+    pub fn households(&mut self) -> Households<'_> {
+        Households { store: self }
+    }
+}
+
+impl Households<'_> {
     /// Records a new household and returns its id.
     ///
     /// # Errors
     /// [`CoreError::Invalid`] naming the bad field; [`CoreError::NotFound`] for an unknown area;
     /// [`CoreError::OutOfScope`]; [`CoreError::NotSignedIn`]. Nothing is written on error.
-    pub fn add_household(&mut self, input: HouseholdInput) -> Result<Uuid> {
+    pub fn add(&mut self, input: HouseholdInput) -> Result<Uuid> {
         let input = input.validated()?;
         let id = Uuid::now_v7();
         let area = input.area.clone();
-        self.write_doc(id, RecordKind::Household, Some(&area), "add_household", |d, _| {
+        self.store.write_doc(id, RecordKind::Household, Some(&area), "add_household", |d, _| {
             input.write(d)
         })?;
         Ok(id)
@@ -28,22 +42,22 @@ impl Store {
     /// different fields merge cleanly.
     ///
     /// # Errors
-    /// As [`Store::add_household`], and [`CoreError::NotFound`] for an unknown household.
+    /// As [`Households::add`](crate::household::Households::add), and [`CoreError::NotFound`] for an unknown household.
     ///
     /// A household moved to another area takes its residents, their sensitive records and its
     /// visits along, in the same all-or-nothing write: records move as wholes, so a phone that
     /// receives the household also receives what its due dates and ledgers are derived from.
-    pub fn update_household(&mut self, id: Uuid, input: HouseholdInput) -> Result<()> {
+    pub fn update(&mut self, id: Uuid, input: HouseholdInput) -> Result<()> {
         let input = input.validated()?;
-        let before = self.household(id)?.map(|h| h.area);
+        let before = self.get(id)?.map(|h| h.area);
         if before.is_none_or(|a| a == input.area) {
-            self.write_doc(id, RecordKind::Household, None, "update_household", |d, _| {
+            self.store.write_doc(id, RecordKind::Household, None, "update_household", |d, _| {
                 input.write(d)
             })?;
             return Ok(());
         }
         let dependents = self.household_dependents(id)?;
-        self.all_or_nothing(|s| {
+        self.store.all_or_nothing(|s| {
             s.write_doc(id, RecordKind::Household, None, "update_household", |d, _| {
                 input.write(d)
             })?;
@@ -66,7 +80,7 @@ impl Store {
         ] {
             // Table names come from the list above, never from input.
             let sql = format!("SELECT id FROM {table} WHERE household_id = ?1 ORDER BY id");
-            let mut stmt = self.conn().prepare_cached(&sql)?;
+            let mut stmt = self.store.conn().prepare_cached(&sql)?;
             let ids = stmt.query_map([id.as_bytes()], |r| r.get::<_, Uuid>(0))?;
             for dep in ids {
                 out.push((kind, dep?));

@@ -3,7 +3,7 @@
 //! assessment (number of patrols, hours, distance, points covered), so distance and duration are
 //! derived from the track, never typed in.
 //!
-//! The track is not one CRDT operation per GPS fix (DESIGN §5): each [`Store::add_track_points`]
+//! The track is not one CRDT operation per GPS fix (DESIGN §5): each [`Patrols::add_track_points`](crate::patrol::Patrols::add_track_points)
 //! call appends one compact chunk ([`crate::track::encode_chunk`]) as a bytes scalar to the
 //! document's `track` list.
 
@@ -14,6 +14,8 @@ mod projection;
 mod query;
 #[cfg(feature = "store")]
 mod write;
+#[cfg(feature = "store")]
+pub use write::Patrols;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -5,11 +5,12 @@ use rusqlite::{Row, params};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::Patrols;
+
 use super::{Patrol, PatrolSpec};
 use crate::area::AreaPath;
 use crate::error::Result;
 use crate::household::area_clause;
-use crate::store::Store;
 use crate::time::{ms_to_time, opt_ms_to_time};
 
 /// A patrol as the patrol ledger (巡查台账) lists it, from the projection.
@@ -59,27 +60,27 @@ fn summary(r: &Row<'_>) -> rusqlite::Result<PatrolSummary> {
     })
 }
 
-impl Store {
+impl Patrols<'_> {
     /// The whole patrol with this id, its track decoded (also when deleted; see
     /// [`Patrol::deleted`]).
     ///
     /// # Errors
     /// [`crate::CoreError::NotFound`] when unknown; storage errors.
-    pub fn patrol(&mut self, id: Uuid) -> Result<Patrol> {
-        self.read_record::<PatrolSpec>(id)
+    pub fn get(&mut self, id: Uuid) -> Result<Patrol> {
+        self.store.read_record::<PatrolSpec>(id)
     }
 
     /// A worker's live patrols that started in `[from, to)`, oldest first: their patrol log.
     ///
     /// # Errors
     /// Storage errors.
-    pub fn patrols_of(
+    pub fn of_worker(
         &self,
         worker: &str,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Vec<PatrolSummary>> {
-        let mut stmt = self.conn().prepare_cached(&format!(
+        let mut stmt = self.store.conn().prepare_cached(&format!(
             "SELECT {COLUMNS} FROM patrol
              WHERE worker = ?1 AND started_at >= ?2 AND started_at < ?3 AND deleted = 0
              ORDER BY started_at, id"
@@ -94,7 +95,7 @@ impl Store {
     ///
     /// # Errors
     /// Storage errors.
-    pub fn patrols_in(
+    pub fn in_area(
         &self,
         area: &AreaPath,
         from: DateTime<Utc>,
@@ -106,7 +107,7 @@ impl Store {
              ORDER BY started_at, id",
             area_clause("area", 1)
         );
-        let mut stmt = self.conn().prepare_cached(&sql)?;
+        let mut stmt = self.store.conn().prepare_cached(&sql)?;
         let rows = stmt.query_map(
             params![area.as_str(), from.timestamp_millis(), to.timestamp_millis()],
             summary,

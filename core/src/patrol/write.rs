@@ -11,7 +11,21 @@ use crate::track::{TrackPoint, encode_chunk};
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ObjType, ReadDoc, ScalarValue};
 
+/// The device store's operations on patrols: start, track, check in, observe, end, read. Made by [`Store::patrols`]; borrows the store for
+/// as long as it lives.
+#[derive(Debug)]
+pub struct Patrols<'s> {
+    pub(crate) store: &'s mut Store,
+}
+
 impl Store {
+    /// Operations on patrols: start, track, check in, observe, end, read.
+    pub fn patrols(&mut self) -> Patrols<'_> {
+        Patrols { store: self }
+    }
+}
+
+impl Patrols<'_> {
     /// Starts a patrol of `area` (a grid or one of its micro-grids) by the signed-in worker and
     /// returns its id.
     ///
@@ -19,7 +33,7 @@ impl Store {
     /// [`CoreError::Invalid`] naming `area` when it is not a grid or micro-grid;
     /// [`CoreError::NotFound`] for an unknown area or task; [`CoreError::OutOfScope`];
     /// [`CoreError::NotSignedIn`]. Nothing is written on error.
-    pub fn start_patrol(
+    pub fn start(
         &mut self,
         area: &AreaPath,
         started_at: DateTime<Utc>,
@@ -35,12 +49,12 @@ impl Store {
             ));
         }
         if let Some(t) = task_id
-            && self.record_kind(t)? != Some(RecordKind::Task)
+            && self.store.record_kind(t)? != Some(RecordKind::Task)
         {
             return Err(CoreError::NotFound { kind: "task".into(), id: t.to_string() });
         }
         let id = Uuid::now_v7();
-        self.write_doc(id, RecordKind::Patrol, Some(area), "start_patrol", |d, user| {
+        self.store.write_doc(id, RecordKind::Patrol, Some(area), "start_patrol", |d, user| {
             doc::put(d, field::WORKER, user.user_id.as_str())?;
             doc::put(d, field::STARTED_AT, ts(started_at))?;
             doc::put_opt(d, field::TASK, task_id.map(|t| t.to_string()))?;
@@ -64,7 +78,7 @@ impl Store {
             return Ok(());
         }
         let chunk = encode_chunk(points)?;
-        self.write_doc(id, RecordKind::Patrol, None, "add_track_points", |d, user| {
+        self.store.write_doc(id, RecordKind::Patrol, None, "add_track_points", |d, user| {
             check_open(d, &user.user_id)?;
             let list = doc::obj(d, field::TRACK, ObjType::List)?;
             let len = d.length(&list);
@@ -83,7 +97,7 @@ impl Store {
     pub fn check_in(&mut self, id: Uuid, input: CheckInInput) -> Result<Uuid> {
         let input = input.validated()?;
         let cid = Uuid::now_v7();
-        self.write_doc(id, RecordKind::Patrol, None, "check_in", |d, user| {
+        self.store.write_doc(id, RecordKind::Patrol, None, "check_in", |d, user| {
             check_open(d, &user.user_id)?;
             let m = doc::push_map(d, field::CHECKINS)?;
             doc::put_in(d, &m, field::ID, cid.to_string())?;
@@ -108,7 +122,7 @@ impl Store {
     pub fn add_observation(&mut self, id: Uuid, input: ObservationInput) -> Result<Uuid> {
         let input = input.validated()?;
         let oid = Uuid::now_v7();
-        self.write_doc(id, RecordKind::Patrol, None, "add_observation", |d, user| {
+        self.store.write_doc(id, RecordKind::Patrol, None, "add_observation", |d, user| {
             check_open(d, &user.user_id)?;
             let m = doc::push_map(d, field::OBSERVATIONS)?;
             doc::put_in(d, &m, field::ID, oid.to_string())?;
@@ -136,22 +150,28 @@ impl Store {
         observation: Uuid,
         incident: Uuid,
     ) -> Result<()> {
-        if let Some(k) = self.record_kind(incident)?
+        if let Some(k) = self.store.record_kind(incident)?
             && k != RecordKind::WorkOrder
         {
             return Err(CoreError::invalid("incident_id", format!("{incident} is a {k}")));
         }
-        self.write_doc(patrol, RecordKind::Patrol, None, "link_observation_incident", |d, _| {
-            let m = doc::list_maps(d, field::OBSERVATIONS)
-                .into_iter()
-                .find(|m| doc::get_uuid_in(d, m, field::ID) == Some(observation))
-                .ok_or_else(|| CoreError::NotFound {
-                    kind: "observation".into(),
-                    id: observation.to_string(),
-                })?;
-            doc::put_in(d, &m, field::INCIDENT, incident.to_string())?;
-            Ok(())
-        })?;
+        self.store.write_doc(
+            patrol,
+            RecordKind::Patrol,
+            None,
+            "link_observation_incident",
+            |d, _| {
+                let m = doc::list_maps(d, field::OBSERVATIONS)
+                    .into_iter()
+                    .find(|m| doc::get_uuid_in(d, m, field::ID) == Some(observation))
+                    .ok_or_else(|| CoreError::NotFound {
+                        kind: "observation".into(),
+                        id: observation.to_string(),
+                    })?;
+                doc::put_in(d, &m, field::INCIDENT, incident.to_string())?;
+                Ok(())
+            },
+        )?;
         Ok(())
     }
 
@@ -161,8 +181,8 @@ impl Store {
     /// [`CoreError::Invalid`] naming `ended_at` when it is before the start or the patrol has
     /// already ended, or `patrol` when deleted; [`CoreError::Forbidden`] for another worker's
     /// patrol; [`CoreError::NotFound`]; [`CoreError::NotSignedIn`]. Nothing is written on error.
-    pub fn end_patrol(&mut self, id: Uuid, ended_at: DateTime<Utc>) -> Result<()> {
-        self.write_doc(id, RecordKind::Patrol, None, "end_patrol", |d, user| {
+    pub fn end(&mut self, id: Uuid, ended_at: DateTime<Utc>) -> Result<()> {
+        self.store.write_doc(id, RecordKind::Patrol, None, "end_patrol", |d, user| {
             check_open(d, &user.user_id)?;
             if doc::get_i64(d, field::STARTED_AT).is_some_and(|s| ended_at.timestamp_millis() < s) {
                 return Err(CoreError::invalid("ended_at", "is before the patrol started"));
@@ -177,8 +197,8 @@ impl Store {
     ///
     /// # Errors
     /// [`CoreError::NotFound`]; [`CoreError::NotSignedIn`]; [`CoreError::OutOfScope`].
-    pub fn delete_patrol(&mut self, id: Uuid) -> Result<()> {
-        self.delete_record(RecordKind::Patrol, id)
+    pub fn delete(&mut self, id: Uuid) -> Result<()> {
+        self.store.delete_record(RecordKind::Patrol, id)
     }
 }
 

@@ -10,6 +10,8 @@ mod projection;
 mod query;
 #[cfg(feature = "store")]
 mod write;
+#[cfg(feature = "store")]
+pub use write::Residents;
 
 use automerge::AutoCommit;
 use chrono::Datelike;

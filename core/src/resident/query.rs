@@ -3,9 +3,10 @@
 use rusqlite::{OptionalExtension, Row};
 use uuid::Uuid;
 
+use super::Residents;
+
 use super::{Gender, Relation, Resident};
 use crate::error::Result;
-use crate::store::Store;
 
 const COLUMNS: &str = "id, household_id, area, name, gender, birth_year, relation, phone";
 
@@ -24,13 +25,14 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<Resident> {
     })
 }
 
-impl Store {
+impl Residents<'_> {
     /// The resident with this id, unless unknown on this device or deleted.
     ///
     /// # Errors
     /// Storage errors.
-    pub fn resident(&self, id: Uuid) -> Result<Option<Resident>> {
-        self.conn()
+    pub fn get(&self, id: Uuid) -> Result<Option<Resident>> {
+        self.store
+            .conn()
             .prepare_cached(&format!(
                 "SELECT {COLUMNS} FROM resident WHERE id = ?1 AND deleted = 0"
             ))?
@@ -44,8 +46,8 @@ impl Store {
     ///
     /// # Errors
     /// Storage errors.
-    pub fn residents_of(&self, household_id: Uuid) -> Result<Vec<Resident>> {
-        let mut stmt = self.conn().prepare_cached(&format!(
+    pub fn of_household(&self, household_id: Uuid) -> Result<Vec<Resident>> {
+        let mut stmt = self.store.conn().prepare_cached(&format!(
             "SELECT {COLUMNS} FROM resident WHERE household_id = ?1 AND deleted = 0
              ORDER BY CASE relation WHEN 'head' THEN 0 WHEN 'spouse' THEN 1 WHEN 'parent' THEN 2
                  WHEN 'child' THEN 3 WHEN 'grandchild' THEN 4 WHEN 'sibling' THEN 5 ELSE 6 END,

@@ -15,6 +15,8 @@ mod projection;
 mod query;
 #[cfg(feature = "store")]
 mod write;
+#[cfg(feature = "store")]
+pub use write::SensitiveRecords;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -81,7 +83,7 @@ pub(crate) mod field {
 }
 
 /// What an authorised worker enters as a resident's sensitive data. Each call of
-/// [`Store::set_sensitive`] sets all four fields (an empty or `None` value clears one).
+/// [`SensitiveRecords::set`](crate::sensitive::SensitiveRecords::set) sets all four fields (an empty or `None` value clears one).
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct SensitiveInput {

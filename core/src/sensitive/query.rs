@@ -4,11 +4,12 @@ use rusqlite::{OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::SensitiveRecords;
+
 use super::{KeyPopulation, ReliefStatus, SensitiveRecord, sensitive_id};
 use crate::area::AreaPath;
 use crate::error::Result;
 use crate::household::area_clause;
-use crate::store::Store;
 
 /// One line of the key-population ledger (重点人员台账).
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
@@ -42,16 +43,17 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<SensitiveRecord> {
     })
 }
 
-impl Store {
+impl SensitiveRecords<'_> {
     /// The sensitive data of a resident, if recorded on this device (and neither it nor the
     /// resident is deleted).
     ///
     /// # Errors
     /// [`crate::CoreError::Forbidden`] for a role that may not read sensitive data (e.g. a
     /// liaison); [`crate::CoreError::NotSignedIn`]; storage errors.
-    pub fn sensitive_of(&self, resident_id: Uuid) -> Result<Option<SensitiveRecord>> {
-        self.require_sensitive_access("read sensitive data")?;
-        self.conn()
+    pub fn of_resident(&self, resident_id: Uuid) -> Result<Option<SensitiveRecord>> {
+        self.store.require_sensitive_access("read sensitive data")?;
+        self.store
+            .conn()
             .prepare_cached(
                 "SELECT id, resident_id, household_id, id_card, health, key_population,
                     relief_status FROM sensitive WHERE id = ?1 AND deleted = 0",
@@ -68,7 +70,7 @@ impl Store {
     /// [`crate::CoreError::Forbidden`] for a role that may not read sensitive data;
     /// [`crate::CoreError::NotSignedIn`]; storage errors.
     pub fn key_population_ledger(&self, area: &AreaPath) -> Result<Vec<KeyPerson>> {
-        self.require_sensitive_access("read the key-population ledger")?;
+        self.store.require_sensitive_access("read the key-population ledger")?;
         let sql = format!(
             "SELECT r.id, r.name, h.id, h.address, s.key_population, h.last_visit_at
              FROM sensitive s JOIN resident r ON r.id = s.resident_id
@@ -78,7 +80,7 @@ impl Store {
              ORDER BY s.key_population, h.address, r.name, r.id",
             area_clause("h.area", 1)
         );
-        let mut stmt = self.conn().prepare_cached(&sql)?;
+        let mut stmt = self.store.conn().prepare_cached(&sql)?;
         let rows = stmt.query_map(params![area.as_str()], |r| {
             let category: String = r.get(4)?;
             Ok((

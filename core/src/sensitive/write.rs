@@ -8,22 +8,24 @@ use crate::error::CoreError;
 use crate::kind::RecordKind;
 use crate::store::{SignedInUser, Store};
 
-impl Store {
-    /// The signed-in user, if their role may read and write sensitive data.
-    ///
-    /// # Errors
-    /// [`CoreError::NotSignedIn`]; [`CoreError::Forbidden`] naming `action` for any other role.
-    pub(crate) fn require_sensitive_access(&self, action: &str) -> Result<&SignedInUser> {
-        let user = self.require_user()?;
-        if !user.role.may_read_sensitive() {
-            return Err(CoreError::Forbidden { action: format!("{action} as {}", user.role) });
-        }
-        Ok(user)
-    }
+/// The device store's operations on residents' sensitive data, for the roles allowed to see it. Made by [`Store::sensitive`]; borrows the store for
+/// as long as it lives.
+#[derive(Debug)]
+pub struct SensitiveRecords<'s> {
+    pub(crate) store: &'s mut Store,
+}
 
+impl Store {
+    /// Operations on residents' sensitive data, for the roles allowed to see it.
+    pub fn sensitive(&mut self) -> SensitiveRecords<'_> {
+        SensitiveRecords { store: self }
+    }
+}
+
+impl SensitiveRecords<'_> {
     /// Creates or updates the sensitive record of a resident and returns its id (always
     /// [`sensitive_id`] of the resident). Setting it again after
-    /// [`Store::delete_sensitive`] brings it back. The household's visit interval follows the
+    /// [`SensitiveRecords::delete`](crate::sensitive::SensitiveRecords::delete) brings it back. The household's visit interval follows the
     /// key-population category at once.
     ///
     /// # Errors
@@ -31,18 +33,17 @@ impl Store {
     /// [`CoreError::NotSignedIn`]; [`CoreError::Invalid`] naming `id_card` or `health`;
     /// [`CoreError::NotFound`] for an unknown or deleted resident (or household);
     /// [`CoreError::OutOfScope`]. Nothing is written on error.
-    pub fn set_sensitive(&mut self, resident_id: Uuid, input: SensitiveInput) -> Result<Uuid> {
-        self.require_sensitive_access("write sensitive data")?;
+    pub fn set(&mut self, resident_id: Uuid, input: SensitiveInput) -> Result<Uuid> {
+        self.store.require_sensitive_access("write sensitive data")?;
         let input = input.validated()?;
-        let resident = self.resident(resident_id)?.ok_or_else(|| CoreError::NotFound {
-            kind: "resident".into(),
-            id: resident_id.to_string(),
+        let resident = self.store.residents().get(resident_id)?.ok_or_else(|| {
+            CoreError::NotFound { kind: "resident".into(), id: resident_id.to_string() }
         })?;
-        let area = self.live_household_area(resident.household_id)?;
+        let area = self.store.live_household_area(resident.household_id)?;
         let id = sensitive_id(resident_id);
-        let exists = self.record_kind(id)?.is_some();
+        let exists = self.store.record_kind(id)?.is_some();
         let create = (!exists).then_some(&area);
-        self.write_doc(id, RecordKind::Sensitive, create, "set_sensitive", |d, _| {
+        self.store.write_doc(id, RecordKind::Sensitive, create, "set_sensitive", |d, _| {
             doc::put(d, common::AREA, area.as_str())?;
             if doc::get_bool(d, common::DELETED) == Some(true) {
                 doc::put(d, common::DELETED, false)?;
@@ -73,13 +74,25 @@ impl Store {
     /// [`CoreError::Forbidden`] for a role that may not handle sensitive data;
     /// [`CoreError::NotSignedIn`]; [`CoreError::NotFound`] when the resident has no sensitive
     /// record on this device; storage errors.
-    pub fn delete_sensitive(&mut self, resident_id: Uuid) -> Result<()> {
-        self.require_sensitive_access("delete sensitive data")?;
-        self.delete_record(RecordKind::Sensitive, sensitive_id(resident_id))
+    pub fn delete(&mut self, resident_id: Uuid) -> Result<()> {
+        self.store.require_sensitive_access("delete sensitive data")?;
+        self.store.delete_record(RecordKind::Sensitive, sensitive_id(resident_id))
     }
 }
 
 impl Store {
+    /// The signed-in user, if their role may read and write sensitive data.
+    ///
+    /// # Errors
+    /// [`CoreError::NotSignedIn`]; [`CoreError::Forbidden`] naming `action` for any other role.
+    pub(crate) fn require_sensitive_access(&self, action: &str) -> Result<&SignedInUser> {
+        let user = self.require_user()?;
+        if !user.role.may_read_sensitive() {
+            return Err(CoreError::Forbidden { action: format!("{action} as {}", user.role) });
+        }
+        Ok(user)
+    }
+
     /// Refuses `action` on a record of `kind` when the kind is sensitive and the signed-in role
     /// may not handle sensitive data; the generic record operations (delete, history,
     /// conflicts) call it so they cannot be used to get round the rule.

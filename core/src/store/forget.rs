@@ -125,10 +125,11 @@ mod tests {
         .unwrap();
         let mut rng = DemoRng::new(7);
         let (old, new) = (area("320612/001/001/01/01"), area("320612/001/001/02/01"));
-        let sent_old = s.add_household(demo::household(&mut rng, &old)).unwrap();
-        let kept = s.add_household(demo::household(&mut rng, &new)).unwrap();
+        let sent_old = s.households().add(demo::household(&mut rng, &old)).unwrap();
+        let kept = s.households().add(demo::household(&mut rng, &new)).unwrap();
         let resident = s
-            .add_resident(ResidentInput {
+            .residents()
+            .add(ResidentInput {
                 household_id: kept,
                 name: "李建国".into(),
                 gender: Gender::Male,
@@ -138,7 +139,8 @@ mod tests {
             })
             .unwrap();
         let sensitive = s
-            .set_sensitive(
+            .sensitive()
+            .set(
                 resident,
                 SensitiveInput {
                     key_population: Some(KeyPopulation::DrugRehab),
@@ -149,20 +151,23 @@ mod tests {
         let sent: Vec<[u8; 32]> =
             s.outbox(usize::MAX).unwrap().iter().map(|e| e.hash().unwrap()).collect();
         s.acknowledge(&sent).unwrap();
-        let head = s.household(sent_old).unwrap().unwrap().head_name;
-        let unsent_old = s.add_household(demo::household(&mut rng, &old)).unwrap();
+        let head = s.households().get(sent_old).unwrap().unwrap().head_name;
+        let unsent_old = s.households().add(demo::household(&mut rng, &old)).unwrap();
 
         let n = s.forget_outside(&[area("320612/001/001/02")], false).unwrap();
 
         assert_eq!(n, 2, "the sent household of the old grid and the sensitive record");
-        assert!(s.household(sent_old).unwrap().is_none());
+        assert!(s.households().get(sent_old).unwrap().is_none());
         assert!(s.record_kind(sent_old).unwrap().is_none(), "its document is gone too");
-        assert!(s.household(unsent_old).unwrap().is_some(), "unsent work is never thrown away");
+        assert!(
+            s.households().get(unsent_old).unwrap().is_some(),
+            "unsent work is never thrown away"
+        );
         assert_eq!(s.outbox_len().unwrap(), 1);
-        assert!(s.household(kept).unwrap().is_some());
+        assert!(s.households().get(kept).unwrap().is_some());
         assert!(s.record_kind(resident).unwrap().is_some());
         assert!(s.record_kind(sensitive).unwrap().is_none());
-        let found = s.search_households(&area("320612"), &head, 50).unwrap();
+        let found = s.households().search(&area("320612"), &head, 50).unwrap();
         assert!(found.iter().all(|h| h.id != sent_old), "no search tokens left behind");
         assert!(s.integrity_check().unwrap());
         assert_eq!(s.forget_outside(&[area("320612/001/001/02")], false).unwrap(), 0);

@@ -10,6 +10,8 @@ mod projection;
 mod query;
 #[cfg(feature = "store")]
 mod write;
+#[cfg(feature = "store")]
+pub use write::Tasks;
 
 use automerge::ScalarValue;
 use chrono::{DateTime, Utc};

@@ -5,11 +5,12 @@ use rusqlite::{Row, params};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::Tasks;
+
 use super::{Task, TaskSpec};
 use crate::area::AreaPath;
 use crate::error::{CoreError, Result};
 use crate::household::area_clause;
-use crate::store::Store;
 use crate::time::opt_ms_to_time;
 
 /// A task as lists show it (from the projection).
@@ -78,14 +79,14 @@ fn summary(r: &Row<'_>) -> rusqlite::Result<TaskSummary> {
     })
 }
 
-impl Store {
+impl Tasks<'_> {
     /// The whole task with this id (also when deleted; see [`Task::deleted`]).
     ///
     /// # Errors
     /// [`CoreError::NotFound`] when unknown; [`CoreError::Invalid`] if its stored area is
     /// malformed; storage errors.
-    pub fn task(&mut self, id: Uuid) -> Result<Task> {
-        self.read_record::<TaskSpec>(id)
+    pub fn get(&mut self, id: Uuid) -> Result<Task> {
+        self.store.read_record::<TaskSpec>(id)
     }
 
     /// Live tasks that concern `area`: those whose target area lies inside it and those whose
@@ -94,7 +95,7 @@ impl Store {
     ///
     /// # Errors
     /// Storage errors.
-    pub fn tasks_in(&self, area: &AreaPath, limit: u32) -> Result<Vec<TaskSummary>> {
+    pub fn in_area(&self, area: &AreaPath, limit: u32) -> Result<Vec<TaskSummary>> {
         let sql = format!(
             "SELECT id, area, title, issued_by, assignee, due_at, targets, completed_at FROM task
              WHERE deleted = 0
@@ -104,7 +105,7 @@ impl Store {
              LIMIT ?2",
             area_clause("area", 1)
         );
-        let mut stmt = self.conn().prepare_cached(&sql)?;
+        let mut stmt = self.store.conn().prepare_cached(&sql)?;
         let rows = stmt.query_map(params![area.as_str(), limit], summary)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -114,8 +115,8 @@ impl Store {
     ///
     /// # Errors
     /// [`CoreError::NotFound`] for an unknown task; storage errors.
-    pub fn task_progress(&self, id: Uuid) -> Result<TaskProgress> {
-        let c = self.conn();
+    pub fn progress(&self, id: Uuid) -> Result<TaskProgress> {
+        let c = self.store.conn();
         let row: Option<(String, u32)> = rusqlite::OptionalExtension::optional(
             c.prepare_cached("SELECT area, targets FROM task WHERE id = ?1")?
                 .query_row([id], |r| Ok((r.get(0)?, r.get(1)?))),
@@ -155,8 +156,8 @@ impl Store {
     ///
     /// # Errors
     /// Storage errors.
-    pub fn task_records(&self, id: Uuid) -> Result<TaskRecords> {
-        let c = self.conn();
+    pub fn records(&self, id: Uuid) -> Result<TaskRecords> {
+        let c = self.store.conn();
         let visits = c
             .prepare_cached(
                 "SELECT id FROM visit WHERE task_id = ?1 AND deleted = 0 ORDER BY visited_at DESC, id",

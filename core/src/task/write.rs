@@ -8,10 +8,24 @@ use crate::kind::RecordKind;
 use crate::store::SignedInUser;
 use crate::store::Store;
 
+/// The device store's operations on tasks: issue, edit, complete, read, progress. Made by [`Store::tasks`]; borrows the store for
+/// as long as it lives.
+#[derive(Debug)]
+pub struct Tasks<'s> {
+    pub(crate) store: &'s mut Store,
+}
+
 impl Store {
+    /// Operations on tasks: issue, edit, complete, read, progress.
+    pub fn tasks(&mut self) -> Tasks<'_> {
+        Tasks { store: self }
+    }
+}
+
+impl Tasks<'_> {
     /// The signed-in user, if their role may issue tasks.
     fn require_issuer(&self, action: &str) -> Result<SignedInUser> {
-        let user = self.require_user()?;
+        let user = self.store.require_user()?;
         if !may_issue(user.role) {
             return Err(CoreError::Forbidden { action: format!("{action} as {}", user.role) });
         }
@@ -21,7 +35,7 @@ impl Store {
     /// Checks every household is live on this device and inside `area`.
     fn check_targets(&self, area: &AreaPath, households: &[Uuid]) -> Result<()> {
         for h in households {
-            let at = self.live_household_area(*h)?;
+            let at = self.store.live_household_area(*h)?;
             if !path_contains(area.as_str(), at.as_str()) {
                 return Err(CoreError::invalid(
                     "households",
@@ -40,13 +54,13 @@ impl Store {
     /// `households` (too many, or outside the area); [`CoreError::NotFound`] for an unknown area
     /// or target household; [`CoreError::OutOfScope`]; [`CoreError::NotSignedIn`]. Nothing is
     /// written on error.
-    pub fn create_task(&mut self, input: TaskInput) -> Result<Uuid> {
+    pub fn create(&mut self, input: TaskInput) -> Result<Uuid> {
         self.require_issuer("issue a task")?;
         let input = input.validated()?;
         self.check_targets(&input.area, &input.households)?;
         let id = Uuid::now_v7();
         let area = input.area.clone();
-        self.write_doc(id, RecordKind::Task, Some(&area), "create_task", |d, user| {
+        self.store.write_doc(id, RecordKind::Task, Some(&area), "create_task", |d, user| {
             input.write_new(d, &user.user_id)
         })?;
         Ok(id)
@@ -57,12 +71,12 @@ impl Store {
     /// that merges additions.
     ///
     /// # Errors
-    /// As [`Store::create_task`], and [`CoreError::NotFound`] for an unknown or deleted task.
-    pub fn update_task(&mut self, id: Uuid, input: TaskInput) -> Result<()> {
+    /// As [`Tasks::create`](crate::task::Tasks::create), and [`CoreError::NotFound`] for an unknown or deleted task.
+    pub fn update(&mut self, id: Uuid, input: TaskInput) -> Result<()> {
         self.require_issuer("edit a task")?;
         let input = input.validated()?;
         self.check_targets(&input.area, &input.households)?;
-        self.write_doc(id, RecordKind::Task, None, "update_task", |d, _| {
+        self.store.write_doc(id, RecordKind::Task, None, "update_task", |d, _| {
             if doc::get_bool(d, common::DELETED) == Some(true) {
                 return Err(CoreError::NotFound { kind: "task".into(), id: id.to_string() });
             }
@@ -74,10 +88,10 @@ impl Store {
     /// Adds target households to a task, keeping the others.
     ///
     /// # Errors
-    /// As [`Store::update_task`].
-    pub fn add_task_households(&mut self, id: Uuid, households: &[Uuid]) -> Result<()> {
+    /// As [`Tasks::update`](crate::task::Tasks::update).
+    pub fn add_households(&mut self, id: Uuid, households: &[Uuid]) -> Result<()> {
         self.require_issuer("edit a task")?;
-        let task = self.task(id)?;
+        let task = self.get(id)?;
         let mut all = task.households.clone();
         all.extend_from_slice(households);
         all.sort();
@@ -89,7 +103,7 @@ impl Store {
             ));
         }
         self.check_targets(&task.area, households)?;
-        self.write_doc(id, RecordKind::Task, None, "add_task_households", |d, _| {
+        self.store.write_doc(id, RecordKind::Task, None, "add_task_households", |d, _| {
             let set = doc::obj(d, field::HOUSEHOLDS, automerge::ObjType::Map)?;
             for h in households {
                 doc::put_in(d, &set, &h.to_string(), true)?;
@@ -107,16 +121,16 @@ impl Store {
     /// `result` (over [`validate::NOTE_MAX`] characters) or `completed_at` (already completed);
     /// [`CoreError::NotFound`] for an unknown or deleted task; [`CoreError::NotSignedIn`];
     /// [`CoreError::OutOfScope`]. Nothing is written on error.
-    pub fn complete_task(&mut self, id: Uuid, result: &str) -> Result<()> {
+    pub fn complete(&mut self, id: Uuid, result: &str) -> Result<()> {
         let result = validate::max_len("result", result.trim(), validate::NOTE_MAX)?.to_owned();
-        let user = self.require_user()?.clone();
+        let user = self.store.require_user()?.clone();
         if matches!(user.role, Role::SyncAdmin | Role::DepartmentHandler) {
             return Err(CoreError::Forbidden {
                 action: format!("complete a task as {}", user.role),
             });
         }
         let now = Utc::now().timestamp_millis();
-        self.write_doc(id, RecordKind::Task, None, "complete_task", |d, user| {
+        self.store.write_doc(id, RecordKind::Task, None, "complete_task", |d, user| {
             if doc::get_bool(d, common::DELETED) == Some(true) {
                 return Err(CoreError::NotFound { kind: "task".into(), id: id.to_string() });
             }
@@ -143,8 +157,8 @@ impl Store {
     /// # Errors
     /// [`CoreError::Forbidden`] unless the role may issue tasks; [`CoreError::NotFound`];
     /// [`CoreError::NotSignedIn`]; [`CoreError::OutOfScope`].
-    pub fn delete_task(&mut self, id: Uuid) -> Result<()> {
+    pub fn delete(&mut self, id: Uuid) -> Result<()> {
         self.require_issuer("delete a task")?;
-        self.delete_record(RecordKind::Task, id)
+        self.store.delete_record(RecordKind::Task, id)
     }
 }

@@ -9,6 +9,8 @@ mod projection;
 mod query;
 #[cfg(feature = "store")]
 mod write;
+#[cfg(feature = "store")]
+pub use write::Visits;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

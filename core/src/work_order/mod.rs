@@ -32,6 +32,8 @@ mod severity;
 mod state;
 #[cfg(feature = "store")]
 mod write;
+#[cfg(feature = "store")]
+pub use write::WorkOrders;
 
 #[cfg(test)]
 mod flow_tests;

@@ -6,13 +6,14 @@ use rusqlite::{Row, params};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use super::WorkOrders;
+
 use super::projection::summarize;
 use super::{Severity, WorkOrder, WorkOrderSpec};
 use crate::area::AreaPath;
 use crate::error::Result;
 use crate::household::area_clause;
 use crate::kind::RecordKind;
-use crate::store::Store;
 use crate::time::{ms_to_time, opt_ms_to_time};
 
 /// A work order as lists show it.
@@ -72,13 +73,13 @@ fn row(r: &Row<'_>, now_ms: i64) -> rusqlite::Result<WorkOrderRow> {
     })
 }
 
-impl Store {
+impl WorkOrders<'_> {
     /// The whole work order with this id, its state derived at the current time.
     ///
     /// # Errors
     /// [`crate::CoreError::NotFound`]; storage errors.
-    pub fn work_order(&mut self, id: Uuid) -> Result<WorkOrder> {
-        self.read_doc_conn(id, RecordKind::WorkOrder, |conn, d| {
+    pub fn get(&mut self, id: Uuid) -> Result<WorkOrder> {
+        self.store.read_doc_conn(id, RecordKind::WorkOrder, |conn, d| {
             let rec = crate::store::decoded::<WorkOrderSpec>(id, d)?;
             let summary = summarize(conn, &rec.record, Utc::now())?;
             Ok(WorkOrder::new(rec, summary))
@@ -89,7 +90,7 @@ impl Store {
     ///
     /// # Errors
     /// Storage errors.
-    pub fn open_work_orders(
+    pub fn open(
         &self,
         area: &AreaPath,
         now: DateTime<Utc>,
@@ -102,7 +103,7 @@ impl Store {
             area_clause("area", 1)
         );
         let now_ms = now.timestamp_millis();
-        let mut stmt = self.conn().prepare_cached(&sql)?;
+        let mut stmt = self.store.conn().prepare_cached(&sql)?;
         let rows = stmt.query_map(params![area.as_str(), limit], |r| row(r, now_ms))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -111,13 +112,13 @@ impl Store {
     ///
     /// # Errors
     /// Storage errors.
-    pub fn overdue_work_orders(
+    pub fn overdue(
         &self,
         area: &AreaPath,
         now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<WorkOrderRow>> {
-        let mut all = self.open_work_orders(area, now, u32::MAX)?;
+        let mut all = self.open(area, now, u32::MAX)?;
         all.retain(|w| w.overdue);
         all.truncate(limit as usize);
         Ok(all)
@@ -127,18 +128,14 @@ impl Store {
     ///
     /// # Errors
     /// Storage errors.
-    pub fn work_orders_with_conflicts(
-        &self,
-        area: &AreaPath,
-        limit: u32,
-    ) -> Result<Vec<WorkOrderRow>> {
+    pub fn with_conflicts(&self, area: &AreaPath, limit: u32) -> Result<Vec<WorkOrderRow>> {
         let sql = format!(
             "SELECT {COLUMNS} FROM work_order WHERE conflicts > 0 AND deleted = 0 AND {}
              ORDER BY reported_at DESC, id LIMIT ?2",
             area_clause("area", 1)
         );
         let now_ms = chrono::Utc::now().timestamp_millis();
-        let mut stmt = self.conn().prepare_cached(&sql)?;
+        let mut stmt = self.store.conn().prepare_cached(&sql)?;
         let rows = stmt.query_map(params![area.as_str(), limit], |r| row(r, now_ms))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

@@ -14,7 +14,21 @@ use crate::error::Result;
 use crate::kind::RecordKind;
 use crate::store::Store;
 
+/// The device store's operations on incidents and their work orders: report, act, read, lists. Made by [`Store::work_orders`]; borrows the store for
+/// as long as it lives.
+#[derive(Debug)]
+pub struct WorkOrders<'s> {
+    pub(crate) store: &'s mut Store,
+}
+
 impl Store {
+    /// Operations on incidents and their work orders: report, act, read, lists.
+    pub fn work_orders(&mut self) -> WorkOrders<'_> {
+        WorkOrders { store: self }
+    }
+}
+
+impl WorkOrders<'_> {
     /// Reports an incident: creates the work order with its `report` event by the signed-in
     /// user, and returns its id.
     ///
@@ -23,16 +37,20 @@ impl Store {
     /// oversized text, bad coordinates or photos); [`crate::CoreError::NotFound`] for an unknown
     /// area; [`crate::CoreError::OutOfScope`]; [`crate::CoreError::NotSignedIn`]; a work-order
     /// error if the user's role may not report. Nothing is written on error.
-    pub fn report_incident(&mut self, input: IncidentInput) -> Result<Uuid> {
+    pub fn report(&mut self, input: IncidentInput) -> Result<Uuid> {
         input.validate(&CategoryList::default())?;
-        let user = self.require_user()?.clone();
+        let user = self.store.require_user()?.clone();
         let report =
             WorkOrderEvent::new(EventType::Report, &user.user_id, user.role, input.reported_at);
         super::check_event(&WorkOrderSummary::new(input.severity), &report)?;
         let id = Uuid::now_v7();
-        self.write_doc(id, RecordKind::WorkOrder, Some(&input.area), "report_incident", |d, _| {
-            input.write_report(d, &report)
-        })?;
+        self.store.write_doc(
+            id,
+            RecordKind::WorkOrder,
+            Some(&input.area),
+            "report_incident",
+            |d, _| input.write_report(d, &report),
+        )?;
         Ok(id)
     }
 
@@ -44,27 +62,27 @@ impl Store {
     /// illegal or not allowed for the user's role; [`crate::CoreError::Invalid`] naming `note`
     /// or `department` for oversized text; [`crate::CoreError::NotFound`];
     /// [`crate::CoreError::NotSignedIn`]. Nothing is written on error.
-    pub fn act_on_work_order(
-        &mut self,
-        id: Uuid,
-        action: WorkOrderAction,
-    ) -> Result<WorkOrderSummary> {
-        let user = self.require_user()?.clone();
+    pub fn act(&mut self, id: Uuid, action: WorkOrderAction) -> Result<WorkOrderSummary> {
+        let user = self.store.require_user()?.clone();
         let event = action.event(&user.user_id, user.role)?;
-        let current = self.work_order_summary(id, Utc::now())?;
+        let current = self.summary(id, Utc::now())?;
         super::check_event(&current, &event)?;
-        self.write_doc(id, RecordKind::WorkOrder, None, event.event_type.as_str(), |d, _| {
-            append_event(d, &event)
-        })?;
-        self.work_order_summary(id, Utc::now())
+        self.store.write_doc(
+            id,
+            RecordKind::WorkOrder,
+            None,
+            event.event_type.as_str(),
+            |d, _| append_event(d, &event),
+        )?;
+        self.summary(id, Utc::now())
     }
 
     /// The derived state of a work order at `now` (overdue is relative to `now`).
     ///
     /// # Errors
     /// [`crate::CoreError::NotFound`]; storage errors.
-    pub fn work_order_summary(&mut self, id: Uuid, now: DateTime<Utc>) -> Result<WorkOrderSummary> {
-        self.read_doc_conn(id, RecordKind::WorkOrder, |conn, d| {
+    pub fn summary(&mut self, id: Uuid, now: DateTime<Utc>) -> Result<WorkOrderSummary> {
+        self.store.read_doc_conn(id, RecordKind::WorkOrder, |conn, d| {
             let rec = crate::store::decoded::<WorkOrderSpec>(id, d)?;
             super::projection::summarize(conn, &rec.record, now)
         })

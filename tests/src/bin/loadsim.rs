@@ -258,7 +258,7 @@ async fn bootstrap(args: &Args, backend: Backend) -> HarnessResult<String> {
             (0..n).map(|i| demo::household(&mut rng, &micros[i % micros.len()])).collect();
         store.batch(|s| {
             for h in &inputs {
-                s.add_household(h.clone())?;
+                s.households().add(h.clone())?;
             }
             Ok(())
         })?;

@@ -99,15 +99,18 @@ impl View {
         now: DateTime<Utc>,
     ) -> HarnessResult<View> {
         let held = |k: RecordKind| kinds.contains(&k);
-        let households =
-            if held(RecordKind::Household) { s.households_in(area, u32::MAX)? } else { vec![] };
+        let households = if held(RecordKind::Household) {
+            s.households().in_area(area, u32::MAX)?
+        } else {
+            vec![]
+        };
         let mut visits = Vec::new();
         let mut work_orders = Vec::new();
         for (id, _) in docs(s, Some(area), kinds)? {
             match s.record_kind(id)? {
-                Some(RecordKind::Visit) => visits.push(s.visit(id)?),
+                Some(RecordKind::Visit) => visits.push(s.visits().get(id)?),
                 Some(RecordKind::WorkOrder) => {
-                    let mut w = s.work_order(id)?;
+                    let mut w = s.work_orders().get(id)?;
                     // Depends on the moment of reading, not on the data.
                     w.summary.overdue = false;
                     work_orders.push(w);
@@ -117,8 +120,8 @@ impl View {
         }
         let (open_rows, conflict_rows) = if held(RecordKind::WorkOrder) {
             (
-                s.open_work_orders(area, now, u32::MAX)?,
-                s.work_orders_with_conflicts(area, u32::MAX)?,
+                s.work_orders().open(area, now, u32::MAX)?,
+                s.work_orders().with_conflicts(area, u32::MAX)?,
             )
         } else {
             (vec![], vec![])
@@ -245,7 +248,7 @@ pub(super) async fn verify(w: &mut World) -> HarnessResult<Vec<String>> {
     push_capped(&mut out, &format!("{} (reference)", reference.label), lost);
     w.report.conflicts = reference
         .device
-        .with(|s| s.work_orders_with_conflicts(&w.layout.town, u32::MAX))?
+        .with(|s| s.work_orders().with_conflicts(&w.layout.town, u32::MAX))?
         .iter()
         .map(|r| u64::from(r.conflicts))
         .sum();
@@ -401,9 +404,9 @@ fn check_liaison(w: &World) -> HarnessResult<Vec<String>> {
         return Ok(vec!["the final moves did not happen".into()]);
     };
     for p in w.phones.iter().filter(|p| p.role == Role::Liaison) {
-        let (gone_h, came_h) = p
-            .device
-            .with(|s| -> HarnessResult<_> { Ok((s.household(gone)?, s.household(came)?)) })?;
+        let (gone_h, came_h) = p.device.with(|s| -> HarnessResult<_> {
+            Ok((s.households().get(gone)?, s.households().get(came)?))
+        })?;
         if let Some(h) = &gone_h {
             let held: Vec<String> = p.device.with(|s| -> HarnessResult<_> {
                 Ok(s.held_changes()?

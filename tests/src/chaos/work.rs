@@ -119,7 +119,7 @@ impl World {
                 let area = self.area_for(i);
                 let input = demo::household(&mut self.phones[i].rng, &area);
                 if let Some(id) =
-                    self.commit(i, None, "add_household", |s| s.add_household(input))?
+                    self.commit(i, None, "add_household", |s| s.households().add(input))?
                     && area == self.layout.micro_a1
                 {
                     self.ever_in_liaison.insert(id);
@@ -132,7 +132,7 @@ impl World {
             }
             Op::MoveHousehold => {
                 let Some(id) = pick_hot(&mut self.phones[i].rng, &ids) else { return Ok(()) };
-                let Some(h) = self.phones[i].device.with(|s| s.household(id))? else {
+                let Some(h) = self.phones[i].device.with(|s| s.households().get(id))? else {
                     return Ok(());
                 };
                 if let Some(to) = self.layout.neighbour(&h.area).cloned()
@@ -152,12 +152,12 @@ impl World {
                     knows_worker: Some(rng.below(4) > 0),
                     ..VisitInput::routine(id, Utc::now() + self.phones[i].skew, outcome)
                 };
-                self.commit(i, None, "record_visit", |s| s.record_visit(visit))?;
+                self.commit(i, None, "record_visit", |s| s.visits().record(visit))?;
             }
             Op::Report => {
                 let area = self.area_for(i);
                 let incident = self.incident(i, area);
-                self.commit(i, None, "report_incident", |s| s.report_incident(incident))?;
+                self.commit(i, None, "report_incident", |s| s.work_orders().report(incident))?;
             }
             Op::Step => self.step(i)?,
         }
@@ -169,7 +169,7 @@ impl World {
         let scope = &self.phones[i].scope;
         let mut ids: Vec<Uuid> = self.phones[i]
             .device
-            .with(|s| s.households_in(scope, u32::MAX))?
+            .with(|s| s.households().in_area(scope, u32::MAX))?
             .into_iter()
             .map(|h| h.id)
             .collect();
@@ -224,7 +224,9 @@ impl World {
 
     /// Phone `i` edits one or two fields of household `id`.
     fn edit_household(&mut self, i: usize, id: Uuid) -> HarnessResult<()> {
-        let Some(h) = self.phones[i].device.with(|s| s.household(id))? else { return Ok(()) };
+        let Some(h) = self.phones[i].device.with(|s| s.households().get(id))? else {
+            return Ok(());
+        };
         let mut input = input_of(&h);
         let rng = &mut self.phones[i].rng;
         match rng.below(4) {
@@ -249,7 +251,7 @@ impl World {
         // Always at least the member count, so every edit writes something.
         input.member_count = h.member_count % 8 + 1;
         self.commit(i, Some(id), "update_household", |s| {
-            s.update_household(id, input).map(|()| id)
+            s.households().update(id, input).map(|()| id)
         })?;
         Ok(())
     }
@@ -261,12 +263,14 @@ impl World {
         id: Uuid,
         to: &AreaPath,
     ) -> HarnessResult<()> {
-        let Some(h) = self.phones[i].device.with(|s| s.household(id))? else {
+        let Some(h) = self.phones[i].device.with(|s| s.households().get(id))? else {
             return Err(format!("{} cannot move {id}: not held", self.phones[i].label).into());
         };
         let input = HouseholdInput { area: to.clone(), ..input_of(&h) };
         if self
-            .commit(i, Some(id), "move_household", |s| s.update_household(id, input).map(|()| id))?
+            .commit(i, Some(id), "move_household", |s| {
+                s.households().update(id, input).map(|()| id)
+            })?
             .is_some()
         {
             self.report.moves += 1;
@@ -281,7 +285,7 @@ impl World {
     fn step(&mut self, i: usize) -> HarnessResult<()> {
         let ids = self.ids_of(i, RecordKind::WorkOrder)?;
         let Some(id) = pick_hot(&mut self.phones[i].rng, &ids) else { return Ok(()) };
-        let summary = self.phones[i].device.with(|s| s.work_order(id)).map(|w| w.summary);
+        let summary = self.phones[i].device.with(|s| s.work_orders().get(id)).map(|w| w.summary);
         let summary = match summary {
             Ok(s) => s,
             Err(e) => {
@@ -302,7 +306,7 @@ impl World {
         };
         if self
             .commit(i, Some(id), "act_on_work_order", |s| {
-                s.act_on_work_order(id, action).map(|_| id)
+                s.work_orders().act(id, action).map(|_| id)
             })?
             .is_some()
         {
