@@ -23,6 +23,7 @@ pub mod location;
 pub mod my_day;
 pub mod patrol;
 mod projection;
+pub mod protocol;
 pub mod record;
 pub mod resident;
 pub mod role;

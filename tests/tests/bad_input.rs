@@ -7,7 +7,7 @@
 mod common;
 
 use common::*;
-use gridwork_core::sync::protocol::{
+use gridwork_core::protocol::{
     CONTENT_TYPE, DigestRequest, FetchRequest, MessageType, PROTOCOL_VERSION, SyncResponse,
     SyncStatus, WireMessage,
 };

@@ -14,6 +14,8 @@
 //! - [`FetchRequest`] / [`FetchResponse`]: every change of a few named documents (repair and
 //!   bootstrap of single documents).
 
+pub mod limits;
+
 use std::io::Read;
 
 use thiserror::Error;
@@ -91,7 +93,7 @@ pub enum ProtocolError {
         /// The limit.
         limit: u32,
     },
-    /// A list holds more entries than its message type allows ([`super::limits::max_entries`]).
+    /// A list holds more entries than its message type allows ([`limits::max_entries`]).
     #[error("{what}: {count} entries exceed the limit of {limit}")]
     TooManyEntries {
         /// The list.
@@ -156,7 +158,7 @@ impl ProtocolError {
             ProtocolError::InvalidArea { .. } => "invalid_area",
             ProtocolError::TooLarge { .. } => "payload_too_large",
             ProtocolError::TooManyEntries { what, .. } => {
-                super::limits::max_entries(what).map_or("too_many_entries", |(_, code)| code)
+                limits::max_entries(what).map_or("too_many_entries", |(_, code)| code)
             }
             ProtocolError::UnknownMessageType(_) | ProtocolError::UnexpectedMessageType { .. } => {
                 "unexpected_message_type"
@@ -352,7 +354,7 @@ fn frame_version(ty: MessageType, version: u8, payload: &[u8]) -> Vec<u8> {
 fn unframe(bytes: &[u8]) -> Result<(Header, Vec<u8>), ProtocolError> {
     let header = peek_header(bytes)?;
     // Checked before decompressing: a small zstd frame may expand to the declared length.
-    let limit = super::limits::max_payload_bytes(header.message_type);
+    let limit = limits::max_payload_bytes(header.message_type);
     if header.payload_len > limit {
         return Err(ProtocolError::TooLarge { declared: u64::from(header.payload_len), limit });
     }
@@ -789,14 +791,14 @@ impl<'a> Reader<'a> {
 
     /// A list count, bounded by the bytes left (every element takes at least `min_size` bytes),
     /// so a forged count cannot make the decoder allocate, and by the list's own limit
-    /// ([`super::limits::max_entries`]).
+    /// ([`limits::max_entries`]).
     ///
     /// # Errors
     /// [`ProtocolError::Truncated`], [`ProtocolError::VarintOverflow`],
     /// [`ProtocolError::TooManyEntries`].
     pub fn count(&mut self, what: &'static str, min_size: usize) -> Result<usize, ProtocolError> {
         let n = self.varint(what)?;
-        if let Some((limit, _)) = super::limits::max_entries(what)
+        if let Some((limit, _)) = limits::max_entries(what)
             && n > limit as u64
         {
             return Err(ProtocolError::TooManyEntries { what, count: n, limit });
