@@ -54,7 +54,8 @@ impl Writer {
         self.buf.push(v);
     }
 
-    /// An unsigned LEB128 varint.
+    /// An unsigned LEB128 varint, in its canonical (shortest) form — the only one
+    /// [`Reader::varint`] accepts.
     pub fn varint(&mut self, mut v: u64) {
         loop {
             let byte = (v & 0x7f) as u8;
@@ -139,20 +140,33 @@ impl<'a> Reader<'a> {
         Ok(b)
     }
 
-    /// An unsigned LEB128 varint of at most 10 bytes.
+    /// An unsigned LEB128 varint in its canonical (shortest) form: at most
+    /// [`MAX_VARINT_LEN`] bytes, no redundant trailing zero group, value within `u64`.
+    ///
+    /// Only one encoding of each value is accepted, so a message has one byte form: a relay
+    /// or a cache cannot make two different-looking copies of the same message, and a decoder
+    /// never reads more groups than the value needs.
     ///
     /// # Errors
-    /// [`ProtocolError::Truncated`], [`ProtocolError::VarintOverflow`].
+    /// [`ProtocolError::Truncated`]; [`ProtocolError::NonCanonicalVarint`] for an overlong
+    /// encoding (e.g. `80 00` for 0); [`ProtocolError::VarintOverflow`] for a value above
+    /// `u64::MAX` or an encoding longer than [`MAX_VARINT_LEN`] bytes.
     pub fn varint(&mut self, what: &'static str) -> Result<u64, ProtocolError> {
         let mut v: u64 = 0;
-        for i in 0..10 {
+        for i in 0..MAX_VARINT_LEN {
             let b = self.u8(what)?;
             let part = u64::from(b & 0x7f);
-            if i == 9 && part > 1 {
+            let more = b & 0x80 != 0;
+            // The last group holds bit 63 only: anything above it, or a further group, overflows.
+            if i == MAX_VARINT_LEN - 1 && (part > 1 || more) {
                 return Err(ProtocolError::VarintOverflow { what });
             }
             v |= part << (7 * i);
-            if b & 0x80 == 0 {
+            if !more {
+                // A final group of zero adds nothing: the encoding without it is shorter.
+                if part == 0 && i > 0 {
+                    return Err(ProtocolError::NonCanonicalVarint { what });
+                }
                 return Ok(v);
             }
         }
@@ -273,6 +287,9 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// The longest varint: 10 groups of 7 bits hold a `u64` (the last group holds only bit 63).
+pub const MAX_VARINT_LEN: usize = 10;
+
 /// Smallest encoded envelope: 16 (doc id) + 1 (kind) + 1 (area len) + 6 (area) + 1 (change len).
 pub(super) const MIN_ENVELOPE: usize = 25;
 
@@ -282,6 +299,166 @@ mod tests {
     use crate::protocol::SyncRequest;
     use crate::protocol::framing::{MessageType, WireMessage, frame};
     use crate::protocol::messages::tests::env;
+    use proptest::prelude::*;
+
+    fn encode(v: u64) -> Vec<u8> {
+        let mut w = Writer::default();
+        w.varint(v);
+        w.into_bytes()
+    }
+
+    fn decode(b: &[u8]) -> Result<u64, ProtocolError> {
+        let mut r = Reader::new(b);
+        let v = r.varint("x")?;
+        r.finish()?;
+        Ok(v)
+    }
+
+    /// The shortest LEB128 length of `v`: one byte per started group of 7 bits, at least one.
+    fn shortest_len(v: u64) -> usize {
+        (64 - v.leading_zeros() as usize).div_ceil(7).max(1)
+    }
+
+    /// `canonical` with `extra` redundant groups appended: the last group gets the
+    /// continuation bit, then `extra - 1` empty groups with it and one empty final group.
+    fn overlong(canonical: &[u8], extra: usize) -> Vec<u8> {
+        let mut b = canonical.to_vec();
+        if let Some(last) = b.last_mut() {
+            *last |= 0x80;
+        }
+        b.extend(std::iter::repeat_n(0x80, extra - 1));
+        b.push(0);
+        b
+    }
+
+    #[test]
+    fn varints_round_trip_in_their_shortest_form() {
+        let cases: [(u64, &[u8]); 8] = [
+            (0, &[0x00]),
+            (1, &[0x01]),
+            (127, &[0x7f]),
+            (128, &[0x80, 0x01]),
+            (300, &[0xac, 0x02]),
+            (u64::from(u32::MAX), &[0xff, 0xff, 0xff, 0xff, 0x0f]),
+            (1 << 63, &[0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]),
+            (u64::MAX, &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]),
+        ];
+        for (v, bytes) in cases {
+            assert_eq!(encode(v), bytes, "{v}");
+            assert_eq!(decode(bytes), Ok(v), "{v}");
+        }
+    }
+
+    #[test]
+    fn overlong_varints_are_refused() {
+        // Each an overlong form of a value whose shortest form is accepted.
+        let overlong: [(&[u8], u64); 6] = [
+            (&[0x80, 0x00], 0),
+            (&[0x80, 0x80, 0x00], 0),
+            (&[0x81, 0x00], 1),
+            (&[0xff, 0x00], 127),
+            (&[0xac, 0x82, 0x00], 300),
+            (&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00], (1 << 63) - 1),
+        ];
+        for (b, v) in overlong {
+            let e = decode(b).unwrap_err();
+            assert_eq!(e, ProtocolError::NonCanonicalVarint { what: "x" }, "{b:02x?}");
+            assert_eq!(e.code(), "malformed_message");
+            assert_eq!(decode(&encode(v)), Ok(v));
+            assert!(encode(v).len() < b.len());
+        }
+        // Eleven bytes are too long for any u64, whatever they encode.
+        let mut eleven = vec![0x80; 10];
+        eleven.push(0);
+        assert_eq!(decode(&eleven), Err(ProtocolError::VarintOverflow { what: "x" }));
+    }
+
+    #[test]
+    fn overflowing_varints_are_refused() {
+        // Bit 64 set in the tenth group.
+        let mut b = vec![0xff; 9];
+        b.push(0x02);
+        assert_eq!(decode(&b), Err(ProtocolError::VarintOverflow { what: "x" }));
+        // A tenth group that announces an eleventh.
+        b[9] = 0x81;
+        b.push(0x01);
+        assert_eq!(decode(&b), Err(ProtocolError::VarintOverflow { what: "x" }));
+        // A u32 field holding u32::MAX + 1.
+        let big = encode(u64::from(u32::MAX) + 1);
+        assert_eq!(
+            Reader::new(&big).varint_u32("y"),
+            Err(ProtocolError::VarintOverflow { what: "y" })
+        );
+        assert_eq!(Reader::new(&encode(u64::from(u32::MAX))).varint_u32("y"), Ok(u32::MAX));
+    }
+
+    #[test]
+    fn an_overlong_field_names_itself_in_a_message() {
+        // flags 0, cursor 0 written as `80 00`, page 0, no changes.
+        let framed = frame(MessageType::SyncRequest, &[0, 0x80, 0x00, 0, 0]);
+        assert_eq!(
+            SyncRequest::decode(&framed).unwrap_err(),
+            ProtocolError::NonCanonicalVarint { what: "cursor" }
+        );
+        let framed = frame(MessageType::SyncRequest, &[0, 0x00, 0, 0]);
+        assert!(SyncRequest::decode(&framed).is_ok());
+    }
+
+    proptest! {
+        /// Any sequence of values reads back as written, each in its shortest form.
+        #[test]
+        fn varint_round_trip(vs in prop::collection::vec(any::<u64>(), 0..20)) {
+            let mut w = Writer::default();
+            for &v in &vs {
+                let before = w.buf.len();
+                w.varint(v);
+                prop_assert_eq!(w.buf.len() - before, shortest_len(v));
+            }
+            let b = w.into_bytes();
+            let mut r = Reader::new(&b);
+            for &v in &vs {
+                prop_assert_eq!(r.varint("x"), Ok(v));
+            }
+            prop_assert_eq!(r.finish(), Ok(()));
+        }
+
+        /// One varint of a sequence re-encoded with redundant groups is refused when reached;
+        /// the ones before it still read.
+        #[test]
+        fn a_mutated_overlong_varint_is_refused(
+            vs in prop::collection::vec(any::<u64>(), 1..10),
+            pick in any::<prop::sample::Index>(),
+            extra in 1usize..=3,
+        ) {
+            let k = pick.index(vs.len());
+            let mut b = Vec::new();
+            for (i, &v) in vs.iter().enumerate() {
+                let e = encode(v);
+                b.extend(if i == k { overlong(&e, extra) } else { e });
+            }
+            let mut r = Reader::new(&b);
+            for &v in &vs[..k] {
+                prop_assert_eq!(r.varint("x"), Ok(v));
+            }
+            let expected = if shortest_len(vs[k]) + extra <= MAX_VARINT_LEN {
+                ProtocolError::NonCanonicalVarint { what: "x" }
+            } else {
+                ProtocolError::VarintOverflow { what: "x" }
+            };
+            prop_assert_eq!(r.varint("x"), Err(expected));
+        }
+
+        /// Arbitrary bytes read as a varint never panic, and whatever is accepted is canonical:
+        /// writing the value back gives the same bytes.
+        #[test]
+        fn accepted_varints_are_canonical(b in prop::collection::vec(any::<u8>(), 0..12)) {
+            let mut r = Reader::new(&b);
+            if let Ok(v) = r.varint("x") {
+                let used = b.len() - r.buf.len();
+                prop_assert_eq!(&encode(v)[..], &b[..used]);
+            }
+        }
+    }
 
     #[test]
     fn unknown_kind_names_the_change() {

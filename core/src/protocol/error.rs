@@ -70,9 +70,17 @@ pub enum ProtocolError {
         /// The actual length (or a lower bound when longer).
         actual: u64,
     },
-    /// A varint is longer than 10 bytes or overflows its type.
+    /// A varint's value overflows its type (`u64`, or `u32` where the field is one), or the
+    /// varint is longer than the 10 bytes a `u64` needs.
     #[error("varint overflow while reading {what}")]
     VarintOverflow {
+        /// What was being read.
+        what: &'static str,
+    },
+    /// A varint is not in its canonical (shortest) form: it ends in a redundant zero group,
+    /// as `80 00` for 0 or `81 00` for 1. Each value has exactly one accepted encoding.
+    #[error("overlong varint while reading {what} (not the shortest encoding)")]
+    NonCanonicalVarint {
         /// What was being read.
         what: &'static str,
     },

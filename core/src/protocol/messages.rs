@@ -400,7 +400,8 @@ pub fn clamp_page_bytes(requested: u32) -> u32 {
 pub(super) mod tests {
     use super::*;
     use crate::kind::RecordKind;
-    use crate::protocol::framing::{MAGIC, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION};
+    use crate::protocol::codec::MAX_VARINT_LEN;
+    use crate::protocol::framing::{MAGIC, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, frame};
     use proptest::prelude::*;
 
     /// A small visit change envelope; `n` varies its id and its length (3n bytes).
@@ -589,6 +590,37 @@ pub(super) mod tests {
         }
     }
 
+    /// A message's type, its uncompressed payload, and the leading run of varints the payload
+    /// starts with: the offset of the first and the names the decoder reads them under.
+    fn leading_varints(m: &Message) -> (MessageType, Vec<u8>, usize, &'static [&'static str]) {
+        fn payload<M: WireMessage>(m: &M) -> Vec<u8> {
+            let mut w = Writer::default();
+            m.write_payload(&mut w);
+            w.into_bytes()
+        }
+        match m {
+            Message::SyncRequest(x) => {
+                (MessageType::SyncRequest, payload(x), 1, &["cursor", "max_page_bytes", "push"])
+            }
+            Message::SyncResponse(x) => {
+                (MessageType::SyncResponse, payload(x), 2, &["next_cursor", "head_seq", "acks"])
+            }
+            Message::DigestRequest(x) => (MessageType::DigestRequest, payload(x), 0, &["area"]),
+            Message::DigestResponse(x) => {
+                (MessageType::DigestResponse, payload(x), 1, &["divergent"])
+            }
+            Message::FetchRequest(x) => {
+                (MessageType::FetchRequest, payload(x), 0, &["max_page_bytes", "doc_ids"])
+            }
+            Message::FetchResponse(x) => (MessageType::FetchResponse, payload(x), 1, &["changes"]),
+        }
+    }
+
+    /// The length of the varint at the start of `b`.
+    fn varint_len(b: &[u8]) -> usize {
+        b.iter().position(|x| x & 0x80 == 0).map_or(b.len(), |i| i + 1)
+    }
+
     proptest! {
         #[test]
         fn round_trip(m in arb_message()) {
@@ -612,6 +644,34 @@ pub(super) mod tests {
             b.extend_from_slice(&(payload.len() as u32).to_le_bytes());
             b.extend_from_slice(&body);
             let _ = decode_message(&b);
+        }
+
+        /// Every message still round-trips, and the same message with one of its varints
+        /// re-encoded in an overlong form (redundant zero groups appended) is refused, naming
+        /// the field.
+        #[test]
+        fn overlong_varint_in_a_message_is_refused(
+            m in arb_message(), pick in any::<prop::sample::Index>(), extra in 1usize..=3
+        ) {
+            let (ty, mut p, mut at, names) = leading_varints(&m);
+            prop_assert_eq!(decode_message(&frame(ty, &p)).unwrap(), m);
+            let k = pick.index(names.len());
+            for _ in 0..k {
+                at += varint_len(&p[at..]);
+            }
+            let len = varint_len(&p[at..]);
+            let end = at + len;
+            p[end - 1] |= 0x80;
+            let mut pad = vec![0x80; extra - 1];
+            pad.push(0);
+            p.splice(end..end, pad);
+            let what = names[k];
+            let expected = if len + extra <= MAX_VARINT_LEN {
+                ProtocolError::NonCanonicalVarint { what }
+            } else {
+                ProtocolError::VarintOverflow { what }
+            };
+            prop_assert_eq!(decode_message(&frame(ty, &p)).unwrap_err(), expected);
         }
 
         #[test]

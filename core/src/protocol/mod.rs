@@ -29,7 +29,7 @@ pub mod framing;
 pub mod limits;
 pub mod messages;
 
-pub use codec::{Reader, Writer};
+pub use codec::{MAX_VARINT_LEN, Reader, Writer};
 pub use error::ProtocolError;
 pub use framing::{
     COMPRESS_THRESHOLD, CONTENT_TYPE, Compression, HEADER_LEN, Header, MAGIC, MAX_PAYLOAD_BYTES,
