@@ -54,7 +54,7 @@ pub use patrol::{CheckIn, CheckInInput, Observation, ObservationInput, Patrol, P
 pub use resident::{Gender, Relation, Resident, ResidentInput};
 pub use role::Role;
 pub use sensitive::{KeyPerson, KeyPopulation, ReliefStatus, SensitiveInput, SensitiveRecord};
-pub use store::{Ack, ApplyReport, DocDigest, HeldChange, Incoming, Received, SignedInUser, Store};
+pub use store::{Ack, ApplyReport, DocHeads, HeldChange, Incoming, Received, SignedInUser, Store};
 pub use task::{Task, TaskInput, TaskProgress, TaskRecords, TaskSummary};
 pub use track::{TrackPoint, TrackStats};
 pub use visit::{PhotoRef, Visit, VisitInput, VisitKind, VisitOutcome};

@@ -27,7 +27,7 @@ use uuid::Uuid;
 
 pub use apply::{Ack, ApplyReport, Incoming, Received};
 pub(crate) use docs::ChangeNote;
-pub use docs::DocDigest;
+pub use docs::DocHeads;
 pub use held::HeldChange;
 pub use meta::SignedInUser;
 pub(crate) use outbox::state as outbox_state;
