@@ -26,6 +26,7 @@ pub mod location;
 #[cfg(feature = "store")]
 pub mod my_day;
 pub mod patrol;
+pub mod protocol;
 #[cfg(feature = "store")]
 pub mod record;
 pub mod resident;
@@ -74,6 +75,6 @@ pub use patrol::PatrolSummary;
 #[cfg(feature = "store")]
 pub use sensitive::KeyPerson;
 #[cfg(feature = "store")]
-pub use store::{Ack, ApplyReport, DocDigest, HeldChange, Incoming, Received, SignedInUser, Store};
+pub use store::{Ack, ApplyReport, DocHeads, HeldChange, Incoming, Received, SignedInUser, Store};
 #[cfg(feature = "store")]
 pub use task::{TaskProgress, TaskRecords, TaskSummary};

@@ -117,7 +117,7 @@ impl Default for Config {
             body_timeout_secs: DEFAULT_BODY_TIMEOUT_SECS,
             requests_per_second: DEFAULT_REQUESTS_PER_SECOND,
             request_burst: DEFAULT_REQUEST_BURST,
-            max_change_bytes: gridwork_core::sync::limits::DEFAULT_MAX_CHANGE_BYTES,
+            max_change_bytes: gridwork_core::protocol::limits::DEFAULT_MAX_CHANGE_BYTES,
         }
     }
 }

@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use gridwork_core::sync::protocol::ProtocolError;
+use gridwork_core::protocol::ProtocolError;
 use serde_json::json;
 
 use crate::store::{EnrolmentProblem, StoreError};

@@ -1,6 +1,6 @@
 //! Gridwork's sync server (DESIGN §2, §3, §6): devices push validated Automerge changes and pull
 //! an area-scoped, sequence-numbered change log over a compact binary protocol
-//! (`gridwork_core::sync::protocol`). Storage is SQLite (embedded default) or PostgreSQL behind
+//! (`gridwork_core::protocol`). Storage is SQLite (embedded default) or PostgreSQL behind
 //! one trait ([`store::Store`]); an admin API manages areas, users, enrolment and devices.
 
 pub mod api;

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{TestServer, actor, area, change, envelope, pull, push, spawn, work_order_change};
-use gridwork_core::sync::protocol::{
+use gridwork_core::protocol::{
     CONTENT_TYPE, DigestRequest, DigestResponse, DocDigest, FetchRequest, FetchResponse, MAGIC,
     PROTOCOL_VERSION, SyncRequest, SyncStatus, WireMessage, Writer,
 };
@@ -13,7 +13,7 @@ use gridwork_sync_server::store::{DynStore, NewEnrolmentCode};
 use serde_json::{Value, json};
 
 /// The seqs an answer acknowledged, in push order.
-fn seqs(r: &gridwork_core::sync::protocol::SyncResponse) -> Vec<u64> {
+fn seqs(r: &gridwork_core::protocol::SyncResponse) -> Vec<u64> {
     r.acks.iter().map(|a| a.seq).collect()
 }
 

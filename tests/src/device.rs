@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use gridwork_core::sync::protocol::{DigestRequest, DigestResponse, DocDigest, WireMessage};
+use gridwork_core::protocol::{DigestRequest, DigestResponse, DocDigest, WireMessage};
 use gridwork_core::sync::{
     CancelToken, EnrolRequest, EnrolledUser, Enrolment, NoProgress, StoreAccess, SyncClient,
     SyncConfig, SyncError, SyncReport,

@@ -2,7 +2,7 @@
 //! client never would (wrong versions, unknown kinds, forged actors, truncated frames).
 
 use gridwork_core::ChangeEnvelope;
-use gridwork_core::sync::protocol::{
+use gridwork_core::protocol::{
     CONTENT_TYPE, MAGIC, MessageType, PROTOCOL_VERSION, SyncRequest, WireMessage, Writer,
 };
 use serde_json::Value;

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, TimeDelta, Utc};
 use gridwork_core::demo::{self, DemoRng};
 use gridwork_core::location::Location;
-use gridwork_core::sync::protocol::{Reader, SyncRequest, WireMessage, Writer};
+use gridwork_core::protocol::{Reader, SyncRequest, WireMessage, Writer};
 use gridwork_core::work_order::{IncidentInput, IncidentSource, Severity};
 use gridwork_core::{
     Area, AreaLevel, AreaPath, ChangeEnvelope, Gender, Relation, ResidentInput, Role, SignedInUser,
@@ -477,7 +477,7 @@ pub async fn light_sync(
     cursor: u64,
     push: Vec<ChangeEnvelope>,
 ) -> HarnessResult<LightSync> {
-    use gridwork_core::sync::protocol::{CONTENT_TYPE, SyncResponse, SyncStatus};
+    use gridwork_core::protocol::{CONTENT_TYPE, SyncResponse, SyncStatus};
     let mut out = LightSync { cursor, ..LightSync::default() };
     let mut push = Some(push);
     loop {

@@ -15,7 +15,7 @@ use automerge::transaction::Transactable;
 use automerge::{ActorId, AutoCommit, ROOT};
 use common::*;
 use gridwork_core::demo;
-use gridwork_core::sync::protocol::{CONTENT_TYPE, MessageType, PROTOCOL_VERSION};
+use gridwork_core::protocol::{CONTENT_TYPE, MessageType, PROTOCOL_VERSION};
 use gridwork_core::{ChangeEnvelope, RecordKind};
 use gridwork_tests::server::ADMIN_TOKEN;
 use gridwork_tests::wire::{self, protocol_headers};

@@ -7,7 +7,7 @@
 mod common;
 
 use common::*;
-use gridwork_core::sync::protocol::{
+use gridwork_core::protocol::{
     CONTENT_TYPE, DigestRequest, FetchRequest, MessageType, PROTOCOL_VERSION, SyncResponse,
     SyncStatus, WireMessage,
 };
@@ -213,6 +213,15 @@ async fn protocol_endpoints_refuse_bad_input(backend: Backend) -> HarnessResult<
         Bad::new("truncated frame", "POST", "/v1/sync")
             .headers(h())
             .body(truncated)
+            .expect(400, "malformed_message"),
+        // flags 0, cursor 0 written as `80 00` (overlong), page 0, no changes.
+        Bad::new("overlong varint", "POST", "/v1/sync")
+            .headers(h())
+            .body(wire::frame(
+                PROTOCOL_VERSION,
+                MessageType::SyncRequest as u8,
+                &[0, 0x80, 0, 0, 0],
+            ))
             .expect(400, "malformed_message"),
         Bad::new("a digest request sent to /v1/sync", "POST", "/v1/sync")
             .headers(h())

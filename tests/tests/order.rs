@@ -86,17 +86,19 @@ async fn one_change_pushes(backend: Backend) -> HarnessResult<()> {
     // The server's log holds each record's creation before its edits: fetched by record, in
     // seq order, each record's first change depends on nothing.
     let e = worker.enrolment()?;
-    let req =
-        gridwork_core::sync::protocol::FetchRequest { max_page_bytes: 0, doc_ids: ids.clone() };
+    let req = gridwork_core::protocol::FetchRequest { max_page_bytes: 0, doc_ids: ids.clone() };
     let answer = gridwork_tests::wire::call(
         &reqwest::Client::new(),
         "POST",
         &format!("{}/v1/fetch", e.server_url),
         &gridwork_tests::wire::protocol_headers(&e.credential),
-        gridwork_core::sync::protocol::WireMessage::encode(&req),
+        gridwork_core::protocol::WireMessage::encode(&req),
     )
     .await?;
-    let fetched = <gridwork_core::sync::protocol::FetchResponse as gridwork_core::sync::protocol::WireMessage>::decode(&answer.body)?;
+    let fetched =
+        <gridwork_core::protocol::FetchResponse as gridwork_core::protocol::WireMessage>::decode(
+            &answer.body,
+        )?;
     assert!(fetched.remaining.is_empty());
     for id in &ids {
         let first = fetched.changes.iter().find(|c| c.change.doc_id == *id).ok_or("not logged")?;

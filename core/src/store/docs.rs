@@ -23,9 +23,11 @@ use crate::kind::RecordKind;
 /// whichever is larger (DESIGN §1).
 const COMPACT_MIN_BYTES: i64 = 2048;
 
-/// A document's identity and heads: what a peer compares to find what it lacks.
+/// A document's identity and heads: what a peer store compares to find what it lacks
+/// ([`Store::changes_missing_from`]). Not the wire protocol's repair digest, which counts and
+/// XORs change hashes instead ([`crate::protocol::DocDigest`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DocDigest {
+pub struct DocHeads {
     /// The record id.
     pub id: Uuid,
     /// The document's heads (32-byte change hashes).
@@ -353,12 +355,12 @@ impl Store {
     ///
     /// # Errors
     /// Storage errors.
-    pub fn digest(&self, area: Option<&AreaPath>) -> Result<Vec<DocDigest>> {
+    pub fn digest(&self, area: Option<&AreaPath>) -> Result<Vec<DocHeads>> {
         Ok(self.doc_rows(area)?.into_iter().map(|(d, _)| d).collect())
     }
 
-    /// Digests of the documents within `area`, each with its stored area path.
-    fn doc_rows(&self, area: Option<&AreaPath>) -> Result<Vec<(DocDigest, String)>> {
+    /// Heads of the documents within `area`, each with its stored area path.
+    fn doc_rows(&self, area: Option<&AreaPath>) -> Result<Vec<(DocHeads, String)>> {
         let mut stmt = self.conn.prepare_cached("SELECT id, area, heads FROM doc ORDER BY id")?;
         let mut rows = stmt.query([])?;
         let mut out = Vec::new();
@@ -370,7 +372,7 @@ impl Store {
                 continue;
             }
             let id: Uuid = r.get(0)?;
-            out.push((DocDigest { id, heads: blob_heads(&r.get::<_, Vec<u8>>(2)?) }, a));
+            out.push((DocHeads { id, heads: blob_heads(&r.get::<_, Vec<u8>>(2)?) }, a));
         }
         Ok(out)
     }
@@ -382,7 +384,7 @@ impl Store {
     /// Storage and document errors.
     pub fn changes_missing_from(
         &mut self,
-        peer: &[DocDigest],
+        peer: &[DocHeads],
         area: Option<&AreaPath>,
     ) -> Result<Vec<ChangeEnvelope>> {
         let theirs: BTreeMap<Uuid, &Vec<[u8; 32]>> =

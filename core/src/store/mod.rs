@@ -28,7 +28,7 @@ use crate::error::Result;
 use uuid::Uuid;
 
 pub use apply::{Ack, ApplyReport, Incoming, Received};
-pub use docs::DocDigest;
+pub use docs::DocHeads;
 pub(crate) use docs::decoded;
 pub use held::HeldChange;
 pub use meta::SignedInUser;

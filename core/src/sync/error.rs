@@ -2,8 +2,8 @@
 
 use thiserror::Error;
 
-use super::protocol::ProtocolError;
 use crate::error::CoreError;
+use crate::protocol::ProtocolError;
 
 /// Everything that can go wrong while enrolling or syncing.
 #[derive(Debug, Error)]

@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use uuid::Uuid;
 
 use super::error::{SyncError, SyncResult};
-use super::protocol::{FetchRequest, FetchResponse, SyncStatus, WireMessage};
+use crate::protocol::{FetchRequest, FetchResponse, SyncStatus, WireMessage};
 use crate::store::{Incoming, Received, Store};
 
 /// Most documents one fetch names (the server's limit).

@@ -1,5 +1,5 @@
-//! Sync between devices and the server (DESIGN §2): the wire protocol shared by both sides, and
-//! the device's sync client.
+//! The device's sync client (DESIGN §2). The wire protocol it speaks, shared with the server,
+//! is [`crate::protocol`].
 //!
 //! The client is split so that no store lock is held across a network wait:
 //! [`session::SyncSession`] builds a request from the store and applies the answer (sans-IO);
@@ -34,9 +34,7 @@ pub mod config;
 pub mod enrol;
 pub mod error;
 pub mod gaps;
-pub mod limits;
 pub mod progress;
-pub mod protocol;
 pub mod quarantine;
 pub mod repair;
 pub mod session;

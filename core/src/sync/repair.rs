@@ -11,8 +11,8 @@ use std::collections::BTreeSet;
 use uuid::Uuid;
 
 use super::error::{SyncError, SyncResult};
-use super::protocol::{DigestRequest, DigestResponse, DocDigest, SyncStatus, WireMessage};
 use crate::area::AreaPath;
+use crate::protocol::{DigestRequest, DigestResponse, DocDigest, SyncStatus, WireMessage};
 use crate::store::Store;
 
 /// `meta` key: when the last repair pass completed (ms since the epoch, device clock).

@@ -4,9 +4,9 @@
 
 use super::error::{SyncError, SyncResult};
 use super::progress::SyncProgress;
-use super::protocol::{SyncRequest, SyncResponse, SyncStatus, WireMessage};
 use super::state::{self, BOOTSTRAP, CURSOR, EPOCH};
 use crate::envelope::ChangeEnvelope;
+use crate::protocol::{SyncRequest, SyncResponse, SyncStatus, WireMessage};
 use crate::store::{Ack, Incoming, Received, Store};
 
 /// How many `bootstrap_required` answers one sync accepts before giving up (a server that keeps

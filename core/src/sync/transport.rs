@@ -9,7 +9,7 @@ use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, DATE, HeaderMap, RETRY_AFTER}
 use super::cancel::CancelToken;
 use super::config::SyncConfig;
 use super::error::{SyncError, SyncResult};
-use super::protocol::CONTENT_TYPE as PROTOCOL_TYPE;
+use crate::protocol::CONTENT_TYPE as PROTOCOL_TYPE;
 
 /// Installs ring as the process's TLS crypto provider unless one is installed already. The
 /// sync client calls it itself; call it before building other `reqwest` clients in the same

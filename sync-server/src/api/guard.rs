@@ -34,8 +34,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use gridwork_core::sync::limits::max_payload_bytes;
-use gridwork_core::sync::protocol::{CONTENT_TYPE, HEADER_LEN, peek_header};
+use gridwork_core::protocol::limits::max_payload_bytes;
+use gridwork_core::protocol::{CONTENT_TYPE, HEADER_LEN, peek_header};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::{AppState, admin_auth, device_auth};

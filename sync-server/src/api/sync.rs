@@ -9,7 +9,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use gridwork_core::sync::protocol::{
+use gridwork_core::protocol::{
     Acked, DigestRequest, DigestResponse, FetchRequest, FetchResponse, SyncRequest, SyncResponse,
     SyncStatus, WireMessage, clamp_page_bytes, peek_header,
 };

@@ -12,7 +12,7 @@ pub mod sqlite;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use gridwork_core::sync::protocol::{DocDigest, PulledChange};
+use gridwork_core::protocol::{DocDigest, PulledChange};
 use gridwork_core::{AreaPath, ChangeEnvelope, RecordKind, Role};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;

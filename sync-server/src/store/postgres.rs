@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
-use gridwork_core::sync::protocol::{DocDigest, PulledChange};
+use gridwork_core::protocol::{DocDigest, PulledChange};
 use gridwork_core::{Area, AreaPath, ChangeEnvelope, RecordKind, Role};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{GenericClient, NoTls, Row};

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use gridwork_core::sync::protocol::{DocDigest, PulledChange};
+use gridwork_core::protocol::{DocDigest, PulledChange};
 use gridwork_core::{Area, AreaPath, ChangeEnvelope, RecordKind, Role};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, params_from_iter};

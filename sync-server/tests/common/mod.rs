@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use automerge::transaction::Transactable;
 use automerge::{ActorId, AutoCommit, ObjType, ROOT};
-use gridwork_core::sync::protocol::{CONTENT_TYPE, SyncRequest, SyncResponse, WireMessage};
+use gridwork_core::protocol::{CONTENT_TYPE, SyncRequest, SyncResponse, WireMessage};
 use gridwork_core::{AreaPath, ChangeEnvelope, RecordKind, Role};
 use gridwork_sync_server::config::Config;
 use gridwork_sync_server::server::{self, AdminToken};

@@ -10,7 +10,7 @@
 //! The server adds its own, configurable limits on top (request body size, size of one change);
 //! see `gridwork_sync_server::config`.
 
-use super::protocol::{MAX_PAYLOAD_BYTES, MessageType};
+use super::{MAX_PAYLOAD_BYTES, MessageType};
 
 /// Most document digests one `DigestRequest` may carry (the documents of one area a device
 /// holds). 100,000 entries are about 5 MiB uncompressed.
@@ -67,7 +67,7 @@ pub fn max_entries(what: &str) -> Option<(usize, &'static str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sync::protocol::{
+    use crate::protocol::{
         DigestRequest, FetchRequest, HEADER_LEN, MAGIC, PROTOCOL_VERSION, ProtocolError,
         WireMessage,
     };
