@@ -120,18 +120,13 @@ impl VisitInput {
     fn validate(&self) -> Result<()> {
         validate::max_len("situation", &self.situation, validate::NOTE_MAX)?;
         validate::max_len("needs", &self.needs, validate::NOTE_MAX)?;
-        if let Some(s) = self.satisfaction
-            && !(1..=5).contains(&s)
-        {
-            return Err(CoreError::invalid("satisfaction", format!("{s} is not in 1..5")));
+        if let Some(s) = self.satisfaction {
+            validate::satisfaction(s)?;
         }
         if let Some(l) = &self.location {
             l.validate()?;
         }
-        if self.photos.len() > 20 {
-            return Err(CoreError::invalid("photos", "at most 20 photos per visit"));
-        }
-        self.photos.iter().try_for_each(PhotoRef::validate)?;
+        crate::attachment::validate_photos(&self.photos, "visit")?;
         if let Some(f) = self.follow_up_due
             && f < self.visited_at
         {

@@ -12,7 +12,7 @@ use crate::area::AreaPath;
 use crate::attachment::PhotoRef;
 use crate::code_enum;
 use crate::doc;
-use crate::error::{CoreError, Result};
+use crate::error::Result;
 use crate::kind::RecordKind;
 use crate::location::Location;
 use crate::store::Store;
@@ -86,10 +86,7 @@ impl IncidentInput {
         if let Some(l) = &self.location {
             l.validate()?;
         }
-        if self.photos.len() > 20 {
-            return Err(CoreError::invalid("photos", "at most 20 photos per incident"));
-        }
-        self.photos.iter().try_for_each(PhotoRef::validate)
+        crate::attachment::validate_photos(&self.photos, "incident")
     }
 }
 
@@ -98,10 +95,10 @@ impl Store {
     /// user, and returns its id.
     ///
     /// # Errors
-    /// [`CoreError::Invalid`] naming the bad field (unknown category, empty title, oversized
-    /// text, bad coordinates or photos); [`CoreError::NotFound`] for an unknown area;
-    /// [`CoreError::OutOfScope`]; [`CoreError::NotSignedIn`]; a work-order error if the user's
-    /// role may not report. Nothing is written on error.
+    /// [`crate::CoreError::Invalid`] naming the bad field (unknown category, empty title,
+    /// oversized text, bad coordinates or photos); [`crate::CoreError::NotFound`] for an unknown
+    /// area; [`crate::CoreError::OutOfScope`]; [`crate::CoreError::NotSignedIn`]; a work-order
+    /// error if the user's role may not report. Nothing is written on error.
     pub fn report_incident(&mut self, input: IncidentInput) -> Result<Uuid> {
         input.validate(&CategoryList::default())?;
         let user = self.require_user()?.clone();
@@ -133,10 +130,10 @@ impl Store {
     /// user, after checking it is legal in the order's current state; returns the new summary.
     ///
     /// # Errors
-    /// A work-order error ([`CoreError::WorkOrder`]) naming the state and step when illegal or
-    /// not allowed for the user's role; [`CoreError::Invalid`] naming `note` or `department` for
-    /// oversized text; [`CoreError::NotFound`]; [`CoreError::NotSignedIn`]. Nothing is written on
-    /// error.
+    /// A work-order error ([`crate::CoreError::WorkOrder`]) naming the state and step when
+    /// illegal or not allowed for the user's role; [`crate::CoreError::Invalid`] naming `note` or
+    /// `department` for oversized text; [`crate::CoreError::NotFound`];
+    /// [`crate::CoreError::NotSignedIn`]. Nothing is written on error.
     pub fn act_on_work_order(
         &mut self,
         id: Uuid,
@@ -164,7 +161,7 @@ impl Store {
     /// The derived state of a work order at `now` (overdue is relative to `now`).
     ///
     /// # Errors
-    /// [`CoreError::NotFound`]; storage errors.
+    /// [`crate::CoreError::NotFound`]; storage errors.
     pub fn work_order_summary(&mut self, id: Uuid, now: DateTime<Utc>) -> Result<WorkOrderSummary> {
         self.read_doc_conn(id, RecordKind::WorkOrder, |conn, d| summarize(conn, d, now))
     }
