@@ -13,7 +13,7 @@ use gridwork_core::work_order::{
 };
 use gridwork_core::{
     Area, AreaPath, ChangeEnvelope, HouseholdInput, HouseholdTag, PhotoRef, RecordKind, Role,
-    SignedInUser, VisitInput, VisitKind, VisitOutcome, location::Location,
+    SignedInUser, VisitInput, VisitOutcome, location::Location,
 };
 use gridwork_core::{
     CheckInInput, Gender, ObservationInput, Relation, ResidentInput, SensitiveInput, TaskInput,
@@ -78,21 +78,7 @@ fn household(head: &str) -> HouseholdInput {
 }
 
 fn visit(h: Uuid) -> VisitInput {
-    VisitInput {
-        household_id: h,
-        visited_at: Utc::now(),
-        kind: VisitKind::Routine,
-        outcome: VisitOutcome::Met,
-        situation: String::new(),
-        needs: String::new(),
-        satisfaction: None,
-        knows_worker: None,
-        follow_up_due: None,
-        photos: vec![],
-        location: None,
-        incident_id: None,
-        task_id: None,
-    }
+    VisitInput::routine(h, Utc::now(), VisitOutcome::Met)
 }
 
 #[track_caller]

@@ -7,8 +7,7 @@ use chrono::Utc;
 use gridwork_core::sync::{CancelToken, EnrolRequest, NoProgress, SyncClient, SyncConfig};
 use gridwork_core::work_order::{IncidentInput, IncidentSource, Severity};
 use gridwork_core::{
-    AreaPath, CoreError, HouseholdInput, HouseholdTag, RecordKind, Store, VisitInput, VisitKind,
-    VisitOutcome,
+    AreaPath, CoreError, HouseholdInput, HouseholdTag, RecordKind, Store, VisitInput, VisitOutcome,
 };
 use serde_json::{Value, json};
 
@@ -96,19 +95,9 @@ pub fn run(cli: &Cli) -> Result<Value, CliError> {
         }
         Command::Visit { household, outcome, situation, satisfaction } => {
             let id = store.record_visit(VisitInput {
-                household_id: *household,
-                visited_at: Utc::now(),
-                kind: VisitKind::Routine,
-                outcome: VisitOutcome::parse(outcome)?,
                 situation: situation.clone(),
-                needs: String::new(),
                 satisfaction: *satisfaction,
-                knows_worker: None,
-                follow_up_due: None,
-                photos: vec![],
-                location: None,
-                incident_id: None,
-                task_id: None,
+                ..VisitInput::routine(*household, Utc::now(), VisitOutcome::parse(outcome)?)
             })?;
             Ok(json!({ "id": id }))
         }
