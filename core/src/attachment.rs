@@ -80,7 +80,8 @@ impl PhotoRef {
     }
 }
 
-fn read_one(d: &AutoCommit, m: &ObjId) -> Option<PhotoRef> {
+/// The photo reference in map `m` of a document, if well-formed.
+pub(crate) fn read_one(d: &AutoCommit, m: &ObjId) -> Option<PhotoRef> {
     Some(PhotoRef {
         hash: doc::get_str_in(d, m, "hash")?,
         size: u64::try_from(doc::get_i64_in(d, m, "size")?).ok()?,

@@ -2,6 +2,7 @@
 //! how satisfied they are. Visits feed the household's next due date, the visit ledger and the
 //! "two rates" (satisfaction, awareness).
 
+mod edit;
 mod projection;
 mod query;
 
@@ -181,6 +182,9 @@ impl Store {
             }
             doc::put_opt(d, field::INCIDENT, input.incident_id.map(|u| u.to_string()))?;
             doc::put_opt(d, field::TASK, input.task_id.map(|u| u.to_string()))?;
+            // The photo list exists from the start, so photos two phones add later (editing
+            // the visit offline) merge into one list instead of competing lists.
+            doc::obj(d, field::PHOTOS, automerge::ObjType::List)?;
             PhotoRef::append_all(d, field::PHOTOS, &input.photos)
         })?;
         Ok(id)
