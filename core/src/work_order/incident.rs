@@ -80,12 +80,14 @@ pub struct WorkOrderAction {
 
 impl IncidentInput {
     fn validate(&self, categories: &CategoryList) -> Result<()> {
-        categories.lookup(&self.category)?;
-        validate::required_text("title", &self.title, validate::TITLE_MAX)?;
-        validate::max_len("description", &self.description, validate::NOTE_MAX)?;
-        if let Some(l) = &self.location {
-            l.validate()?;
-        }
+        let location = self.location.as_ref();
+        super::details::check(
+            categories,
+            &self.category,
+            &self.title,
+            &self.description,
+            location,
+        )?;
         crate::attachment::validate_photos(&self.photos, "incident")
     }
 }

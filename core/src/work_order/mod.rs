@@ -18,6 +18,7 @@
 
 mod category;
 mod check;
+mod details;
 mod document;
 mod error;
 mod event;
@@ -37,6 +38,7 @@ mod test_support;
 
 pub use category::{Category, CategoryList};
 pub use check::{check_event, check_transition};
+pub use details::{IncidentDetails, check_details_edit};
 pub use error::WorkOrderError;
 pub use event::{EventType, WorkOrderEvent, role_may_perform};
 pub use fold::{Conflict, WorkOrderSummary, derive};
