@@ -4,14 +4,15 @@
 use std::sync::Mutex;
 
 use chrono::Utc;
+use gridwork_core::location::Location;
 use gridwork_core::sync::{CancelToken, EnrolRequest, NoProgress, SyncClient, SyncConfig};
-use gridwork_core::work_order::{IncidentInput, IncidentSource, Severity};
+use gridwork_core::work_order::{IncidentDetails, IncidentInput, IncidentSource, Severity};
 use gridwork_core::{
     AreaPath, CoreError, HouseholdInput, HouseholdTag, RecordKind, Store, VisitInput, VisitOutcome,
 };
 use serde_json::{Value, json};
 
-use crate::args::{Cli, Command, HouseholdCmd};
+use crate::args::{Cli, Command, HouseholdCmd, IncidentCmd, VisitCmd};
 use crate::error::CliError;
 
 /// Opens the store named on the command line, with its key if one is given.
@@ -93,13 +94,39 @@ pub fn run(cli: &Cli) -> Result<Value, CliError> {
             let area = area_or_scope(&store, area.as_deref())?;
             Ok(to_json(&store.search_households(&area, query, 50)?))
         }
-        Command::Visit { household, outcome, situation, satisfaction } => {
+        Command::Visit { edit: None, record } => {
+            let household = record
+                .household
+                .ok_or_else(|| CoreError::invalid("household", "is required to record a visit"))?;
             let id = store.record_visit(VisitInput {
-                situation: situation.clone(),
-                satisfaction: *satisfaction,
-                ..VisitInput::routine(*household, Utc::now(), VisitOutcome::parse(outcome)?)
+                situation: record.situation.clone(),
+                satisfaction: record.satisfaction,
+                ..VisitInput::routine(household, Utc::now(), VisitOutcome::parse(&record.outcome)?)
             })?;
             Ok(json!({ "id": id }))
+        }
+        Command::Visit {
+            edit: Some(VisitCmd::Edit { id, outcome, situation, needs, satisfaction, knows_worker }),
+            ..
+        } => {
+            let mut input = VisitInput::from(store.visit(*id)?);
+            if let Some(o) = outcome {
+                input.outcome = VisitOutcome::parse(o)?;
+            }
+            if let Some(s) = situation {
+                input.situation.clone_from(s);
+            }
+            if let Some(n) = needs {
+                input.needs.clone_from(n);
+            }
+            if satisfaction.is_some() {
+                input.satisfaction = *satisfaction;
+            }
+            if knows_worker.is_some() {
+                input.knows_worker = *knows_worker;
+            }
+            store.update_visit(*id, input)?;
+            Ok(to_json(&store.visit(*id)?))
         }
         Command::Due { area } => {
             let area = area_or_scope(&store, area.as_deref())?;
@@ -120,6 +147,34 @@ pub fn run(cli: &Cli) -> Result<Value, CliError> {
                 reported_at: Utc::now(),
             })?;
             Ok(json!({ "id": id }))
+        }
+        Command::Incident(IncidentCmd::Edit {
+            id,
+            title,
+            description,
+            category,
+            severity,
+            lat,
+            lon,
+        }) => {
+            let mut details = IncidentDetails::from(&store.work_order(*id)?);
+            if let Some(t) = title {
+                details.title.clone_from(t);
+            }
+            if let Some(d) = description {
+                details.description.clone_from(d);
+            }
+            if let Some(c) = category {
+                details.category.clone_from(c);
+            }
+            if let Some(s) = severity {
+                details.severity = Severity::parse(s)?;
+            }
+            if let (Some(lat), Some(lon)) = (lat, lon) {
+                details.location = Some(Location { lat: *lat, lon: *lon });
+            }
+            store.update_incident(*id, details)?;
+            Ok(to_json(&store.work_order(*id)?))
         }
         Command::WorkOrders => {
             let area = area_or_scope(&store, None)?;
