@@ -5,7 +5,9 @@
 //! malformed one is an input error naming the argument).
 
 use gridwork_core::work_order::WorkOrderSummary;
-use gridwork_core::work_order::{IncidentInput, WorkOrder, WorkOrderAction, WorkOrderRow};
+use gridwork_core::work_order::{
+    IncidentDetails, IncidentInput, WorkOrder, WorkOrderAction, WorkOrderRow,
+};
 use gridwork_core::{
     Assessment, CheckInInput, KeyPerson, MyDay, ObservationInput, Patrol, PatrolSummary, PhotoRef,
     RecordKind, Resident, ResidentInput, SensitiveInput, SensitiveRecord, Task, TaskInput,
@@ -250,6 +252,23 @@ impl GridworkStore {
     /// `NotSignedIn`. Nothing is written on error.
     pub fn act_on_work_order(&self, id: Uuid, action: WorkOrderAction) -> Result<WorkOrderSummary> {
         let summary = self.with(|s| s.work_orders().act(id, action))?;
+        self.notify_local([(RecordKind::WorkOrder, id)]);
+        Ok(summary)
+    }
+
+    /// Edits an incident's details — title, description, category, severity, location — as
+    /// the signed-in user; returns the order's summary after the edit, whose deadline follows a
+    /// changed severity. Only the fields that differ are written; the event log is untouched.
+    /// Allowed for the reporter while the order is still reported (not yet accepted), and for a
+    /// grid head, town operator or district centre while it is open.
+    ///
+    /// # Errors
+    /// `InvalidInput` naming the bad field (unknown `category`, empty `title`, `description`,
+    /// `lat`/`lon`); `WorkOrderRefused` with code `details_locked` (a closed order, or the
+    /// reporter's order once accepted) or `role_not_allowed`; `NotFound` for an unknown or
+    /// deleted work order; `NotSignedIn`; `OutOfScope`. Nothing is written on error.
+    pub fn update_incident(&self, id: Uuid, details: IncidentDetails) -> Result<WorkOrderSummary> {
+        let summary = self.with(|s| s.work_orders().update_incident(id, details))?;
         self.notify_local([(RecordKind::WorkOrder, id)]);
         Ok(summary)
     }

@@ -268,6 +268,23 @@ impl GridworkStore {
         Ok(id)
     }
 
+    /// Edits a recorded visit: `input` is the whole form as the user left it (start from
+    /// [`GridworkStore::visit`]); only the fields that differ are written, the photo list only
+    /// when it differs, so concurrent edits of different fields on two phones merge with both
+    /// kept. The household's last visit and next due date follow a changed time or outcome.
+    ///
+    /// # Errors
+    /// [`GridworkError::InvalidInput`] naming the bad field, as for
+    /// [`GridworkStore::record_visit`], or `household_id` when the input names another
+    /// household; [`GridworkError::NotFound`] for an unknown or deleted visit;
+    /// [`GridworkError::NotSignedIn`]; [`GridworkError::OutOfScope`]. Nothing is written on error.
+    pub fn update_visit(&self, id: Uuid, input: VisitInput) -> Result<()> {
+        let household = input.household_id;
+        self.with(|s| s.visits().update(id, input))?;
+        self.notify_local([(RecordKind::Visit, id), (RecordKind::Household, household)]);
+        Ok(())
+    }
+
     /// The whole visit with this id.
     ///
     /// # Errors

@@ -9,11 +9,11 @@ use std::sync::{Arc, Mutex};
 use chrono::{Duration, Utc};
 use gridwork_core::sync::{EnrolRequest, SyncConfig, SyncPhase, SyncProgress};
 use gridwork_core::work_order::{
-    EventType, IncidentInput, IncidentSource, Severity, WorkOrderAction,
+    EventType, IncidentDetails, IncidentInput, IncidentSource, Severity, WorkOrderAction,
 };
 use gridwork_core::{
     Area, AreaPath, ChangeEnvelope, HouseholdInput, HouseholdTag, PhotoRef, RecordKind, Role,
-    SignedInUser, VisitInput, VisitKind, VisitOutcome, location::Location,
+    SignedInUser, VisitInput, VisitOutcome, location::Location,
 };
 use gridwork_core::{
     CheckInInput, Gender, ObservationInput, Relation, ResidentInput, SensitiveInput, TaskInput,
@@ -78,21 +78,7 @@ fn household(head: &str) -> HouseholdInput {
 }
 
 fn visit(h: Uuid) -> VisitInput {
-    VisitInput {
-        household_id: h,
-        visited_at: Utc::now(),
-        kind: VisitKind::Routine,
-        outcome: VisitOutcome::Met,
-        situation: String::new(),
-        needs: String::new(),
-        satisfaction: None,
-        knows_worker: None,
-        follow_up_due: None,
-        photos: vec![],
-        location: None,
-        incident_id: None,
-        task_id: None,
-    }
+    VisitInput::routine(h, Utc::now(), VisitOutcome::Met)
 }
 
 #[track_caller]
@@ -255,6 +241,8 @@ fn every_exported_function_rejects_bad_input_with_a_typed_error() {
     );
     code("not_found", s.visit(nobody));
     code("not_found", s.visit(h)); // a household is not a visit
+    code("not_found", s.update_visit(nobody, visit(h)));
+    code("not_found", s.update_visit(h, visit(h))); // a household is not a visit
     assert!(s.visits_of_household(nobody).unwrap().is_empty());
 
     // Any record.
@@ -461,6 +449,25 @@ fn residents_patrols_work_orders_and_tasks_reject_bad_input() {
     let now = Utc::now();
     let h = s.add_household(household("张三")).unwrap();
 
+    // Visits: an edit is checked like a recording, and may not move the visit.
+    let v = s.record_visit(visit(h)).unwrap();
+    invalid("satisfaction", s.update_visit(v, VisitInput { satisfaction: Some(9), ..visit(h) }));
+    invalid("household_id", s.update_visit(v, visit(nobody)));
+    invalid(
+        "photos",
+        s.update_visit(
+            v,
+            VisitInput {
+                photos: vec![PhotoRef { hash: "zz".into(), size: 1, mime: "image/jpeg".into() }],
+                ..visit(h)
+            },
+        ),
+    );
+    s.update_visit(v, VisitInput { situation: "已改".into(), ..visit(h) }).unwrap();
+    assert_eq!(s.visit(v).unwrap().situation, "已改");
+    s.delete_record(RecordKind::Visit, v).unwrap();
+    code("not_found", s.update_visit(v, visit(h)));
+
     // Residents and sensitive records.
     refused(s.add_resident(resident(nobody, "王芳")));
     invalid("name", s.add_resident(resident(h, "")));
@@ -528,6 +535,28 @@ fn residents_patrols_work_orders_and_tasks_reject_bad_input() {
             WorkOrderAction { note: Some("x".repeat(100_000)), ..action(EventType::Handle) },
         ),
     );
+    let details = IncidentDetails::from(&incident("垃圾堆放"));
+    code("not_found", s.update_incident(nobody, details.clone()));
+    invalid(
+        "title",
+        s.update_incident(w, IncidentDetails { title: " ".into(), ..details.clone() }),
+    );
+    invalid(
+        "category",
+        s.update_incident(w, IncidentDetails { category: "no-such".into(), ..details.clone() }),
+    );
+    invalid(
+        "lat",
+        s.update_incident(
+            w,
+            IncidentDetails { location: Some(Location { lat: 91.0, lon: 0.0 }), ..details.clone() },
+        ),
+    );
+    let urgent = IncidentDetails { severity: Severity::Urgent, ..details.clone() };
+    assert_eq!(s.update_incident(w, urgent).unwrap().severity, Severity::Urgent);
+    s.sign_in(SignedInUser { user_id: "w2".into(), ..user() }).unwrap();
+    code("role_not_allowed", s.update_incident(w, details.clone()));
+    s.sign_in(user()).unwrap();
     code("not_found", s.work_order_summary(nobody, now));
     code("not_found", s.work_order(nobody));
     invalid("area", s.open_work_orders("".into(), now, 10));

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 /// A Gridwork device in a terminal: enrol, record, list, sync. Every command prints plain text,
 /// or JSON with `--json` for scripts.
@@ -47,20 +47,15 @@ pub enum Command {
     /// Households.
     #[command(subcommand)]
     Household(HouseholdCmd),
-    /// Record a visit to a household.
+    /// Record a visit to a household (`visit --household <id> …`), or edit one (`visit edit`).
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     Visit {
-        /// The household's id.
-        #[arg(long)]
-        household: uuid::Uuid,
-        /// met, not_home or refused.
-        #[arg(long, default_value = "met")]
-        outcome: String,
-        /// The situation found.
-        #[arg(long, default_value = "")]
-        situation: String,
-        /// Resident satisfaction 1–5.
-        #[arg(long)]
-        satisfaction: Option<u8>,
+        /// Edit a recorded visit instead of recording one.
+        #[command(subcommand)]
+        edit: Option<VisitCmd>,
+        /// The visit to record.
+        #[command(flatten)]
+        record: RecordVisit,
     },
     /// Households whose visit is due, most overdue first.
     Due {
@@ -86,6 +81,9 @@ pub enum Command {
         #[arg(long, default_value = "")]
         description: String,
     },
+    /// Incidents (work orders): edit an incident's details.
+    #[command(subcommand)]
+    Incident(IncidentCmd),
     /// Open work orders in the user's scope.
     WorkOrders,
     /// A record's history: who changed what, when.
@@ -134,5 +132,75 @@ pub enum HouseholdCmd {
         /// Area (defaults to the signed-in user's scope).
         #[arg(long)]
         area: Option<String>,
+    },
+}
+
+/// A visit to record.
+#[derive(Debug, Args)]
+pub struct RecordVisit {
+    /// The household's id.
+    #[arg(long, required = true)]
+    pub household: Option<uuid::Uuid>,
+    /// met, not_home or refused.
+    #[arg(long, default_value = "met")]
+    pub outcome: String,
+    /// The situation found.
+    #[arg(long, default_value = "")]
+    pub situation: String,
+    /// Resident satisfaction 1–5.
+    #[arg(long)]
+    pub satisfaction: Option<u8>,
+}
+
+/// Visit commands.
+#[derive(Debug, Subcommand)]
+pub enum VisitCmd {
+    /// Edit a recorded visit: only the fields given change; prints the visit.
+    Edit {
+        /// The visit's id.
+        id: uuid::Uuid,
+        /// met, not_home or refused.
+        #[arg(long)]
+        outcome: Option<String>,
+        /// The situation found.
+        #[arg(long)]
+        situation: Option<String>,
+        /// Needs raised by the household.
+        #[arg(long)]
+        needs: Option<String>,
+        /// Resident satisfaction 1–5.
+        #[arg(long)]
+        satisfaction: Option<u8>,
+        /// Whether the resident knows their grid worker: true or false.
+        #[arg(long)]
+        knows_worker: Option<bool>,
+    },
+}
+
+/// Incident commands.
+#[derive(Debug, Subcommand)]
+pub enum IncidentCmd {
+    /// Edit an incident's details: only the fields given change; prints the work order.
+    Edit {
+        /// The work order's id.
+        id: uuid::Uuid,
+        /// Title.
+        #[arg(long)]
+        title: Option<String>,
+        /// Description.
+        #[arg(long)]
+        description: Option<String>,
+        /// Category code, e.g. fire_safety.
+        #[arg(long)]
+        category: Option<String>,
+        /// urgent, important or ordinary (the deadline follows).
+        #[arg(long)]
+        severity: Option<String>,
+        /// Latitude (WGS-84), with --lon.
+        #[arg(long, requires = "lon", allow_hyphen_values = true)]
+        lat: Option<f64>,
+        /// Longitude (WGS-84), with --lat.
+        #[arg(long, requires = "lat", allow_hyphen_values = true)]
+        lon: Option<f64>,
     },
 }

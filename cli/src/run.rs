@@ -4,15 +4,15 @@
 use std::sync::Mutex;
 
 use chrono::Utc;
+use gridwork_core::location::Location;
 use gridwork_core::sync::{CancelToken, EnrolRequest, NoProgress, SyncClient, SyncConfig};
-use gridwork_core::work_order::{IncidentInput, IncidentSource, Severity};
+use gridwork_core::work_order::{IncidentDetails, IncidentInput, IncidentSource, Severity};
 use gridwork_core::{
-    AreaPath, CoreError, HouseholdInput, HouseholdTag, RecordKind, Store, VisitInput, VisitKind,
-    VisitOutcome,
+    AreaPath, CoreError, HouseholdInput, HouseholdTag, RecordKind, Store, VisitInput, VisitOutcome,
 };
 use serde_json::{Value, json};
 
-use crate::args::{Cli, Command, HouseholdCmd};
+use crate::args::{Cli, Command, HouseholdCmd, IncidentCmd, VisitCmd};
 use crate::error::CliError;
 
 /// Opens the store named on the command line, with its key if one is given.
@@ -94,23 +94,39 @@ pub fn run(cli: &Cli) -> Result<Value, CliError> {
             let area = area_or_scope(&store, area.as_deref())?;
             Ok(to_json(&store.households().search(&area, query, 50)?))
         }
-        Command::Visit { household, outcome, situation, satisfaction } => {
+        Command::Visit { edit: None, record } => {
+            let household = record
+                .household
+                .ok_or_else(|| CoreError::invalid("household", "is required to record a visit"))?;
             let id = store.visits().record(VisitInput {
-                household_id: *household,
-                visited_at: Utc::now(),
-                kind: VisitKind::Routine,
-                outcome: VisitOutcome::parse(outcome)?,
-                situation: situation.clone(),
-                needs: String::new(),
-                satisfaction: *satisfaction,
-                knows_worker: None,
-                follow_up_due: None,
-                photos: vec![],
-                location: None,
-                incident_id: None,
-                task_id: None,
+                situation: record.situation.clone(),
+                satisfaction: record.satisfaction,
+                ..VisitInput::routine(household, Utc::now(), VisitOutcome::parse(&record.outcome)?)
             })?;
             Ok(json!({ "id": id }))
+        }
+        Command::Visit {
+            edit: Some(VisitCmd::Edit { id, outcome, situation, needs, satisfaction, knows_worker }),
+            ..
+        } => {
+            let mut input = VisitInput::from(store.visits().get(*id)?);
+            if let Some(o) = outcome {
+                input.outcome = VisitOutcome::parse(o)?;
+            }
+            if let Some(s) = situation {
+                input.situation.clone_from(s);
+            }
+            if let Some(n) = needs {
+                input.needs.clone_from(n);
+            }
+            if satisfaction.is_some() {
+                input.satisfaction = *satisfaction;
+            }
+            if knows_worker.is_some() {
+                input.knows_worker = *knows_worker;
+            }
+            store.visits().update(*id, input)?;
+            Ok(to_json(&store.visits().get(*id)?))
         }
         Command::Due { area } => {
             let area = area_or_scope(&store, area.as_deref())?;
@@ -131,6 +147,34 @@ pub fn run(cli: &Cli) -> Result<Value, CliError> {
                 reported_at: Utc::now(),
             })?;
             Ok(json!({ "id": id }))
+        }
+        Command::Incident(IncidentCmd::Edit {
+            id,
+            title,
+            description,
+            category,
+            severity,
+            lat,
+            lon,
+        }) => {
+            let mut details = IncidentDetails::from(&store.work_orders().get(*id)?);
+            if let Some(t) = title {
+                details.title.clone_from(t);
+            }
+            if let Some(d) = description {
+                details.description.clone_from(d);
+            }
+            if let Some(c) = category {
+                details.category.clone_from(c);
+            }
+            if let Some(s) = severity {
+                details.severity = Severity::parse(s)?;
+            }
+            if let (Some(lat), Some(lon)) = (lat, lon) {
+                details.location = Some(Location { lat: *lat, lon: *lon });
+            }
+            store.work_orders().update_incident(*id, details)?;
+            Ok(to_json(&store.work_orders().get(*id)?))
         }
         Command::WorkOrders => {
             let area = area_or_scope(&store, None)?;

@@ -7,24 +7,17 @@
 use chrono::Utc;
 use criterion::{Criterion, criterion_group, criterion_main};
 use gridwork_core::demo::{self, DemoRng};
-use gridwork_core::{AreaPath, Role, SignedInUser, Store, VisitInput, VisitKind, VisitOutcome};
+use gridwork_core::{AreaPath, Role, SignedInUser, Store, VisitInput, VisitOutcome};
 use rusqlite::{Connection, params};
 
 fn visit_input(h: uuid::Uuid) -> VisitInput {
     VisitInput {
-        household_id: h,
-        visited_at: Utc::now(),
-        kind: VisitKind::Routine,
-        outcome: VisitOutcome::Met,
         situation: "老人身体状况良好，独自在家".into(),
         needs: "希望社区帮助联系家政服务".into(),
         satisfaction: Some(5),
         knows_worker: Some(true),
-        follow_up_due: None,
-        photos: vec![],
         location: Some(gridwork_core::location::Location { lat: 32.06, lon: 121.07 }),
-        incident_id: None,
-        task_id: None,
+        ..VisitInput::routine(h, Utc::now(), VisitOutcome::Met)
     }
 }
 

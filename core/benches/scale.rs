@@ -32,7 +32,7 @@ use gridwork_core::demo::{self, DemoRng};
 use gridwork_core::location::Location;
 use gridwork_core::{
     AreaLevel, AreaPath, HouseholdInput, HouseholdTag, RecordKind, Role, SignedInUser, Store,
-    VisitInput, VisitKind, VisitOutcome,
+    VisitInput, VisitOutcome,
 };
 use rusqlite::{Connection, params};
 use uuid::Uuid;
@@ -263,23 +263,18 @@ fn visit_input(rng: &mut DemoRng, household: Uuid, now: DateTime<Utc>) -> VisitI
         _ => VisitOutcome::Met,
     };
     let met = outcome == VisitOutcome::Met;
+    // Fields are drawn in the order the generated data has always used.
+    let visited_at = now - TimeDelta::minutes(rng.below(730 * 24 * 60) as i64);
     VisitInput {
-        household_id: household,
-        visited_at: now - TimeDelta::minutes(rng.below(730 * 24 * 60) as i64),
-        kind: VisitKind::Routine,
-        outcome,
         situation: if met { SITUATIONS[rng.below(6) as usize].into() } else { String::new() },
         needs: if met { NEEDS[rng.below(5) as usize].into() } else { String::new() },
         satisfaction: met.then(|| 3 + rng.below(3) as u8),
         knows_worker: met.then(|| rng.below(10) > 0),
-        follow_up_due: None,
-        photos: vec![],
         location: Some(Location {
             lat: 32.0 + rng.below(10_000) as f64 / 1e5,
             lon: 121.0 + rng.below(10_000) as f64 / 1e5,
         }),
-        incident_id: None,
-        task_id: None,
+        ..VisitInput::routine(household, visited_at, outcome)
     }
 }
 

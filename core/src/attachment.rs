@@ -10,6 +10,25 @@ use crate::error::{CoreError, Result};
 /// Largest attachment accepted (20 MiB).
 pub const MAX_ATTACHMENT_BYTES: u64 = 20 * 1024 * 1024;
 
+/// Most photos one record part carries: a visit, an incident, a patrol observation.
+pub const MAX_PHOTOS: usize = 20;
+
+/// Checks the photo list of one `record` part (`visit`, `incident`, `observation`, named in the
+/// message): at most [`MAX_PHOTOS`], each a valid reference.
+///
+/// # Errors
+/// [`CoreError::Invalid`] naming `photos` for too many photos or a malformed reference (see
+/// [`PhotoRef::validate`]).
+pub fn validate_photos(photos: &[PhotoRef], record: &str) -> Result<()> {
+    if photos.len() > MAX_PHOTOS {
+        return Err(CoreError::invalid(
+            "photos",
+            format!("at most {MAX_PHOTOS} photos per {record}"),
+        ));
+    }
+    photos.iter().try_for_each(PhotoRef::validate)
+}
+
 /// A reference to an attachment.
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -78,7 +97,8 @@ impl PhotoRef {
     }
 }
 
-fn read_one(d: &AutoCommit, m: &ObjId) -> Option<PhotoRef> {
+/// The photo reference in map `m` of a document, if well-formed.
+pub(crate) fn read_one(d: &AutoCommit, m: &ObjId) -> Option<PhotoRef> {
     Some(PhotoRef {
         hash: doc::get_str_in(d, m, "hash")?,
         size: u64::try_from(doc::get_i64_in(d, m, "size")?).ok()?,

@@ -36,13 +36,18 @@ impl Location {
     }
 }
 
+/// The document field holding a record's latitude.
+pub(crate) const LAT: &str = "lat";
+/// The document field holding a record's longitude.
+pub(crate) const LON: &str = "lon";
+
 impl Location {
     /// The position stored as `lat`/`lon` fields of object `obj` of a record document, when
     /// both are there.
     pub(crate) fn read_in(d: &automerge::AutoCommit, obj: &automerge::ObjId) -> Option<Location> {
         Some(Location {
-            lat: crate::doc::get_f64_in(d, obj, "lat")?,
-            lon: crate::doc::get_f64_in(d, obj, "lon")?,
+            lat: crate::doc::get_f64_in(d, obj, LAT)?,
+            lon: crate::doc::get_f64_in(d, obj, LON)?,
         })
     }
 
@@ -55,8 +60,8 @@ impl Location {
         d: &mut automerge::AutoCommit,
         obj: &automerge::ObjId,
     ) -> crate::error::Result<()> {
-        crate::doc::put_in(d, obj, "lat", self.lat)?;
-        crate::doc::put_in(d, obj, "lon", self.lon)?;
+        crate::doc::put_in(d, obj, LAT, self.lat)?;
+        crate::doc::put_in(d, obj, LON, self.lon)?;
         Ok(())
     }
 

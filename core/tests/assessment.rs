@@ -6,7 +6,7 @@ mod common;
 use chrono::{Duration, TimeZone, Utc};
 use common::*;
 use gridwork_core::work_order::{IncidentInput, IncidentSource, Severity};
-use gridwork_core::{VisitInput, VisitKind, VisitOutcome};
+use gridwork_core::{VisitInput, VisitOutcome};
 
 fn visit(
     h: uuid::Uuid,
@@ -15,21 +15,7 @@ fn visit(
     sat: Option<u8>,
     knows: Option<bool>,
 ) -> VisitInput {
-    VisitInput {
-        household_id: h,
-        visited_at: at,
-        kind: VisitKind::Routine,
-        outcome,
-        situation: String::new(),
-        needs: String::new(),
-        satisfaction: sat,
-        knows_worker: knows,
-        follow_up_due: None,
-        photos: vec![],
-        location: None,
-        incident_id: None,
-        task_id: None,
-    }
+    VisitInput { satisfaction: sat, knows_worker: knows, ..VisitInput::routine(h, at, outcome) }
 }
 
 #[test]

@@ -8,7 +8,7 @@ use chrono::Utc;
 use common::{GRID, household, store_as};
 use gridwork_core::attachment::PhotoRef;
 use gridwork_core::sync::attachment::DownloadProgress;
-use gridwork_core::{CoreError, Role, VisitInput, VisitKind, VisitOutcome};
+use gridwork_core::{CoreError, Role, VisitInput, VisitOutcome};
 use sha2::{Digest, Sha256};
 
 fn blob(n: usize, seed: u8) -> Vec<u8> {
@@ -112,19 +112,9 @@ fn referenced_photos_are_queued_once() {
     let h = a.households().add(household(1)).unwrap();
     a.visits()
         .record(VisitInput {
-            household_id: h,
-            visited_at: Utc::now(),
-            kind: VisitKind::Routine,
-            outcome: VisitOutcome::Met,
             situation: "一切正常".into(),
-            needs: String::new(),
-            satisfaction: None,
-            knows_worker: None,
-            follow_up_due: None,
             photos: vec![p.clone()],
-            location: None,
-            incident_id: None,
-            task_id: None,
+            ..VisitInput::routine(h, Utc::now(), VisitOutcome::Met)
         })
         .unwrap();
     assert_eq!(a.queue_referenced_downloads().unwrap(), 0, "the author holds its photos");

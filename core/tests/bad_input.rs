@@ -8,27 +8,13 @@ use chrono::Utc;
 use common::*;
 use gridwork_core::location::Location;
 use gridwork_core::{
-    AreaPath, ChangeEnvelope, CoreError, HouseholdInput, RecordKind, Store, VisitInput, VisitKind,
+    AreaPath, ChangeEnvelope, CoreError, HouseholdInput, RecordKind, Store, VisitInput,
     VisitOutcome,
 };
 use uuid::Uuid;
 
 fn visit(h: Uuid) -> VisitInput {
-    VisitInput {
-        household_id: h,
-        visited_at: Utc::now(),
-        kind: VisitKind::Routine,
-        outcome: VisitOutcome::Met,
-        situation: String::new(),
-        needs: String::new(),
-        satisfaction: None,
-        knows_worker: None,
-        follow_up_due: None,
-        photos: vec![],
-        location: None,
-        incident_id: None,
-        task_id: None,
-    }
+    VisitInput::routine(h, Utc::now(), VisitOutcome::Met)
 }
 
 /// Runs `bad` against a store holding one household and one visit, asserts the error names

@@ -11,7 +11,7 @@ use gridwork_core::work_order::{
     EventType, IncidentInput, IncidentSource, Severity, WorkOrderAction,
 };
 use gridwork_core::{
-    ChangeEnvelope, RecordKind, Role, SignedInUser, Store, VisitInput, VisitKind, VisitOutcome,
+    ChangeEnvelope, RecordKind, Role, SignedInUser, Store, VisitInput, VisitOutcome,
 };
 use proptest::prelude::*;
 use uuid::Uuid;
@@ -143,21 +143,11 @@ proptest! {
                 Op::Visit { r, h, day, met } => {
                     let ids = known(&rs[r]);
                     if let Some(id) = ids.get(h % ids.len().max(1)) {
-                        let _ = rs[r].visits().record(VisitInput {
-                            household_id: *id,
-                            visited_at: base + chrono::Duration::days(day),
-                            kind: VisitKind::Routine,
-                            outcome: if met { VisitOutcome::Met } else { VisitOutcome::NotHome },
-                            situation: String::new(),
-                            needs: String::new(),
-                            satisfaction: None,
-                            knows_worker: None,
-                            follow_up_due: None,
-                            photos: vec![],
-                            location: None,
-                            incident_id: None,
-                            task_id: None,
-                        });
+                        let _ = rs[r].visits().record(VisitInput::routine(
+                            *id,
+                            base + chrono::Duration::days(day),
+                            if met { VisitOutcome::Met } else { VisitOutcome::NotHome },
+                        ));
                     }
                 }
                 Op::Delete { r, h } => {

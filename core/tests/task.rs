@@ -23,19 +23,9 @@ fn task(area_path: &str, title: &str, households: Vec<Uuid>) -> TaskInput {
 fn visit(s: &mut Store, h: Uuid, task_id: Uuid, outcome: VisitOutcome) -> Uuid {
     s.visits()
         .record(VisitInput {
-            household_id: h,
-            visited_at: Utc::now(),
             kind: VisitKind::Task,
-            outcome,
-            situation: String::new(),
-            needs: String::new(),
-            satisfaction: None,
-            knows_worker: None,
-            follow_up_due: None,
-            photos: vec![],
-            location: None,
-            incident_id: None,
             task_id: Some(task_id),
+            ..VisitInput::routine(h, Utc::now(), outcome)
         })
         .unwrap()
 }

@@ -268,19 +268,9 @@ async fn client_end_to_end(store: DynStore) {
         .unwrap();
     a.visits()
         .record(gridwork_core::VisitInput {
-            household_id: hh,
-            visited_at: chrono_now(),
-            kind: gridwork_core::VisitKind::Routine,
-            outcome: gridwork_core::VisitOutcome::Met,
             situation: "拍照留存".into(),
-            needs: String::new(),
-            satisfaction: None,
-            knows_worker: None,
-            follow_up_due: None,
             photos: vec![photo.clone()],
-            location: None,
-            incident_id: None,
-            task_id: None,
+            ..gridwork_core::VisitInput::routine(hh, chrono_now(), gridwork_core::VisitOutcome::Met)
         })
         .unwrap();
     // Push the records (as the sync client would).

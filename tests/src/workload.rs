@@ -16,7 +16,7 @@ use gridwork_core::protocol::{Reader, SyncRequest, WireMessage, Writer};
 use gridwork_core::work_order::{IncidentInput, IncidentSource, Severity};
 use gridwork_core::{
     Area, AreaLevel, AreaPath, ChangeEnvelope, Gender, Relation, ResidentInput, Role, SignedInUser,
-    Store, VisitInput, VisitKind, VisitOutcome,
+    Store, VisitInput, VisitOutcome,
 };
 use gridwork_core::{CheckInInput, HouseholdInput, PhotoRef};
 
@@ -147,20 +147,14 @@ fn visit(rng: &mut DemoRng, household: uuid::Uuid, at: DateTime<Utc>) -> VisitIn
     };
     let met = outcome == VisitOutcome::Met;
     VisitInput {
-        household_id: household,
-        visited_at: at,
-        kind: VisitKind::Routine,
-        outcome,
         situation: if met { SITUATIONS[rng.below(6) as usize].into() } else { String::new() },
         needs: if met { NEEDS[rng.below(4) as usize].into() } else { String::new() },
         satisfaction: met.then(|| 3 + rng.below(3) as u8),
         knows_worker: met.then(|| rng.below(10) > 0),
-        follow_up_due: None,
         // One visit in four carries a photo (the reference only; bytes travel separately).
         photos: if rng.below(4) == 0 { vec![photo(rng)] } else { vec![] },
         location: Some(location(rng)),
-        incident_id: None,
-        task_id: None,
+        ..VisitInput::routine(household, at, outcome)
     }
 }
 

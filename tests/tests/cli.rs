@@ -111,3 +111,99 @@ async fn cli_device_enrols_records_and_syncs(backend: Backend) -> HarnessResult<
 }
 
 both!(cli_device_enrols_records_and_syncs);
+
+/// Editing a visit and an incident's details from the command line: only the fields given
+/// change, the edited record is printed, refusals are JSON errors naming the field. No server:
+/// the store is set up directly, as enrolment would leave it.
+#[test]
+fn cli_edits_visits_and_incidents() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("edit.db");
+    {
+        let mut s = gridwork_core::Store::open(&store, None).unwrap();
+        s.load_areas(&gridwork_core::demo::areas(1, 1, 2, 2)).unwrap();
+        let user = gridwork_core::SignedInUser {
+            user_id: "w1".into(),
+            name: "李娟".into(),
+            role: gridwork_core::Role::GridWorker,
+            scope: area(GRID_A),
+        };
+        s.sign_in(user).unwrap();
+    }
+    let run = |args: &[&str]| gridwork(&store, args).unwrap();
+    let id = |v: Value| v["id"].as_str().unwrap().to_owned();
+    let refused = |out: Output, code: &str, field: &str| {
+        assert!(!out.status.success());
+        let err: Value = serde_json::from_slice(&out.stderr).unwrap();
+        assert_eq!(err["error"]["code"], code, "{err}");
+        assert!(err["error"]["message"].as_str().unwrap().contains(field), "{err}");
+    };
+
+    let h = id(ok_json(&run(&[
+        "household",
+        "add",
+        "--area",
+        MICRO_A,
+        "--address",
+        "幸福小区3幢2单元301室",
+        "--head",
+        "王芳",
+    ])));
+    let v = id(ok_json(&run(&[
+        "visit",
+        "--household",
+        &h,
+        "--situation",
+        "老人身体尚好",
+        "--satisfaction",
+        "4",
+    ])));
+    let edited =
+        ok_json(&run(&["visit", "edit", &v, "--needs", "希望安装扶手", "--satisfaction", "5"]));
+    assert_eq!(edited["id"], Value::String(v.clone()));
+    assert_eq!(edited["needs"], "希望安装扶手");
+    assert_eq!(edited["satisfaction"], 5);
+    assert_eq!(edited["situation"], "老人身体尚好", "fields not given are kept");
+    let history = ok_json(&run(&["history", "visit", &v]));
+    let last = history.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["op"], "update_visit");
+    assert_eq!(last["fields"], serde_json::json!(["needs", "satisfaction"]));
+    refused(run(&["visit", "edit", &v, "--satisfaction", "9"]), "invalid_input", "satisfaction");
+    refused(run(&["visit", "edit", &h, "--needs", "x"]), "not_found", "visit");
+    // Recording still needs its household.
+    assert!(!run(&["visit", "--situation", "x"]).status.success());
+
+    let w = id(ok_json(&run(&[
+        "report",
+        "--area",
+        MICRO_A,
+        "--category",
+        "safety_hazard",
+        "--title",
+        "楼道堆物",
+    ])));
+    let edited = ok_json(&run(&[
+        "incident",
+        "edit",
+        &w,
+        "--title",
+        "楼道电动车充电",
+        "--category",
+        "fire_safety",
+        "--severity",
+        "urgent",
+        "--lat",
+        "32.06",
+        "--lon",
+        "121.07",
+    ]));
+    assert_eq!(edited["title"], "楼道电动车充电");
+    assert_eq!(edited["category"], "fire_safety");
+    assert_eq!(edited["summary"]["severity"], "urgent");
+    assert_eq!(edited["location"]["lat"], 32.06);
+    assert_eq!(edited["summary"]["events"].as_array().map(Vec::len), Some(1));
+    refused(run(&["incident", "edit", &w, "--category", "nope"]), "invalid_input", "category");
+    refused(run(&["incident", "edit", &w, "--severity", "red"]), "invalid_input", "severity");
+    refused(run(&["incident", "edit", &v, "--title", "x"]), "not_found", "work_order");
+    assert_eq!(ok_json(&run(&["pending"]))["pending"], 5);
+}

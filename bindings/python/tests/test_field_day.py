@@ -1,11 +1,11 @@
-"""A grid worker's day, start to finish, on an encrypted store."""
+"""A grid worker's day, start to finish, on an encrypted store; a visit edited on two phones."""
 
 from datetime import timedelta
 
 import pytest
 
 import gridwork as g
-from fixtures import AREAS, GRID, MICRO, household, now, visit, worker
+from fixtures import AREAS, GRID, MICRO, exchange, household, now, store_for, visit, worker
 
 KEY = bytes((i * 7 + 1) % 256 for i in range(32))
 
@@ -71,3 +71,41 @@ def test_record_a_day_of_field_work(tmp_path):
     assert again.signed_in_user().name == "李娟"
     assert len(again.households_in(MICRO, 100)) == 3
     assert again.pending_changes() == 6
+
+
+def test_edit_a_visit_on_two_phones():
+    a = store_for(worker("w1", "李娟"))
+    b = store_for(worker("w2", "陈刚"))
+    hid = a.add_household(household("王秀英", "幸福小区3幢2单元301室"))
+    at = now() - timedelta(hours=1)
+    vid = a.record_visit(visit(hid, at, situation="独居，身体尚可", satisfaction=4))
+    exchange(a, b)
+    form = a.visit(vid)
+
+    # Offline, one phone corrects the needs, the other the satisfaction: both are kept.
+    a.update_visit(vid, visit(hid, form.visited_at, situation=form.situation, needs="希望安装扶手",
+                              satisfaction=4))
+    b.update_visit(vid, visit(hid, form.visited_at, situation=form.situation, satisfaction=5))
+    trail = a.history(g.RecordKind.VISIT, vid)
+    assert [e.op for e in trail] == ["record_visit", "update_visit"]
+    assert trail[1].fields == ["needs"]
+    exchange(a, b)
+    exchange(b, a)
+    va = a.visit(vid)
+    assert va == b.visit(vid)
+    assert (va.situation, va.needs, va.satisfaction, va.visitor) == ("独居，身体尚可", "希望安装扶手", 5, "w1")
+    assert a.conflicts(g.RecordKind.VISIT, vid) == []
+
+    # Refused edits name the field; nothing is written.
+    pending = a.pending_changes()
+    with pytest.raises(g.GridworkError.InvalidInput) as e:
+        a.update_visit(vid, visit(hid, form.visited_at, satisfaction=0))
+    assert e.value.field == "satisfaction"
+    other = a.add_household(household("张伟", "幸福小区3幢2单元302室"))
+    with pytest.raises(g.GridworkError.InvalidInput) as e:
+        a.update_visit(vid, visit(other, form.visited_at))
+    assert e.value.field == "household_id"
+    assert a.pending_changes() == pending + 1  # the second household only
+    a.delete_record(g.RecordKind.VISIT, vid)
+    with pytest.raises(g.GridworkError.NotFound):
+        a.update_visit(vid, visit(hid, form.visited_at))

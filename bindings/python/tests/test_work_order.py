@@ -1,6 +1,6 @@
 """A work order's whole life, each step by the role that may take it, and a refused step."""
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -58,3 +58,44 @@ def test_report_to_close():
     assert s.open_work_orders(GRID, now(), 10) == []
     with pytest.raises(g.GridworkError.WorkOrderRefused):
         act(s, HEAD, wid, step(g.EventType.DISPATCH, "城管"))
+
+
+def details(store, wid, **changes):
+    wo = store.work_order(wid)
+    fields = dict(title=wo.title, description=wo.description, category=wo.category,
+                  severity=wo.summary.severity, location=wo.location)
+    fields.update(changes)
+    return g.IncidentDetails(**fields)
+
+
+def test_edit_details_and_the_deadline_follows_severity():
+    s = store_for()
+    wid = s.report_incident(incident("楼道堆物"))
+    # The reporter corrects the report before it is accepted.
+    summary = s.update_incident(wid, details(s, wid, title="楼道电动车充电", category="fire_safety"))
+    assert summary.state == g.WorkOrderState.REPORTED
+    wo = s.work_order(wid)
+    assert (wo.title, wo.category) == ("楼道电动车充电", "fire_safety")
+    assert [e.op for e in s.history(g.RecordKind.WORK_ORDER, wid)][-1] == "update_incident"
+    with pytest.raises(g.GridworkError.InvalidInput) as e:
+        s.update_incident(wid, details(s, wid, category="no_such"))
+    assert e.value.field == "category"
+
+    # Accepted: the reporter may no longer; the grid head may, and the deadline follows.
+    accepted = act(s, HEAD, wid, step(g.EventType.ACCEPT))
+    assert accepted.deadline - accepted.clock_started_at == timedelta(hours=24)
+    s.sign_in(worker())
+    with pytest.raises(g.GridworkError.WorkOrderRefused) as e:
+        s.update_incident(wid, details(s, wid, title="再改"))
+    assert e.value.code == "details_locked"
+    s.sign_in(HANDLER)
+    with pytest.raises(g.GridworkError.WorkOrderRefused) as e:
+        s.update_incident(wid, details(s, wid, title="再改"))
+    assert e.value.code == "role_not_allowed"
+    s.sign_in(HEAD)
+    urgent = s.update_incident(wid, details(s, wid, severity=g.Severity.URGENT))
+    assert urgent.severity == g.Severity.URGENT
+    assert urgent.deadline - urgent.clock_started_at == timedelta(hours=2)
+    (row,) = s.open_work_orders(GRID, now(), 10)
+    assert (row.severity, row.deadline) == (g.Severity.URGENT, urgent.deadline)
+    assert [o.id for o in s.overdue_work_orders(GRID, now() + timedelta(hours=3), 10)] == [wid]

@@ -25,12 +25,10 @@ pub use decode::{CheckIn, Observation, Patrol, PatrolSpec};
 pub use query::PatrolSummary;
 
 use crate::attachment::PhotoRef;
-use crate::error::{CoreError, Result};
+use crate::error::Result;
 use crate::location::Location;
 use crate::validate;
 
-/// Most photos on one observation.
-pub const MAX_OBSERVATION_PHOTOS: usize = 20;
 /// Longest point-of-interest id of a check-in, in characters.
 pub const POINT_ID_MAX: usize = 64;
 
@@ -77,7 +75,7 @@ pub struct ObservationInput {
     pub location: Option<Location>,
     /// When (device clock).
     pub at: DateTime<Utc>,
-    /// Photos (at most [`MAX_OBSERVATION_PHOTOS`]).
+    /// Photos (at most [`MAX_PHOTOS`](crate::attachment::MAX_PHOTOS)).
     pub photos: Vec<PhotoRef>,
 }
 
@@ -111,13 +109,7 @@ impl ObservationInput {
         if let Some(l) = &self.location {
             l.validate()?;
         }
-        if self.photos.len() > MAX_OBSERVATION_PHOTOS {
-            return Err(CoreError::invalid(
-                "photos",
-                format!("at most {MAX_OBSERVATION_PHOTOS} photos per observation"),
-            ));
-        }
-        self.photos.iter().try_for_each(PhotoRef::validate)?;
+        crate::attachment::validate_photos(&self.photos, "observation")?;
         Ok(self)
     }
 }

@@ -5,6 +5,7 @@ use uuid::Uuid;
 use super::*;
 use crate::area::{AreaLevel, AreaPath};
 use crate::doc::{self, common};
+use crate::error::CoreError;
 use crate::kind::RecordKind;
 use crate::store::Store;
 use crate::track::{TrackPoint, encode_chunk};

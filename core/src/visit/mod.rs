@@ -4,6 +4,8 @@
 
 mod decode;
 #[cfg(feature = "store")]
+mod edit;
+#[cfg(feature = "store")]
 mod projection;
 #[cfg(feature = "store")]
 mod query;
@@ -152,6 +154,9 @@ impl VisitInput {
         }
         doc::put_opt(d, field::INCIDENT, self.incident_id.map(|u| u.to_string()))?;
         doc::put_opt(d, field::TASK, self.task_id.map(|u| u.to_string()))?;
+        // The photo list exists from the start, so photos two phones add later (editing the
+        // visit offline) merge into one list instead of competing lists.
+        doc::obj(d, field::PHOTOS, automerge::ObjType::List)?;
         PhotoRef::append_all(d, field::PHOTOS, &self.photos)
     }
 
@@ -162,18 +167,13 @@ impl VisitInput {
     pub fn validate(&self) -> Result<()> {
         validate::max_len("situation", &self.situation, validate::NOTE_MAX)?;
         validate::max_len("needs", &self.needs, validate::NOTE_MAX)?;
-        if let Some(s) = self.satisfaction
-            && !(1..=5).contains(&s)
-        {
-            return Err(CoreError::invalid("satisfaction", format!("{s} is not in 1..5")));
+        if let Some(s) = self.satisfaction {
+            validate::satisfaction(s)?;
         }
         if let Some(l) = &self.location {
             l.validate()?;
         }
-        if self.photos.len() > 20 {
-            return Err(CoreError::invalid("photos", "at most 20 photos per visit"));
-        }
-        self.photos.iter().try_for_each(PhotoRef::validate)?;
+        crate::attachment::validate_photos(&self.photos, "visit")?;
         if let Some(f) = self.follow_up_due
             && f < self.visited_at
         {

@@ -64,6 +64,26 @@ pub enum WorkOrderError {
         /// What was wrong, in English.
         reason: String,
     },
+    /// The incident's details may not be edited by this user in the order's state: a closed
+    /// order (reopen it first), or a reporter's own report once it was accepted (the command
+    /// centre edits it then).
+    #[error("role {role} may not edit the details of a work order {}", describe_state(.state))]
+    DetailsLocked {
+        /// The role the user acted in.
+        role: Role,
+        /// The order's state (`None`: nothing reported yet).
+        state: Option<WorkOrderState>,
+    },
+    /// The role may not edit this incident's details: only its reporter (before acceptance) and
+    /// the command roles (grid head, town operator, district centre) may.
+    #[error(
+        "role {role} may not edit the details of this work order: only its reporter (before it \
+         is accepted) and the command centre may"
+    )]
+    DetailsNotAllowed {
+        /// The role the user acted in.
+        role: Role,
+    },
     /// Two events share an id but differ in content; the one ordered first was kept.
     #[error("event id {id} is used by another event with different content")]
     DuplicateEventId {
@@ -83,7 +103,10 @@ impl WorkOrderError {
     /// A stable, language-independent code; apps map it to localized text.
     pub fn code(&self) -> &'static str {
         match self {
-            WorkOrderError::RoleNotAllowed { .. } => "role_not_allowed",
+            WorkOrderError::RoleNotAllowed { .. } | WorkOrderError::DetailsNotAllowed { .. } => {
+                "role_not_allowed"
+            }
+            WorkOrderError::DetailsLocked { .. } => "details_locked",
             WorkOrderError::IllegalTransition { .. }
             | WorkOrderError::IllegalDepartmentTransition { .. } => "illegal_transition",
             WorkOrderError::MissingDepartment { .. } => "missing_department",
@@ -140,5 +163,17 @@ mod tests {
             "invalid_extension"
         );
         assert_eq!(WorkOrderError::DuplicateEventId { id: "i".into() }.code(), "duplicate_event");
+        let e = WorkOrderError::DetailsLocked {
+            role: Role::GridWorker,
+            state: Some(WorkOrderState::Accepted),
+        };
+        assert_eq!(
+            e.to_string(),
+            "role grid_worker may not edit the details of a work order in state accepted"
+        );
+        assert_eq!(e.code(), "details_locked");
+        let e = WorkOrderError::DetailsNotAllowed { role: Role::DepartmentHandler };
+        assert!(e.to_string().starts_with("role department_handler may not edit the details"));
+        assert_eq!(e.code(), "role_not_allowed");
     }
 }

@@ -12,7 +12,7 @@ use crate::area::AreaPath;
 use crate::attachment::PhotoRef;
 use crate::code_enum;
 use crate::doc;
-use crate::error::{CoreError, Result};
+use crate::error::Result;
 use crate::location::Location;
 use crate::role::Role;
 use crate::validate;
@@ -83,16 +83,15 @@ impl IncidentInput {
     /// # Errors
     /// [`CoreError::Invalid`] naming the bad field.
     pub fn validate(&self, categories: &CategoryList) -> Result<()> {
-        categories.lookup(&self.category)?;
-        validate::required_text("title", &self.title, validate::TITLE_MAX)?;
-        validate::max_len("description", &self.description, validate::NOTE_MAX)?;
-        if let Some(l) = &self.location {
-            l.validate()?;
-        }
-        if self.photos.len() > 20 {
-            return Err(CoreError::invalid("photos", "at most 20 photos per incident"));
-        }
-        self.photos.iter().try_for_each(PhotoRef::validate)
+        let location = self.location.as_ref();
+        super::details::check(
+            categories,
+            &self.category,
+            &self.title,
+            &self.description,
+            location,
+        )?;
+        crate::attachment::validate_photos(&self.photos, "incident")
     }
 
     /// Writes the reported incident and its `report` event into a new work-order document (a

@@ -19,6 +19,7 @@
 mod category;
 mod check;
 mod decode;
+mod details;
 mod document;
 mod error;
 mod event;
@@ -45,6 +46,7 @@ mod test_support;
 pub use category::{Category, CategoryList};
 pub use check::{MAX_EXTENSION_HOURS, check_event, check_transition};
 pub use decode::{WorkOrder, WorkOrderDoc, WorkOrderSpec};
+pub use details::{IncidentDetails, check_details_edit};
 pub use document::{LoggedEvent, append_event};
 pub use error::WorkOrderError;
 pub use event::{EventType, WorkOrderEvent, role_may_perform};

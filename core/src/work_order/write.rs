@@ -7,10 +7,10 @@ use uuid::Uuid;
 
 use super::document::append_event;
 use super::{
-    CategoryList, EventType, IncidentInput, WorkOrderAction, WorkOrderEvent, WorkOrderSpec,
-    WorkOrderSummary,
+    CategoryList, EventType, IncidentDetails, IncidentInput, WorkOrderAction, WorkOrderEvent,
+    WorkOrderSpec, WorkOrderSummary, check_details_edit,
 };
-use crate::error::Result;
+use crate::error::{CoreError, Result};
 use crate::kind::RecordKind;
 use crate::store::Store;
 
@@ -86,5 +86,43 @@ impl WorkOrders<'_> {
             let rec = crate::store::decoded::<WorkOrderSpec>(id, d)?;
             super::projection::summarize(conn, &rec.record, now)
         })
+    }
+}
+
+impl WorkOrders<'_> {
+    /// Edits an incident's details (title, description, category, severity, location) as the
+    /// signed-in user and returns the order's summary after the edit — its deadline follows a
+    /// changed severity. Only the fields that differ are written; the event log is untouched.
+    ///
+    /// Who may edit: the reporter while the order is still reported (not yet accepted); a grid
+    /// head, town operator or district centre while it is open (see [`check_details_edit`]);
+    /// within the user's scope, as for every write.
+    ///
+    /// # Errors
+    /// [`CoreError::Invalid`] naming the bad field (unknown `category`, empty or oversized
+    /// `title`, oversized `description`, `lat`/`lon` out of range); a work-order error
+    /// ([`CoreError::WorkOrder`]): `details_locked` for a closed order or a reporter's accepted
+    /// one, `role_not_allowed` for a role that may not edit it; [`CoreError::NotFound`] for an
+    /// unknown or deleted work order; [`CoreError::NotSignedIn`]; [`CoreError::OutOfScope`];
+    /// storage errors. Nothing is written on error.
+    pub fn update_incident(
+        &mut self,
+        id: Uuid,
+        details: IncidentDetails,
+    ) -> Result<WorkOrderSummary> {
+        details.validate(&CategoryList::default())?;
+        let user = self.store.require_user()?.clone();
+        let current = self.store.read_doc_conn(id, RecordKind::WorkOrder, |conn, d| {
+            let rec = crate::store::decoded::<WorkOrderSpec>(id, d)?;
+            if rec.header.deleted {
+                return Err(CoreError::NotFound { kind: "work_order".into(), id: id.to_string() });
+            }
+            super::projection::summarize(conn, &rec.record, Utc::now())
+        })?;
+        check_details_edit(&current, &user.user_id, user.role)?;
+        self.store.write_doc(id, RecordKind::WorkOrder, None, "update_incident", |d, _| {
+            details.write(d)
+        })?;
+        self.summary(id, Utc::now())
     }
 }

@@ -9,6 +9,7 @@ import cn.gridwork.ffi.GridworkStore
 import java.nio.file.Path
 import java.time.Duration
 import java.time.Instant
+import java.util.UUID
 import kotlinx.coroutines.runBlocking
 import org.junit.jupiter.api.Assertions.assertEquals
 import org.junit.jupiter.api.Assertions.assertFalse
@@ -105,6 +106,42 @@ class FieldDayTest {
             assertEquals(3, again.householdsIn(MICRO, 100u).size)
             assertEquals(6UL, again.pendingChanges())
         }
+    }
+
+    @Test
+    fun `a visit edited on two phones keeps both edits`() {
+        val a = storeFor(worker("w1", "李娟"))
+        val b = storeFor(worker("w2", "陈刚"))
+        val hid = a.addHousehold(household("王秀英", "幸福小区3幢2单元301室"))
+        val vid = a.recordVisit(visit(hid, Instant.now().minusSeconds(3600), situation = "独居，身体尚可", satisfaction = 4u))
+        exchange(a, b)
+        val form = a.visit(vid)
+        val input = visit(hid, form.visitedAt, situation = form.situation, satisfaction = form.satisfaction)
+
+        // Offline: one phone adds the needs raised, the other corrects the satisfaction.
+        a.updateVisit(vid, input.copy(needs = "希望安装扶手"))
+        b.updateVisit(vid, input.copy(satisfaction = 5u))
+        val trail = a.history(RecordKind.VISIT, vid)
+        assertEquals(listOf("record_visit", "update_visit"), trail.map { it.op })
+        assertEquals(listOf("needs"), trail[1].fields)
+        exchange(a, b)
+        exchange(b, a)
+        val merged = a.visit(vid)
+        assertEquals(merged, b.visit(vid))
+        assertEquals("希望安装扶手", merged.needs)
+        assertEquals(5.toUByte(), merged.satisfaction)
+        assertEquals("w1", merged.visitor, "the visitor stays who made the visit")
+        assertTrue(a.conflicts(RecordKind.VISIT, vid).isEmpty())
+
+        // Refusals name the field and write nothing.
+        val pending = a.pendingChanges()
+        val bad = assertThrows<GridworkException.InvalidInput> { a.updateVisit(vid, input.copy(satisfaction = 9u)) }
+        assertEquals("satisfaction", bad.field)
+        val moved = assertThrows<GridworkException.InvalidInput> { a.updateVisit(vid, input.copy(householdId = UUID.randomUUID())) }
+        assertEquals("household_id", moved.field)
+        assertEquals(pending, a.pendingChanges())
+        a.deleteRecord(RecordKind.VISIT, vid)
+        assertThrows<GridworkException.NotFound> { a.updateVisit(vid, input) }
     }
 
     @Test

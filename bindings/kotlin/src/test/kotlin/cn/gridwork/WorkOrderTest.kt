@@ -1,9 +1,11 @@
 package cn.gridwork
 
 import cn.gridwork.core.EventType
+import cn.gridwork.core.IncidentDetails
 import cn.gridwork.core.IncidentInput
 import cn.gridwork.core.IncidentSource
 import cn.gridwork.core.Location
+import cn.gridwork.core.RecordKind
 import cn.gridwork.core.Role
 import cn.gridwork.core.Severity
 import cn.gridwork.core.SignedInUser
@@ -11,6 +13,7 @@ import cn.gridwork.core.WorkOrderAction
 import cn.gridwork.core.WorkOrderState
 import cn.gridwork.ffi.GridworkException
 import cn.gridwork.ffi.GridworkStore
+import java.time.Duration
 import java.time.Instant
 import java.util.UUID
 import org.junit.jupiter.api.Assertions.assertEquals
@@ -81,6 +84,38 @@ class WorkOrderTest {
         val again = assertThrows<GridworkException.WorkOrderRefused> { s.act(head, id, step(EventType.DISPATCH, "城管")) }
         assertEquals("illegal_transition", again.code())
         assertFalse(s.workOrder(id).summary.overdue)
+    }
+
+    @Test
+    fun `an incident's details are edited and the deadline follows its severity`() {
+        val s = storeFor()
+        val id = s.reportIncident(incident("楼道堆物"))
+        fun details() = s.workOrder(id).let {
+            IncidentDetails(it.title, it.description, it.category, it.summary.severity, it.location)
+        }
+        // The reporter corrects the report before it is accepted.
+        s.updateIncident(id, details().copy(title = "楼道电动车充电", category = "fire_safety"))
+        assertEquals("楼道电动车充电", s.workOrder(id).title)
+        assertEquals("update_incident", s.history(RecordKind.WORK_ORDER, id).last().op)
+        val bad = assertThrows<GridworkException.InvalidInput> { s.updateIncident(id, details().copy(title = " ")) }
+        assertEquals("title", bad.field)
+
+        // Once accepted only the command roles may; a severity change moves the deadline.
+        val accepted = s.act(head, id, step(EventType.ACCEPT))
+        assertEquals(Duration.ofHours(24), Duration.between(accepted.clockStartedAt, accepted.deadline))
+        s.signIn(worker())
+        val locked = assertThrows<GridworkException.WorkOrderRefused> { s.updateIncident(id, details().copy(title = "再改")) }
+        assertEquals("details_locked", locked.code)
+        s.signIn(handler)
+        val role = assertThrows<GridworkException.WorkOrderRefused> { s.updateIncident(id, details().copy(title = "再改")) }
+        assertEquals("role_not_allowed", role.code)
+        s.signIn(head)
+        val urgent = s.updateIncident(id, details().copy(severity = Severity.URGENT))
+        assertEquals(Severity.URGENT, urgent.severity)
+        assertEquals(Duration.ofHours(2), Duration.between(urgent.clockStartedAt, urgent.deadline))
+        val row = s.openWorkOrders(GRID, Instant.now(), 10u).single()
+        assertEquals(urgent.deadline, row.deadline)
+        assertEquals(listOf(id), s.overdueWorkOrders(GRID, Instant.now().plus(Duration.ofHours(3)), 10u).map { it.id })
     }
 
     @Test
