@@ -12,6 +12,25 @@ use crate::spec::{self, DecodeError, RecordSpec};
 
 macro_rules! registry {
     ($($kind:ident => $spec:ty,)*) => {
+        /// A decoded record of any kind (what the server's read model folds).
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum AnyRecord {
+            $(
+                #[doc = concat!("A decoded `", stringify!($kind), "` record.")]
+                $kind(spec::Decoded<<$spec as RecordSpec>::Record>),
+            )*
+        }
+
+        /// Decodes document `id` as a record of `kind` with the kind's spec.
+        ///
+        /// # Errors
+        /// [`DecodeError`] when the document is not complete yet, of another kind, or malformed.
+        pub fn decode_any(kind: RecordKind, id: Uuid, d: &AutoCommit) -> Result<AnyRecord, DecodeError> {
+            match kind {
+                $(RecordKind::$kind => spec::decode::<$spec>(id, d).map(AnyRecord::$kind),)*
+            }
+        }
+
         /// Whether records of `kind` can reference photos.
         pub fn carries_photos(kind: RecordKind) -> bool {
             match kind {
