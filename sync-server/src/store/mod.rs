@@ -6,6 +6,7 @@
 //! validated changes and precomputed read scopes.
 
 pub mod blobs;
+pub mod migrations;
 pub mod postgres;
 pub mod sqlite;
 
@@ -19,6 +20,7 @@ use thiserror::Error;
 use uuid::Uuid;
 
 pub use blobs::{AttachmentChunk, AttachmentInfo, AttachmentRef, ChunkProblem};
+pub use migrations::SchemaProblem;
 
 /// Errors of the storage layer.
 #[derive(Debug, Error)]
@@ -90,6 +92,36 @@ pub enum StoreError {
     /// An attachment chunk does not fit the upload in progress.
     #[error("attachment chunk refused: {0}")]
     Chunk(ChunkProblem),
+    /// The database was migrated by a newer server than this one: it is refused, never used
+    /// (this server would not know what the newer schema means).
+    #[error(
+        "the database schema is at version {database}, newer than this server knows ({known}): \
+         run the newer server"
+    )]
+    SchemaTooNew {
+        /// The newest migration the database records.
+        database: u32,
+        /// The newest migration this server has.
+        known: u32,
+    },
+    /// The database's migration history does not fit this server's migrations.
+    #[error("the database schema does not fit this server: {0}")]
+    SchemaHistory(SchemaProblem),
+    /// A schema migration failed: it was rolled back whole, the database stays at `previous`.
+    #[error(
+        "schema migration {version} ({name}) failed, the database stays at version {previous}: \
+         {source}"
+    )]
+    MigrationFailed {
+        /// The migration's version.
+        version: u32,
+        /// The migration's name.
+        name: &'static str,
+        /// The version the database stays at (0: empty).
+        previous: u32,
+        /// What failed.
+        source: Box<StoreError>,
+    },
 }
 
 /// Why an enrolment code was refused.
@@ -653,10 +685,12 @@ pub trait Store: Send + Sync + 'static {
 pub type DynStore = Arc<dyn Store>;
 
 /// Opens the store a database URL names: `postgres://…`/`postgresql://…` for PostgreSQL,
-/// `sqlite://PATH` or a plain path for SQLite. Creates the schema if needed.
+/// `sqlite://PATH` or a plain path for SQLite. Creates or migrates the schema
+/// ([`migrations`]).
 ///
 /// # Errors
-/// Any [`StoreError`] from opening or migrating.
+/// Any [`StoreError`] from opening or migrating; [`StoreError::SchemaTooNew`] for a database a
+/// newer server migrated.
 pub async fn open(url: &str) -> StoreResult<DynStore> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(Arc::new(postgres::PgStore::connect(url).await?))

@@ -17,14 +17,13 @@ use super::{
     DeviceHealth, DocArea, EPOCH_KEY, EnrolmentProblem, NewChange, NewDevice, NewEnrolmentCode,
     PULL_BATCH_ROWS, PullPage, PullQuery, PushOutcome, ReadScope, Redeemed, Redemption, RoleGrant,
     Store, StoreError, StoreResult, StoredCode, User, area_after, area_from_key, area_key,
-    area_range, page_of, pull_scope_sql, scope_sql, scope_sql_on, sqlite::split_areas,
+    area_range, migrations, page_of, pull_scope_sql, scope_sql, scope_sql_on, sqlite::split_areas,
 };
 
 mod blobs;
 
-const SCHEMA: &str = include_str!("sql/postgres.sql");
-/// Advisory lock key taken while creating the schema, so that several servers starting at once
-/// do not race.
+/// Advisory lock key taken by every migration transaction, so that several servers starting at
+/// once do not race.
 const MIGRATION_LOCK: i64 = 0x6772_6964_776b;
 
 /// The PostgreSQL store.
@@ -60,11 +59,14 @@ fn pool_err(e: impl std::fmt::Display) -> StoreError {
 }
 
 impl PgStore {
-    /// Connects to the database a `postgres://` URL names and creates the schema if needed.
+    /// Connects to the database a `postgres://` URL names and brings its schema up to date
+    /// ([`super::migrations`]).
     ///
     /// # Errors
-    /// [`StoreError::Postgres`] / [`StoreError::Pool`] when the server cannot be reached or the
-    /// schema cannot be created.
+    /// [`StoreError::Postgres`] / [`StoreError::Pool`] when the server cannot be reached;
+    /// [`StoreError::SchemaTooNew`], [`StoreError::SchemaHistory`] for a database this server
+    /// must not use; [`StoreError::MigrationFailed`] when a migration fails (the database keeps
+    /// the version before it).
     pub async fn connect(url: &str) -> StoreResult<Self> {
         Self::connect_in_schema(url, None).await
     }
@@ -82,7 +84,13 @@ impl PgStore {
             }
             let (client, conn) = cfg.connect(NoTls).await?;
             let task = tokio::spawn(conn);
-            client.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}")).await?;
+            // Under the migration lock: two `CREATE SCHEMA IF NOT EXISTS` at once can collide.
+            client
+                .batch_execute(&format!(
+                    "BEGIN; SELECT pg_advisory_xact_lock({MIGRATION_LOCK});
+                     CREATE SCHEMA IF NOT EXISTS {schema}; COMMIT;"
+                ))
+                .await?;
             drop(client);
             let _ = task.await;
             cfg.options(format!("-c search_path={schema}"));
@@ -94,12 +102,15 @@ impl PgStore {
         );
         let pool = Pool::builder(mgr).max_size(16).build().map_err(pool_err)?;
         let store = PgStore { pool };
-        let client = store.pool.get().await.map_err(pool_err)?;
-        client
-            .batch_execute(&format!(
-                "BEGIN; SELECT pg_advisory_xact_lock({MIGRATION_LOCK}); {SCHEMA} COMMIT;"
-            ))
-            .await?;
+        let mut client = store.pool.get().await.map_err(pool_err)?;
+        migrations::migrate_postgres(
+            &mut client,
+            migrations::POSTGRES,
+            MIGRATION_LOCK,
+            super::now_ms(),
+        )
+        .await?
+        .log("postgres");
         Ok(store)
     }
 

@@ -15,13 +15,12 @@ use super::{
     AttachmentChunk, AttachmentInfo, AttachmentRef, AuditAction, AuditEntry, Device, DeviceAuth,
     DeviceHealth, EPOCH_KEY, NewChange, NewDevice, NewEnrolmentCode, PULL_BATCH_ROWS, PullPage,
     PullQuery, PushOutcome, ReadScope, Redeemed, Redemption, RoleGrant, Store, StoreError,
-    StoreResult, StoredCode, User, area_after, area_from_key, area_key, area_range, page_of,
-    pull_scope_sql, scope_sql, scope_sql_on,
+    StoreResult, StoredCode, User, area_after, area_from_key, area_key, area_range, migrations,
+    page_of, pull_scope_sql, scope_sql, scope_sql_on,
 };
 
 mod blobs;
 
-const SCHEMA: &str = include_str!("sql/sqlite.sql");
 const MAX_IDLE_READERS: usize = 8;
 
 struct Inner {
@@ -117,10 +116,14 @@ fn hash32(v: &[u8]) -> StoreResult<[u8; 32]> {
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the database file at `path` and its schema.
+    /// Opens (creating if needed) the database file at `path` and brings its schema up to date
+    /// ([`super::migrations`]).
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`] when the file cannot be opened or migrated.
+    /// [`StoreError::Sqlite`] when the file cannot be opened; [`StoreError::SchemaTooNew`],
+    /// [`StoreError::SchemaHistory`] for a database this server must not use;
+    /// [`StoreError::MigrationFailed`] when a migration fails (the database keeps the version
+    /// before it).
     pub async fn open(path: &Path) -> StoreResult<Self> {
         let path = path.to_path_buf();
         tokio::task::spawn_blocking(move || {
@@ -129,10 +132,9 @@ impl SqliteStore {
                     StoreError::Task(format!("cannot create {}: {e}", dir.display()))
                 })?;
             }
-            let conn = open_conn(&path)?;
-            conn.execute_batch(SCHEMA)?;
-            upgrade(&conn)?;
-            conn.pragma_update(None, "user_version", 2)?;
+            let mut conn = open_conn(&path)?;
+            migrations::migrate_sqlite(&mut conn, migrations::SQLITE, super::now_ms())?
+                .log("sqlite");
             let mut epoch = load_epoch(&conn)?;
             let head = head(&conn)?;
             if let Some((hwm_epoch, hwm_head)) = read_high_water(&path)
@@ -281,28 +283,6 @@ fn finish_device((id, user, mut d): (String, String, Device)) -> StoreResult<Dev
     d.id = uuid_of(&id)?;
     d.user_id = uuid_of(&user)?;
     Ok(d)
-}
-
-/// Brings a database made by an older server up to this schema (SQLite has no
-/// `ADD COLUMN IF NOT EXISTS`).
-fn upgrade(conn: &Connection) -> StoreResult<()> {
-    for (column, decl) in [("prev_area_key", "TEXT"), ("actor", "BLOB"), ("actor_seq", "INTEGER")] {
-        let present: bool = conn.query_row(
-            "SELECT count(*) FROM pragma_table_info('changes') WHERE name = ?1",
-            [column],
-            |r| r.get::<_, i64>(0).map(|n| n > 0),
-        )?;
-        if !present {
-            // Names and types come from the list above, never from input.
-            conn.execute_batch(&format!("ALTER TABLE changes ADD COLUMN {column} {decl}"))?;
-        }
-    }
-    // Changes stored before these columns have none and are not checked.
-    conn.execute_batch(
-        "CREATE UNIQUE INDEX IF NOT EXISTS changes_actor_seq ON changes (doc_id, actor, actor_seq)
-         WHERE actor IS NOT NULL",
-    )?;
-    Ok(())
 }
 
 fn head(conn: &Connection) -> StoreResult<u64> {

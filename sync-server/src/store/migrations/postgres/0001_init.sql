@@ -1,24 +1,26 @@
--- Gridwork sync server schema, PostgreSQL dialect (version 1).
-CREATE TABLE IF NOT EXISTS admin_tokens (
+-- Migration 1 (the baseline), PostgreSQL: the schema as the server made it before numbered
+-- migrations. A database made then has these tables but no `schema_migrations`: it is taken to
+-- be at this version without running this file (`store::migrations`, "Baseline").
+CREATE TABLE admin_tokens (
     hash BYTEA PRIMARY KEY,
     created_at BIGINT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS areas (
+CREATE TABLE areas (
     path TEXT COLLATE "C" PRIMARY KEY,
     name TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS users (
+CREATE TABLE users (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL,
     created_at BIGINT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS user_roles (
+CREATE TABLE user_roles (
     user_id TEXT NOT NULL REFERENCES users(id),
     role TEXT NOT NULL,
     area TEXT NOT NULL,
     PRIMARY KEY (user_id, role, area)
 );
-CREATE TABLE IF NOT EXISTS enrolment_codes (
+CREATE TABLE enrolment_codes (
     code_hash BYTEA PRIMARY KEY,
     user_id TEXT NOT NULL REFERENCES users(id),
     created_at BIGINT NOT NULL,
@@ -26,7 +28,7 @@ CREATE TABLE IF NOT EXISTS enrolment_codes (
     used_at BIGINT,
     device_id TEXT
 );
-CREATE TABLE IF NOT EXISTS devices (
+CREATE TABLE devices (
     id TEXT PRIMARY KEY,
     user_id TEXT NOT NULL REFERENCES users(id),
     name TEXT NOT NULL,
@@ -42,19 +44,19 @@ CREATE TABLE IF NOT EXISTS devices (
 -- The log's identity (`epoch`): devices remember it with their cursor; a log restored from a
 -- backup gets a new one (`gridwork-server --restored`), so every device learns that the seqs it
 -- saw may be gone (see `docs/sync-protocol.md`, "Restore").
-CREATE TABLE IF NOT EXISTS log_meta (
+CREATE TABLE log_meta (
     key TEXT PRIMARY KEY,
     value BYTEA NOT NULL
 );
 INSERT INTO log_meta (key, value)
     VALUES ('epoch', decode(replace(gen_random_uuid()::text, '-', ''), 'hex'))
     ON CONFLICT (key) DO NOTHING;
-CREATE TABLE IF NOT EXISTS seq_counter (
+CREATE TABLE seq_counter (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     seq BIGINT NOT NULL
 );
 INSERT INTO seq_counter (id, seq) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;
-CREATE TABLE IF NOT EXISTS changes (
+CREATE TABLE changes (
     seq BIGINT PRIMARY KEY,
     hash BYTEA NOT NULL UNIQUE,
     doc_id BYTEA NOT NULL,
@@ -63,30 +65,26 @@ CREATE TABLE IF NOT EXISTS changes (
     sensitive BOOLEAN NOT NULL,
     device_id TEXT NOT NULL,
     received_at BIGINT NOT NULL,
-    bytes BYTEA NOT NULL
+    bytes BYTEA NOT NULL,
+    -- For a change that moved its record: the area key it moved from (its devices learn it left).
+    prev_area_key TEXT COLLATE "C",
+    -- The change's Automerge actor and sequence number: unique per document (migration 2).
+    actor BYTEA,
+    actor_seq BIGINT
 );
--- For a change that moved its record: the area key it moved from (its devices learn it left).
--- Added after version 1, so existing databases get it here too.
-ALTER TABLE changes ADD COLUMN IF NOT EXISTS prev_area_key TEXT COLLATE "C";
--- The change's Automerge actor and sequence number, unique per document (changes stored before
--- this column have none and are not checked).
-ALTER TABLE changes ADD COLUMN IF NOT EXISTS actor BYTEA;
-ALTER TABLE changes ADD COLUMN IF NOT EXISTS actor_seq BIGINT;
-CREATE UNIQUE INDEX IF NOT EXISTS changes_actor_seq ON changes (doc_id, actor, actor_seq)
-    WHERE actor IS NOT NULL;
-CREATE INDEX IF NOT EXISTS changes_doc ON changes (doc_id, seq);
-CREATE TABLE IF NOT EXISTS documents (
+CREATE INDEX changes_doc ON changes (doc_id, seq);
+CREATE TABLE documents (
     doc_id BYTEA PRIMARY KEY,
     kind SMALLINT NOT NULL,
     area_key TEXT COLLATE "C" NOT NULL,
     change_count BIGINT NOT NULL,
     hash_xor BYTEA NOT NULL,
-    last_seq BIGINT NOT NULL
+    last_seq BIGINT NOT NULL,
+    -- The operation that wrote `area_key` (see `store::AreaWrite`); NULL when not known.
+    area_op BYTEA
 );
-CREATE INDEX IF NOT EXISTS documents_area ON documents (area_key);
--- The operation that wrote `area_key` (see `store::AreaWrite`); NULL when not known.
-ALTER TABLE documents ADD COLUMN IF NOT EXISTS area_op BYTEA;
-CREATE TABLE IF NOT EXISTS audit_log (
+CREATE INDEX documents_area ON documents (area_key);
+CREATE TABLE audit_log (
     id BIGSERIAL PRIMARY KEY,
     at BIGINT NOT NULL,
     user_id TEXT,
@@ -96,9 +94,9 @@ CREATE TABLE IF NOT EXISTS audit_log (
     areas TEXT NOT NULL,
     detail TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS audit_device ON audit_log (device_id, id);
+CREATE INDEX audit_device ON audit_log (device_id, id);
 -- Attachments (photos), content-addressed by SHA-256; bytes in chunks of at most 1 MiB.
-CREATE TABLE IF NOT EXISTS attachments (
+CREATE TABLE attachments (
     hash BYTEA PRIMARY KEY,
     size BIGINT NOT NULL,
     mime TEXT NOT NULL,
@@ -108,14 +106,14 @@ CREATE TABLE IF NOT EXISTS attachments (
     created_at BIGINT NOT NULL,
     completed_at BIGINT
 );
-CREATE TABLE IF NOT EXISTS attachment_chunks (
+CREATE TABLE attachment_chunks (
     hash BYTEA NOT NULL,
     pos BIGINT NOT NULL,
     bytes BYTEA NOT NULL,
     PRIMARY KEY (hash, pos)
 );
 -- Records referring to attachments: a device may download what a record in its scope names.
-CREATE TABLE IF NOT EXISTS attachment_refs (
+CREATE TABLE attachment_refs (
     hash BYTEA NOT NULL,
     doc_id BYTEA NOT NULL,
     kind SMALLINT NOT NULL,

@@ -1,4 +1,7 @@
--- Gridwork sync server schema, SQLite dialect (version 1).
+-- Migration 1 (the baseline), SQLite: the schema as the server made it before numbered
+-- migrations. A database made then has these tables but no `schema_migrations`: it is taken to
+-- be at this version without running this file (`store::migrations`, "Baseline").
+-- `IF NOT EXISTS` lets a database whose very first start stopped half-way complete here.
 CREATE TABLE IF NOT EXISTS admin_tokens (
     hash BLOB PRIMARY KEY,
     created_at INTEGER NOT NULL
@@ -61,7 +64,7 @@ CREATE TABLE IF NOT EXISTS changes (
     bytes BLOB NOT NULL,
     -- For a change that moved its record: the area key it moved from (its devices learn it left).
     prev_area_key TEXT,
-    -- The change's Automerge actor and sequence number: unique per document (see `upgrade`).
+    -- The change's Automerge actor and sequence number: unique per document (migration 2).
     actor BLOB,
     actor_seq INTEGER
 );
