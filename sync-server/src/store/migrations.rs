@@ -82,12 +82,14 @@ pub static SQLITE: &[SqliteMigration] = &[
     Migration::new(1, "init", include_str!("migrations/sqlite/0001_init.sql")),
     Migration::new(2, "change_origin", include_str!("migrations/sqlite/0002_change_origin.sql"))
         .prepared_by(add_missing_columns),
+    Migration::new(3, "read_model", include_str!("migrations/sqlite/0003_read_model.sql")),
 ];
 
 /// PostgreSQL's migrations, in version order. A new migration is one more line here.
 pub static POSTGRES: &[PgMigration] = &[
     Migration::new(1, "init", include_str!("migrations/postgres/0001_init.sql")),
     Migration::new(2, "change_origin", include_str!("migrations/postgres/0002_change_origin.sql")),
+    Migration::new(3, "read_model", include_str!("migrations/postgres/0003_read_model.sql")),
 ];
 
 /// The table of applied migrations, the same in both dialects.

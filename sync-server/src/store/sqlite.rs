@@ -20,6 +20,7 @@ use super::{
 };
 
 mod blobs;
+mod read_model;
 
 const MAX_IDLE_READERS: usize = 8;
 

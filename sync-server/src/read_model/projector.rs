@@ -1,0 +1,203 @@
+//! The projector: follows the change log with its own cursor and keeps the read model's rows up
+//! to date. Each step reads one page of the log after the cursor (the same pull every device
+//! uses, over every area), folds the page's changes into their documents ([`Docs`]), derives the
+//! rows ([`row_of`]) and commits rows, document states and the new cursor in one transaction —
+//! so a crash repeats a page rather than losing or doubling one, and ingest never waits for it.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use gridwork_core::kinds::AnyRecord;
+use gridwork_core::{AreaPath, RecordKind};
+use uuid::Uuid;
+
+use super::docs::{Docs, FoldError};
+use super::rows::{RecordRow, row_of};
+use crate::store::{DynStore, PullQuery, ReadScope, StoreError};
+
+/// A logged change's bytes and server receive time (ms).
+type Logged = (Vec<u8>, Option<i64>);
+
+/// What one projector step commits together.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RmBatch {
+    /// Rows of the records the page changed (a record not complete yet has none).
+    pub rows: Vec<RecordRow>,
+    /// The saved state of every document the page touched, with the server receive time of
+    /// each of its changes the projector has seen (the work-order fold measures with them).
+    pub states: Vec<DocState>,
+    /// The log position after the page.
+    pub cursor: u64,
+}
+
+/// A document's state as the read model keeps it beside its rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocState {
+    /// The document.
+    pub id: Uuid,
+    /// Its kind.
+    pub kind: RecordKind,
+    /// Automerge `save()` bytes.
+    pub state: Vec<u8>,
+    /// Receive time (ms) of each change of the document, by change hash.
+    pub received: BTreeMap<[u8; 32], i64>,
+}
+
+/// The storage the projector needs beside the log; both backends implement it.
+#[async_trait]
+pub trait ReadModelStore: Send + Sync {
+    /// The log position the read model has folded up to (0 for an empty read model).
+    ///
+    /// # Errors
+    /// Storage errors.
+    async fn rm_cursor(&self) -> Result<u64, StoreError>;
+
+    /// The stored states of documents `ids` (those the read model has).
+    ///
+    /// # Errors
+    /// Storage errors.
+    async fn rm_states(&self, ids: &[Uuid]) -> Result<Vec<DocState>, StoreError>;
+
+    /// Replaces the rows and states of `batch` and sets the cursor, in one transaction.
+    ///
+    /// # Errors
+    /// Storage errors; nothing is written then.
+    async fn rm_commit(&self, batch: &RmBatch) -> Result<(), StoreError>;
+
+    /// Empties the read model (rows, states, cursor), for a rebuild from the log.
+    ///
+    /// # Errors
+    /// Storage errors.
+    async fn rm_clear(&self) -> Result<(), StoreError>;
+}
+
+/// Why a projector step failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectorError {
+    /// The log or the read model's storage failed.
+    #[error("storage: {0}")]
+    Store(#[from] StoreError),
+    /// A stored document state did not load.
+    #[error(transparent)]
+    Fold(#[from] FoldError),
+}
+
+/// Follows the log into the read model.
+#[derive(Debug)]
+pub struct Projector {
+    docs: Docs,
+    /// Receive times of the cached documents' changes.
+    received: BTreeMap<Uuid, BTreeMap<[u8; 32], i64>>,
+    /// Bytes of log per step.
+    page_bytes: u32,
+}
+
+impl Projector {
+    /// A projector keeping up to `cached_docs` documents in memory and reading `page_bytes` of
+    /// log per step.
+    pub fn new(cached_docs: usize, page_bytes: u32) -> Projector {
+        Projector { docs: Docs::new(cached_docs), received: BTreeMap::new(), page_bytes }
+    }
+
+    /// Folds one page of the log after the read model's cursor; returns how many changes it
+    /// folded (0 when the read model is up to date).
+    ///
+    /// # Errors
+    /// [`ProjectorError`]; nothing of the page is committed then, and the next step retries it.
+    pub async fn step<S: ReadModelStore + ?Sized>(
+        &mut self,
+        log: &DynStore,
+        rm: &S,
+        now: DateTime<Utc>,
+    ) -> Result<usize, ProjectorError> {
+        let cursor = rm.rm_cursor().await?;
+        let scopes = everything(log).await?;
+        let page = log
+            .pull(&PullQuery { cursor, scopes, exclude_device: None, max_bytes: self.page_bytes })
+            .await?;
+        if page.changes.is_empty() {
+            return Ok(0);
+        }
+        // Per document, in log order.
+        let mut by_doc: BTreeMap<Uuid, (RecordKind, Vec<Logged>)> = BTreeMap::new();
+        let mut order = Vec::new();
+        for c in &page.changes {
+            let e = &c.change;
+            let entry = by_doc.entry(e.doc_id).or_insert_with(|| {
+                order.push(e.doc_id);
+                (e.kind, Vec::new())
+            });
+            entry.1.push((e.bytes.clone(), c.received_at));
+        }
+        // Every document of the page, also those cached now: folding one may evict another
+        // before its turn. What is cached always equals what is committed, so either serves.
+        let stored: BTreeMap<Uuid, DocState> =
+            rm.rm_states(&order).await?.into_iter().map(|s| (s.id, s)).collect();
+        let mut batch = RmBatch { rows: Vec::new(), states: Vec::new(), cursor: page.next_cursor };
+        for id in order {
+            let Some((kind, changes)) = by_doc.remove(&id) else { continue };
+            let from_disk = stored.get(&id);
+            let received = self
+                .received
+                .entry(id)
+                .or_insert_with(|| from_disk.map(|s| s.received.clone()).unwrap_or_default());
+            for (bytes, at) in &changes {
+                if let (Some(at), Ok(change)) = (at, automerge::Change::from_bytes(bytes.clone())) {
+                    received.insert(change.hash().0, *at);
+                }
+            }
+            let cached = self.docs.has(&id);
+            let record = self.docs.apply(
+                id,
+                kind,
+                from_disk.filter(|_| !cached).map(|s| s.state.as_slice()),
+                changes.into_iter().map(|(b, _)| b),
+            )?;
+            let received = received.clone();
+            if let Some(record) = record {
+                batch.rows.push(row(&record, &received, now));
+            }
+            if let Some(state) = self.docs.save(&id) {
+                batch.states.push(DocState { id, kind, state, received });
+            }
+        }
+        rm.rm_commit(&batch).await?;
+        // Receive times are kept in memory only with their cached documents.
+        let docs = &self.docs;
+        self.received.retain(|id, _| docs.has(id));
+        Ok(page.changes.len())
+    }
+
+    /// Folds the log until the read model is up to date; returns how many changes it folded.
+    ///
+    /// # Errors
+    /// As [`Projector::step`].
+    pub async fn catch_up<S: ReadModelStore + ?Sized>(
+        &mut self,
+        log: &DynStore,
+        rm: &S,
+        now: DateTime<Utc>,
+    ) -> Result<usize, ProjectorError> {
+        let mut total = 0;
+        loop {
+            let n = self.step(log, rm, now).await?;
+            if n == 0 {
+                return Ok(total);
+            }
+            total += n;
+        }
+    }
+}
+
+fn row(record: &AnyRecord, received: &BTreeMap<[u8; 32], i64>, now: DateTime<Utc>) -> RecordRow {
+    row_of(record, |h| received.get(h).and_then(|ms| DateTime::from_timestamp_millis(*ms)), now)
+}
+
+/// A read scope over every area the server knows and every kind: the read model holds all.
+async fn everything(log: &DynStore) -> Result<Vec<ReadScope>, StoreError> {
+    let areas = log.list_areas().await?;
+    let roots: Vec<AreaPath> =
+        areas.iter().filter(|a| a.path.parent().is_none()).map(|a| a.path.clone()).collect();
+    Ok(roots.into_iter().map(|area| ReadScope { area, kinds: RecordKind::ALL.to_vec() }).collect())
+}

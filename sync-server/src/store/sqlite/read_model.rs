@@ -1,0 +1,244 @@
+//! The read model's tables in SQLite (`rm_*`): one row per record in `rm_records` with its
+//! common columns and JSON, the kinds' typed columns in their own tables, sensitive records
+//! apart in `rm_sensitive`, each document's saved state in `rm_docs`, and the projector's
+//! cursor in `rm_cursor` — all written in one transaction per projector step. The tables are
+//! made by migration 3 (`migrations/sqlite/0003_read_model.sql`).
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use rusqlite::{Connection, params};
+use uuid::Uuid;
+
+use super::{SqliteStore, i64_of, u64_of};
+use crate::read_model::projector::{DocState, ReadModelStore, RmBatch};
+use crate::read_model::rows::{KindColumns, RecordRow};
+use crate::store::{StoreError, StoreResult};
+use gridwork_core::RecordKind;
+
+/// Every `rm_` table a rebuild empties.
+const TABLES: [&str; 10] = [
+    "rm_cursor",
+    "rm_docs",
+    "rm_records",
+    "rm_households",
+    "rm_residents",
+    "rm_sensitive",
+    "rm_visits",
+    "rm_patrols",
+    "rm_work_orders",
+    "rm_tasks",
+];
+
+fn received_blob(received: &BTreeMap<[u8; 32], i64>) -> Vec<u8> {
+    received.iter().flat_map(|(h, at)| h.iter().copied().chain(at.to_be_bytes())).collect()
+}
+
+fn blob_received(blob: &[u8]) -> BTreeMap<[u8; 32], i64> {
+    blob.chunks_exact(40)
+        .filter_map(|c| {
+            let (h, at) = c.split_at(32);
+            Some((<[u8; 32]>::try_from(h).ok()?, i64::from_be_bytes(<[u8; 8]>::try_from(at).ok()?)))
+        })
+        .collect()
+}
+
+fn write_row(tx: &Connection, r: &RecordRow) -> StoreResult<()> {
+    let id = r.id.as_bytes().to_vec();
+    let area = crate::store::area_key(r.area.as_str());
+    if let KindColumns::Sensitive { resident_id, household_id, key_population } = &r.columns {
+        // Sensitive data never enters the shared records table.
+        tx.prepare_cached(
+            "INSERT OR REPLACE INTO rm_sensitive(doc_id, area_key, resident_id, household_id,
+                key_population, deleted, record) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?
+        .execute(params![
+            id,
+            area,
+            resident_id.as_bytes().to_vec(),
+            household_id.as_bytes().to_vec(),
+            key_population,
+            r.deleted,
+            r.json
+        ])?;
+        return Ok(());
+    }
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO rm_records(doc_id, kind, area_key, deleted, created_at, record)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![id, r.kind.code(), area, r.deleted, r.created_at, r.json])?;
+    match &r.columns {
+        KindColumns::Household { head_name, address, tags } => tx
+            .prepare_cached(
+                "INSERT OR REPLACE INTO rm_households(doc_id, area_key, head_name, address, tags,
+                    deleted) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![id, area, head_name, address, tags, r.deleted])?,
+        KindColumns::Resident { household_id, name } => tx
+            .prepare_cached(
+                "INSERT OR REPLACE INTO rm_residents(doc_id, area_key, household_id, name, deleted)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![id, area, household_id.as_bytes().to_vec(), name, r.deleted])?,
+        KindColumns::Visit {
+            household_id,
+            visitor,
+            visited_at,
+            outcome,
+            satisfaction,
+            knows_worker,
+        } => tx
+            .prepare_cached(
+                "INSERT OR REPLACE INTO rm_visits(doc_id, area_key, household_id, visitor,
+                    visited_at, outcome, satisfaction, knows_worker, deleted)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![
+                id,
+                area,
+                household_id.as_bytes().to_vec(),
+                visitor,
+                visited_at,
+                outcome,
+                satisfaction,
+                knows_worker,
+                r.deleted
+            ])?,
+        KindColumns::Patrol { worker, started_at, ended_at, points, distance_m, duration_s } => tx
+            .prepare_cached(
+                "INSERT OR REPLACE INTO rm_patrols(doc_id, area_key, worker, started_at, ended_at,
+                    points, distance_m, duration_s, deleted)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?
+            .execute(params![
+                id, area, worker, started_at, ended_at, points, distance_m, duration_s, r.deleted
+            ])?,
+        KindColumns::WorkOrder {
+            category,
+            severity,
+            state,
+            reported_at,
+            deadline_at,
+            closed_at,
+            closed_on_time,
+            is_open,
+            escalated,
+            departments,
+            conflicts,
+        } => tx
+            .prepare_cached(
+                "INSERT OR REPLACE INTO rm_work_orders(doc_id, area_key, category, severity, state,
+                    reported_at, deadline_at, closed_at, closed_on_time, is_open, escalated,
+                    departments, conflicts, deleted)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            )?
+            .execute(params![
+                id,
+                area,
+                category,
+                severity,
+                state,
+                reported_at,
+                deadline_at,
+                closed_at,
+                closed_on_time,
+                is_open,
+                escalated,
+                departments,
+                conflicts,
+                r.deleted
+            ])?,
+        KindColumns::Task { title, due_at, completed_at } => tx
+            .prepare_cached(
+                "INSERT OR REPLACE INTO rm_tasks(doc_id, area_key, title, due_at, completed_at,
+                    deleted) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![id, area, title, due_at, completed_at, r.deleted])?,
+        KindColumns::Sensitive { .. } => 0,
+    };
+    Ok(())
+}
+
+#[async_trait]
+impl ReadModelStore for SqliteStore {
+    async fn rm_cursor(&self) -> Result<u64, StoreError> {
+        self.read(|c| {
+            let seq: Option<i64> = rusqlite::OptionalExtension::optional(c.query_row(
+                "SELECT seq FROM rm_cursor WHERE id = 1",
+                [],
+                |r| r.get(0),
+            ))?;
+            Ok(seq.map_or(0, u64_of))
+        })
+        .await
+    }
+
+    async fn rm_states(&self, ids: &[Uuid]) -> Result<Vec<DocState>, StoreError> {
+        let ids = ids.to_vec();
+        self.read(move |c| {
+            let mut stmt =
+                c.prepare_cached("SELECT kind, state, received FROM rm_docs WHERE doc_id = ?1")?;
+            let mut out = Vec::new();
+            for id in ids {
+                let row: Option<(u8, Vec<u8>, Vec<u8>)> = rusqlite::OptionalExtension::optional(
+                    stmt.query_row([id.as_bytes().to_vec()], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                    }),
+                )?;
+                if let Some((kind, state, received)) = row {
+                    let kind = RecordKind::from_code(kind)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                    out.push(DocState { id, kind, state, received: blob_received(&received) });
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn rm_commit(&self, batch: &RmBatch) -> Result<(), StoreError> {
+        let batch = batch.clone();
+        self.write(move |c| {
+            let tx = c.transaction()?;
+            for r in &batch.rows {
+                write_row(&tx, r)?;
+            }
+            {
+                let mut put = tx.prepare_cached(
+                    "INSERT OR REPLACE INTO rm_docs(doc_id, kind, state, received)
+                     VALUES (?1, ?2, ?3, ?4)",
+                )?;
+                for s in &batch.states {
+                    put.execute(params![
+                        s.id.as_bytes().to_vec(),
+                        s.kind.code(),
+                        s.state,
+                        received_blob(&s.received)
+                    ])?;
+                }
+            }
+            tx.execute(
+                "INSERT INTO rm_cursor(id, seq) VALUES (1, ?1)
+                 ON CONFLICT(id) DO UPDATE SET seq = excluded.seq",
+                [i64_of(batch.cursor)],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn rm_clear(&self) -> Result<(), StoreError> {
+        self.write(|c| {
+            let tx = c.transaction()?;
+            for t in TABLES {
+                // Table names come from the list above, never from input.
+                tx.execute(&format!("DELETE FROM {t}"), [])?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+}
