@@ -38,6 +38,16 @@ struct Args {
     /// the backup is lost). SQLite notices a restored file by itself; PostgreSQL needs this.
     #[arg(long)]
     restored: bool,
+    /// A maintenance command instead of serving.
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+/// Maintenance commands, run on the server's machine.
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Empty the read model and fold the whole change log into it again, then exit.
+    RebuildReadModel,
 }
 
 fn load_config(args: &Args) -> Result<Config, String> {
@@ -77,6 +87,14 @@ async fn run(args: Args) -> Result<(), String> {
     if args.restored {
         let epoch = store.new_epoch().await.map_err(|e| e.to_string())?;
         println!("Restored from a backup: the log's new epoch is {epoch}; devices will repair.");
+    }
+    if let Some(Command::RebuildReadModel) = args.command {
+        let started = std::time::Instant::now();
+        let n = gridwork_sync_server::read_model::projector::rebuild(&store)
+            .await
+            .map_err(|e| e.to_string())?;
+        println!("Rebuilt the read model from {n} logged changes in {:.1?}.", started.elapsed());
+        return Ok(());
     }
     if let Some(url) = config.database_url.as_deref().filter(|u| u.starts_with("postgres")) {
         server::check_postgres_durability(url).await;
@@ -122,6 +140,12 @@ async fn run(args: Args) -> Result<(), String> {
     println!("gridwork-server ({}) listening on http://{addr}", store.backend());
     tracing::info!(%addr, backend = store.backend(), "listening");
     let state = server::state(store, &config);
+    // The read model follows the log in the background; ingest never waits for it.
+    tokio::spawn(gridwork_sync_server::read_model::projector::follow(
+        state.store.clone(),
+        state.metrics.clone(),
+        std::time::Duration::from_millis(500),
+    ));
     server::serve(listener, state, config.body_limit_bytes, server::shutdown_signal())
         .await
         .map_err(|e| e.to_string())

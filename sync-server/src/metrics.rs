@@ -72,6 +72,10 @@ pub struct Metrics {
     pub enrolments: AtomicU64,
     /// Sync request latency.
     pub sync_latency: Histogram,
+    /// The log position the read model has folded up to.
+    pub read_model_cursor: AtomicU64,
+    /// Changes logged but not yet in the read model.
+    pub read_model_lag: AtomicU64,
     errors: Mutex<BTreeMap<(u16, &'static str), u64>>,
 }
 
@@ -108,6 +112,22 @@ impl Metrics {
         for (name, help, c) in counters {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
             let _ = writeln!(out, "{name} {}", c.load(Ordering::Relaxed));
+        }
+        let gauges: [(&str, &str, &AtomicU64); 2] = [
+            (
+                "gridwork_read_model_cursor",
+                "Log position the read model has folded up to",
+                &self.read_model_cursor,
+            ),
+            (
+                "gridwork_read_model_lag_changes",
+                "Changes logged but not yet in the read model",
+                &self.read_model_lag,
+            ),
+        ];
+        for (name, help, g) in gauges {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+            let _ = writeln!(out, "{name} {}", g.load(Ordering::Relaxed));
         }
         let name = "gridwork_sync_request_duration_seconds";
         let _ = writeln!(out, "# HELP {name} Sync request latency\n# TYPE {name} histogram");

@@ -81,6 +81,12 @@ pub enum ProjectorError {
     /// A stored document state did not load.
     #[error(transparent)]
     Fold(#[from] FoldError),
+    /// The backend keeps no read-model tables.
+    #[error("the {backend} backend keeps no read model")]
+    NoReadModel {
+        /// The backend.
+        backend: &'static str,
+    },
 }
 
 /// Follows the log into the read model.
@@ -200,4 +206,46 @@ async fn everything(log: &DynStore) -> Result<Vec<ReadScope>, StoreError> {
     let roots: Vec<AreaPath> =
         areas.iter().filter(|a| a.path.parent().is_none()).map(|a| a.path.clone()).collect();
     Ok(roots.into_iter().map(|area| ReadScope { area, kinds: RecordKind::ALL.to_vec() }).collect())
+}
+
+/// Keeps the read model of `log` up to date until the process ends: folds whatever was logged
+/// since the last step, then waits `every`; publishes the cursor and the lag in `metrics`.
+/// Ingest never waits for it. A failing step is logged and retried after the wait. Does nothing
+/// for a backend without read-model tables.
+pub async fn follow(
+    log: DynStore,
+    metrics: std::sync::Arc<crate::metrics::Metrics>,
+    every: std::time::Duration,
+) {
+    let mut projector = Projector::new(4096, 1 << 20);
+    loop {
+        if let Some(rm) = log.read_model() {
+            match projector.catch_up(&log, rm, Utc::now()).await {
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "read model: a projector step failed"),
+            }
+            if let (Ok(cursor), Ok(head)) = (rm.rm_cursor().await, log.head_seq().await) {
+                use std::sync::atomic::Ordering;
+                metrics.read_model_cursor.store(cursor, Ordering::Relaxed);
+                metrics.read_model_lag.store(head.saturating_sub(cursor), Ordering::Relaxed);
+            }
+        } else {
+            return;
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
+/// Empties the read model of `log` and folds the whole log again; returns how many changes
+/// it folded. The rows equal those the projector kept (tested).
+///
+/// # Errors
+/// [`ProjectorError::NoReadModel`] for a backend without read-model tables; other
+/// [`ProjectorError`]s.
+pub async fn rebuild(log: &DynStore) -> Result<usize, ProjectorError> {
+    let Some(rm) = log.read_model() else {
+        return Err(ProjectorError::NoReadModel { backend: log.backend() });
+    };
+    rm.rm_clear().await?;
+    Projector::new(4096, 1 << 20).catch_up(log, rm, Utc::now()).await
 }

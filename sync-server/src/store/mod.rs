@@ -576,6 +576,11 @@ pub trait Store: Send + Sync + 'static {
     /// Which backend this is (`sqlite`, `postgres`).
     fn backend(&self) -> &'static str;
 
+    /// The backend's read-model tables, if it keeps them (DESIGN §8).
+    fn read_model(&self) -> Option<&dyn crate::read_model::projector::ReadModelStore> {
+        None
+    }
+
     /// Stores the admin token's hash if no admin token exists yet; returns whether it did.
     async fn init_admin_token(&self, hash: [u8; 32], now: i64) -> StoreResult<bool>;
     /// Whether this hash is a valid admin token's.

@@ -322,6 +322,10 @@ impl Store for SqliteStore {
         "sqlite"
     }
 
+    fn read_model(&self) -> Option<&dyn crate::read_model::projector::ReadModelStore> {
+        Some(self)
+    }
+
     async fn init_admin_token(&self, hash: [u8; 32], now: i64) -> StoreResult<bool> {
         self.write(move |c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
