@@ -20,8 +20,7 @@ fn gauge(metrics: &str, name: &str) -> Option<u64> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn pushed_records_reach_the_read_model_and_a_rebuild_refolds_the_log() -> HarnessResult<()>
-{
+async fn pushed_records_reach_the_read_model_and_a_rebuild_refolds_the_log() -> HarnessResult<()> {
     let (mut server, proxy) = world(Backend::Sqlite).await?;
     let worker = Device::new()?;
     worker.enrol_new_user(&server, &proxy.url, "王芳", "grid_worker", GRID_A).await?;
