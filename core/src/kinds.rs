@@ -31,6 +31,13 @@ macro_rules! registry {
             }
         }
 
+        /// Whether records of `kind` issued for an area reach the devices of its sub-areas.
+        pub fn reaches_sub_areas(kind: RecordKind) -> bool {
+            match kind {
+                $(RecordKind::$kind => <$spec as RecordSpec>::REACHES_SUB_AREAS,)*
+            }
+        }
+
         /// Whether records of `kind` can reference photos.
         pub fn carries_photos(kind: RecordKind) -> bool {
             match kind {

@@ -89,6 +89,9 @@ pub trait RecordSpec {
     /// Whether records of this kind can reference photos (the server indexes their
     /// references; devices download them).
     const CARRIES_PHOTOS: bool = false;
+    /// Whether a record issued for an area also concerns — and reaches the devices of — its
+    /// sub-areas (a town-wide task concerns every grid of the town; DESIGN §8).
+    const REACHES_SUB_AREAS: bool = false;
 
     /// Decodes the kind-specific fields of a document whose common fields are `header`. Pure:
     /// no SQL, no I/O, no clock. A value no version writes falls back to the kind's default

@@ -361,13 +361,17 @@ impl Store {
 
     /// Heads of the documents within `area`, each with its stored area path.
     fn doc_rows(&self, area: Option<&AreaPath>) -> Result<Vec<(DocHeads, String)>> {
-        let mut stmt = self.conn.prepare_cached("SELECT id, area, heads FROM doc ORDER BY id")?;
+        let mut stmt =
+            self.conn.prepare_cached("SELECT id, area, heads, kind FROM doc ORDER BY id")?;
         let mut rows = stmt.query([])?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
             let a: String = r.get(1)?;
             if let Some(scope) = area
                 && !path_contains(scope.as_str(), &a)
+                // A town-wide task is part of a grid's scope, as the server serves it.
+                && !(crate::kinds::reaches_sub_areas(RecordKind::from_code(r.get(3)?)?)
+                    && path_contains(&a, scope.as_str()))
             {
                 continue;
             }

@@ -50,6 +50,7 @@ pub struct TaskSpec;
 
 impl RecordSpec for TaskSpec {
     const KIND: RecordKind = RecordKind::Task;
+    const REACHES_SUB_AREAS: bool = true;
     type Record = Task;
 
     fn decode(header: &Header, d: &AutoCommit) -> Result<Task, DecodeError> {

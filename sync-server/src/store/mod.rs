@@ -765,6 +765,26 @@ pub(crate) fn scope_sql_on(
         ));
         binds.push(lo);
         binds.push(hi);
+        // Records for an area containing the scope reach it too, for the kinds issued to whole
+        // areas (a town-wide task reaches every grid of the town; DESIGN §8).
+        let ancestors: Vec<String> = std::iter::successors(s.area.parent(), |a| a.parent())
+            .map(|a| area_key(a.as_str()))
+            .collect();
+        let wide: Vec<String> = s
+            .kinds
+            .iter()
+            .filter(|k| gridwork_core::kinds::reaches_sub_areas(**k))
+            .map(|k| k.code().to_string())
+            .collect();
+        if !ancestors.is_empty() && !wide.is_empty() {
+            let phs: Vec<String> = ancestors.iter().map(|_| ph()).collect();
+            parts.push(format!(
+                "({area_col} IN ({}) AND {kind_col} IN ({}))",
+                phs.join(","),
+                wide.join(",")
+            ));
+            binds.extend(ancestors);
+        }
     }
     if parts.is_empty() { ("FALSE".into(), binds) } else { (parts.join(" OR "), binds) }
 }
