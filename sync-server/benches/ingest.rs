@@ -15,6 +15,9 @@
 //! - `durability`: SQLite `Store::push` with `synchronous = FULL` (what the server runs, an fsync
 //!   per acknowledged push) against `NORMAL` (the earlier setting), interleaved in the same run,
 //!   best of two each (issue 8, item 3).
+//! - `read_model`: the projector (issue 10) on SQLite — catch-up rate over the whole log after
+//!   the burst, against the time the same changes took to ingest; and ingest with the projector
+//!   following in the background against ingest alone, interleaved in the same run.
 //! - `http`: the real `gridwork-server` process, phones enrolled through the admin API, pushes
 //!   through `POST /v1/sync` (validation, store, audit, the piggy-backed pull of a recently
 //!   synced phone) from several concurrent clients.
@@ -356,13 +359,74 @@ async fn durability_section(pushes: &[Vec<NewChange>], total: usize, out: &mut O
     ));
 }
 
+/// Ingests every push into a fresh SQLite store, optionally with the projector following in
+/// the background; returns the store, its directory and the ingest's wall time.
+async fn ingest_sqlite(
+    pushes: &[Vec<NewChange>],
+    follow: bool,
+) -> (DynStore, tempfile::TempDir, Duration) {
+    let dir = tempfile::tempdir().unwrap();
+    let store: DynStore = Arc::new(SqliteStore::open(&dir.path().join("server.db")).await.unwrap());
+    let metrics = Arc::new(gridwork_sync_server::metrics::Metrics::default());
+    let projector = follow.then(|| {
+        tokio::spawn(gridwork_sync_server::read_model::projector::follow(
+            store.clone(),
+            metrics.clone(),
+            Duration::from_millis(100),
+        ))
+    });
+    let t = Instant::now();
+    for push in pushes {
+        store.push(Uuid::now_v7(), now_ms(), push).await.unwrap();
+    }
+    let took = t.elapsed();
+    if let Some(p) = projector {
+        p.abort();
+    }
+    (store, dir, took)
+}
+
+async fn read_model_section(pushes: &[Vec<NewChange>], total: usize, out: &mut Out) {
+    use gridwork_sync_server::read_model::projector::Projector;
+    // Ingest alone and with the projector following, interleaved, best of two each.
+    let mut alone = Duration::MAX;
+    let mut with = Duration::MAX;
+    for _ in 0..2 {
+        alone = alone.min(ingest_sqlite(pushes, false).await.2);
+        with = with.min(ingest_sqlite(pushes, true).await.2);
+    }
+    // Catch-up after the burst: the whole log folded by a fresh projector.
+    let (store, _dir, ingest) = ingest_sqlite(pushes, false).await;
+    let rm = store.read_model().unwrap();
+    let cpu0 = process_cpu(None);
+    let t = Instant::now();
+    let folded =
+        Projector::new(4096, 1 << 20).catch_up(&store, rm, chrono::Utc::now()).await.unwrap();
+    let catch_up = t.elapsed();
+    let cpu = process_cpu(None).saturating_sub(cpu0);
+    assert_eq!(folded, total);
+    out.add(format!(
+        "sqlite read model: catch-up of {total} changes {:.2} s = {:.0} changes/s (CPU {:.2} s) vs ingesting them {:.2} s = {:.0} changes/s -> projector/ingest time {:.2}x | ingest with the projector following {:.2} s vs alone {:.2} s -> {:.2}x (goal <= 1.3x) | load {}",
+        secs(catch_up),
+        total as f64 / secs(catch_up),
+        secs(cpu),
+        secs(ingest),
+        total as f64 / secs(ingest),
+        secs(catch_up) / secs(ingest),
+        secs(with),
+        secs(alone),
+        secs(with) / secs(alone),
+        loadavg()
+    ));
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let bench_mode = args.iter().any(|a| a == "--bench");
     let filters: Vec<&str> =
         args.iter().filter(|a| !a.starts_with('-')).map(String::as_str).collect();
     let wants = |s: &str| filters.is_empty() || filters.iter().any(|f| s.contains(f));
-    let sections = ["validate", "store", "durability", "http"];
+    let sections = ["validate", "store", "durability", "read_model", "http"];
     if !filters.is_empty() && !sections.iter().any(|s| wants(s)) {
         return;
     }
@@ -438,6 +502,9 @@ fn main() {
         }
         if wants("durability") {
             durability_section(&pushes, total, &mut out).await;
+        }
+        if wants("read_model") {
+            read_model_section(&pushes, total, &mut out).await;
         }
         for b in &backends {
             if wants("http") {
