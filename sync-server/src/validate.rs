@@ -74,6 +74,11 @@ pub fn validate(
         }
         match policy::may_write(grants, envelope.kind, &envelope.area) {
             Ok(()) => {}
+            // A sub-area's own part of a record issued for a wider area (a grid completing its
+            // part of a town-wide task) — checked from the change alone, then stored as usual.
+            Err(WriteDenied::OutOfScope)
+                if sub_area_part(&change, grants, &envelope)
+                    .map_err(|m| reject("corrupt_change", m))? => {}
             Err(WriteDenied::OutOfScope) => {
                 return Err(reject(
                     "out_of_scope",
@@ -153,6 +158,43 @@ pub fn validate(
         out.push(NewChange { hash: change.hash().0, envelope, sets_area, origin });
     }
     Ok(ValidatedPush { changes: out, refs })
+}
+
+/// Whether `change` only records the pushing user's own sub-area part of a record issued for a
+/// wider area: the kind reaches sub-areas (tasks), a grant of the user lies strictly inside the
+/// record's area and may write the kind, and every operation puts or deletes a root progress key
+/// of that grant's area (`gridwork_core::task::progress`).
+///
+/// # Errors
+/// An English message when the operations cannot be read.
+fn sub_area_part(
+    change: &Change,
+    grants: &[RoleGrant],
+    envelope: &ChangeEnvelope,
+) -> Result<bool, String> {
+    if !gridwork_core::kinds::reaches_sub_areas(envelope.kind) {
+        return Ok(false);
+    }
+    let inside: Vec<&AreaPath> = grants
+        .iter()
+        .filter(|g| g.area != envelope.area && envelope.area.contains(&g.area))
+        .filter(|g| policy::kinds_for(g.role).contains(&envelope.kind))
+        .map(|g| &g.area)
+        .collect();
+    if inside.is_empty() {
+        return Ok(false);
+    }
+    let Some(ops) = gridwork_core::envelope::expand_ops(change) else {
+        return Err("the change's operations cannot be read".into());
+    };
+    Ok(!ops.is_empty()
+        && ops.iter().all(|op| {
+            let (ObjectId::Root, Key::Map(key)) = (&op.obj, &op.key) else { return false };
+            let scalar = matches!(op.action, OpType::Put(_) | OpType::Delete);
+            scalar
+                && gridwork_core::task::progress::parse(key)
+                    .is_some_and(|(area, _)| inside.contains(&&area))
+        }))
 }
 
 /// The string a change writes into its record's root field `field` (`area`, `kind`), with the
@@ -296,6 +338,43 @@ mod tests {
             kind,
             area: AreaPath::parse("320612/001/001/01/01").unwrap(),
             bytes,
+        }
+    }
+
+    /// A grid worker of grid 01 writes `keys` into a task issued for the whole town.
+    fn town_task_edit(keys: &[&str]) -> Result<ValidatedPush, Rejection> {
+        let actor = ActorId::random();
+        let mut d = AutoCommit::new().with_actor(actor.clone());
+        for k in keys {
+            d.put(ROOT, *k, "x").unwrap();
+        }
+        let bytes = d.get_last_local_change().unwrap().raw_bytes().to_vec();
+        let worker = vec![RoleGrant {
+            role: Role::GridWorker,
+            area: AreaPath::parse("320612/001/001/01").unwrap(),
+        }];
+        let env = ChangeEnvelope {
+            doc_id: uuid::Uuid::from_u128(9),
+            kind: RecordKind::Task,
+            area: AreaPath::parse("320612/001").unwrap(),
+            bytes,
+        };
+        validate(&actor, &worker, vec![env])
+    }
+
+    #[test]
+    fn a_grid_records_only_its_own_part_of_a_town_task() {
+        let own = "progress.320612/001/001/01.completed_at";
+        let own_result = "progress.320612/001/001/01.result";
+        assert!(town_task_edit(&[own, own_result]).is_ok(), "its own part is accepted");
+        for refused in [
+            vec!["progress.320612/001/001/02.completed_at"],
+            vec!["title"],
+            vec![own, "completed_at"],
+            vec!["progress.320612/001.completed_at"],
+        ] {
+            let r = town_task_edit(&refused).err().map(|r| r.code);
+            assert_eq!(r, Some("out_of_scope"), "{refused:?}");
         }
     }
 

@@ -51,6 +51,19 @@ async fn town_task_reaches_the_grids(backend: Backend) -> HarnessResult<()> {
         "another town does not"
     );
     assert!(other_town.with(|s| s.tasks().get(task)).is_err());
+
+    // The grid completes its part; the server accepts it and the operator sees it.
+    in_town.with(|s| s.tasks().complete(task, "已排查本网格12户"))?;
+    in_town.sync().await?;
+    assert_eq!(in_town.with(|s| s.outbox_len())?, 0, "accepted, not set aside");
+    operator.sync().await?;
+    let done = operator.with(|s| s.tasks().get(task))?;
+    assert_eq!(done.progress.len(), 1);
+    assert_eq!(done.progress[0].area, grid);
+    assert_eq!(done.progress[0].result, "已排查本网格12户");
+    assert!(done.completed_at.is_none(), "the town's task stays open for its other grids");
+    // Twice is refused on the phone: the part is done.
+    assert!(in_town.with(|s| s.tasks().complete(task, "again")).is_err());
     Ok(())
 }
 

@@ -274,6 +274,36 @@ impl Store {
         op: &str,
         edit: impl FnOnce(&mut AutoCommit, &SignedInUser) -> Result<()>,
     ) -> Result<bool> {
+        self.write_doc_in(id, kind, create, op, false, edit)
+    }
+
+    /// Edits the signed-in user's own part of record `id`, issued for an area containing their
+    /// scope (a grid's completion of a town-wide task): as [`Store::write_doc`], but the record's
+    /// area must contain the user's scope and its kind reach sub-areas. `edit` must write only
+    /// the user's part — the server accepts nothing else from a sub-area.
+    ///
+    /// # Errors
+    /// As [`Store::write_doc`]; [`CoreError::OutOfScope`] when the record's area does not
+    /// contain the user's scope or its kind does not reach sub-areas.
+    pub(crate) fn write_doc_part(
+        &mut self,
+        id: Uuid,
+        kind: RecordKind,
+        op: &str,
+        edit: impl FnOnce(&mut AutoCommit, &SignedInUser) -> Result<()>,
+    ) -> Result<bool> {
+        self.write_doc_in(id, kind, None, op, true, edit)
+    }
+
+    fn write_doc_in(
+        &mut self,
+        id: Uuid,
+        kind: RecordKind,
+        create: Option<&AreaPath>,
+        op: &str,
+        part: bool,
+        edit: impl FnOnce(&mut AutoCommit, &SignedInUser) -> Result<()>,
+    ) -> Result<bool> {
         let user = self.require_user()?.clone();
         let now = Utc::now().timestamp_millis();
         let mut doc = match create {
@@ -300,7 +330,15 @@ impl Store {
         if create.is_none()
             && let Some(area) = doc::get_str(&doc, common::AREA)
         {
-            self.check_area(&AreaPath::parse(&area)?, &user)?;
+            if part {
+                if !(crate::kinds::reaches_sub_areas(kind)
+                    && path_contains(&area, user.scope.as_str()))
+                {
+                    return Err(CoreError::OutOfScope { area, scope: user.scope.to_string() });
+                }
+            } else {
+                self.check_area(&AreaPath::parse(&area)?, &user)?;
+            }
         }
         let Some((hash, bytes)) = crate::author::commit(&mut doc, &user.user_id, op, now)? else {
             self.cache.put(id, doc);

@@ -42,6 +42,9 @@ pub struct Task {
     pub result: String,
     /// Whether the task was deleted.
     pub deleted: bool,
+    /// The parts sub-areas completed, by area (a town-wide task completed grid by grid).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub progress: Vec<super::AreaProgress>,
 }
 
 /// The task kind's spec.
@@ -74,6 +77,35 @@ impl RecordSpec for TaskSpec {
             completed_by: doc::get_str(d, field::COMPLETED_BY),
             result: doc::get_str(d, field::RESULT).unwrap_or_default(),
             deleted: header.deleted,
+            progress: area_progress(d),
         })
     }
+}
+
+/// The sub-areas' completions recorded in a task document, by area.
+fn area_progress(d: &AutoCommit) -> Vec<super::AreaProgress> {
+    use automerge::ReadDoc;
+    use std::collections::BTreeMap;
+
+    use super::progress;
+    let mut areas: BTreeMap<AreaPath, ()> = BTreeMap::new();
+    for key in d.keys(automerge::ROOT) {
+        if let Some((area, _)) = progress::parse(&key) {
+            areas.insert(area, ());
+        }
+    }
+    areas
+        .into_keys()
+        .filter_map(|area| {
+            let at = doc::get_i64(d, &progress::key(&area, progress::COMPLETED_AT))?;
+            Some(super::AreaProgress {
+                completed_at: ms_to_time(at),
+                completed_by: doc::get_str(d, &progress::key(&area, progress::COMPLETED_BY))
+                    .unwrap_or_default(),
+                result: doc::get_str(d, &progress::key(&area, progress::RESULT))
+                    .unwrap_or_default(),
+                area,
+            })
+        })
+        .collect()
 }

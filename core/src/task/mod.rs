@@ -44,6 +44,49 @@ pub(crate) mod field {
     pub const RESULT: &str = "result";
 }
 
+/// Root keys of a task document holding one sub-area's completion of a task issued for a wider
+/// area (a grid's part of a town-wide task): `progress.<area path>.<part>`. Flat root keys, so
+/// that grids completing their parts concurrently never touch the same field, and so that the
+/// server can check from a change alone that a sub-area wrote only its own part.
+pub mod progress {
+    use crate::area::AreaPath;
+
+    /// The prefix of every progress key.
+    pub const PREFIX: &str = "progress.";
+    /// When the sub-area completed its part (timestamp).
+    pub const COMPLETED_AT: &str = "completed_at";
+    /// Who completed it (user id).
+    pub const COMPLETED_BY: &str = "completed_by";
+    /// The result note.
+    pub const RESULT: &str = "result";
+
+    /// The root key of `part` of `area`'s progress.
+    pub fn key(area: &AreaPath, part: &str) -> String {
+        format!("{PREFIX}{area}.{part}")
+    }
+
+    /// The sub-area and part a root key holds, if it is a progress key.
+    pub fn parse(key: &str) -> Option<(AreaPath, &str)> {
+        let rest = key.strip_prefix(PREFIX)?;
+        let (area, part) = rest.rsplit_once('.')?;
+        Some((AreaPath::parse(area).ok()?, part))
+    }
+}
+
+/// One sub-area's completion of a task issued for a wider area.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AreaProgress {
+    /// The sub-area (a grid of a town-wide task).
+    pub area: AreaPath,
+    /// When it completed its part.
+    pub completed_at: DateTime<Utc>,
+    /// Who completed it.
+    pub completed_by: String,
+    /// The result note.
+    pub result: String,
+}
+
 /// What a command centre (or grid head) enters for a task.
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -130,6 +130,35 @@ impl Tasks<'_> {
             });
         }
         let now = Utc::now().timestamp_millis();
+        // A task issued for a wider area (a town-wide task on a grid worker's phone): complete
+        // this sub-area's part only.
+        let wider = self.get(id).is_ok_and(|t| {
+            t.area != user.scope && path_contains(t.area.as_str(), user.scope.as_str())
+        });
+        if wider {
+            let scope = user.scope.clone();
+            self.store.write_doc_part(id, RecordKind::Task, "complete_task_part", |d, user| {
+                if doc::get_bool(d, common::DELETED) == Some(true) {
+                    return Err(CoreError::NotFound { kind: "task".into(), id: id.to_string() });
+                }
+                let at = progress::key(&scope, progress::COMPLETED_AT);
+                if doc::get_i64(d, &at).is_some() {
+                    return Err(CoreError::invalid(
+                        "completed_at",
+                        format!("{scope} has already completed its part of the task"),
+                    ));
+                }
+                doc::put(d, &at, ScalarValue::Timestamp(now))?;
+                doc::put(d, &progress::key(&scope, progress::COMPLETED_BY), user.user_id.as_str())?;
+                doc::put_opt(
+                    d,
+                    &progress::key(&scope, progress::RESULT),
+                    (!result.is_empty()).then_some(result.as_str()),
+                )?;
+                Ok(())
+            })?;
+            return Ok(());
+        }
         self.store.write_doc(id, RecordKind::Task, None, "complete_task", |d, user| {
             if doc::get_bool(d, common::DELETED) == Some(true) {
                 return Err(CoreError::NotFound { kind: "task".into(), id: id.to_string() });
