@@ -72,6 +72,22 @@ macro_rules! registry {
                 $(RecordKind::$kind => crate::store::project_as::<$spec>(tx, id, d),)*
             }
         }
+
+        /// Deletes the projection rows of record `id` of `kind`, which the device forgets.
+        ///
+        /// # Errors
+        /// Storage errors.
+        #[cfg(feature = "store")]
+        pub(crate) fn forget(
+            tx: &crate::store::WriteTxn<'_>,
+            kind: RecordKind,
+            id: Uuid,
+        ) -> crate::error::Result<()> {
+            use crate::store::Projector;
+            match kind {
+                $(RecordKind::$kind => <$spec>::forget(tx, id),)*
+            }
+        }
     };
 }
 

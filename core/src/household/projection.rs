@@ -12,6 +12,15 @@ use crate::store::{Projector, WriteTxn};
 const DAY_MS: i64 = 86_400_000;
 
 impl Projector for HouseholdSpec {
+    fn forget(tx: &WriteTxn<'_>, id: Uuid) -> Result<()> {
+        tx.prepare_cached(
+            "DELETE FROM household_fts WHERE rowid = (SELECT rowid FROM household WHERE id = ?1)",
+        )?
+        .execute([id.as_bytes()])?;
+        tx.prepare_cached("DELETE FROM household WHERE id = ?1")?.execute([id.as_bytes()])?;
+        Ok(())
+    }
+
     fn project(tx: &WriteTxn<'_>, h: &Decoded<HouseholdInput>) -> Result<()> {
         let (head, r) = (&h.header, &h.record);
         let tags: Vec<&str> = r.tags.iter().map(|t| t.as_str()).collect();

@@ -8,6 +8,11 @@ use crate::spec::Decoded;
 use crate::store::{Projector, WriteTxn};
 
 impl Projector for PatrolSpec {
+    fn forget(tx: &WriteTxn<'_>, id: uuid::Uuid) -> Result<()> {
+        tx.prepare_cached("DELETE FROM patrol WHERE id = ?1")?.execute([id])?;
+        Ok(())
+    }
+
     fn project(tx: &WriteTxn<'_>, rec: &Decoded<Patrol>) -> Result<()> {
         let p = &rec.record;
         tx.prepare_cached(

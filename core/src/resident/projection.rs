@@ -10,6 +10,11 @@ use crate::spec::Decoded;
 use crate::store::{Projector, WriteTxn};
 
 impl Projector for ResidentSpec {
+    fn forget(tx: &WriteTxn<'_>, id: uuid::Uuid) -> Result<()> {
+        tx.prepare_cached("DELETE FROM resident WHERE id = ?1")?.execute([id])?;
+        Ok(())
+    }
+
     /// Writes the resident's row, then re-derives the liveness of the resident's sensitive rows
     /// and the visit dates and search tokens of the households it was or now is in.
     fn project(tx: &WriteTxn<'_>, rec: &Decoded<Resident>) -> Result<()> {

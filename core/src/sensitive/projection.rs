@@ -11,6 +11,11 @@ use crate::spec::Decoded;
 use crate::store::{Projector, WriteTxn};
 
 impl Projector for SensitiveSpec {
+    fn forget(tx: &WriteTxn<'_>, id: uuid::Uuid) -> Result<()> {
+        tx.prepare_cached("DELETE FROM sensitive WHERE id = ?1")?.execute([id])?;
+        Ok(())
+    }
+
     /// Writes the row, then refreshes the visit dates of every household it was or is in.
     fn project(tx: &WriteTxn<'_>, rec: &Decoded<SensitiveRecord>) -> Result<()> {
         let (h, r) = (&rec.header, &rec.record);

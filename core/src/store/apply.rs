@@ -546,7 +546,7 @@ fn docs_of(tx: &Connection, hashes: &[[u8; 32]]) -> Result<Vec<Uuid>> {
 /// tree (moved away by someone who may), unless they hold unsent work. A record for an area
 /// containing the scope (a town-wide task) stays.
 fn moved_out(
-    tx: &Connection,
+    tx: &super::WriteTxn<'_>,
     scope: &AreaPath,
     ids: impl Iterator<Item = Uuid>,
     left: &[Uuid],

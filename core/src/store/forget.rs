@@ -46,7 +46,7 @@ impl Store {
                     Ok(a) => !scope.iter().any(|s| s.contains(&a)),
                     Err(_) => false, // no area recorded: nothing tells it is outside
                 };
-                if outside || (kind == RecordKind::Sensitive && !keep_sensitive) {
+                if outside || (kind.is_sensitive() && !keep_sensitive) {
                     gone.push((id, kind));
                 }
             }
@@ -73,21 +73,10 @@ impl Store {
 
 /// Deletes documents with their changes, held changes, receive times, projection rows and
 /// search tokens, in the caller's transaction. The caller decides which (never unsent work).
-pub(super) fn forget_docs(tx: &rusqlite::Connection, gone: &[(Uuid, RecordKind)]) -> Result<()> {
-    for (id, kind) in gone {
-        let id = id.as_bytes().as_slice();
-        if *kind == RecordKind::Household {
-            tx.prepare_cached(
-                "DELETE FROM household_fts WHERE rowid = (SELECT rowid FROM household WHERE id = ?1)",
-            )?
-            .execute([id])?;
-        }
-        if *kind == RecordKind::Task {
-            tx.prepare_cached("DELETE FROM task_household WHERE task_id = ?1")?.execute([id])?;
-        }
-        // Table names come from the closed set of kinds, never from input.
-        tx.prepare_cached(&format!("DELETE FROM {} WHERE id = ?1", kind.as_str()))?
-            .execute([id])?;
+pub(super) fn forget_docs(tx: &super::WriteTxn<'_>, gone: &[(Uuid, RecordKind)]) -> Result<()> {
+    for (uuid, kind) in gone {
+        crate::kinds::forget(tx, *kind, *uuid)?;
+        let id = uuid.as_bytes().as_slice();
         tx.prepare_cached(
             "DELETE FROM change_received WHERE hash IN (SELECT hash FROM change WHERE doc_id = ?1)",
         )?

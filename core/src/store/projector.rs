@@ -42,6 +42,13 @@ pub(crate) trait Projector: RecordSpec {
     /// # Errors
     /// Storage errors.
     fn project(tx: &WriteTxn<'_>, record: &Decoded<Self::Record>) -> Result<()>;
+
+    /// Deletes the projection rows (and search tokens) of record `id`, which this device
+    /// forgets (it left the device's scope).
+    ///
+    /// # Errors
+    /// Storage errors.
+    fn forget(tx: &WriteTxn<'_>, id: Uuid) -> Result<()>;
 }
 
 /// Decodes document `id` with `P` and writes its projection; returns how many photos the record

@@ -8,6 +8,12 @@ use crate::spec::Decoded;
 use crate::store::{Projector, WriteTxn};
 
 impl Projector for TaskSpec {
+    fn forget(tx: &WriteTxn<'_>, id: uuid::Uuid) -> Result<()> {
+        tx.prepare_cached("DELETE FROM task_household WHERE task_id = ?1")?.execute([id])?;
+        tx.prepare_cached("DELETE FROM task WHERE id = ?1")?.execute([id])?;
+        Ok(())
+    }
+
     fn project(tx: &WriteTxn<'_>, rec: &Decoded<Task>) -> Result<()> {
         let t = &rec.record;
         tx.prepare_cached(

@@ -8,6 +8,11 @@ use crate::spec::Decoded;
 use crate::store::{Projector, WriteTxn};
 
 impl Projector for VisitSpec {
+    fn forget(tx: &WriteTxn<'_>, id: uuid::Uuid) -> Result<()> {
+        tx.prepare_cached("DELETE FROM visit WHERE id = ?1")?.execute([id])?;
+        Ok(())
+    }
+
     fn project(tx: &WriteTxn<'_>, v: &Decoded<Visit>) -> Result<()> {
         let (h, r) = (&v.header, &v.record);
         tx.prepare_cached(

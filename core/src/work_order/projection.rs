@@ -11,6 +11,11 @@ use crate::store::{Projector, WriteTxn};
 use crate::time::ms_to_time;
 
 impl Projector for WorkOrderSpec {
+    fn forget(tx: &WriteTxn<'_>, id: uuid::Uuid) -> Result<()> {
+        tx.prepare_cached("DELETE FROM work_order WHERE id = ?1")?.execute([id])?;
+        Ok(())
+    }
+
     fn project(tx: &WriteTxn<'_>, rec: &Decoded<WorkOrderDoc>) -> Result<()> {
         let (h, r) = (&rec.header, &rec.record);
         // `now` only affects the overdue flag, which is not stored: lists compute it at read
