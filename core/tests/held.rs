@@ -188,6 +188,7 @@ fn a_schema_3_store_migrates_and_keeps_its_outbox_in_order() {
              ALTER TABLE change DROP COLUMN ord;
              ALTER TABLE change DROP COLUMN area;
              ALTER TABLE doc DROP COLUMN photos;
+             DROP TABLE task_area_progress;
              CREATE INDEX change_outbox ON change(outbox) WHERE outbox = 1;
              PRAGMA user_version = 3;",
         )

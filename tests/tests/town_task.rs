@@ -56,6 +56,9 @@ async fn town_task_reaches_the_grids(backend: Backend) -> HarnessResult<()> {
     in_town.with(|s| s.tasks().complete(task, "已排查本网格12户"))?;
     in_town.sync().await?;
     assert_eq!(in_town.with(|s| s.outbox_len())?, 0, "accepted, not set aside");
+    let listed = in_town.with(|s| s.tasks().in_area(&grid, 10))?;
+    assert!(listed[0].completed_here.is_some(), "the grid's list shows its part done");
+    assert!(listed[0].completed_at.is_none());
     operator.sync().await?;
     let done = operator.with(|s| s.tasks().get(task))?;
     assert_eq!(done.progress.len(), 1);

@@ -26,6 +26,7 @@ const MIGRATIONS: &[Migration] = &[
         after: Some(super::outbox::number_unordered),
     },
     Migration { sql: include_str!("schema/005_doc_photos.sql"), after: None },
+    Migration { sql: include_str!("schema/006_task_area_progress.sql"), after: None },
 ];
 
 /// Length in bytes of a raw SQLCipher key.

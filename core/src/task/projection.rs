@@ -10,6 +10,7 @@ use crate::store::{Projector, WriteTxn};
 impl Projector for TaskSpec {
     fn forget(tx: &WriteTxn<'_>, id: uuid::Uuid) -> Result<()> {
         tx.prepare_cached("DELETE FROM task_household WHERE task_id = ?1")?.execute([id])?;
+        tx.prepare_cached("DELETE FROM task_area_progress WHERE task_id = ?1")?.execute([id])?;
         tx.prepare_cached("DELETE FROM task WHERE id = ?1")?.execute([id])?;
         Ok(())
     }
@@ -39,6 +40,13 @@ impl Projector for TaskSpec {
             tx.prepare_cached("INSERT INTO task_household(task_id, household_id) VALUES (?1, ?2)")?;
         for h in &t.households {
             ins.execute(params![t.id, h])?;
+        }
+        tx.prepare_cached("DELETE FROM task_area_progress WHERE task_id = ?1")?.execute([t.id])?;
+        let mut done = tx.prepare_cached(
+            "INSERT INTO task_area_progress(task_id, area, completed_at) VALUES (?1, ?2, ?3)",
+        )?;
+        for p in &t.progress {
+            done.execute(params![t.id, p.area.as_str(), p.completed_at.timestamp_millis()])?;
         }
         Ok(())
     }

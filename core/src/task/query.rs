@@ -33,6 +33,9 @@ pub struct TaskSummary {
     pub targets: u32,
     /// When it was completed; `None` while open.
     pub completed_at: Option<DateTime<Utc>>,
+    /// For a task issued for a wider area: when the listed area completed its part (a grid's
+    /// part of a town-wide task).
+    pub completed_here: Option<DateTime<Utc>>,
 }
 
 /// How far a task has got, derived from the visits linked to it.
@@ -76,6 +79,7 @@ fn summary(r: &Row<'_>) -> rusqlite::Result<TaskSummary> {
         due_at: opt_ms_to_time(r.get(5)?),
         targets: r.get(6)?,
         completed_at: opt_ms_to_time(r.get(7)?),
+        completed_here: opt_ms_to_time(r.get(8)?),
     })
 }
 
@@ -97,11 +101,14 @@ impl Tasks<'_> {
     /// Storage errors.
     pub fn in_area(&self, area: &AreaPath, limit: u32) -> Result<Vec<TaskSummary>> {
         let sql = format!(
-            "SELECT id, area, title, issued_by, assignee, due_at, targets, completed_at FROM task
+            "SELECT id, area, title, issued_by, assignee, due_at, targets, completed_at,
+                    (SELECT p.completed_at FROM task_area_progress p
+                      WHERE p.task_id = task.id AND p.area = ?1) AS here
+             FROM task
              WHERE deleted = 0
                AND ({} OR ?1 = area OR substr(?1, 1, length(area) + 1) = area || '/')
-             ORDER BY completed_at IS NOT NULL, due_at IS NULL, due_at, completed_at DESC,
-                      issued_at, id
+             ORDER BY coalesce(completed_at, here) IS NOT NULL, due_at IS NULL, due_at,
+                      completed_at DESC, issued_at, id
              LIMIT ?2",
             area_clause("area", 1)
         );
