@@ -367,6 +367,8 @@ async fn ingest_sqlite(
 ) -> (DynStore, tempfile::TempDir, Duration) {
     let dir = tempfile::tempdir().unwrap();
     let store: DynStore = Arc::new(SqliteStore::open(&dir.path().join("server.db")).await.unwrap());
+    // The projector reads the log area by area, as registered (the workload's district).
+    store.put_area(&gridwork_core::AreaPath::parse("320612").unwrap(), "通州区").await.unwrap();
     let metrics = Arc::new(gridwork_sync_server::metrics::Metrics::default());
     let projector = follow.then(|| {
         tokio::spawn(gridwork_sync_server::read_model::projector::follow(
