@@ -70,6 +70,31 @@ pub trait ReadModelStore: Send + Sync {
     /// # Errors
     /// Storage errors.
     async fn rm_clear(&self) -> Result<(), StoreError>;
+
+    /// Every row of the read model as one text line `table|cell|cell…`, sorted: the same lines
+    /// on either backend for the same rows (bytes as hex, text quoted, booleans `true`/`false`,
+    /// NULL as `NULL`). Lists the cursor, the documents' kinds and receive times (not their
+    /// Automerge states) and every row table. For tests and the rebuild check, not for serving:
+    /// it reads the whole read model into memory.
+    ///
+    /// # Errors
+    /// Storage errors.
+    async fn rm_rows(&self) -> Result<Vec<String>, StoreError>;
+
+    /// A stable hash (SHA-256) of [`ReadModelStore::rm_rows`]: equal read models give equal
+    /// digests, on either backend. As `rm_rows`, for tests and the rebuild check.
+    ///
+    /// # Errors
+    /// Storage errors.
+    async fn rm_digest(&self) -> Result<[u8; 32], StoreError> {
+        use sha2::Digest;
+        let mut hash = sha2::Sha256::new();
+        for line in self.rm_rows().await? {
+            hash.update(line.as_bytes());
+            hash.update(b"\n");
+        }
+        Ok(hash.finalize().into())
+    }
 }
 
 /// Why a projector step failed.

@@ -8,6 +8,7 @@
 pub mod blobs;
 pub mod migrations;
 pub mod postgres;
+mod rm_rows;
 pub mod sqlite;
 
 use std::sync::Arc;

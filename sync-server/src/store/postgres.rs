@@ -21,6 +21,7 @@ use super::{
 };
 
 mod blobs;
+mod read_model;
 
 /// Advisory lock key taken by every migration transaction, so that several servers starting at
 /// once do not race.

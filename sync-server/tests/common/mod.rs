@@ -31,6 +31,13 @@ pub async fn sqlite() -> TestStore {
 /// The PostgreSQL store in a fresh schema, or `None` (skip) when `GRIDWORK_TEST_PG_URL` is
 /// unset — except under CI (`CI` set), where that is a failure.
 pub async fn postgres() -> Option<TestStore> {
+    let store = pg_store().await?;
+    Some(TestStore { store: Arc::new(store), _dir: None })
+}
+
+/// As [`postgres`], the concrete [`PgStore`] (for tests of what only it and [`SqliteStore`]
+/// implement beside [`gridwork_sync_server::store::Store`], such as the read model).
+pub async fn pg_store() -> Option<PgStore> {
     let Ok(url) = std::env::var("GRIDWORK_TEST_PG_URL") else {
         if std::env::var_os("CI").is_some() {
             panic!("GRIDWORK_TEST_PG_URL is unset under CI: PostgreSQL tests must run, not skip");
@@ -39,8 +46,7 @@ pub async fn postgres() -> Option<TestStore> {
         return None;
     };
     let schema = format!("t_{}", Uuid::now_v7().simple());
-    let store = PgStore::connect_in_schema(&url, Some(&schema)).await.unwrap();
-    Some(TestStore { store: Arc::new(store), _dir: None })
+    Some(PgStore::connect_in_schema(&url, Some(&schema)).await.unwrap())
 }
 
 /// Runs an async test body against both backends: `both!(name, body_fn)`.

@@ -13,22 +13,9 @@ use uuid::Uuid;
 use super::{SqliteStore, i64_of, u64_of};
 use crate::read_model::projector::{DocState, ReadModelStore, RmBatch};
 use crate::read_model::rows::{KindColumns, RecordRow};
+use crate::store::rm_rows::{Cell, Col, ROW_TABLES, all_tables, line};
 use crate::store::{StoreError, StoreResult};
 use gridwork_core::RecordKind;
-
-/// Every `rm_` table a rebuild empties.
-const TABLES: [&str; 10] = [
-    "rm_cursor",
-    "rm_docs",
-    "rm_records",
-    "rm_households",
-    "rm_residents",
-    "rm_sensitive",
-    "rm_visits",
-    "rm_patrols",
-    "rm_work_orders",
-    "rm_tasks",
-];
 
 fn received_blob(received: &BTreeMap<[u8; 32], i64>) -> Vec<u8> {
     received.iter().flat_map(|(h, at)| h.iter().copied().chain(at.to_be_bytes())).collect()
@@ -232,8 +219,8 @@ impl ReadModelStore for SqliteStore {
     async fn rm_clear(&self) -> Result<(), StoreError> {
         self.write(|c| {
             let tx = c.transaction()?;
-            for t in TABLES {
-                // Table names come from the list above, never from input.
+            for t in all_tables() {
+                // Table names come from `ROW_TABLES`, never from input.
                 tx.execute(&format!("DELETE FROM {t}"), [])?;
             }
             tx.commit()?;
@@ -241,4 +228,38 @@ impl ReadModelStore for SqliteStore {
         })
         .await
     }
+
+    async fn rm_rows(&self) -> Result<Vec<String>, StoreError> {
+        self.read(|c| {
+            let mut out = Vec::new();
+            for (table, cols) in ROW_TABLES {
+                let names: Vec<&str> = cols.iter().map(|(n, _)| *n).collect();
+                // Names come from `ROW_TABLES`, never from input.
+                let mut stmt = c.prepare(&format!("SELECT {} FROM {table}", names.join(", ")))?;
+                let mut rows = stmt.query([])?;
+                while let Some(r) = rows.next()? {
+                    let cells = cols
+                        .iter()
+                        .enumerate()
+                        .map(|(i, (_, col))| cell(r, i, *col))
+                        .collect::<rusqlite::Result<Vec<Cell>>>()?;
+                    out.push(line(table, &cells));
+                }
+            }
+            out.sort();
+            Ok(out)
+        })
+        .await
+    }
+}
+
+/// Column `i` of `r`, read as `col`.
+fn cell(r: &rusqlite::Row<'_>, i: usize, col: Col) -> rusqlite::Result<Cell> {
+    Ok(match col {
+        Col::Bytes => r.get::<_, Option<Vec<u8>>>(i)?.into(),
+        Col::Int => r.get::<_, Option<i64>>(i)?.into(),
+        Col::Bool => r.get::<_, Option<bool>>(i)?.into(),
+        Col::Real => r.get::<_, Option<f64>>(i)?.into(),
+        Col::Text => r.get::<_, Option<String>>(i)?.into(),
+    })
 }

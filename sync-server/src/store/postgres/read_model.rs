@@ -1,0 +1,337 @@
+//! The read model's tables in PostgreSQL (`rm_*`), as in SQLite (`sqlite/read_model.rs`): one
+//! row per record in `rm_records` with its common columns and JSON, the kinds' typed columns in
+//! their own tables, sensitive records apart in `rm_sensitive`, each document's saved state in
+//! `rm_docs`, and the projector's cursor in `rm_cursor` — all written in one transaction per
+//! projector step, by upserts on `doc_id`. The tables are made by migration 3
+//! (`migrations/postgres/0003_read_model.sql`: BOOLEAN, BIGINT, BYTEA, DOUBLE PRECISION columns).
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use tokio_postgres::Row;
+use uuid::Uuid;
+
+use super::{PgStore, i64_of, u64_of};
+use crate::read_model::projector::{DocState, ReadModelStore, RmBatch};
+use crate::read_model::rows::{KindColumns, RecordRow};
+use crate::store::rm_rows::{Cell, Col, ROW_TABLES, all_tables, line};
+use crate::store::{StoreError, StoreResult};
+use gridwork_core::RecordKind;
+
+type Tx<'a> = deadpool_postgres::Transaction<'a>;
+
+fn received_blob(received: &BTreeMap<[u8; 32], i64>) -> Vec<u8> {
+    received.iter().flat_map(|(h, at)| h.iter().copied().chain(at.to_be_bytes())).collect()
+}
+
+fn blob_received(blob: &[u8]) -> BTreeMap<[u8; 32], i64> {
+    blob.chunks_exact(40)
+        .filter_map(|c| {
+            let (h, at) = c.split_at(32);
+            Some((<[u8; 32]>::try_from(h).ok()?, i64::from_be_bytes(<[u8; 8]>::try_from(at).ok()?)))
+        })
+        .collect()
+}
+
+/// Upserts `r` into `rm_records` and its kind's table, or only into `rm_sensitive`.
+async fn write_row(tx: &Tx<'_>, r: &RecordRow) -> StoreResult<()> {
+    let id: &[u8] = r.id.as_bytes();
+    let area = crate::store::area_key(r.area.as_str());
+    if let KindColumns::Sensitive { resident_id, household_id, key_population } = &r.columns {
+        // Sensitive data never enters the shared records table.
+        let stmt = tx
+            .prepare_cached(
+                "INSERT INTO rm_sensitive (doc_id, area_key, resident_id, household_id,
+                    key_population, deleted, record) VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 ON CONFLICT (doc_id) DO UPDATE SET area_key = excluded.area_key,
+                    resident_id = excluded.resident_id, household_id = excluded.household_id,
+                    key_population = excluded.key_population, deleted = excluded.deleted,
+                    record = excluded.record",
+            )
+            .await?;
+        let resident: &[u8] = resident_id.as_bytes();
+        let household: &[u8] = household_id.as_bytes();
+        tx.execute(
+            &stmt,
+            &[&id, &area, &resident, &household, key_population, &r.deleted, &r.json],
+        )
+        .await?;
+        return Ok(());
+    }
+    let stmt = tx
+        .prepare_cached(
+            "INSERT INTO rm_records (doc_id, kind, area_key, deleted, created_at, record)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (doc_id) DO UPDATE SET kind = excluded.kind, area_key = excluded.area_key,
+                deleted = excluded.deleted, created_at = excluded.created_at,
+                record = excluded.record",
+        )
+        .await?;
+    let kind = i32::from(r.kind.code());
+    tx.execute(&stmt, &[&id, &kind, &area, &r.deleted, &r.created_at, &r.json]).await?;
+    match &r.columns {
+        KindColumns::Household { head_name, address, tags } => {
+            let stmt = tx
+                .prepare_cached(
+                    "INSERT INTO rm_households (doc_id, area_key, head_name, address, tags,
+                        deleted) VALUES ($1, $2, $3, $4, $5, $6)
+                     ON CONFLICT (doc_id) DO UPDATE SET area_key = excluded.area_key,
+                        head_name = excluded.head_name, address = excluded.address,
+                        tags = excluded.tags, deleted = excluded.deleted",
+                )
+                .await?;
+            tx.execute(&stmt, &[&id, &area, head_name, address, tags, &r.deleted]).await?;
+        }
+        KindColumns::Resident { household_id, name } => {
+            let stmt = tx
+                .prepare_cached(
+                    "INSERT INTO rm_residents (doc_id, area_key, household_id, name, deleted)
+                     VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (doc_id) DO UPDATE SET area_key = excluded.area_key,
+                        household_id = excluded.household_id, name = excluded.name,
+                        deleted = excluded.deleted",
+                )
+                .await?;
+            let household: &[u8] = household_id.as_bytes();
+            tx.execute(&stmt, &[&id, &area, &household, name, &r.deleted]).await?;
+        }
+        KindColumns::Visit {
+            household_id,
+            visitor,
+            visited_at,
+            outcome,
+            satisfaction,
+            knows_worker,
+        } => {
+            let stmt = tx
+                .prepare_cached(
+                    "INSERT INTO rm_visits (doc_id, area_key, household_id, visitor, visited_at,
+                        outcome, satisfaction, knows_worker, deleted)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                     ON CONFLICT (doc_id) DO UPDATE SET area_key = excluded.area_key,
+                        household_id = excluded.household_id, visitor = excluded.visitor,
+                        visited_at = excluded.visited_at, outcome = excluded.outcome,
+                        satisfaction = excluded.satisfaction,
+                        knows_worker = excluded.knows_worker, deleted = excluded.deleted",
+                )
+                .await?;
+            let household: &[u8] = household_id.as_bytes();
+            tx.execute(
+                &stmt,
+                &[
+                    &id,
+                    &area,
+                    &household,
+                    visitor,
+                    visited_at,
+                    outcome,
+                    satisfaction,
+                    knows_worker,
+                    &r.deleted,
+                ],
+            )
+            .await?;
+        }
+        KindColumns::Patrol { worker, started_at, ended_at, points, distance_m, duration_s } => {
+            let stmt = tx
+                .prepare_cached(
+                    "INSERT INTO rm_patrols (doc_id, area_key, worker, started_at, ended_at,
+                        points, distance_m, duration_s, deleted)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                     ON CONFLICT (doc_id) DO UPDATE SET area_key = excluded.area_key,
+                        worker = excluded.worker, started_at = excluded.started_at,
+                        ended_at = excluded.ended_at, points = excluded.points,
+                        distance_m = excluded.distance_m, duration_s = excluded.duration_s,
+                        deleted = excluded.deleted",
+                )
+                .await?;
+            tx.execute(
+                &stmt,
+                &[
+                    &id, &area, worker, started_at, ended_at, points, distance_m, duration_s,
+                    &r.deleted,
+                ],
+            )
+            .await?;
+        }
+        KindColumns::WorkOrder {
+            category,
+            severity,
+            state,
+            reported_at,
+            deadline_at,
+            closed_at,
+            closed_on_time,
+            is_open,
+            escalated,
+            departments,
+            conflicts,
+        } => {
+            let stmt = tx
+                .prepare_cached(
+                    "INSERT INTO rm_work_orders (doc_id, area_key, category, severity, state,
+                        reported_at, deadline_at, closed_at, closed_on_time, is_open, escalated,
+                        departments, conflicts, deleted)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                     ON CONFLICT (doc_id) DO UPDATE SET area_key = excluded.area_key,
+                        category = excluded.category, severity = excluded.severity,
+                        state = excluded.state, reported_at = excluded.reported_at,
+                        deadline_at = excluded.deadline_at, closed_at = excluded.closed_at,
+                        closed_on_time = excluded.closed_on_time, is_open = excluded.is_open,
+                        escalated = excluded.escalated, departments = excluded.departments,
+                        conflicts = excluded.conflicts, deleted = excluded.deleted",
+                )
+                .await?;
+            tx.execute(
+                &stmt,
+                &[
+                    &id,
+                    &area,
+                    category,
+                    severity,
+                    state,
+                    reported_at,
+                    deadline_at,
+                    closed_at,
+                    closed_on_time,
+                    is_open,
+                    escalated,
+                    departments,
+                    conflicts,
+                    &r.deleted,
+                ],
+            )
+            .await?;
+        }
+        KindColumns::Task { title, due_at, completed_at } => {
+            let stmt = tx
+                .prepare_cached(
+                    "INSERT INTO rm_tasks (doc_id, area_key, title, due_at, completed_at, deleted)
+                     VALUES ($1, $2, $3, $4, $5, $6)
+                     ON CONFLICT (doc_id) DO UPDATE SET area_key = excluded.area_key,
+                        title = excluded.title, due_at = excluded.due_at,
+                        completed_at = excluded.completed_at, deleted = excluded.deleted",
+                )
+                .await?;
+            tx.execute(&stmt, &[&id, &area, title, due_at, completed_at, &r.deleted]).await?;
+        }
+        KindColumns::Sensitive { .. } => {}
+    }
+    Ok(())
+}
+
+/// Column `i` of `r`, read as `col` (integer columns are selected as BIGINT).
+fn cell(r: &Row, i: usize, col: Col) -> StoreResult<Cell> {
+    Ok(match col {
+        Col::Bytes => r.try_get::<_, Option<Vec<u8>>>(i)?.into(),
+        Col::Int => r.try_get::<_, Option<i64>>(i)?.into(),
+        Col::Bool => r.try_get::<_, Option<bool>>(i)?.into(),
+        Col::Real => r.try_get::<_, Option<f64>>(i)?.into(),
+        Col::Text => r.try_get::<_, Option<String>>(i)?.into(),
+    })
+}
+
+#[async_trait]
+impl ReadModelStore for PgStore {
+    async fn rm_cursor(&self) -> Result<u64, StoreError> {
+        let c = self.client().await?;
+        let row = c.query_opt("SELECT seq FROM rm_cursor WHERE id = 1", &[]).await?;
+        Ok(match row {
+            Some(r) => u64_of(r.try_get(0)?),
+            None => 0,
+        })
+    }
+
+    async fn rm_states(&self, ids: &[Uuid]) -> Result<Vec<DocState>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let c = self.client().await?;
+        let keys: Vec<&[u8]> = ids.iter().map(|id| &id.as_bytes()[..]).collect();
+        let rows = c
+            .query(
+                "SELECT doc_id, kind, state, received FROM rm_docs WHERE doc_id = ANY($1)",
+                &[&keys],
+            )
+            .await?;
+        let mut found: BTreeMap<Uuid, DocState> = BTreeMap::new();
+        for r in rows {
+            let id = Uuid::from_slice(r.try_get::<_, &[u8]>(0)?)
+                .map_err(|e| StoreError::Corrupt(format!("rm_docs doc_id: {e}")))?;
+            let kind: i32 = r.try_get(1)?;
+            let kind = u8::try_from(kind)
+                .ok()
+                .and_then(|k| RecordKind::from_code(k).ok())
+                .ok_or_else(|| StoreError::Corrupt(format!("rm_docs kind {kind}")))?;
+            let received = blob_received(r.try_get::<_, &[u8]>(3)?);
+            found.insert(id, DocState { id, kind, state: r.try_get(2)?, received });
+        }
+        // In the order asked, as SQLite gives them.
+        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+    }
+
+    async fn rm_commit(&self, batch: &RmBatch) -> Result<(), StoreError> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        for r in &batch.rows {
+            write_row(&tx, r).await?;
+        }
+        let put = tx
+            .prepare_cached(
+                "INSERT INTO rm_docs (doc_id, kind, state, received) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (doc_id) DO UPDATE SET kind = excluded.kind, state = excluded.state,
+                    received = excluded.received",
+            )
+            .await?;
+        for s in &batch.states {
+            let id: &[u8] = s.id.as_bytes();
+            let kind = i32::from(s.kind.code());
+            tx.execute(&put, &[&id, &kind, &s.state, &received_blob(&s.received)]).await?;
+        }
+        tx.execute(
+            "INSERT INTO rm_cursor (id, seq) VALUES (1, $1)
+             ON CONFLICT (id) DO UPDATE SET seq = excluded.seq",
+            &[&i64_of(batch.cursor)],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn rm_clear(&self) -> Result<(), StoreError> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        for t in all_tables() {
+            // Table names come from `ROW_TABLES`, never from input.
+            tx.execute(&format!("DELETE FROM {t}"), &[]).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn rm_rows(&self) -> Result<Vec<String>, StoreError> {
+        let c = self.client().await?;
+        let mut out = Vec::new();
+        for (table, cols) in ROW_TABLES {
+            let names: Vec<String> = cols
+                .iter()
+                .map(|(n, col)| match col {
+                    Col::Int => format!("{n}::BIGINT"),
+                    _ => (*n).to_owned(),
+                })
+                .collect();
+            // Names come from `ROW_TABLES`, never from input.
+            let rows = c.query(&format!("SELECT {} FROM {table}", names.join(", ")), &[]).await?;
+            for r in &rows {
+                let cells = cols
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (_, col))| cell(r, i, *col))
+                    .collect::<StoreResult<Vec<Cell>>>()?;
+                out.push(line(table, &cells));
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+}
