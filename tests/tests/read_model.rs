@@ -20,8 +20,20 @@ fn gauge(metrics: &str, name: &str) -> Option<u64> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn pushed_records_reach_the_read_model_and_a_rebuild_refolds_the_log() -> HarnessResult<()> {
-    let (mut server, proxy) = world(Backend::Sqlite).await?;
+async fn pushed_records_reach_the_read_model_and_a_rebuild_refolds_the_log_sqlite()
+-> HarnessResult<()> {
+    read_model_in_a_server(Backend::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn pushed_records_reach_the_read_model_and_a_rebuild_refolds_the_log_postgres()
+-> HarnessResult<()> {
+    let Some(backend) = Backend::postgres().await? else { return Ok(()) };
+    read_model_in_a_server(backend).await
+}
+
+async fn read_model_in_a_server(backend: Backend) -> HarnessResult<()> {
+    let (mut server, proxy) = world(backend).await?;
     let worker = Device::new()?;
     worker.enrol_new_user(&server, &proxy.url, "王芳", "grid_worker", GRID_A).await?;
     worker.with(|s| {
@@ -47,11 +59,12 @@ async fn pushed_records_reach_the_read_model_and_a_rebuild_refolds_the_log() -> 
     assert!(cursor >= 5, "cursor {cursor}: the five households were folded");
 
     server.kill().await?;
-    let out = std::process::Command::new(server_binary()?)
-        .arg("--data-dir")
-        .arg(server.data_dir())
-        .arg("rebuild-read-model")
-        .output()?;
+    let mut rebuild = std::process::Command::new(server_binary()?);
+    rebuild.arg("--data-dir").arg(server.data_dir());
+    if let Backend::Postgres(url) = server.backend() {
+        rebuild.arg("--database-url").arg(url);
+    }
+    let out = rebuild.arg("rebuild-read-model").output()?;
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout} {}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains(&format!("from {cursor} logged changes")), "{stdout}");

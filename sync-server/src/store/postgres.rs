@@ -236,6 +236,10 @@ impl Store for PgStore {
         "postgres"
     }
 
+    fn read_model(&self) -> Option<&dyn crate::read_model::projector::ReadModelStore> {
+        Some(self)
+    }
+
     async fn init_admin_token(&self, hash: [u8; 32], now: i64) -> StoreResult<bool> {
         let mut c = self.client().await?;
         let tx = c.transaction().await?;
