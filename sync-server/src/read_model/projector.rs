@@ -148,6 +148,12 @@ impl Projector {
             .pull(&PullQuery { cursor, scopes, exclude_device: None, max_bytes: self.page_bytes })
             .await?;
         if page.changes.is_empty() {
+            // Changes outside every registered area are passed over: the cursor still moves.
+            if page.next_cursor > cursor {
+                let skip =
+                    RmBatch { rows: Vec::new(), states: Vec::new(), cursor: page.next_cursor };
+                rm.rm_commit(&skip).await?;
+            }
             return Ok(0);
         }
         // Per document, in log order.
@@ -244,20 +250,23 @@ pub async fn follow(
     metrics: std::sync::Arc<crate::metrics::Metrics>,
     every: std::time::Duration,
 ) {
+    use std::sync::atomic::Ordering;
     let mut projector = Projector::new(4096, 1 << 20);
+    // The cursor after the last step: while the log's head stays there, one cheap query per
+    // wait is all the projector costs.
+    let mut folded: Option<u64> = None;
     loop {
-        if let Some(rm) = log.read_model() {
-            match projector.catch_up(&log, rm, Utc::now()).await {
-                Ok(_) => {}
-                Err(e) => tracing::warn!(error = %e, "read model: a projector step failed"),
+        let Some(rm) = log.read_model() else { return };
+        let head = log.head_seq().await.ok();
+        if head.is_none() || head != folded {
+            if let Err(e) = projector.catch_up(&log, rm, Utc::now()).await {
+                tracing::warn!(error = %e, "read model: a projector step failed");
             }
-            if let (Ok(cursor), Ok(head)) = (rm.rm_cursor().await, log.head_seq().await) {
-                use std::sync::atomic::Ordering;
+            if let (Ok(cursor), Some(head)) = (rm.rm_cursor().await, head) {
                 metrics.read_model_cursor.store(cursor, Ordering::Relaxed);
                 metrics.read_model_lag.store(head.saturating_sub(cursor), Ordering::Relaxed);
+                folded = (cursor >= head).then_some(head);
             }
-        } else {
-            return;
         }
         tokio::time::sleep(every).await;
     }
