@@ -185,13 +185,14 @@ impl Server {
                 reqwest::Client::new()
             },
         };
-        s.launch("127.0.0.1:0").await?;
+        s.launch("127.0.0.1:0", &[]).await?;
         Ok(s)
     }
 
-    async fn launch(&mut self, listen: &str) -> HarnessResult<()> {
+    async fn launch(&mut self, listen: &str, args: &[&str]) -> HarnessResult<()> {
         let mut cmd = Command::new(server_binary()?);
-        cmd.arg("--listen")
+        cmd.args(args)
+            .arg("--listen")
             .arg(listen)
             .arg("--data-dir")
             .arg(self.data_dir.path())
@@ -246,9 +247,18 @@ impl Server {
     /// # Errors
     /// When it cannot be started.
     pub async fn restart(&mut self) -> HarnessResult<()> {
+        self.restart_with(&[]).await
+    }
+
+    /// [`Server::restart`] with extra command-line arguments (e.g. `--restored` after putting
+    /// a PostgreSQL database back from a backup).
+    ///
+    /// # Errors
+    /// When it cannot be started.
+    pub async fn restart_with(&mut self, args: &[&str]) -> HarnessResult<()> {
         let listen = self.addr.to_string();
-        if self.launch(&listen).await.is_err() {
-            self.launch("127.0.0.1:0").await?;
+        if self.launch(&listen, args).await.is_err() {
+            self.launch("127.0.0.1:0", args).await?;
         }
         Ok(())
     }
