@@ -200,3 +200,40 @@ fn concurrent_target_additions_merge() {
     assert_eq!(a.tasks().progress(t).unwrap().targets, 4);
     assert_eq!(a.history(RecordKind::Task, t).unwrap().len(), 5);
 }
+
+/// Two grids complete their parts of a town-wide task on their own phones, offline at the same
+/// time: both parts survive the merge on every phone, each grid's list shows its own part done,
+/// and the town's task stays open.
+#[test]
+fn grids_complete_their_parts_of_a_town_task_and_both_parts_merge() {
+    const TOWN: &str = "320612/001";
+    const GRID_2: &str = "320612/001/001/02";
+    let mut operator = store_as("t1", Role::TownOperator, TOWN);
+    let id = operator
+        .tasks()
+        .create(TaskInput { assignee: None, ..task(TOWN, "全镇燃气安全排查", vec![]) })
+        .unwrap();
+    let mut a = store_as("w1", Role::GridWorker, GRID);
+    let mut b = store_as("w2", Role::GridWorker, GRID_2);
+    let issued = operator.outbox(usize::MAX).unwrap();
+    a.apply_changes(&issued).unwrap();
+    b.apply_changes(&issued).unwrap();
+
+    a.tasks().complete(id, "一网格完成").unwrap();
+    b.tasks().complete(id, "二网格完成").unwrap();
+    assert!(a.tasks().complete(id, "again").is_err(), "a part is completed once");
+    let (from_a, from_b) = (a.outbox(usize::MAX).unwrap(), b.outbox(usize::MAX).unwrap());
+    for s in [&mut a, &mut b, &mut operator] {
+        s.apply_changes(&from_a).unwrap();
+        s.apply_changes(&from_b).unwrap();
+    }
+    for s in [&mut a, &mut b, &mut operator] {
+        let t = s.tasks().get(id).unwrap();
+        let parts: Vec<(&str, &str)> =
+            t.progress.iter().map(|p| (p.area.as_str(), p.result.as_str())).collect();
+        assert_eq!(parts, vec![(GRID, "一网格完成"), (GRID_2, "二网格完成")]);
+        assert!(t.completed_at.is_none(), "the town's task stays open");
+    }
+    let listed = a.tasks().in_area(&area(GRID), 10).unwrap();
+    assert!(listed.iter().any(|t| t.id == id && t.completed_here.is_some()));
+}
