@@ -36,29 +36,22 @@ impl Store {
     /// # Errors
     /// Storage errors; [`CoreError::BadChange`] for an unreadable stored id.
     pub fn held_changes(&self) -> Result<Vec<HeldChange>> {
-        let mut stmt = self.conn.prepare_cached(
+        let rows = set_aside_rows(
+            &self.conn,
             "SELECT hash, doc_id, reason, detail, held_at FROM held_change
              ORDER BY held_at, hash LIMIT ?1",
+            [LIST_LIMIT],
         )?;
-        let rows = stmt.query_map([LIST_LIMIT], |r| {
-            Ok((
-                r.get::<_, Vec<u8>>(0)?,
-                r.get::<_, Vec<u8>>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, i64>(4)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (hash, doc, reason, detail, held_at) = row?;
-            let doc_id = Uuid::from_slice(&doc).map_err(|e| CoreError::BadChange {
-                doc_id: hex::encode(&doc),
-                reason: e.to_string(),
-            })?;
-            out.push(HeldChange { hash: hex::encode(hash), doc_id, reason, detail, held_at });
-        }
-        Ok(out)
+        Ok(rows
+            .into_iter()
+            .map(|(hash, doc_id, reason, detail, held_at)| HeldChange {
+                hash,
+                doc_id,
+                reason,
+                detail,
+                held_at,
+            })
+            .collect())
     }
 
     /// How many changes are held back: `(waiting for dependencies, refused for good)`.
@@ -92,4 +85,39 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// A change kept out of its document or the outbox: hash (hex), document, code, message, when.
+pub(super) type SetAside = (String, Uuid, String, String, i64);
+
+/// The rows of a list of set-aside changes (held or quarantined): `sql` selects hash, document
+/// id, code, message and time, in that order.
+///
+/// # Errors
+/// Storage errors; [`CoreError::BadChange`] for an unreadable stored id.
+pub(super) fn set_aside_rows(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<SetAside>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(params, |r| {
+        Ok((
+            r.get::<_, Vec<u8>>(0)?,
+            r.get::<_, Vec<u8>>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, i64>(4)?,
+        ))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (hash, doc, code, message, at) = row?;
+        let doc_id = Uuid::from_slice(&doc).map_err(|e| CoreError::BadChange {
+            doc_id: hex::encode(&doc),
+            reason: e.to_string(),
+        })?;
+        out.push((hex::encode(hash), doc_id, code, message, at));
+    }
+    Ok(out)
 }

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::Store;
 use super::outbox::state::{QUARANTINED, WAITING};
-use crate::error::{CoreError, Result};
+use crate::error::Result;
 
 /// A change the server refused for good, kept out of the outbox with its document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -57,30 +57,23 @@ impl Store {
     /// The quarantined changes, oldest first.
     ///
     /// # Errors
-    /// Storage errors; [`CoreError::BadChange`] for an unreadable stored id.
+    /// Storage errors; [`crate::CoreError::BadChange`] for an unreadable stored id.
     pub fn quarantined_changes(&self) -> Result<Vec<QuarantinedChange>> {
-        let mut stmt = self.conn().prepare_cached(
+        let rows = super::held::set_aside_rows(
+            self.conn(),
             "SELECT hash, doc_id, code, message, at FROM sync_quarantine ORDER BY at, hash",
+            [],
         )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, Vec<u8>>(0)?,
-                r.get::<_, Vec<u8>>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, i64>(4)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (hash, doc, code, message, at_ms) = row?;
-            let doc_id = Uuid::from_slice(&doc).map_err(|e| CoreError::BadChange {
-                doc_id: hex::encode(&doc),
-                reason: e.to_string(),
-            })?;
-            out.push(QuarantinedChange { hash: hex::encode(hash), doc_id, code, message, at_ms });
-        }
-        Ok(out)
+        Ok(rows
+            .into_iter()
+            .map(|(hash, doc_id, code, message, at_ms)| QuarantinedChange {
+                hash,
+                doc_id,
+                code,
+                message,
+                at_ms,
+            })
+            .collect())
     }
 
     /// Puts every quarantined change back into the outbox (the next sync pushes them and their
