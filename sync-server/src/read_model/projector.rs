@@ -233,11 +233,16 @@ fn row(record: &AnyRecord, received: &BTreeMap<[u8; 32], i64>, now: DateTime<Utc
 
 /// A read scope over every area the server knows and every kind: the read model holds all.
 async fn everything(log: &DynStore) -> Result<Vec<ReadScope>, StoreError> {
-    let areas: Vec<AreaPath> = log.list_areas().await?.into_iter().map(|a| a.path).collect();
+    let areas: std::collections::BTreeSet<AreaPath> =
+        log.list_areas().await?.into_iter().map(|a| a.path).collect();
     // The outermost registered areas (a deployment may register its towns but not the
-    // district): every record lies inside one of them, as every grant does.
-    let roots: Vec<AreaPath> =
-        areas.iter().filter(|a| !areas.iter().any(|o| o != *a && o.contains(a))).cloned().collect();
+    // district): every record lies inside one of them, as every grant does. A district has
+    // thousands of areas: each is checked against its few ancestors, not against all others.
+    let roots: Vec<AreaPath> = areas
+        .iter()
+        .filter(|a| !std::iter::successors(a.parent(), |p| p.parent()).any(|p| areas.contains(&p)))
+        .cloned()
+        .collect();
     Ok(roots.into_iter().map(|area| ReadScope { area, kinds: RecordKind::ALL.to_vec() }).collect())
 }
 
