@@ -13,6 +13,10 @@ use uuid::Uuid;
 
 use gridwork_core::{AreaPath, RecordKind};
 
+/// Most changes [`super::Store::held_changes`] lists (the latest in the log; the SQL of both
+/// backends spells the same number).
+pub const LIST_LIMIT: usize = 1000;
+
 /// One device's report of a change it set aside.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HeldReport {

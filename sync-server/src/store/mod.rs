@@ -676,7 +676,8 @@ pub trait Store: Send + Sync + 'static {
         now: i64,
         reports: &[HeldReport],
     ) -> StoreResult<ReportOutcome>;
-    /// Every reported change with its reports, in log order.
+    /// The reported changes with their reports, in log order: the [`held::LIST_LIMIT`] latest
+    /// in the log.
     async fn held_changes(&self) -> StoreResult<Vec<HeldChange>>;
     /// Withholds (`true`) or serves again (`false`) a logged change: a withheld change is
     /// skipped by pulls, fetches and digests (its document's digest leaves it out).

@@ -837,6 +837,9 @@ impl Store for PgStore {
                 "SELECT c.hash, c.doc_id, c.kind, c.area_key, c.seq, c.received_at, c.withheld,
                         r.device_id, r.reason, r.detail, r.reported_at
                  FROM change_reports r JOIN changes c ON c.hash = r.hash
+                 WHERE c.seq IN (SELECT c2.seq FROM changes c2
+                                 JOIN change_reports r2 ON r2.hash = c2.hash
+                                 GROUP BY c2.seq ORDER BY c2.seq DESC LIMIT 1000)
                  ORDER BY c.seq, r.reported_at, r.device_id",
                 &[],
             )
