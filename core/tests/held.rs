@@ -155,6 +155,21 @@ fn a_bad_change_from_the_server_is_set_aside_and_the_rest_applies() {
     assert!(reasons.contains(&"corrupt_change") && reasons.contains(&"kind_mismatch"), "{held:?}");
     assert!(reasons.contains(&"missing_deps"), "{held:?}");
     assert_eq!(gridwork_core::sync::state::cursor(&phone).unwrap(), 42, "the page committed");
+    // The two refused for good are to be reported to the server, once; the waiting one is not.
+    let unreported = phone.unreported_held(10).unwrap();
+    let mut reasons: Vec<&str> = unreported.iter().map(|h| h.reason.as_str()).collect();
+    reasons.sort_unstable();
+    assert_eq!(reasons, ["corrupt_change", "kind_mismatch"]);
+    let (_, body) = gridwork_core::sync::held_report::request(&phone).unwrap().unwrap();
+    let sent: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(sent["changes"].as_array().unwrap().len(), 2);
+    let hashes: Vec<String> = unreported.iter().map(|h| h.hash.clone()).collect();
+    assert_eq!(phone.mark_held_reported(&hashes[..1]).unwrap(), 1);
+    assert_eq!(phone.unreported_held(10).unwrap().len(), 1);
+    assert_eq!(phone.mark_held_reported(&hashes).unwrap(), 2);
+    assert!(phone.unreported_held(10).unwrap().is_empty());
+    assert!(gridwork_core::sync::held_report::request(&phone).unwrap().is_none());
+    assert_eq!(phone.held_changes().unwrap().len(), 3, "reported changes stay listed");
     // Direct callers still get an error for the same input, and nothing is stored.
     let mut strict = store_at(None, "s");
     let mut corrupt = changes[1].clone();

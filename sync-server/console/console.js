@@ -241,7 +241,43 @@ async function renderAudit() {
   }));
 }
 
-const RENDER = { health: renderHealth, devices: renderDevices, users: renderUsers, areas: renderAreas, audit: renderAudit };
+async function renderHeld() {
+  const { changes } = await api("GET", "/held");
+  $("#held-none").hidden = changes.length > 0;
+  $("#held-table tbody").replaceChildren(...changes.map((c) => {
+    const row = el("tr", null, { "data-hash": c.hash, class: c.withheld ? "withheld" : "served" });
+    const reasons = [...new Set(c.reports.map((r) => r.reason))].join(", ");
+    const who = c.reports.map((r) => deviceName(r.device_id)).join(", ");
+    const reporters = el("td", `${c.devices}: ${who}`);
+    reporters.title = c.reports.map((r) => `${deviceName(r.device_id)}: ${r.detail}`).join("\n");
+    const action = el("td");
+    const b = c.withheld
+      ? el("button", tr("held.restore"), { class: "restore-button" })
+      : el("button", tr("held.withhold"), { class: "withhold-button danger" });
+    b.addEventListener("click", () => setWithheld(c, !c.withheld));
+    action.append(b);
+    row.append(el("td", c.hash.slice(0, 12), { title: c.hash }), el("td", c.doc_id),
+      el("td", c.kind), el("td", c.area), el("td", c.seq), el("td", fmtTime(c.received_at)),
+      reporters, el("td", reasons), el("td", tr(c.withheld ? "held.withheld" : "held.served")),
+      action);
+    return row;
+  }));
+}
+
+async function setWithheld(c, withhold) {
+  const hash = c.hash.slice(0, 12);
+  if (withhold && !window.confirm(tr("held.confirm_withhold", { hash }))) return;
+  await guarded(async () => {
+    await api("POST", `/held/${encodeURIComponent(c.hash)}/${withhold ? "withhold" : "restore"}`);
+    await renderHeld();
+    showNotice(tr(withhold ? "held.done_withhold" : "held.done_restore", { hash }));
+  });
+}
+
+const RENDER = {
+  health: renderHealth, devices: renderDevices, users: renderUsers, areas: renderAreas,
+  held: renderHeld, audit: renderAudit,
+};
 
 /** Runs `f`, showing its error (and the sign-in form when the token is refused). */
 async function guarded(f) {

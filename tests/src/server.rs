@@ -433,6 +433,35 @@ impl Server {
         Ok(v["entries"].as_array().ok_or("no audit entries")?.clone())
     }
 
+    /// Runs one SQL statement without parameters directly on the server's database (both
+    /// dialects must accept it): plants what no API would accept. Returns the rows changed.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn execute_sql(&self, sql: &str) -> HarnessResult<u64> {
+        match &self.backend {
+            Backend::Postgres(url) => {
+                let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+                let task = tokio::spawn(conn);
+                let n = client.execute(sql, &[]).await?;
+                drop(client);
+                let _ = task.await;
+                Ok(n)
+            }
+            Backend::Sqlite => {
+                let path = self.data_dir.path().join("gridwork-server.db");
+                let sql = sql.to_owned();
+                let n = tokio::task::spawn_blocking(move || -> Result<usize, rusqlite::Error> {
+                    let db = rusqlite::Connection::open(path)?;
+                    db.busy_timeout(Duration::from_secs(10))?;
+                    db.execute(&sql, [])
+                })
+                .await??;
+                Ok(n as u64)
+            }
+        }
+    }
+
     /// Lets every unused enrolment code of `user_id` expire, as if its lifetime had passed
     /// (the shortest lifetime the admin API grants is a minute; tests do not wait that long).
     /// Writes the server's database directly.

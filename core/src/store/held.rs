@@ -42,16 +42,7 @@ impl Store {
              ORDER BY held_at, hash LIMIT ?1",
             [LIST_LIMIT],
         )?;
-        Ok(rows
-            .into_iter()
-            .map(|(hash, doc_id, reason, detail, held_at)| HeldChange {
-                hash,
-                doc_id,
-                reason,
-                detail,
-                held_at,
-            })
-            .collect())
+        Ok(rows.into_iter().map(held).collect())
     }
 
     /// How many changes are held back: `(waiting for dependencies, refused for good)`.
@@ -64,6 +55,41 @@ impl Store {
         )?
         .query_row(params![MISSING_DEPS], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok((waiting.unsigned_abs(), refused.unsigned_abs()))
+    }
+
+    /// Held changes that can never be applied (every reason but `missing_deps`) and were not
+    /// yet reported to the server, oldest first (at most `limit`).
+    ///
+    /// # Errors
+    /// Storage errors; [`CoreError::BadChange`] for an unreadable stored id.
+    pub fn unreported_held(&self, limit: usize) -> Result<Vec<HeldChange>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = set_aside_rows(
+            &self.conn,
+            "SELECT hash, doc_id, reason, detail, held_at FROM held_change
+             WHERE reason <> ?1 AND reported = 0 ORDER BY held_at, hash LIMIT ?2",
+            params![MISSING_DEPS, limit],
+        )?;
+        Ok(rows.into_iter().map(held).collect())
+    }
+
+    /// Marks these held changes (hashes as [`HeldChange::hash`], lowercase hex) reported to the
+    /// server; hashes not held (or not hex) are skipped. Returns how many were marked.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn mark_held_reported(&mut self, hashes: &[String]) -> Result<u64> {
+        self.in_write(|tx| {
+            let mut stmt =
+                tx.prepare_cached("UPDATE held_change SET reported = 1 WHERE hash = ?1")?;
+            let mut n = 0u64;
+            for h in hashes {
+                if let Ok(key) = hex::decode(h) {
+                    n += stmt.execute([key])? as u64;
+                }
+            }
+            Ok(n)
+        })
     }
 
     /// Documents with changes waiting for dependencies (at most `limit`): their history has a
@@ -85,6 +111,10 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+fn held((hash, doc_id, reason, detail, held_at): SetAside) -> HeldChange {
+    HeldChange { hash, doc_id, reason, detail, held_at }
 }
 
 /// A change kept out of its document or the outbox: hash (hex), document, code, message, when.

@@ -8,6 +8,7 @@ use super::config::SyncConfig;
 use super::enrol::{self, EnrolRequest, EnrolledUser};
 use super::error::{SyncError, SyncResult};
 use super::gaps::GapFill;
+use super::held_report;
 use super::progress::{ProgressSink, SyncPhase, SyncProgress};
 use super::quarantine;
 use super::repair;
@@ -238,6 +239,7 @@ impl SyncClient {
                         continue;
                     }
                 }
+                self.report_held(store, &enrolment, cancel).await?;
                 progress.report(SyncPhase::Done, session.progress());
                 return Ok(*session.progress());
             }
@@ -268,6 +270,47 @@ impl SyncClient {
         let divergent = plan.fetch.len() as u64;
         let (fetched, _) = self.fetch(store, &e, GapFill::of(plan.fetch), cancel, |_| {}).await?;
         Ok(RepairOutcome { divergent, requeued: plan.requeued, fetched })
+    }
+
+    /// Reports to the server the held changes that can never be applied and were not yet
+    /// reported ([`super::held_report`]), marking each reported once the server answered. A
+    /// report that fails (an older server without `/v1/held`, the network) does not fail the
+    /// sync: the changes stay unreported and the next sync tries again.
+    ///
+    /// # Errors
+    /// [`SyncError::Cancelled`]; store errors.
+    async fn report_held<S: StoreAccess>(
+        &self,
+        store: &S,
+        enrolment: &state::Enrolment,
+        cancel: &CancelToken,
+    ) -> SyncResult<()> {
+        let url = format!("{}/v1/held", enrolment.server_url);
+        while let Some((hashes, body)) = store.with_store(|s| held_report::request(s))? {
+            let call = Call {
+                method: reqwest::Method::POST,
+                url: url.clone(),
+                credential: Some(&enrolment.credential),
+                content_type: Some("application/json"),
+                body,
+                retry_connect_only: false,
+            };
+            match transport::send(&self.http, &self.config, &call, cancel, |_| {}).await {
+                Ok(_) => {
+                    let marked = store.with_store(|s| s.mark_held_reported(&hashes))?;
+                    if marked == 0 {
+                        // Nothing changed: stop rather than send the same report again.
+                        break;
+                    }
+                }
+                Err(SyncError::Cancelled) => return Err(SyncError::Cancelled),
+                Err(e) => {
+                    tracing::warn!(error = %e, "reporting held changes failed; retried next sync");
+                    break;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Fetches whole the records whose history still has a gap after the pull (see

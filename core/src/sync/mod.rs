@@ -34,6 +34,7 @@ pub mod config;
 pub mod enrol;
 pub mod error;
 pub mod gaps;
+pub mod held_report;
 pub mod progress;
 pub mod quarantine;
 pub mod repair;

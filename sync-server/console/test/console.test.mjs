@@ -222,6 +222,64 @@ test("a sync admin runs a deployment from the console", async (t) => {
     assert.equal(await push.locator("td").nth(5).textContent(), "320612/001/001/01/01");
   });
 
+  await t.test("a change a device set aside is listed, withheld and restored", async () => {
+    // The change the device pushed, as the server logged it.
+    const { stdout } = await run("sqlite3", [join(dir, "server", "gridwork-server.db"),
+      "SELECT hex(hash), hex(doc_id) FROM changes ORDER BY seq LIMIT 1"]);
+    const [hashHex, docHex] = stdout.trim().split("|");
+    const hash = hashHex.toLowerCase();
+    const d = docHex.toLowerCase();
+    const docId = `${d.slice(0, 8)}-${d.slice(8, 12)}-${d.slice(12, 16)}-${d.slice(16, 20)}-${d.slice(20)}`;
+    // A second phone of the same person reports it could not apply it.
+    const { users } = await adminApi("/users");
+    const user = users.find((u) => u.name === "王芳");
+    const res = await fetch(`${url}/admin/v1/enrolment-codes`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${TOKEN}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ user_id: user.id }),
+    });
+    const { code: second } = await res.json();
+    const enrol = await fetch(`${url}/v1/enrol`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ code: second, actor_id: "5a".repeat(16), device_name: "王芳的备用机" }),
+    });
+    const { credential } = await enrol.json();
+    const reported = await fetch(`${url}/v1/held`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${credential}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ changes: [{ hash, doc_id: docId, reason: "apply_failed",
+        detail: "<img src=x onerror=alert(1)>" }] }),
+    });
+    assert.deepEqual(await reported.json(), { recorded: 1, unknown: 0 });
+
+    await page.click("nav [data-view=held]");
+    const row = page.locator(`#held-table tbody tr[data-hash="${hash}"]`);
+    await row.waitFor();
+    assert.equal(await page.isHidden("#held-none"), true);
+    assert.equal(await row.locator("td").nth(1).textContent(), docId);
+    assert.equal(await row.locator("td").nth(2).textContent(), "household");
+    assert.match(await row.locator("td").nth(6).textContent(), /^1: 王芳的备用机$/);
+    assert.equal(await row.locator("td").nth(7).textContent(), "apply_failed");
+    assert.equal(await row.locator("td").nth(8).textContent(), "正常下发");
+    assert.equal(await page.locator("#held-table img").count(), 0, "the detail stays text");
+
+    await row.locator("button.withhold-button").click();
+    await page.waitForSelector(`#held-table tbody tr.withheld[data-hash="${hash}"]`);
+    assert.match(await page.textContent("#notice"), /已扣留/);
+    const listed = await adminApi("/held");
+    assert.equal(listed.changes[0].withheld, true);
+
+    await page.locator(`#held-table tbody tr[data-hash="${hash}"] button.restore-button`).click();
+    await page.waitForSelector(`#held-table tbody tr.served[data-hash="${hash}"]`);
+    assert.match(await page.textContent("#notice"), /已恢复下发/);
+    assert.equal((await adminApi("/held")).changes[0].withheld, false);
+    const { entries } = await adminApi("/audit?limit=20");
+    for (const action of ["withhold", "restore"]) {
+      assert.ok(entries.some((e) => e.action === action && e.detail.includes(hash)), `${action} audited`);
+    }
+  });
+
   await t.test("English is one click away and survives a reload, as does the session", async () => {
     await page.selectOption("#lang", "en");
     await page.waitForFunction(() => document.querySelector("h1").textContent === "Gridwork sync console");

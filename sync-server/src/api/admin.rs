@@ -1,5 +1,6 @@
 //! The admin API under `/admin/v1` (bearer admin token, JSON): areas, users with roles,
-//! enrolment codes (with QR codes), devices, revocation, the audit log and sync health.
+//! enrolment codes (with QR codes), devices, revocation, the audit log, sync health and the
+//! changes devices set aside (`held`).
 //! `docs/server-admin-api.md` documents it.
 
 use axum::Json;
@@ -31,6 +32,9 @@ pub fn routes() -> Router<AppState> {
         .route("/devices/{id}/revoke", post(revoke_device))
         .route("/audit", get(audit))
         .route("/sync-health", get(sync_health))
+        .route("/held", get(super::held::list))
+        .route("/held/{hash}/withhold", post(super::held::withhold))
+        .route("/held/{hash}/restore", post(super::held::restore))
 }
 
 fn invalid(message: impl Into<String>) -> ApiError {

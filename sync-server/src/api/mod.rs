@@ -10,6 +10,7 @@ pub mod console;
 pub mod enrol;
 pub mod guard;
 pub mod health;
+pub mod held;
 pub mod sync;
 
 use std::sync::Arc;
@@ -77,6 +78,7 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .route("/v1/sync", post(sync::sync))
         .route("/v1/digest", post(sync::digest))
         .route("/v1/fetch", post(sync::fetch))
+        .route("/v1/held", post(held::report))
         .route("/v1/attachments/{hash}", put(attachments::put_chunk).get(attachments::download))
         .route("/v1/attachments/{hash}/status", get(attachments::status))
         .layer(buffer.clone())

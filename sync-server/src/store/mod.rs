@@ -6,6 +6,7 @@
 //! validated changes and precomputed read scopes.
 
 pub mod blobs;
+pub mod held;
 pub mod migrations;
 pub mod postgres;
 mod rm_rows;
@@ -21,6 +22,7 @@ use thiserror::Error;
 use uuid::Uuid;
 
 pub use blobs::{AttachmentChunk, AttachmentInfo, AttachmentRef, ChunkProblem};
+pub use held::{DeviceReport, HeldChange, HeldReport, ReportOutcome, Withholding};
 pub use migrations::SchemaProblem;
 
 /// Errors of the storage layer.
@@ -494,6 +496,10 @@ pub enum AuditAction {
     Refused,
     /// An admin changed a user's roles.
     Assign,
+    /// An admin withheld a logged change from every device.
+    Withhold,
+    /// An admin served a withheld change again.
+    Restore,
 }
 
 impl AuditAction {
@@ -507,6 +513,8 @@ impl AuditAction {
             AuditAction::RevokedContact => "revoked_contact",
             AuditAction::Refused => "refused",
             AuditAction::Assign => "assign",
+            AuditAction::Withhold => "withhold",
+            AuditAction::Restore => "restore",
         }
     }
 
@@ -523,6 +531,8 @@ impl AuditAction {
             "revoked_contact" => AuditAction::RevokedContact,
             "refused" => AuditAction::Refused,
             "assign" => AuditAction::Assign,
+            "withhold" => AuditAction::Withhold,
+            "restore" => AuditAction::Restore,
             o => return Err(StoreError::Corrupt(format!("audit action {o}"))),
         })
     }
@@ -656,6 +666,22 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<PulledChange>>;
     /// How many changes the log holds.
     async fn change_count(&self) -> StoreResult<u64>;
+
+    /// Stores a device's reports of changes it set aside (one per change and device, a later
+    /// report replacing the earlier); reports of a hash the log does not hold under the
+    /// reported document are ignored and counted as unknown.
+    async fn report_held(
+        &self,
+        device_id: Uuid,
+        now: i64,
+        reports: &[HeldReport],
+    ) -> StoreResult<ReportOutcome>;
+    /// The reported changes with their reports, in log order: the [`held::LIST_LIMIT`] latest
+    /// in the log.
+    async fn held_changes(&self) -> StoreResult<Vec<HeldChange>>;
+    /// Withholds (`true`) or serves again (`false`) a logged change: a withheld change is
+    /// skipped by pulls, fetches and digests (its document's digest leaves it out).
+    async fn set_withheld(&self, hash: [u8; 32], withheld: bool) -> StoreResult<Withholding>;
 
     /// Appends to the audit log.
     async fn audit(&self, entry: &AuditEntry) -> StoreResult<()>;

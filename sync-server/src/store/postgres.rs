@@ -12,6 +12,10 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{GenericClient, NoTls, Row};
 use uuid::Uuid;
 
+use super::held::{
+    DeviceReport, HeldChange, HeldReport, ReportOutcome, ReportRow, Withholding, group,
+    toggle_digest,
+};
 use super::{
     AttachmentChunk, AttachmentInfo, AttachmentRef, AuditAction, AuditEntry, Device, DeviceAuth,
     DeviceHealth, DocArea, EPOCH_KEY, EnrolmentProblem, NewChange, NewDevice, NewEnrolmentCode,
@@ -679,7 +683,7 @@ impl Store for PgStore {
                  sum(octet_length(bytes)) OVER (ORDER BY seq) - octet_length(bytes) AS before,
                  count(*) OVER () AS n
                FROM (SELECT {CHANGE_COLS} FROM changes c JOIN documents d ON d.doc_id = c.doc_id
-                     WHERE c.seq > $1 AND c.seq <= $2 AND ({pred}) {own}
+                     WHERE c.seq > $1 AND c.seq <= $2 AND NOT c.withheld AND ({pred}) {own}
                      ORDER BY c.seq LIMIT ${limit}) AS c
              ) AS t WHERE before <= ${max} ORDER BY seq"
         );
@@ -774,7 +778,7 @@ impl Store for PgStore {
             .query(
                 &format!(
                     "SELECT {CHANGE_COLS} FROM changes c JOIN documents d ON d.doc_id = c.doc_id
-                     WHERE c.doc_id = ANY($1) AND ({pred}) ORDER BY c.seq"
+                     WHERE c.doc_id = ANY($1) AND NOT c.withheld AND ({pred}) ORDER BY c.seq"
                 ),
                 &refs(&params),
             )
@@ -790,6 +794,112 @@ impl Store for PgStore {
     async fn change_count(&self) -> StoreResult<u64> {
         let c = self.client().await?;
         Ok(u64_of(c.query_one("SELECT count(*) FROM changes", &[]).await?.get(0)))
+    }
+
+    async fn report_held(
+        &self,
+        device_id: Uuid,
+        now: i64,
+        reports: &[HeldReport],
+    ) -> StoreResult<ReportOutcome> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        let known =
+            tx.prepare_cached("SELECT 1 FROM changes WHERE hash = $1 AND doc_id = $2").await?;
+        let put = tx
+            .prepare_cached(
+                "INSERT INTO change_reports (hash, device_id, reason, detail, reported_at)
+                 VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (hash, device_id) DO UPDATE SET reason = excluded.reason,
+                   detail = excluded.detail, reported_at = excluded.reported_at",
+            )
+            .await?;
+        let device = device_id.to_string();
+        let mut out = ReportOutcome { recorded: 0, unknown: 0 };
+        for r in reports {
+            let hash = &r.hash[..];
+            let doc = &r.doc_id.as_bytes()[..];
+            if tx.query_opt(&known, &[&hash, &doc]).await?.is_none() {
+                out.unknown += 1;
+                continue;
+            }
+            tx.execute(&put, &[&hash, &device, &r.reason, &r.detail, &now]).await?;
+            out.recorded += 1;
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn held_changes(&self) -> StoreResult<Vec<HeldChange>> {
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                "SELECT c.hash, c.doc_id, c.kind, c.area_key, c.seq, c.received_at, c.withheld,
+                        r.device_id, r.reason, r.detail, r.reported_at
+                 FROM change_reports r JOIN changes c ON c.hash = r.hash
+                 WHERE c.seq IN (SELECT c2.seq FROM changes c2
+                                 JOIN change_reports r2 ON r2.hash = c2.hash
+                                 GROUP BY c2.seq ORDER BY c2.seq DESC LIMIT 1000)
+                 ORDER BY c.seq, r.reported_at, r.device_id",
+                &[],
+            )
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let kind: i16 = r.get(2);
+            let kind = u8::try_from(kind)
+                .ok()
+                .and_then(|k| RecordKind::from_code(k).ok())
+                .ok_or_else(|| StoreError::Corrupt(format!("kind {kind}")))?;
+            out.push(ReportRow {
+                hash: hash32(r.get(0))?,
+                doc_id: Uuid::from_slice(r.get(1))
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                kind,
+                area: area_from_key(r.get(3))?,
+                seq: u64_of(r.get(4)),
+                received_at: r.get(5),
+                withheld: r.get(6),
+                report: DeviceReport {
+                    device_id: uuid_of(r.get(7))?,
+                    reason: r.get(8),
+                    detail: r.get(9),
+                    reported_at: r.get(10),
+                },
+            });
+        }
+        Ok(group(out))
+    }
+
+    async fn set_withheld(&self, hash: [u8; 32], withheld: bool) -> StoreResult<Withholding> {
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        // Serialised with pushes (which rewrite the document's digest) by the counter's lock.
+        tx.execute("SELECT seq FROM seq_counter WHERE id = 1 FOR UPDATE", &[]).await?;
+        let h = &hash[..];
+        let Some(row) =
+            tx.query_opt("SELECT doc_id, withheld FROM changes WHERE hash = $1", &[&h]).await?
+        else {
+            return Ok(Withholding::NotFound);
+        };
+        let doc: Vec<u8> = row.get(0);
+        let was: bool = row.get(1);
+        if was == withheld {
+            return Ok(Withholding::Unchanged);
+        }
+        tx.execute("UPDATE changes SET withheld = $1 WHERE hash = $2", &[&withheld, &h]).await?;
+        let d = tx
+            .query_one("SELECT change_count, hash_xor FROM documents WHERE doc_id = $1", &[&doc])
+            .await?;
+        let mut xor = hash32(d.get(1))?;
+        let count = toggle_digest(d.get(0), &mut xor, &hash, withheld);
+        tx.execute(
+            "UPDATE documents SET change_count = $1, hash_xor = $2 WHERE doc_id = $3",
+            &[&count, &&xor[..], &doc],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Withholding::Changed)
     }
 
     async fn audit(&self, e: &AuditEntry) -> StoreResult<()> {

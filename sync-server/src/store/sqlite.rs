@@ -11,6 +11,10 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params, params_from_iter};
 use uuid::Uuid;
 
+use super::held::{
+    DeviceReport, HeldChange, HeldReport, ReportOutcome, ReportRow, Withholding, group,
+    toggle_digest,
+};
 use super::{
     AttachmentChunk, AttachmentInfo, AttachmentRef, AuditAction, AuditEntry, Device, DeviceAuth,
     DeviceHealth, EPOCH_KEY, NewChange, NewDevice, NewEnrolmentCode, PULL_BATCH_ROWS, PullPage,
@@ -734,7 +738,8 @@ impl Store for SqliteStore {
             values.push(Value::Integer(PULL_BATCH_ROWS));
             let sql = format!(
                 "SELECT {CHANGE_COLS} FROM changes c JOIN documents d ON d.doc_id = c.doc_id
-                 WHERE c.seq > ? AND c.seq <= ? AND ({pred}) {own} ORDER BY c.seq LIMIT ?"
+                 WHERE c.seq > ? AND c.seq <= ? AND NOT c.withheld AND ({pred}) {own}
+                 ORDER BY c.seq LIMIT ?"
             );
             let mut rows_out = Vec::new();
             let mut bytes: u64 = 0;
@@ -839,7 +844,7 @@ impl Store for SqliteStore {
             let (pred, binds) = scope_sql_on(&scopes, "d.area_key", "c.kind", || "?".into());
             let sql = format!(
                 "SELECT {CHANGE_COLS} FROM changes c JOIN documents d ON d.doc_id = c.doc_id
-                 WHERE c.doc_id = ? AND ({pred}) ORDER BY c.seq"
+                 WHERE c.doc_id = ? AND NOT c.withheld AND ({pred}) ORDER BY c.seq"
             );
             let mut stmt = c.prepare(&sql)?;
             let mut out = Vec::new();
@@ -859,6 +864,117 @@ impl Store for SqliteStore {
     async fn change_count(&self) -> StoreResult<u64> {
         self.read(|c| Ok(u64_of(c.query_row("SELECT count(*) FROM changes", [], |r| r.get(0))?)))
             .await
+    }
+
+    async fn report_held(
+        &self,
+        device_id: Uuid,
+        now: i64,
+        reports: &[HeldReport],
+    ) -> StoreResult<ReportOutcome> {
+        let reports = reports.to_vec();
+        self.write(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut out = ReportOutcome { recorded: 0, unknown: 0 };
+            {
+                let mut known =
+                    tx.prepare_cached("SELECT 1 FROM changes WHERE hash = ? AND doc_id = ?")?;
+                let mut put = tx.prepare_cached(
+                    "INSERT INTO change_reports (hash, device_id, reason, detail, reported_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT (hash, device_id) DO UPDATE SET reason = ?3, detail = ?4,
+                       reported_at = ?5",
+                )?;
+                let device = device_id.to_string();
+                for r in &reports {
+                    if !known.exists(params![&r.hash[..], r.doc_id.as_bytes().as_slice()])? {
+                        out.unknown += 1;
+                        continue;
+                    }
+                    put.execute(params![&r.hash[..], device, r.reason, r.detail, now])?;
+                    out.recorded += 1;
+                }
+            }
+            tx.commit()?;
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn held_changes(&self) -> StoreResult<Vec<HeldChange>> {
+        self.read(|c| {
+            let mut stmt = c.prepare(
+                "SELECT c.hash, c.doc_id, c.kind, c.area_key, c.seq, c.received_at, c.withheld,
+                        r.device_id, r.reason, r.detail, r.reported_at
+                 FROM change_reports r JOIN changes c ON c.hash = r.hash
+                 WHERE c.seq IN (SELECT c2.seq FROM changes c2
+                                 JOIN change_reports r2 ON r2.hash = c2.hash
+                                 GROUP BY c2.seq ORDER BY c2.seq DESC LIMIT 1000)
+                 ORDER BY c.seq, r.reported_at, r.device_id",
+            )?;
+            let mut rows = stmt.query([])?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next()? {
+                let doc: Vec<u8> = r.get(1)?;
+                let kind: u8 = r.get(2)?;
+                let key: String = r.get(3)?;
+                let device: String = r.get(7)?;
+                out.push(ReportRow {
+                    hash: hash32(&r.get::<_, Vec<u8>>(0)?)?,
+                    doc_id: Uuid::from_slice(&doc)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    kind: RecordKind::from_code(kind)
+                        .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    area: area_from_key(&key)?,
+                    seq: u64_of(r.get(4)?),
+                    received_at: r.get(5)?,
+                    withheld: r.get(6)?,
+                    report: DeviceReport {
+                        device_id: uuid_of(&device)?,
+                        reason: r.get(8)?,
+                        detail: r.get(9)?,
+                        reported_at: r.get(10)?,
+                    },
+                });
+            }
+            Ok(group(out))
+        })
+        .await
+    }
+
+    async fn set_withheld(&self, hash: [u8; 32], withheld: bool) -> StoreResult<Withholding> {
+        self.write(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let found: Option<(Vec<u8>, bool)> = tx
+                .query_row(
+                    "SELECT doc_id, withheld FROM changes WHERE hash = ?",
+                    [&hash[..]],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let Some((doc, was)) = found else { return Ok(Withholding::NotFound) };
+            if was == withheld {
+                return Ok(Withholding::Unchanged);
+            }
+            tx.execute(
+                "UPDATE changes SET withheld = ? WHERE hash = ?",
+                params![withheld, &hash[..]],
+            )?;
+            let (count, xor): (i64, Vec<u8>) = tx.query_row(
+                "SELECT change_count, hash_xor FROM documents WHERE doc_id = ?",
+                [&doc],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            let mut xor = hash32(&xor)?;
+            let count = toggle_digest(count, &mut xor, &hash, withheld);
+            tx.execute(
+                "UPDATE documents SET change_count = ?, hash_xor = ? WHERE doc_id = ?",
+                params![count, &xor[..], &doc],
+            )?;
+            tx.commit()?;
+            Ok(Withholding::Changed)
+        })
+        .await
     }
 
     async fn audit(&self, entry: &AuditEntry) -> StoreResult<()> {
