@@ -35,10 +35,11 @@ use std::time::{Duration, Instant};
 use automerge::ActorId;
 use gridwork_core::Role;
 use gridwork_sync_server::api::attachments_refs::refs_in;
+use gridwork_sync_server::store::departments::Registry;
 use gridwork_sync_server::store::postgres::PgStore;
 use gridwork_sync_server::store::sqlite::SqliteStore;
 use gridwork_sync_server::store::{DynStore, NewChange, RoleGrant, Store as _, now_ms};
-use gridwork_sync_server::validate::{validate, validate_push};
+use gridwork_sync_server::validate::{Writer, validate, validate_push};
 use gridwork_tests::measure::{loadavg, machine, median, process_cpu, processes_cpu};
 use gridwork_tests::workload::{self, DayOfWork, DayPlan};
 use gridwork_tests::{Backend, Server};
@@ -87,10 +88,21 @@ fn actor(day: &DayOfWork) -> ActorId {
     ActorId::from(hex::decode(&day.actor_hex).expect("actor hex"))
 }
 
+/// The registry the benches validate against: empty, as the day's work dispatches to no
+/// department (a dispatch would be refused, and the bench would say so).
+static NO_DEPARTMENTS: std::sync::LazyLock<Registry> = std::sync::LazyLock::new(Registry::default);
+
+/// A writer of no department.
+fn writer<'a>(actor: &'a ActorId, grants: &'a [RoleGrant]) -> Writer<'a> {
+    Writer { actor, grants, departments: &[], registry: &NO_DEPARTMENTS }
+}
+
 /// Validated pushes, one per phone.
 fn validated(days: &[DayOfWork]) -> Vec<Vec<NewChange>> {
     days.iter()
-        .map(|d| validate_push(&actor(d), &grants(d), d.changes.clone()).expect("valid day"))
+        .map(|d| {
+            validate_push(&writer(&actor(d), &grants(d)), d.changes.clone()).expect("valid day")
+        })
         .collect()
 }
 
@@ -468,7 +480,7 @@ fn main() {
         let t = Instant::now();
         let v: Vec<_> = days
             .iter()
-            .map(|d| validate(&actor(d), &grants(d), d.changes.clone()).unwrap())
+            .map(|d| validate(&writer(&actor(d), &grants(d)), d.changes.clone()).unwrap())
             .collect();
         new_t = new_t.min(t.elapsed());
         refs.0 = v.iter().map(|p| p.refs.len()).sum();

@@ -27,11 +27,28 @@ pub fn kinds_for(role: Role) -> Vec<RecordKind> {
     base.iter().copied().filter(|k| !k.is_sensitive() || role.may_read_sensitive()).collect()
 }
 
-/// The read scopes of a user's role grants.
+/// Whether a role reads only the work orders dispatched to its departments.
+pub fn is_departmental(role: Role) -> bool {
+    role == Role::DepartmentHandler
+}
+
+/// The read scopes of a user's role grants, a department handler's reading nothing (its
+/// departments are not known here): callers that know the person use
+/// [`crate::store::departments::read_scopes`].
 pub fn read_scopes(grants: &[RoleGrant]) -> Vec<ReadScope> {
+    read_scopes_with(grants, &[])
+}
+
+/// The read scopes of a user's role grants, a department handler's narrowed to the work orders
+/// dispatched to `departments` (DESIGN §8).
+pub fn read_scopes_with(grants: &[RoleGrant], departments: &[String]) -> Vec<ReadScope> {
     grants
         .iter()
-        .map(|g| ReadScope { area: g.area.clone(), kinds: kinds_for(g.role) })
+        .map(|g| ReadScope {
+            area: g.area.clone(),
+            kinds: kinds_for(g.role),
+            departments: is_departmental(g.role).then(|| departments.to_vec()),
+        })
         .filter(|s| !s.kinds.is_empty())
         .collect()
 }

@@ -140,12 +140,18 @@ fn durable_commit(value: &str) -> bool {
     !value.trim().eq_ignore_ascii_case("off")
 }
 
-/// Opens the store the configuration names.
+/// Opens the store the configuration names and, for a log made before departments were
+/// recorded, fills in which work orders were dispatched to which department (once).
 ///
 /// # Errors
 /// [`ServeError::Store`].
 pub async fn open_store(config: &Config) -> Result<DynStore, ServeError> {
-    Ok(store::open(&config.effective_database_url()).await?)
+    let store = store::open(&config.effective_database_url()).await?;
+    let found = store::departments::backfill(&store).await?;
+    if found > 0 {
+        tracing::info!(dispatches = found, "recorded the departments of earlier dispatches");
+    }
+    Ok(store)
 }
 
 /// Binds the listen address.

@@ -7,10 +7,12 @@ pub mod attachments;
 pub mod attachments_range;
 pub mod attachments_refs;
 pub mod console;
+pub mod departments;
 pub mod enrol;
 pub mod guard;
 pub mod health;
 pub mod held;
+pub mod ingest;
 pub mod sync;
 
 use std::sync::Arc;
@@ -32,7 +34,7 @@ use tower_http::trace::TraceLayer;
 use crate::auth::{self, BearerProblem};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::metrics::Metrics;
-use crate::store::{DeviceAuth, DynStore};
+use crate::store::{DeviceAuth, DynStore, ReadScope, User};
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -47,6 +49,29 @@ pub struct AppState {
     pub enrolment_ttl_minutes: u32,
     /// The transport guards and limits (`guard`).
     pub guards: Arc<guard::Guards>,
+}
+
+/// What a person may read: their role grants' scopes, a department handler's narrowed to their
+/// departments' work orders.
+///
+/// # Errors
+/// Storage errors.
+pub async fn read_scopes(st: &AppState, user: &User) -> ApiResult<Vec<ReadScope>> {
+    let departments = person_departments(st, user).await?;
+    Ok(crate::policy::read_scopes_with(&user.roles, &departments))
+}
+
+/// The departments a person belongs to (read only for department handlers: nobody else's
+/// reading or writing depends on them).
+///
+/// # Errors
+/// Storage errors.
+pub async fn person_departments(st: &AppState, user: &User) -> ApiResult<Vec<String>> {
+    if user.roles.iter().any(|g| crate::policy::is_departmental(g.role)) {
+        Ok(st.store.departments().user_departments(user.id).await?)
+    } else {
+        Ok(Vec::new())
+    }
 }
 
 /// Largest body of the unauthenticated `POST /v1/enrol` (a small JSON object).
@@ -75,6 +100,7 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
     let in_flight = from_fn_with_state(state.clone(), guard::in_flight);
     let device = Router::new()
         .route("/v1/areas", get(areas::areas))
+        .route("/v1/departments", get(departments::for_device))
         .route("/v1/sync", post(sync::sync))
         .route("/v1/digest", post(sync::digest))
         .route("/v1/fetch", post(sync::fetch))

@@ -231,8 +231,9 @@ fn row(record: &AnyRecord, received: &BTreeMap<[u8; 32], i64>, now: DateTime<Utc
     row_of(record, |h| received.get(h).and_then(|ms| DateTime::from_timestamp_millis(*ms)), now)
 }
 
-/// A read scope over every area the server knows and every kind: the read model holds all.
-async fn everything(log: &DynStore) -> Result<Vec<ReadScope>, StoreError> {
+/// A read scope over every area the server knows and every kind: the read model holds all (and
+/// the departments backfill reads all).
+pub(crate) async fn everything(log: &DynStore) -> Result<Vec<ReadScope>, StoreError> {
     let areas: std::collections::BTreeSet<AreaPath> =
         log.list_areas().await?.into_iter().map(|a| a.path).collect();
     // The outermost registered areas (a deployment may register its towns but not the
@@ -243,7 +244,7 @@ async fn everything(log: &DynStore) -> Result<Vec<ReadScope>, StoreError> {
         .filter(|a| !std::iter::successors(a.parent(), |p| p.parent()).any(|p| areas.contains(&p)))
         .cloned()
         .collect();
-    Ok(roots.into_iter().map(|area| ReadScope { area, kinds: RecordKind::ALL.to_vec() }).collect())
+    Ok(roots.into_iter().map(|area| ReadScope::new(area, RecordKind::ALL.to_vec())).collect())
 }
 
 /// Keeps the read model of `log` up to date until the process ends: folds whatever was logged
