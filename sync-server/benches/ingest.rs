@@ -386,6 +386,7 @@ async fn ingest_sqlite(
         tokio::spawn(gridwork_sync_server::read_model::projector::follow(
             store.clone(),
             metrics.clone(),
+            gridwork_sync_server::read_model::progress::Progress::new(),
             Duration::from_millis(100),
         ))
     });

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod authoring;
 pub mod config;
 pub mod demo;
 pub mod demo_records;

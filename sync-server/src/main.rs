@@ -144,6 +144,7 @@ async fn run(args: Args) -> Result<(), String> {
     tokio::spawn(gridwork_sync_server::read_model::projector::follow(
         state.store.clone(),
         state.metrics.clone(),
+        state.read_model.clone(),
         std::time::Duration::from_millis(500),
     ));
     server::serve(listener, state, config.body_limit_bytes, server::shutdown_signal())

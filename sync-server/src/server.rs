@@ -85,6 +85,7 @@ pub fn state(store: DynStore, config: &Config) -> AppState {
         public_url: config.public_url.clone(),
         enrolment_ttl_minutes: config.enrolment_ttl_minutes,
         guards: Arc::new(Guards::new(config)),
+        read_model: crate::read_model::progress::Progress::new(),
     }
 }
 

@@ -49,6 +49,8 @@ pub struct AppState {
     pub enrolment_ttl_minutes: u32,
     /// The transport guards and limits (`guard`).
     pub guards: Arc<guard::Guards>,
+    /// How far the read model has folded the log (actions on the server wait for their own).
+    pub read_model: Arc<crate::read_model::progress::Progress>,
 }
 
 /// What a person may read: their role grants' scopes, a department handler's narrowed to their

@@ -248,12 +248,14 @@ pub(crate) async fn everything(log: &DynStore) -> Result<Vec<ReadScope>, StoreEr
 }
 
 /// Keeps the read model of `log` up to date until the process ends: folds whatever was logged
-/// since the last step, then waits `every`; publishes the cursor and the lag in `metrics`.
+/// since the last step, then waits `every` or a wake-up from `progress`; publishes the cursor
+/// and the lag in `metrics` and the cursor in `progress`.
 /// Ingest never waits for it. A failing step is logged and retried after the wait. Does nothing
 /// for a backend without read-model tables.
 pub async fn follow(
     log: DynStore,
     metrics: std::sync::Arc<crate::metrics::Metrics>,
+    progress: std::sync::Arc<super::progress::Progress>,
     every: std::time::Duration,
 ) {
     use std::sync::atomic::Ordering;
@@ -271,10 +273,11 @@ pub async fn follow(
             if let (Ok(cursor), Some(head)) = (rm.rm_cursor().await, head) {
                 metrics.read_model_cursor.store(cursor, Ordering::Relaxed);
                 metrics.read_model_lag.store(head.saturating_sub(cursor), Ordering::Relaxed);
+                progress.publish(cursor);
                 folded = (cursor >= head).then_some(head);
             }
         }
-        tokio::time::sleep(every).await;
+        progress.pause(every).await;
     }
 }
 
