@@ -53,6 +53,34 @@ pub fn read_scopes_with(grants: &[RoleGrant], departments: &[String]) -> Vec<Rea
         .collect()
 }
 
+/// The roles a user holds over `area`, the widest grant first and, among equals, the command
+/// roles first: the order an action on a record tries them in (a person acts in the first role
+/// allowed to).
+pub fn roles_over(grants: &[RoleGrant], area: &AreaPath) -> Vec<Role> {
+    let rank = |role: Role| match role {
+        Role::DistrictCentre => 0,
+        Role::TownOperator => 1,
+        Role::GridHead => 2,
+        Role::GridWorker => 3,
+        Role::DepartmentHandler => 4,
+        Role::Liaison => 5,
+        Role::SyncAdmin => 6,
+    };
+    let mut roles: Vec<(usize, u8, Role)> = grants
+        .iter()
+        .filter(|g| g.area.contains(area))
+        .map(|g| (g.area.as_str().len(), rank(g.role), g.role))
+        .collect();
+    roles.sort_unstable_by_key(|(depth, rank, _)| (*depth, *rank));
+    let mut out: Vec<Role> = Vec::new();
+    for (_, _, r) in roles {
+        if !out.contains(&r) {
+            out.push(r);
+        }
+    }
+    out
+}
+
 /// Why a write is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteDenied {

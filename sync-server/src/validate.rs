@@ -45,6 +45,10 @@ pub struct ValidatedPush {
     pub changes: Vec<NewChange>,
     /// The attachment references they add.
     pub refs: Vec<AttachmentRef>,
+    /// The positions of work-order changes that edit an incident's details (not the report
+    /// creating it): who may is decided against the order's state in the log
+    /// ([`crate::api::ingest`], `check_details_edit`).
+    pub detail_edits: Vec<usize>,
 }
 
 /// Validates a push by `writer`, returning the changes ready to store.
@@ -71,6 +75,7 @@ pub fn validate(
     let Writer { actor, grants, .. } = *writer;
     let mut out = Vec::with_capacity(push.len());
     let mut refs = Vec::new();
+    let mut detail_edits = Vec::new();
     for (index, envelope) in push.into_iter().enumerate() {
         let reject = |code, message: String| Rejection { index, code, message };
         let change = Change::from_bytes(envelope.bytes.clone())
@@ -126,6 +131,9 @@ pub fn validate(
                     .map_err(|m| reject("event_role_not_held", m))?;
                 departments = check_departments(&ops, writer, &envelope.area)
                     .map_err(|(code, m)| reject(code, m))?;
+                if edits_details(&ops) {
+                    detail_edits.push(index);
+                }
             }
             if with_refs {
                 attachments_refs::refs_in_ops(&ops, &envelope, &mut refs);
@@ -173,7 +181,7 @@ pub fn validate(
         let origin = Some((change.actor_id().to_bytes().to_vec(), change.seq()));
         out.push(NewChange { hash: change.hash().0, envelope, sets_area, origin, departments });
     }
-    Ok(ValidatedPush { changes: out, refs })
+    Ok(ValidatedPush { changes: out, refs, detail_edits })
 }
 
 /// Whether `change` only records the pushing user's own sub-area part of a record issued for a
@@ -276,6 +284,19 @@ fn check_event_roles(ops: &[Op], grants: &[RoleGrant], area: &AreaPath) -> Resul
         }
     }
     Ok(())
+}
+
+/// Whether a work-order change puts an incident detail on the root map without creating the
+/// order (a report writes the details and the record's `kind` together).
+fn edits_details(ops: &[Op]) -> bool {
+    let root_keys = || {
+        ops.iter().filter_map(|op| match (&op.obj, &op.key) {
+            (ObjectId::Root, Key::Map(k)) => Some(k.as_str()),
+            _ => None,
+        })
+    };
+    let creates = root_keys().any(|k| k == "kind");
+    !creates && root_keys().any(|k| gridwork_core::work_order::DETAIL_FIELDS.contains(&k))
 }
 
 /// The departments named by the events of a work-order change, each with the role of its

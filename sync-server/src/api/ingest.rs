@@ -12,7 +12,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::metrics::Metrics;
 use crate::store::departments::Registry;
 use crate::store::{AuditAction, AuditEntry, PushOutcome, StoreError, User};
-use crate::validate::{Writer, authorise_moves, validate};
+use crate::validate::{Rejection, ValidatedPush, Writer, authorise_moves, validate};
 
 /// Who writes: the person, the device (or [`SERVER_DEVICE`]) and the bound Automerge actor.
 #[derive(Debug, Clone)]
@@ -78,7 +78,13 @@ pub async fn ingest(
             let ids: Vec<Uuid> = v.changes.iter().map(|c| c.envelope.doc_id).collect();
             let stored = st.store.doc_areas(&ids).await?;
             let stored = stored.into_iter().map(|(id, _, area)| (id, area));
-            authorise_moves(&pusher.user.roles, &v.changes, stored).map(|()| v)
+            match authorise_moves(&pusher.user.roles, &v.changes, stored) {
+                Ok(()) => match detail_edit_refusal(st, pusher, &v).await? {
+                    Some(r) => Err(r),
+                    None => Ok(v),
+                },
+                Err(r) => Err(r),
+            }
         }
         Err(r) => Err(r),
     };
@@ -119,4 +125,76 @@ pub async fn ingest(
     };
     st.store.audit(&e).await?;
     Ok(outcome)
+}
+
+/// The refusal of the first incident-details edit in `v` its author may not make in the order's
+/// current state (`gridwork_core::work_order::check_details_edit`: the reporter while the order is
+/// reported, the command roles while it is open, nobody once closed), if any. The state is the
+/// log's, with the push's own earlier changes of the order (a report and its correction pushed
+/// together).
+///
+/// # Errors
+/// Storage errors; a logged change that does not load (500).
+async fn detail_edit_refusal(
+    st: &AppState,
+    pusher: &Pusher<'_>,
+    v: &ValidatedPush,
+) -> ApiResult<Option<Rejection>> {
+    use gridwork_core::work_order::{WorkOrderSpec, check_details_edit};
+    for &index in &v.detail_edits {
+        let e = &v.changes[index].envelope;
+        let area = match st.store.doc_areas(&[e.doc_id]).await?.pop() {
+            Some((_, _, area)) => area,
+            None => e.area.clone(),
+        };
+        let scope = crate::store::ReadScope::new(area.clone(), vec![RecordKind::WorkOrder]);
+        let logged = st.store.doc_changes(&[e.doc_id], &[scope]).await?;
+        let mut received = std::collections::HashMap::new();
+        let mut changes = Vec::new();
+        for c in logged {
+            let change = automerge::Change::from_bytes(c.change.bytes).map_err(|err| {
+                StoreError::Corrupt(format!("a logged change of {}: {err}", e.doc_id))
+            })?;
+            if let Some(at) = c.received_at.and_then(chrono::DateTime::from_timestamp_millis) {
+                received.insert(change.hash().0, at);
+            }
+            changes.push(change);
+        }
+        for earlier in v.changes[..index].iter().filter(|c| c.envelope.doc_id == e.doc_id) {
+            if let Ok(change) = automerge::Change::from_bytes(earlier.envelope.bytes.clone()) {
+                changes.push(change);
+            }
+        }
+        let refuse = |code: &'static str, message: String| Some(Rejection { index, code, message });
+        let mut doc = automerge::AutoCommit::new();
+        if doc.apply_changes(changes).is_err() {
+            return Ok(refuse("corrupt_change", "the work order it edits does not load".into()));
+        }
+        let Ok(order) = gridwork_core::spec::decode::<WorkOrderSpec>(e.doc_id, &doc) else {
+            return Ok(refuse(
+                "details_locked",
+                format!("work order {} has no report to edit", e.doc_id),
+            ));
+        };
+        let summary = order.record.summary(|h| received.get(h).copied(), chrono::Utc::now());
+        let user_id = pusher.user.id.to_string();
+        let mut first = None;
+        let allowed =
+            crate::policy::roles_over(&pusher.user.roles, &area).into_iter().any(|role| {
+                match check_details_edit(&summary, &user_id, role) {
+                    Ok(()) => true,
+                    Err(err) => {
+                        first.get_or_insert(err);
+                        false
+                    }
+                }
+            });
+        if !allowed {
+            return Ok(match first {
+                Some(err) => refuse(err.code(), err.to_string()),
+                None => refuse("out_of_scope", format!("no role of this user covers {area}")),
+            });
+        }
+    }
+    Ok(None)
 }

@@ -85,32 +85,9 @@ impl Author {
         crate::policy::read_scopes_with(&self.user.roles, &self.departments)
     }
 
-    /// The roles the person holds over `area`, the widest first (the role an action is taken
-    /// in is the first one allowed to take it).
+    /// The roles the person holds over `area` ([`crate::policy::roles_over`]).
     pub fn roles_over(&self, area: &gridwork_core::AreaPath) -> Vec<Role> {
-        let mut roles: Vec<(usize, Role)> = self
-            .user
-            .roles
-            .iter()
-            .filter(|g| g.area.contains(area))
-            .map(|g| (g.area.as_str().len(), g.role))
-            .collect();
-        roles.sort_by_key(|(depth, role)| (*depth, rank(*role)));
-        roles.dedup_by_key(|(_, r)| *r);
-        roles.into_iter().map(|(_, r)| r).collect()
-    }
-}
-
-/// Command roles first: the order an action tries a person's roles in.
-fn rank(role: Role) -> u8 {
-    match role {
-        Role::DistrictCentre => 0,
-        Role::TownOperator => 1,
-        Role::GridHead => 2,
-        Role::GridWorker => 3,
-        Role::DepartmentHandler => 4,
-        Role::Liaison => 5,
-        Role::SyncAdmin => 6,
+        crate::policy::roles_over(&self.user.roles, area)
     }
 }
 
