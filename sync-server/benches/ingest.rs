@@ -371,16 +371,32 @@ async fn durability_section(pushes: &[Vec<NewChange>], total: usize, out: &mut O
     ));
 }
 
-/// Ingests every push into a fresh SQLite store, optionally with the projector following in
-/// the background; returns the store, its directory and the ingest's wall time.
-async fn ingest_sqlite(
+/// A fresh, empty store of `backend` (a new schema on PostgreSQL) with the workload's district
+/// registered (the projector reads the log area by area); its directory for SQLite.
+async fn fresh_store(backend: &str, pg_url: Option<&str>) -> (DynStore, Option<tempfile::TempDir>) {
+    let (store, dir): (DynStore, _) = match pg_url {
+        Some(url) if backend == "postgres" => {
+            let schema = format!("bench_{}", Uuid::now_v7().simple());
+            (Arc::new(PgStore::connect_in_schema(url, Some(&schema)).await.unwrap()), None)
+        }
+        _ => {
+            let dir = tempfile::tempdir().unwrap();
+            (Arc::new(SqliteStore::open(&dir.path().join("server.db")).await.unwrap()), Some(dir))
+        }
+    };
+    store.put_area(&gridwork_core::AreaPath::parse("320612").unwrap(), "通州区").await.unwrap();
+    (store, dir)
+}
+
+/// Ingests every push into a fresh store of `backend`, optionally with the projector following
+/// in the background; returns the store, its directory and the ingest's wall time.
+async fn ingest_into(
+    backend: &str,
+    pg_url: Option<&str>,
     pushes: &[Vec<NewChange>],
     follow: bool,
-) -> (DynStore, tempfile::TempDir, Duration) {
-    let dir = tempfile::tempdir().unwrap();
-    let store: DynStore = Arc::new(SqliteStore::open(&dir.path().join("server.db")).await.unwrap());
-    // The projector reads the log area by area, as registered (the workload's district).
-    store.put_area(&gridwork_core::AreaPath::parse("320612").unwrap(), "通州区").await.unwrap();
+) -> (DynStore, Option<tempfile::TempDir>, Duration) {
+    let (store, dir) = fresh_store(backend, pg_url).await;
     let metrics = Arc::new(gridwork_sync_server::metrics::Metrics::default());
     let projector = follow.then(|| {
         tokio::spawn(gridwork_sync_server::read_model::projector::follow(
@@ -401,30 +417,38 @@ async fn ingest_sqlite(
     (store, dir, took)
 }
 
-async fn read_model_section(pushes: &[Vec<NewChange>], total: usize, out: &mut Out) {
+async fn read_model_section(
+    backend: &str,
+    pg_url: Option<&str>,
+    pushes: &[Vec<NewChange>],
+    total: usize,
+    out: &mut Out,
+) {
     use gridwork_sync_server::read_model::projector::Projector;
     // Ingest alone and with the projector following, interleaved, best of two each.
     let mut alone = Duration::MAX;
     let mut with = Duration::MAX;
     for _ in 0..2 {
-        alone = alone.min(ingest_sqlite(pushes, false).await.2);
-        with = with.min(ingest_sqlite(pushes, true).await.2);
+        alone = alone.min(ingest_into(backend, pg_url, pushes, false).await.2);
+        with = with.min(ingest_into(backend, pg_url, pushes, true).await.2);
     }
     // Catch-up after the burst: the whole log folded by a fresh projector.
-    let (store, _dir, ingest) = ingest_sqlite(pushes, false).await;
+    let (store, _dir, ingest) = ingest_into(backend, pg_url, pushes, false).await;
     let rm = store.read_model().unwrap();
-    let cpu0 = process_cpu(None);
+    let (cpu0, pg0) = (process_cpu(None), processes_cpu("postgres"));
     let t = Instant::now();
     let folded =
         Projector::new(4096, 1 << 20).catch_up(&store, rm, chrono::Utc::now()).await.unwrap();
     let catch_up = t.elapsed();
     let cpu = process_cpu(None).saturating_sub(cpu0);
+    let pg_cpu = processes_cpu("postgres").saturating_sub(pg0);
     assert_eq!(folded, total);
     out.add(format!(
-        "sqlite read model: catch-up of {total} changes {:.2} s = {:.0} changes/s (CPU {:.2} s) vs ingesting them {:.2} s = {:.0} changes/s -> projector/ingest time {:.2}x | ingest with the projector following {:.2} s vs alone {:.2} s -> {:.2}x (goal <= 1.3x) | load {}",
+        "{backend} read model: catch-up of {total} changes {:.2} s = {:.0} changes/s (CPU {:.2} s, PostgreSQL server processes {:.2} s) vs ingesting them {:.2} s = {:.0} changes/s -> projector/ingest time {:.2}x | ingest with the projector following {:.2} s vs alone {:.2} s -> {:.2}x (goal <= 1.3x) | load {}",
         secs(catch_up),
         total as f64 / secs(catch_up),
         secs(cpu),
+        secs(pg_cpu),
         secs(ingest),
         total as f64 / secs(ingest),
         secs(catch_up) / secs(ingest),
@@ -518,8 +542,10 @@ fn main() {
         if wants("durability") {
             durability_section(&pushes, total, &mut out).await;
         }
-        if wants("read_model") {
-            read_model_section(&pushes, total, &mut out).await;
+        for b in &backends {
+            if wants("read_model") {
+                read_model_section(b, pg_url.as_deref(), &pushes, total, &mut out).await;
+            }
         }
         for b in &backends {
             if wants("http") {
