@@ -15,4 +15,5 @@ pub mod policy;
 pub mod read_model;
 pub mod server;
 pub mod store;
+pub mod supervision;
 pub mod validate;

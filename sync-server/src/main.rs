@@ -147,6 +147,11 @@ async fn run(args: Args) -> Result<(), String> {
         state.read_model.clone(),
         std::time::Duration::from_millis(500),
     ));
+    // Overdue work orders are put under supervision on the server's clock, once a minute.
+    tokio::spawn(gridwork_sync_server::supervision::supervise(
+        state.clone(),
+        std::time::Duration::from_secs(60),
+    ));
     server::serve(listener, state, config.body_limit_bytes, server::shutdown_signal())
         .await
         .map_err(|e| e.to_string())

@@ -41,9 +41,26 @@ pub async fn act(
     id: Uuid,
     action: WorkOrderAction,
 ) -> ApiResult<Acted> {
+    act_when(st, author, id, action, |_| true)
+        .await?
+        .ok_or_else(|| ApiError::bad_request("nothing_to_do", "the step was not taken"))
+}
+
+/// As [`act`], but only when `wanted` holds for the order's current state (read from the log
+/// on every attempt); `None` when it does not — an automatic step another server already took.
+///
+/// # Errors
+/// As [`act`].
+pub async fn act_when(
+    st: &AppState,
+    author: &Author,
+    id: Uuid,
+    action: WorkOrderAction,
+    wanted: impl Fn(&WorkOrderSummary) -> bool,
+) -> ApiResult<Option<Acted>> {
     let mut last = None;
     for _ in 0..MAX_ATTEMPTS {
-        match act_once(st, author, id, action.clone()).await {
+        match act_once(st, author, id, action.clone(), &wanted).await {
             Err(e) if lost_race(&e) => last = Some(e),
             other => return other,
         }
@@ -56,7 +73,8 @@ async fn act_once(
     author: &Author,
     id: Uuid,
     action: WorkOrderAction,
-) -> ApiResult<Acted> {
+    wanted: &impl Fn(&WorkOrderSummary) -> bool,
+) -> ApiResult<Option<Acted>> {
     let mut loaded = load(st, author, RecordKind::WorkOrder, id).await?;
     let rec = decode::<WorkOrderSpec>(id, &loaded.doc).map_err(|e| {
         ApiError::from(crate::store::StoreError::Corrupt(format!("work order {id}: {e}")))
@@ -70,6 +88,9 @@ async fn act_once(
     let received = loaded.received.clone();
     let now = Utc::now();
     let current = rec.record.summary(|h| received.get(h).and_then(|at| ms(*at)), now);
+    if !wanted(&current) {
+        return Ok(None);
+    }
     let user_id = author.user.id.to_string();
     let mut first_refusal = None;
     let mut chosen = None;
@@ -116,5 +137,5 @@ async fn act_once(
     let mut received = loaded.received;
     received.insert(change.hash, change.received_at);
     let summary = after.record.summary(|h| received.get(h).and_then(|at| ms(*at)), Utc::now());
-    Ok(Acted { change, summary })
+    Ok(Some(Acted { change, summary }))
 }

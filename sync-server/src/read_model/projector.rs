@@ -65,6 +65,14 @@ pub trait ReadModelStore: Send + Sync {
     /// Storage errors; nothing is written then.
     async fn rm_commit(&self, batch: &RmBatch) -> Result<(), StoreError>;
 
+    /// Open work orders past their deadline at `now_ms` (server clock) that were never put under
+    /// supervision, oldest deadline first, at most `limit`: what automatic supervision steps
+    /// on ([`crate::supervision`]).
+    ///
+    /// # Errors
+    /// Storage errors.
+    async fn rm_overdue(&self, now_ms: i64, limit: u32) -> Result<Vec<Uuid>, StoreError>;
+
     /// Empties the read model (rows, states, cursor), for a rebuild from the log.
     ///
     /// # Errors
