@@ -1,6 +1,7 @@
 //! The HTTP API: routes, shared state, authentication helpers and the middleware that turns
 //! every error answer into JSON.
 
+pub mod actions;
 pub mod admin;
 pub mod areas;
 pub mod attachments;
@@ -76,6 +77,9 @@ pub async fn person_departments(st: &AppState, user: &User) -> ApiResult<Vec<Str
     }
 }
 
+/// Largest body of an action (`/api/v1/…` POSTs: a step, a task; JSON).
+pub const ACTION_BODY_LIMIT: usize = 256 * 1024;
+
 /// Largest body of the unauthenticated `POST /v1/enrol` (a small JSON object).
 pub const ENROL_BODY_LIMIT: usize = 64 * 1024;
 
@@ -119,6 +123,13 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .layer(oversize(body_limit))
         .layer(in_flight.clone())
         .layer(from_fn_with_state(state.clone(), guard::admin_first));
+    // Actions people take through the server (server-authored changes).
+    let actions = Router::new()
+        .route("/api/v1/work-orders/{id}/actions", post(actions::act_on_work_order))
+        .route("/api/v1/tasks", post(actions::issue_task))
+        .layer(RequestBodyLimitLayer::new(ACTION_BODY_LIMIT.min(body_limit)))
+        .layer(oversize(ACTION_BODY_LIMIT.min(body_limit)))
+        .layer(in_flight.clone());
     let enrolment = Router::new()
         .route("/v1/enrol", post(enrol::enrol))
         .layer(RequestBodyLimitLayer::new(ENROL_BODY_LIMIT.min(body_limit)))
@@ -131,6 +142,7 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .merge(console::routes())
         .merge(device)
         .merge(admin)
+        .merge(actions)
         .merge(enrolment)
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
