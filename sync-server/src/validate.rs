@@ -633,7 +633,7 @@ mod tests {
         fn hostile_content_gets_a_verdict(
             puts in prop::collection::vec(
                 (
-                    prop::sample::select(vec!["kind", "area", "role", "hash", "type", "x"]),
+                    prop::sample::select(vec!["kind", "area", "role", "hash", "type", "department", "title", "severity", "x"]),
                     prop_oneof![any::<String>().prop_map(Some), Just(None)],
                     any::<bool>(),
                 ),
@@ -655,6 +655,8 @@ mod tests {
             }
             let bytes = d.get_last_local_change().unwrap().raw_bytes().to_vec();
             if let Ok(v) = check(&actor, &grants(), vec![envelope(kind, bytes)]) {
+                // Whatever passes names only the registry's active department serving the area.
+                prop_assert!(v.changes.iter().flat_map(|c| &c.departments).all(|d| d == "sanitation"));
                 let stored = stored.map(|a| (uuid::Uuid::from_u128(7), AreaPath::parse(a).unwrap()));
                 let _ = authorise_moves(&grants(), &v.changes, stored);
             }
