@@ -13,5 +13,6 @@ pub mod metrics;
 pub mod policy;
 pub mod read_model;
 pub mod server;
+pub mod staff;
 pub mod store;
 pub mod validate;

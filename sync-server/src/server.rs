@@ -85,6 +85,7 @@ pub fn state(store: DynStore, config: &Config) -> AppState {
         public_url: config.public_url.clone(),
         enrolment_ttl_minutes: config.enrolment_ttl_minutes,
         guards: Arc::new(Guards::new(config)),
+        staff: Arc::new(crate::staff::StaffState::new(config.staff.clone(), &config.admin)),
     }
 }
 

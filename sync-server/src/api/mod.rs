@@ -2,6 +2,7 @@
 //! every error answer into JSON.
 
 pub mod admin;
+pub mod admin_auth;
 pub mod areas;
 pub mod attachments;
 pub mod attachments_range;
@@ -11,6 +12,8 @@ pub mod enrol;
 pub mod guard;
 pub mod health;
 pub mod held;
+pub mod staff;
+pub mod staff_admin;
 pub mod sync;
 
 use std::sync::Arc;
@@ -47,6 +50,8 @@ pub struct AppState {
     pub enrolment_ttl_minutes: u32,
     /// The transport guards and limits (`guard`).
     pub guards: Arc<guard::Guards>,
+    /// Staff sessions' settings and the login throttle.
+    pub staff: Arc<crate::staff::StaffState>,
 }
 
 /// Largest body of the unauthenticated `POST /v1/enrol` (a small JSON object).
@@ -104,6 +109,7 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .merge(device)
         .merge(admin)
         .merge(enrolment)
+        .merge(staff::routes(&state, body_limit))
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
         })
@@ -214,18 +220,16 @@ pub async fn device_auth(state: &AppState, headers: &HeaderMap) -> ApiResult<Dev
     })
 }
 
-/// Checks the admin token of a request.
+/// Checks who uses the admin API: the admin token, or a sync admin's session (whose CSRF token
+/// the [`admin_auth::admin_first`] layer in front of every admin route checks).
 ///
 /// # Errors
-/// 401 `missing_credential` / `bad_credential`.
-pub async fn admin_auth(state: &AppState, headers: &HeaderMap) -> ApiResult<()> {
-    let token =
-        auth::bearer(headers, auth::ADMIN_PREFIX).map_err(|p| unauthorized(p, "admin token"))?;
-    if state.store.check_admin_token(auth::hash_secret(token)).await? {
-        Ok(())
-    } else {
-        Err(ApiError::new(StatusCode::UNAUTHORIZED, "bad_credential", "unknown admin token"))
-    }
+/// 401 `missing_credential` / `bad_credential` / `admin_token_disabled`; a session's refusals.
+pub async fn admin_auth(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> ApiResult<admin_auth::AdminActor> {
+    admin_auth::actor(state, headers).await
 }
 
 /// Checks that a request body is a protocol message.

@@ -11,6 +11,7 @@ pub mod migrations;
 pub mod postgres;
 mod rm_rows;
 pub mod sqlite;
+pub mod staff;
 
 use std::sync::Arc;
 
@@ -500,6 +501,15 @@ pub enum AuditAction {
     Withhold,
     /// An admin served a withheld change again.
     Restore,
+    /// A person signed in to the web (a staff session started).
+    Login,
+    /// A person signed out.
+    Logout,
+    /// A staff login was changed: granted, password changed or reset, unlocked, disabled,
+    /// enabled (which one in `detail`).
+    Account,
+    /// A mutation of the admin API (method and path in `detail`).
+    Admin,
 }
 
 impl AuditAction {
@@ -515,6 +525,10 @@ impl AuditAction {
             AuditAction::Assign => "assign",
             AuditAction::Withhold => "withhold",
             AuditAction::Restore => "restore",
+            AuditAction::Login => "login",
+            AuditAction::Logout => "logout",
+            AuditAction::Account => "account",
+            AuditAction::Admin => "admin",
         }
     }
 
@@ -533,6 +547,10 @@ impl AuditAction {
             "assign" => AuditAction::Assign,
             "withhold" => AuditAction::Withhold,
             "restore" => AuditAction::Restore,
+            "login" => AuditAction::Login,
+            "logout" => AuditAction::Logout,
+            "account" => AuditAction::Account,
+            "admin" => AuditAction::Admin,
             o => return Err(StoreError::Corrupt(format!("audit action {o}"))),
         })
     }
@@ -557,6 +575,10 @@ pub struct AuditEntry {
     pub areas: Vec<String>,
     /// Free detail (error code, admin action…).
     pub detail: String,
+    /// The person who acted, when a person did (a staff member signed in to the web, or the
+    /// admin API used with a sync admin's session) rather than a device or the admin token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor_id: Option<Uuid>,
 }
 
 /// One device's sync health.
@@ -591,6 +613,9 @@ pub trait Store: Send + Sync + 'static {
     fn read_model(&self) -> Option<&dyn crate::read_model::projector::ReadModelStore> {
         None
     }
+
+    /// The backend's staff logins and browser sessions (issue 10, item 3).
+    fn staff(&self) -> &dyn staff::StaffStore;
 
     /// Stores the admin token's hash if no admin token exists yet; returns whether it did.
     async fn init_admin_token(&self, hash: [u8; 32], now: i64) -> StoreResult<bool>;
