@@ -400,6 +400,23 @@ async fn disabled_person(store: DynStore) {
     }
     let (st, v) = Browser::new(&s).login("qianmin", PASSWORD).await;
     assert_eq!((st, code(&v)), (401, "login_failed"));
+    // A session that outlived the disabling (made behind the server's back): refused all the same.
+    let token = "9f".repeat(32);
+    let session = NewSession {
+        token_hash: hash_secret(&token),
+        user_id: id,
+        csrf_token: "c".repeat(64),
+        now: now_ms(),
+        expires_at: now_ms() + 3_600_000,
+    };
+    s.store.staff().start_session(&session).await.unwrap();
+    let stale = Browser { cookie: Some(token), csrf: Some("c".repeat(64)), ..Browser::new(&s) };
+    for path in ["/api/v1/me", "/admin/v1/users"] {
+        let (st, v) = stale.get(path).await;
+        assert_eq!((st, code(&v)), (403, "account_disabled"), "{path}: {v}");
+    }
+    let (st, v) = stale.post("/admin/v1/areas", json!({ "path": "320612/007", "name": "x" })).await;
+    assert_eq!((st, code(&v)), (403, "account_disabled"), "{v}");
     let (st, v) = s.admin_post(&format!("/users/{id}/enable"), json!({})).await;
     assert_eq!(st, 200, "{v}");
     assert_eq!(Browser::new(&s).login("qianmin", PASSWORD).await.0, 200);

@@ -77,3 +77,24 @@ impl StaffConfig {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+
+    #[test]
+    fn tables_parse_and_lock_rule_follows() {
+        let c: Config = toml::from_str(
+            "[admin]\ntoken_enabled = false\n[staff]\nlockout_minutes = 2\nmax_failed_logins = 3\n",
+        )
+        .unwrap();
+        assert!(!c.admin.token_enabled);
+        let rule = c.staff.lock_rule();
+        assert_eq!((rule.max_failures, rule.base_ms, rule.max_ms), (3, 120_000, 86_400_000));
+        assert!(Config::default().admin.token_enabled);
+        assert!(toml::from_str::<Config>("[staff]\nnonsense = 1\n").is_err());
+        let mut c = Config::default();
+        c.apply_env(|k| (k == "GRIDWORK_ADMIN_TOKEN_ENABLED").then(|| "false".into())).unwrap();
+        assert!(!c.admin.token_enabled);
+    }
+}
