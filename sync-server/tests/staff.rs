@@ -1,139 +1,21 @@
 //! Named staff accounts (issue 10, item 3) over HTTP, on both backends: sign-in, sessions,
-//! CSRF, lockout and throttling, password change and reset, disabled people, the admin API
-//! through a sync admin's session, the admin token turned off, and the audit log naming the
-//! person who acted. Every refusal is a clear JSON error and writes nothing.
+//! CSRF, lockout (also at the store, concurrent) and throttling, password change and reset. Every
+//! refusal is a clear JSON error and writes nothing. The admin side: `staff_admin.rs`.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
-use common::{TestServer, spawn, spawn_with_config};
+use common::staff::{Browser, NEW_PASSWORD, PASSWORD, audit, code, signed_in, staff};
+use common::{spawn, spawn_with_config};
 use gridwork_core::Role;
 use gridwork_sync_server::auth::hash_secret;
 use gridwork_sync_server::config::Config;
-use gridwork_sync_server::staff::password;
-use gridwork_sync_server::staff::{AdminConfig, StaffConfig};
-use gridwork_sync_server::store::staff::{NewSession, PasswordWrite};
-use gridwork_sync_server::store::{AuditAction, DynStore, RoleGrant, User, now_ms};
+use gridwork_sync_server::staff::StaffConfig;
+use gridwork_sync_server::store::staff::{LockRule, NewSession, PasswordWrite};
+use gridwork_sync_server::store::{DynStore, RoleGrant, User, now_ms};
 use reqwest::Method;
 use serde_json::{Value, json};
 use uuid::Uuid;
-
-const PASSWORD: &str = "初始密码-correct-1";
-const NEW_PASSWORD: &str = "another long passphrase";
-
-fn code(v: &Value) -> &str {
-    v["error"]["code"].as_str().unwrap_or("")
-}
-
-/// A browser: the session cookie and CSRF token it holds.
-#[derive(Clone)]
-struct Browser {
-    base: String,
-    http: reqwest::Client,
-    cookie: Option<String>,
-    csrf: Option<String>,
-}
-
-impl Browser {
-    fn new(s: &TestServer) -> Self {
-        Browser { base: s.base.clone(), http: s.http.clone(), cookie: None, csrf: None }
-    }
-
-    async fn login(&mut self, login: &str, password: &str) -> (u16, Value) {
-        let r = self
-            .http
-            .post(format!("{}/api/v1/session", self.base))
-            .header("content-type", "application/json")
-            .body(json!({ "login": login, "password": password }).to_string())
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        if let Some(c) = r.headers().get("set-cookie") {
-            let c = c.to_str().unwrap();
-            for attr in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
-                assert!(c.split("; ").any(|a| a == attr), "{attr} missing from {c}");
-            }
-            let value = c.split(';').next().unwrap().strip_prefix("gw_session=").unwrap();
-            self.cookie = Some(value.to_owned());
-        }
-        let v: Value = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
-        if status == 200 {
-            self.csrf = Some(v["csrf_token"].as_str().unwrap().to_owned());
-        }
-        (status, v)
-    }
-
-    /// A request with the session cookie, and the CSRF token when `csrf`.
-    async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-        csrf: bool,
-    ) -> (u16, Value) {
-        let mut rb = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(c) = &self.cookie {
-            rb = rb.header("cookie", format!("theme=dark; gw_session={c}"));
-        }
-        if let (true, Some(t)) = (csrf, &self.csrf) {
-            rb = rb.header("x-csrf-token", t);
-        }
-        if let Some(b) = body {
-            rb = rb.header("content-type", "application/json").body(b.to_string());
-        }
-        let r = rb.send().await.unwrap();
-        let status = r.status().as_u16();
-        (status, serde_json::from_slice(&r.bytes().await.unwrap()).unwrap_or(Value::Null))
-    }
-
-    async fn get(&self, path: &str) -> (u16, Value) {
-        self.send(Method::GET, path, None, false).await
-    }
-
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        self.send(Method::POST, path, Some(body), true).await
-    }
-}
-
-/// A person with `roles` and a login `login` whose password is [`PASSWORD`], already changed
-/// (so not one-time).
-async fn staff(s: &TestServer, login: &str, roles: &[(Role, &str)]) -> Uuid {
-    let id = s.user(&format!("{login} 名"), roles).await;
-    let (st, v) = s
-        .admin_post(
-            &format!("/users/{id}/login"),
-            json!({ "login": login, "password": "x".repeat(12) }),
-        )
-        .await;
-    assert_eq!(st, 201, "{v}");
-    assert_eq!(v["must_change_password"], true);
-    assert!(v.get("one_time_password").is_none(), "a given password is not echoed");
-    let mut b = Browser::new(s);
-    let (st, v) = b.login(login, &"x".repeat(12)).await;
-    assert_eq!(st, 200, "{v}");
-    let (st, v) = b
-        .post(
-            "/api/v1/me/password",
-            json!({ "current_password": "x".repeat(12), "new_password": PASSWORD }),
-        )
-        .await;
-    assert_eq!(st, 200, "{v}");
-    id
-}
-
-async fn signed_in(s: &TestServer, login: &str) -> Browser {
-    let mut b = Browser::new(s);
-    let (st, v) = b.login(login, PASSWORD).await;
-    assert_eq!(st, 200, "{v}");
-    b
-}
-
-async fn audit(s: &TestServer) -> Vec<Value> {
-    let (st, v) = s.admin_get("/audit?limit=1000").await;
-    assert_eq!(st, 200, "{v}");
-    v["entries"].as_array().unwrap().clone()
-}
 
 async fn sign_in_me_out(store: DynStore) {
     let s = spawn(store).await;
@@ -387,143 +269,43 @@ async fn password_change_and_reset(store: DynStore) {
 }
 both!(password_change_and_reset_t, super::password_change_and_reset);
 
-async fn disabled_person(store: DynStore) {
-    let s = spawn(store).await;
-    let id = staff(&s, "qianmin", &[(Role::SyncAdmin, "320612")]).await;
-    let b = signed_in(&s, "qianmin").await;
-    assert_eq!(b.get("/admin/v1/users").await.0, 200);
-    let (st, v) = s.admin_post(&format!("/users/{id}/disable"), json!({})).await;
-    assert_eq!(st, 200, "{v}");
-    for path in ["/api/v1/me", "/admin/v1/users"] {
-        let (st, v) = b.get(path).await;
-        assert_eq!((st, code(&v)), (401, "session_invalid"), "{path}: {v}");
-    }
-    let (st, v) = Browser::new(&s).login("qianmin", PASSWORD).await;
-    assert_eq!((st, code(&v)), (401, "login_failed"));
-    // A session that outlived the disabling (made behind the server's back): refused all the same.
-    let token = "9f".repeat(32);
-    let session = NewSession {
-        token_hash: hash_secret(&token),
-        user_id: id,
-        csrf_token: "c".repeat(64),
-        now: now_ms(),
-        expires_at: now_ms() + 3_600_000,
-    };
-    s.store.staff().start_session(&session).await.unwrap();
-    let stale = Browser { cookie: Some(token), csrf: Some("c".repeat(64)), ..Browser::new(&s) };
-    for path in ["/api/v1/me", "/admin/v1/users"] {
-        let (st, v) = stale.get(path).await;
-        assert_eq!((st, code(&v)), (403, "account_disabled"), "{path}: {v}");
-    }
-    let (st, v) = stale.post("/admin/v1/areas", json!({ "path": "320612/007", "name": "x" })).await;
-    assert_eq!((st, code(&v)), (403, "account_disabled"), "{v}");
-    let (st, v) = s.admin_post(&format!("/users/{id}/enable"), json!({})).await;
-    assert_eq!(st, 200, "{v}");
-    assert_eq!(Browser::new(&s).login("qianmin", PASSWORD).await.0, 200);
-    // A login taken by another person.
-    let other = s.user("钱敏二", &[(Role::GridWorker, "320612/001/001/01")]).await;
-    let (st, v) =
-        s.admin_post(&format!("/users/{other}/login"), json!({ "login": "QianMin" })).await;
-    assert_eq!((st, code(&v)), (409, "conflict"), "{v}");
-    let (st, v) = s.admin_post(&format!("/users/{other}/login"), json!({ "login": "a b" })).await;
-    assert_eq!((st, code(&v)), (400, "invalid_input"), "{v}");
-    let (st, v) = s
-        .admin_post(
-            &format!("/users/{other}/login"),
-            json!({ "login": "qian2", "password": "qian2" }),
-        )
-        .await;
-    assert_eq!((st, code(&v)), (400, "weak_password"), "{v}");
-}
-both!(disabled_person_t, super::disabled_person);
-
-async fn admin_api_by_session(store: DynStore) {
-    let s = spawn(store).await;
-    let admin = staff(&s, "syncadmin", &[(Role::SyncAdmin, "320612")]).await;
-    staff(&s, "townop", &[(Role::TownOperator, "320612/001")]).await;
-    let b = signed_in(&s, "syncadmin").await;
-    let (st, v) = b.get("/admin/v1/users").await;
-    assert_eq!(st, 200, "reads need no CSRF token: {v}");
-    let area = json!({ "path": "320612/009", "name": "新区" });
-    let (st, v) = b.send(Method::POST, "/admin/v1/areas", Some(area.clone()), false).await;
-    assert_eq!((st, code(&v)), (403, "csrf_missing"));
-    let mut forged = b.clone();
-    forged.csrf = Some("f".repeat(64));
-    let (st, v) = forged.post("/admin/v1/areas", area.clone()).await;
-    assert_eq!((st, code(&v)), (403, "csrf_invalid"));
-    let (_, areas) = s.admin_get("/areas").await;
-    assert!(!areas.to_string().contains("320612/009"), "nothing written");
-    let (st, v) = b.post("/admin/v1/areas", area).await;
-    assert_eq!(st, 201, "{v}");
-    // A change of roles by the person: audited with their id.
-    let worker = s.user("工人", &[(Role::GridWorker, "320612/001/001/01")]).await;
-    let roles = json!({ "roles": [{ "role": "grid_worker", "area": "320612/001/001/02" }] });
-    let (st, v) =
-        b.send(Method::PUT, &format!("/admin/v1/users/{worker}/roles"), Some(roles), true).await;
-    assert_eq!(st, 200, "{v}");
-    let entries = audit(&s).await;
-    let by_admin: Vec<&Value> =
-        entries.iter().filter(|e| e["actor_id"] == json!(admin.to_string())).collect();
-    let assign = by_admin.iter().find(|e| e["action"] == "assign").expect("assign by the person");
-    assert_eq!(assign["user_id"], worker.to_string());
-    let details: Vec<&str> = by_admin
-        .iter()
-        .filter(|e| e["action"] == "admin")
-        .map(|e| e["detail"].as_str().unwrap())
-        .collect();
-    assert!(details.contains(&"POST /admin/v1/areas → 201"), "{details:?}");
-    assert!(details.iter().any(|d| d.starts_with("PUT /admin/v1/users/")), "{details:?}");
-    assert!(
-        entries.iter().all(|e| e["action"] != "admin" || e["actor_id"].is_string()),
-        "token mutations are not audited as a person's"
-    );
-    // A person without the sync_admin role.
-    let op = signed_in(&s, "townop").await;
-    let (st, v) = op.get("/admin/v1/users").await;
-    assert_eq!((st, code(&v)), (403, "forbidden"), "{v}");
-    // A sync admin with a one-time password must change it first.
-    let (st, v) = s.admin_post(&format!("/users/{admin}/password-reset"), json!({})).await;
-    assert_eq!(st, 200, "{v}");
-    let mut fresh = Browser::new(&s);
-    assert_eq!(fresh.login("syncadmin", v["one_time_password"].as_str().unwrap()).await.0, 200);
-    let (st, v) = fresh.get("/admin/v1/users").await;
-    assert_eq!((st, code(&v)), (403, "password_change_required"), "{v}");
-}
-both!(admin_api_by_session_t, super::admin_api_by_session);
-
-async fn admin_token_turned_off(store: DynStore) {
-    // A sync admin made straight in the store, then a server with the token off.
+/// Failed logins are counted atomically: ten at once lock the login twice, the second lockout
+/// twice as long as the first.
+async fn lockout_counts_are_atomic(store: DynStore) {
     let user = User {
         id: Uuid::now_v7(),
-        name: "无令牌".into(),
-        roles: vec![RoleGrant { role: Role::SyncAdmin, area: common::area("320612") }],
+        name: "并发".into(),
+        roles: vec![RoleGrant { role: Role::GridHead, area: common::area("320612/001/001") }],
         created_at: now_ms(),
     };
     store.create_user(&user).await.unwrap();
     let write = PasswordWrite {
         user_id: user.id,
-        password_hash: password::hash(PASSWORD).unwrap(),
+        password_hash: "$argon2id$unused".into(),
         must_change: false,
         keep_session: None,
     };
-    assert!(store.staff().set_login("tokenless", &write).await.unwrap());
-    let config = Config { admin: AdminConfig { token_enabled: false }, ..Config::default() };
-    let s = spawn_with_config(store, config).await;
-    let (st, v) = s.admin_get("/users").await;
-    assert_eq!((st, code(&v)), (401, "admin_token_disabled"), "{v}");
-    let (st, v) = s.admin_post("/areas", json!({ "path": "320612/008", "name": "x" })).await;
-    assert_eq!((st, code(&v)), (401, "admin_token_disabled"), "{v}");
-    let b = signed_in(&s, "tokenless").await;
-    let (st, v) = b.get("/admin/v1/audit").await;
-    assert_eq!(st, 200, "{v}");
-    assert!(!v.to_string().contains("320612/008"));
-    assert_eq!(
-        v["entries"].as_array().unwrap().iter().filter(|e| e["action"] == "login").count(),
-        1,
-        "{v}"
-    );
-    assert!(
-        v["entries"].as_array().unwrap().iter().all(|e| e["action"] != AuditAction::Admin.as_str())
-    );
+    assert!(store.staff().set_login("concurrent", &write).await.unwrap());
+    let rule = LockRule { max_failures: 5, base_ms: 60_000, max_ms: 600_000 };
+    let now = now_ms();
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let s = store.clone();
+            tokio::spawn(async move { s.staff().record_login_failure(user.id, now, rule).await })
+        })
+        .collect();
+    let mut locks = Vec::new();
+    for t in tasks {
+        locks.extend(t.await.unwrap().unwrap().locked_until);
+    }
+    locks.sort_unstable();
+    assert_eq!(locks, vec![now + 60_000, now + 120_000]);
+    let a = store.staff().staff_by_id(user.id).await.unwrap().unwrap();
+    assert_eq!((a.failed_logins, a.lockouts, a.locked_until), (0, 2, Some(now + 120_000)));
+    assert!(a.locked_at(now) && !a.locked_at(now + 120_000));
+    assert!(store.staff().unlock(user.id).await.unwrap());
+    let a = store.staff().staff_by_login("concurrent").await.unwrap().unwrap();
+    assert_eq!((a.failed_logins, a.lockouts, a.locked_until), (0, 0, None));
+    assert!(!store.staff().unlock(Uuid::now_v7()).await.unwrap(), "no such login");
 }
-both!(admin_token_turned_off_t, super::admin_token_turned_off);
+both!(lockout_counts_are_atomic_t, super::lockout_counts_are_atomic);

@@ -16,6 +16,8 @@ use gridwork_sync_server::store::sqlite::SqliteStore;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+pub mod staff;
+
 /// A store under test; keeps its temp dir alive.
 pub struct TestStore {
     pub store: DynStore,
