@@ -6,6 +6,7 @@
 use std::sync::OnceLock;
 
 use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use tokio::sync::Semaphore;
 
 use crate::auth::{RandomError, random_string};
 
@@ -15,6 +16,16 @@ pub const MIN_PASSWORD_CHARS: usize = 10;
 pub const MAX_PASSWORD_BYTES: usize = 256;
 /// Characters of a one-time password (from a 32-letter alphabet: 80 bits).
 pub const ONE_TIME_PASSWORD_CHARS: usize = 16;
+/// Most argon2 computations at once (each takes ~19 MiB and a core for tens of milliseconds);
+/// more sign-ins wait their turn, within the server's requests-in-flight limit, so a flood of
+/// sign-ins cannot exhaust memory.
+pub const MAX_CONCURRENT_HASHES: usize = 4;
+
+/// The permits of [`MAX_CONCURRENT_HASHES`].
+fn hashing() -> &'static Semaphore {
+    static HASHING: OnceLock<Semaphore> = OnceLock::new();
+    HASHING.get_or_init(|| Semaphore::new(MAX_CONCURRENT_HASHES))
+}
 
 /// Why a new password is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -82,18 +93,21 @@ pub fn verify_dummy(password: &str) -> bool {
     false
 }
 
-/// [`hash`] on a blocking thread.
+/// [`hash`] on a blocking thread, at most [`MAX_CONCURRENT_HASHES`] at once.
 ///
 /// # Errors
 /// [`HashError`].
 pub async fn hash_blocking(password: String) -> Result<String, HashError> {
+    let _permit = hashing().acquire().await.map_err(|e| HashError(e.to_string()))?;
     tokio::task::spawn_blocking(move || hash(&password))
         .await
         .map_err(|e| HashError(e.to_string()))?
 }
 
-/// [`verify`] (or [`verify_dummy`] when `phc` is `None`) on a blocking thread.
+/// [`verify`] (or [`verify_dummy`] when `phc` is `None`) on a blocking thread, at most
+/// [`MAX_CONCURRENT_HASHES`] at once.
 pub async fn verify_blocking(password: String, phc: Option<String>) -> bool {
+    let Ok(_permit) = hashing().acquire().await else { return false };
     tokio::task::spawn_blocking(move || match phc {
         Some(phc) => verify(&password, &phc),
         None => verify_dummy(&password),
