@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod authoring;
 pub mod config;
 pub mod demo;
 pub mod demo_records;
@@ -15,4 +16,5 @@ pub mod read_model;
 pub mod server;
 pub mod staff;
 pub mod store;
+pub mod supervision;
 pub mod validate;

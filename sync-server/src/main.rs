@@ -170,7 +170,13 @@ async fn run(args: Args) -> Result<(), String> {
     tokio::spawn(gridwork_sync_server::read_model::projector::follow(
         state.store.clone(),
         state.metrics.clone(),
+        state.read_model.clone(),
         std::time::Duration::from_millis(500),
+    ));
+    // Overdue work orders are put under supervision on the server's clock, once a minute.
+    tokio::spawn(gridwork_sync_server::supervision::supervise(
+        state.clone(),
+        std::time::Duration::from_secs(60),
     ));
     server::serve(listener, state, config.body_limit_bytes, server::shutdown_signal())
         .await

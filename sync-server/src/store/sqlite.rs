@@ -18,12 +18,13 @@ use super::held::{
 use super::{
     AttachmentChunk, AttachmentInfo, AttachmentRef, AuditAction, AuditEntry, Device, DeviceAuth,
     DeviceHealth, EPOCH_KEY, NewChange, NewDevice, NewEnrolmentCode, PULL_BATCH_ROWS, PullPage,
-    PullQuery, PushOutcome, ReadScope, Redeemed, Redemption, RoleGrant, Store, StoreError,
-    StoreResult, StoredCode, User, area_after, area_from_key, area_key, area_range, migrations,
-    page_of, pull_scope_sql, scope_sql, scope_sql_on,
+    PullQuery, PushOutcome, ReadScope, Redeemed, Redemption, RoleGrant, ScopeCols, Store,
+    StoreError, StoreResult, StoredCode, User, area_after, area_from_key, area_key, area_range,
+    migrations, page_of, pull_scope_sql, scope_sql, scope_sql_on,
 };
 
 mod blobs;
+mod departments;
 mod read_model;
 mod staff;
 
@@ -325,6 +326,10 @@ fn to_pulled(row: ChangeRow) -> StoreResult<PulledChange> {
 impl Store for SqliteStore {
     fn backend(&self) -> &'static str {
         "sqlite"
+    }
+
+    fn departments(&self) -> &dyn super::departments::DepartmentStore {
+        self
     }
 
     fn read_model(&self) -> Option<&dyn crate::read_model::projector::ReadModelStore> {
@@ -696,6 +701,10 @@ impl Store for SqliteStore {
                         seq,
                         area_op
                     ])?;
+                    insert_doc_departments(
+                        &tx,
+                        ch.departments.iter().map(|d| (e.doc_id, d.as_str())),
+                    )?;
                     seqs.push(u64_of(seq));
                     received.push(now);
                 }
@@ -846,7 +855,7 @@ impl Store for SqliteStore {
     ) -> StoreResult<Vec<PulledChange>> {
         let (doc_ids, scopes) = (doc_ids.to_vec(), scopes.to_vec());
         self.read(move |c| {
-            let (pred, binds) = scope_sql_on(&scopes, "d.area_key", "c.kind", || "?".into());
+            let (pred, binds) = scope_sql_on(&scopes, ScopeCols::PULL, || "?".into());
             let sql = format!(
                 "SELECT {CHANGE_COLS} FROM changes c JOIN documents d ON d.doc_id = c.doc_id
                  WHERE c.doc_id = ? AND NOT c.withheld AND ({pred}) ORDER BY c.seq"
@@ -1105,6 +1114,20 @@ impl Store for SqliteStore {
     ) -> StoreResult<bool> {
         self.blob_referenced(hash, scopes).await
     }
+}
+
+/// Records that documents were dispatched to departments (idempotent), inside `tx`.
+fn insert_doc_departments<'a>(
+    tx: &rusqlite::Transaction<'_>,
+    pairs: impl IntoIterator<Item = (Uuid, &'a str)>,
+) -> StoreResult<()> {
+    let mut insert = tx.prepare_cached(
+        "INSERT OR IGNORE INTO doc_departments (doc_id, department) VALUES (?, ?)",
+    )?;
+    for (doc, department) in pairs {
+        insert.execute(params![doc.as_bytes().as_slice(), department])?;
+    }
+    Ok(())
 }
 
 /// Splits the stored comma-joined area list.

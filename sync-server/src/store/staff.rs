@@ -1,7 +1,7 @@
 //! Named staff accounts in storage (issue 10, item 3): the web login of a person of the `users`
 //! table, its lockout counters, and browser sessions. One sub-trait, [`StaffStore`], reached by
 //! [`super::Store::staff`], implemented by both backends (`sqlite/staff.rs`,
-//! `postgres/staff.rs`) over the tables of migration 5.
+//! `postgres/staff.rs`) over the tables of migration 6.
 //!
 //! The store holds no policy: password hashing, the password rules, session lifetimes and what a
 //! session may do are the `staff` module's; the lockout arithmetic both backends share is

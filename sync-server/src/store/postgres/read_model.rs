@@ -309,6 +309,24 @@ impl ReadModelStore for PgStore {
         Ok(())
     }
 
+    async fn rm_overdue(&self, now_ms: i64, limit: u32) -> Result<Vec<Uuid>, StoreError> {
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                "SELECT doc_id FROM rm_work_orders
+                 WHERE is_open AND NOT deleted AND NOT escalated AND deadline_at < $1
+                 ORDER BY deadline_at, doc_id LIMIT $2",
+                &[&now_ms, &i64::from(limit)],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let b: &[u8] = r.try_get(0)?;
+                Uuid::from_slice(b).map_err(|e| StoreError::Corrupt(e.to_string()))
+            })
+            .collect()
+    }
+
     async fn rm_rows(&self) -> Result<Vec<String>, StoreError> {
         let c = self.client().await?;
         let mut out = Vec::new();

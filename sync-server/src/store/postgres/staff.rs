@@ -1,5 +1,5 @@
 //! Staff logins and sessions in PostgreSQL ([`StaffStore`]): columns of `users` and the
-//! `staff_sessions` table of migration 5 (`migrations/postgres/0005_staff.sql`).
+//! `staff_sessions` table of migration 6 (`migrations/postgres/0006_staff.sql`).
 
 use async_trait::async_trait;
 use tokio_postgres::GenericClient;

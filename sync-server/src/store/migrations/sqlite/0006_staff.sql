@@ -1,4 +1,4 @@
--- Migration 5, SQLite: named staff accounts (issue 10, item 3; `docs/architecture.md`, "Staff
+-- Migration 6, SQLite: named staff accounts (issue 10, item 3; `docs/architecture.md`, "Staff
 -- accounts"). A person of `users` may have a web login beside their devices: a unique login
 -- name, an argon2id PHC string, and the lockout counters. Browser sessions are kept by the
 -- SHA-256 of their cookie token only, with the CSRF token bound to them. The audit log names
