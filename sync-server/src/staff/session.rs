@@ -170,6 +170,23 @@ pub fn check_csrf(headers: &HeaderMap, expected: &str) -> Result<(), StaffError>
     if bool::from(same) { Ok(()) } else { Err(StaffError::CsrfInvalid) }
 }
 
+/// The checks of the [`StaffSession`] extractor, for code that has only the headers and the
+/// method (a function shared by routes that also take other credentials).
+///
+/// # Errors
+/// As the extractor: the [`StaffError`] refusing the request, or a storage failure.
+pub async fn staff_session(
+    st: &AppState,
+    headers: &HeaderMap,
+    method: &Method,
+) -> Result<StaffSession, ApiError> {
+    let s = authenticate(st, headers, Some(method)).await?;
+    if s.must_change_password {
+        return Err(StaffError::PasswordChangeRequired.into());
+    }
+    Ok(s)
+}
+
 impl FromRequestParts<AppState> for PendingSession {
     type Rejection = ApiError;
 
