@@ -175,7 +175,9 @@ async function renderUsers() {
     code.addEventListener("click", () => createCode(u));
     const edit = el("button", tr("users.edit"), { class: "edit-button" });
     edit.addEventListener("click", () => editUser(u));
-    action.append(code, " ", edit);
+    const web = el("button", tr("web.open"), { class: "web-button" });
+    web.addEventListener("click", () => openWebLogin(u));
+    action.append(code, " ", edit, " ", web);
     row.append(el("td", u.name), el("td", roles), el("td", fmtTime(u.created_at)), action);
     return row;
   }));
@@ -206,6 +208,33 @@ function resetUserForm() {
   $("#user-cancel").hidden = true;
 }
 
+/** The person whose web login the panel manages. */
+let webUser = null;
+
+function openWebLogin(u) {
+  webUser = u;
+  $("#web-user").textContent = u.name;
+  $("#web-login-name").value = "";
+  $("#web-otp").textContent = "";
+  $("#web-otp-box").hidden = true;
+  $("#enrolment").hidden = true;
+  $("#web-login").hidden = false;
+  $("#web-login").scrollIntoView({ block: "nearest" });
+}
+
+/** Runs an admin action on the person's web login; shows a one-time password it returns. */
+async function webAction(path, notice, body = {}) {
+  if (!webUser) return;
+  const u = webUser;
+  await guarded(async () => {
+    const r = await api("POST", `/users/${encodeURIComponent(u.id)}${path}`, body);
+    const otp = r.one_time_password || "";
+    $("#web-otp").textContent = otp;
+    $("#web-otp-box").hidden = !otp;
+    showNotice(tr(notice, { name: u.name }));
+  });
+}
+
 async function createCode(u) {
   await guarded(async () => {
     const c = await api("POST", "/enrolment-codes", { user_id: u.id });
@@ -214,6 +243,7 @@ async function createCode(u) {
     $("#enrol-qr").src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(c.qr_svg)}`;
     $("#enrol-qr").alt = c.enrol_uri;
     $("#enrol-expires").textContent = fmtTime(c.expires_at);
+    $("#web-login").hidden = true;
     $("#enrolment").hidden = false;
     $("#enrolment").scrollIntoView({ block: "nearest" });
   });
@@ -439,6 +469,18 @@ function wire() {
     });
   });
   $("#user-cancel").addEventListener("click", resetUserForm);
+  $("#web-login-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    await webAction("/login", "web.granted", { login: $("#web-login-name").value.trim() });
+  });
+  $("#web-reset").addEventListener("click", () => webAction("/password-reset", "web.reset_done"));
+  $("#web-unlock").addEventListener("click", () => webAction("/unlock", "web.unlocked"));
+  $("#web-disable").addEventListener("click", () => {
+    if (webUser && window.confirm(tr("web.confirm_disable", { name: webUser.name }))) {
+      webAction("/disable", "web.disabled");
+    }
+  });
+  $("#web-enable").addEventListener("click", () => webAction("/enable", "web.enabled"));
   $("#area-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     await guarded(async () => {

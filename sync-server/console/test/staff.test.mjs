@@ -113,6 +113,42 @@ test("a sync admin signs in with a staff account and out again", async (t) => {
     assert.equal(made.detail, "POST /admin/v1/areas → 201");
   });
 
+  await t.test("the admin gives a person a web login; without the sync admin role the console refuses them", async () => {
+    await page.click("nav [data-view=users]");
+    await page.waitForSelector('#user-area option[value="320612"]', { state: "attached" });
+    await page.fill("#user-name", "钱敏");
+    await page.selectOption("#user-area", "320612");
+    await page.selectOption("#user-role", "town_operator");
+    await page.click("#user-form button[type=submit]");
+    const row = page.locator("#users-table tbody tr", { hasText: "钱敏" });
+    await row.locator(".web-button").click();
+    await page.waitForSelector("#web-login:not([hidden])");
+    await page.fill("#web-login-name", "QianMin");
+    await page.click("#web-login-form button[type=submit]");
+    await page.waitForSelector("#web-otp-box:not([hidden])");
+    const personOtp = (await page.textContent("#web-otp")).trim();
+    assert.equal(personOtp.length, 16);
+    assert.equal(await page.textContent("#notice"), "已为“钱敏”设置网页登录。");
+    // The person signs in elsewhere, sets a password, and is refused the console.
+    const other = await (await browser.newContext({ locale: "zh-CN" })).newPage();
+    await other.goto(`${url}/console`);
+    await other.fill("#staff-login", "qianmin");
+    await other.fill("#staff-password", personOtp);
+    await other.click("#staff-form button[type=submit]");
+    await other.waitForSelector("#password-form:not([hidden])");
+    await other.fill("#password-current", personOtp);
+    await other.fill("#password-new", "钱敏自己的新密码很长");
+    await other.click("#password-form button[type=submit]");
+    await other.waitForSelector("#error:not([hidden])");
+    assert.equal(await other.textContent("#error"), TEXTS["zh-CN"]["error.forbidden"]);
+    assert.equal(await other.isVisible("#app"), false);
+    await other.context().close();
+    // A reset makes a new one-time password.
+    await page.click("#web-reset");
+    await page.waitForFunction((old) => document.querySelector("#web-otp").textContent !== old, personOtp);
+    assert.equal((await page.textContent("#web-otp")).trim().length, 16);
+  });
+
   await t.test("the session survives a reload, in English too", async () => {
     await page.selectOption("#lang", "en");
     await page.reload();
@@ -136,6 +172,7 @@ test("a sync admin signs in with a staff account and out again", async (t) => {
   await t.test("the page raised no script or CSP errors", () => {
     // The wrong password and the signed-out `/api/v1/me` (401) were refused on purpose.
     const expected = /status of 401 /;
+    // (The town operator's refusal, 403, was on another page.)
     assert.deepEqual(pageErrors.filter((e) => !expected.test(e)), []);
   });
 });
