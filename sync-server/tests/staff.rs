@@ -107,6 +107,18 @@ async fn bad_logins_leak_nothing(store: DynStore) {
             .unwrap();
         assert_eq!(r.status().as_u16(), 400, "{body}");
     }
+    // A form on another site cannot post JSON: other content types are refused (login CSRF).
+    for ct in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"] {
+        let r = s
+            .http
+            .post(format!("{}/api/v1/session", s.base))
+            .header("content-type", ct)
+            .body(json!({ "login": "zhaolei", "password": PASSWORD }).to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 415, "{ct}");
+    }
     assert_eq!(audit(&s).await.len(), before, "refused logins write no audit entry");
     let a = store.staff().staff_by_login("zhaolei").await.unwrap().unwrap();
     assert_eq!((a.failed_logins, a.locked_until), (1, None), "only the wrong password counts");

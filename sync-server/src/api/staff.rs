@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -86,11 +86,32 @@ struct Credentials {
     password: String,
 }
 
+/// Refuses a body not declared `application/json`: an HTML form on another site can post
+/// `text/plain` or form data here without the browser asking first, but not JSON — so no page
+/// elsewhere can sign a visitor in to an account of its choosing (login CSRF).
+///
+/// # Errors
+/// 415 `unsupported_media_type`.
+fn require_json(headers: &HeaderMap) -> ApiResult<()> {
+    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if ct.split(';').next().map(str::trim) == Some("application/json") {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "send the body as application/json",
+        ))
+    }
+}
+
 async fn login(
     State(st): State<AppState>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Response> {
+    require_json(&headers)?;
     let c: Credentials = parse_json(&body)?;
     let ip = peer.map(|Extension(ConnectInfo(a))| a.ip());
     let signed = match sign_in(&st, ip, &c.login, &c.password).await {
