@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod policy;
 pub mod read_model;
 pub mod server;
+pub mod staff;
 pub mod store;
 pub mod supervision;
 pub mod validate;

@@ -86,6 +86,7 @@ pub fn state(store: DynStore, config: &Config) -> AppState {
         enrolment_ttl_minutes: config.enrolment_ttl_minutes,
         guards: Arc::new(Guards::new(config)),
         read_model: crate::read_model::progress::Progress::new(),
+        staff: Arc::new(crate::staff::StaffState::new(config.staff.clone(), &config.admin)),
     }
 }
 

@@ -7,7 +7,7 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use chrono::{DateTime, Utc};
 use gridwork_core::work_order::{EventType, WorkOrderAction, WorkOrderSummary};
 use gridwork_core::{AreaPath, TaskInput};
@@ -17,13 +17,23 @@ use uuid::Uuid;
 use super::{AppState, parse_json, person_departments};
 use crate::authoring::{self, Author, Authored};
 use crate::error::{ApiError, ApiResult};
+use crate::staff::StaffError;
+use crate::staff::session::{has_session_cookie, staff_session};
 
-/// Who acts: resolved from the request's credential. Today a device credential (the device's
-/// person acting through the server); staff sessions resolve here too.
+/// Who acts: resolved from the request's credential — a staff member's session cookie (with
+/// its CSRF token: every action is a `POST`), or a device credential (the device's person acting
+/// through the server).
 ///
 /// # Errors
-/// 401 for a missing or unknown credential; 403 `device_revoked`; storage errors.
+/// 401 for a missing or unknown credential; 403 `device_revoked`; a session's refusals
+/// (`crate::staff::StaffError`); storage errors.
 pub async fn acting_person(st: &AppState, headers: &HeaderMap) -> ApiResult<Author> {
+    if !headers.contains_key(header::AUTHORIZATION) && has_session_cookie(headers) {
+        let s = staff_session(st, headers, &Method::POST).await?;
+        let user = st.store.get_user(s.user_id).await?.ok_or(StaffError::BadSession)?;
+        let departments = person_departments(st, &user).await?;
+        return Ok(Author::new(user, departments));
+    }
     let auth = super::device_auth(st, headers).await?;
     if auth.device.revoked {
         return Err(ApiError::new(

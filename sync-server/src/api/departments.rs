@@ -50,7 +50,7 @@ pub async fn put(
     Path(code): Path<String>,
     body: Bytes,
 ) -> ApiResult<Json<Department>> {
-    admin_auth(&st, &headers).await?;
+    let actor = admin_auth(&st, &headers).await?;
     let d: Department = parse_json(&body)?;
     if d.code != code {
         return Err(invalid("code", "differs from the code in the path"));
@@ -72,6 +72,7 @@ pub async fn put(
                 d.name_en,
                 if d.active { "" } else { ", retired" }
             ),
+            actor_id: actor.person_id(),
         })
         .await?;
     Ok(Json(d))
@@ -98,7 +99,7 @@ pub async fn set_for_user(
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult<Json<Value>> {
-    admin_auth(&st, &headers).await?;
+    let actor = admin_auth(&st, &headers).await?;
     let id = Uuid::parse_str(&id).map_err(|_| invalid("id", "not a UUID"))?;
     let m: Membership = parse_json(&body)?;
     if m.departments.len() > MAX_MEMBERSHIPS {
@@ -132,6 +133,7 @@ pub async fn set_for_user(
             count: m.departments.len() as u64,
             areas: vec![],
             detail: format!("member of: {}", m.departments.join(", ")),
+            actor_id: actor.person_id(),
         })
         .await?;
     Ok(Json(json!({ "user_id": id, "departments": m.departments })))

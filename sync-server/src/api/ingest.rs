@@ -57,6 +57,7 @@ pub async fn ingest(
         count,
         areas: areas.clone(),
         detail: String::new(),
+        actor_id: (pusher.device_id == SERVER_DEVICE).then_some(pusher.user.id),
     };
     let refuse = |code: &'static str, index: usize| AuditEntry {
         detail: format!("{code} at change {index}"),

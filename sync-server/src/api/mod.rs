@@ -3,6 +3,7 @@
 
 pub mod actions;
 pub mod admin;
+pub mod admin_auth;
 pub mod areas;
 pub mod attachments;
 pub mod attachments_range;
@@ -14,6 +15,8 @@ pub mod guard;
 pub mod health;
 pub mod held;
 pub mod ingest;
+pub mod staff;
+pub mod staff_admin;
 pub mod sync;
 
 use std::sync::Arc;
@@ -52,6 +55,8 @@ pub struct AppState {
     pub guards: Arc<guard::Guards>,
     /// How far the read model has folded the log (actions on the server wait for their own).
     pub read_model: Arc<crate::read_model::progress::Progress>,
+    /// Staff sessions' settings and the login throttle.
+    pub staff: Arc<crate::staff::StaffState>,
 }
 
 /// What a person may read: their role grants' scopes, a department handler's narrowed to their
@@ -144,6 +149,7 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .merge(admin)
         .merge(actions)
         .merge(enrolment)
+        .merge(staff::routes(&state, body_limit))
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
         })
@@ -254,18 +260,16 @@ pub async fn device_auth(state: &AppState, headers: &HeaderMap) -> ApiResult<Dev
     })
 }
 
-/// Checks the admin token of a request.
+/// Checks who uses the admin API: the admin token, or a sync admin's session (whose CSRF token
+/// the [`admin_auth::admin_first`] layer in front of every admin route checks).
 ///
 /// # Errors
-/// 401 `missing_credential` / `bad_credential`.
-pub async fn admin_auth(state: &AppState, headers: &HeaderMap) -> ApiResult<()> {
-    let token =
-        auth::bearer(headers, auth::ADMIN_PREFIX).map_err(|p| unauthorized(p, "admin token"))?;
-    if state.store.check_admin_token(auth::hash_secret(token)).await? {
-        Ok(())
-    } else {
-        Err(ApiError::new(StatusCode::UNAUTHORIZED, "bad_credential", "unknown admin token"))
-    }
+/// 401 `missing_credential` / `bad_credential` / `admin_token_disabled`; a session's refusals.
+pub async fn admin_auth(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> ApiResult<admin_auth::AdminActor> {
+    admin_auth::actor(state, headers).await
 }
 
 /// Checks that a request body is a protocol message.

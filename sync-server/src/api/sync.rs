@@ -35,6 +35,7 @@ fn entry(auth: &DeviceAuth, action: AuditAction, count: u64, areas: Vec<String>)
         count,
         areas,
         detail: String::new(),
+        actor_id: None,
     }
 }
 

@@ -85,6 +85,7 @@ pub static SQLITE: &[SqliteMigration] = &[
     Migration::new(3, "read_model", include_str!("migrations/sqlite/0003_read_model.sql")),
     Migration::new(4, "change_reports", include_str!("migrations/sqlite/0004_change_reports.sql")),
     Migration::new(5, "departments", include_str!("migrations/sqlite/0005_departments.sql")),
+    Migration::new(6, "staff", include_str!("migrations/sqlite/0006_staff.sql")),
 ];
 
 /// PostgreSQL's migrations, in version order. A new migration is one more line here.
@@ -98,6 +99,7 @@ pub static POSTGRES: &[PgMigration] = &[
         include_str!("migrations/postgres/0004_change_reports.sql"),
     ),
     Migration::new(5, "departments", include_str!("migrations/postgres/0005_departments.sql")),
+    Migration::new(6, "staff", include_str!("migrations/postgres/0006_staff.sql")),
 ];
 
 /// The table of applied migrations, the same in both dialects.

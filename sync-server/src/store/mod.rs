@@ -12,6 +12,7 @@ pub mod migrations;
 pub mod postgres;
 mod rm_rows;
 pub mod sqlite;
+pub mod staff;
 
 use std::sync::Arc;
 
@@ -518,6 +519,15 @@ pub enum AuditAction {
     Departments,
     /// A person acted on a record through the server (a server-authored change).
     Act,
+    /// A person signed in to the web (a staff session started).
+    Login,
+    /// A person signed out.
+    Logout,
+    /// A staff login was changed: granted, password changed or reset, unlocked, disabled,
+    /// enabled (which one in `detail`).
+    Account,
+    /// A mutation of the admin API (method and path in `detail`).
+    Admin,
 }
 
 impl AuditAction {
@@ -535,6 +545,10 @@ impl AuditAction {
             AuditAction::Restore => "restore",
             AuditAction::Departments => "departments",
             AuditAction::Act => "act",
+            AuditAction::Login => "login",
+            AuditAction::Logout => "logout",
+            AuditAction::Account => "account",
+            AuditAction::Admin => "admin",
         }
     }
 
@@ -555,6 +569,10 @@ impl AuditAction {
             "restore" => AuditAction::Restore,
             "departments" => AuditAction::Departments,
             "act" => AuditAction::Act,
+            "login" => AuditAction::Login,
+            "logout" => AuditAction::Logout,
+            "account" => AuditAction::Account,
+            "admin" => AuditAction::Admin,
             o => return Err(StoreError::Corrupt(format!("audit action {o}"))),
         })
     }
@@ -579,6 +597,10 @@ pub struct AuditEntry {
     pub areas: Vec<String>,
     /// Free detail (error code, admin action…).
     pub detail: String,
+    /// The person who acted, when a person did (a staff member signed in to the web, or the
+    /// admin API used with a sync admin's session) rather than a device or the admin token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor_id: Option<Uuid>,
 }
 
 /// One device's sync health.
@@ -616,6 +638,9 @@ pub trait Store: Send + Sync + 'static {
     fn read_model(&self) -> Option<&dyn crate::read_model::projector::ReadModelStore> {
         None
     }
+
+    /// The backend's staff logins and browser sessions (issue 10, item 3).
+    fn staff(&self) -> &dyn staff::StaffStore;
 
     /// Stores the admin token's hash if no admin token exists yet; returns whether it did.
     async fn init_admin_token(&self, hash: [u8; 32], now: i64) -> StoreResult<bool>;

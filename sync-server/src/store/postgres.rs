@@ -28,6 +28,7 @@ use super::{
 mod blobs;
 mod departments;
 mod read_model;
+mod staff;
 
 /// Advisory lock key taken by every migration transaction, so that several servers starting at
 /// once do not race.
@@ -267,6 +268,10 @@ impl Store for PgStore {
 
     fn read_model(&self) -> Option<&dyn crate::read_model::projector::ReadModelStore> {
         Some(self)
+    }
+
+    fn staff(&self) -> &dyn super::staff::StaffStore {
+        self
     }
 
     async fn init_admin_token(&self, hash: [u8; 32], now: i64) -> StoreResult<bool> {
@@ -933,8 +938,8 @@ impl Store for PgStore {
     async fn audit(&self, e: &AuditEntry) -> StoreResult<()> {
         let c = self.client().await?;
         c.execute(
-            "INSERT INTO audit_log (at, user_id, device_id, action, count, areas, detail)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO audit_log (at, user_id, device_id, action, count, areas, detail,
+                 actor_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             &[
                 &e.at,
                 &e.user_id.map(|u| u.to_string()),
@@ -943,6 +948,7 @@ impl Store for PgStore {
                 &i64_of(e.count),
                 &e.areas.join(","),
                 &e.detail,
+                &e.actor_id.map(|u| u.to_string()),
             ],
         )
         .await?;
@@ -953,7 +959,8 @@ impl Store for PgStore {
         let c = self.client().await?;
         let rows = c
             .query(
-                "SELECT id, at, user_id, device_id, action, count, areas, detail FROM audit_log
+                "SELECT id, at, user_id, device_id, action, count, areas, detail, actor_id
+                 FROM audit_log
                  WHERE ($1::text IS NULL OR device_id = $1) ORDER BY id DESC LIMIT $2",
                 &[&device.map(|d| d.to_string()), &i64::from(limit)],
             )
@@ -971,6 +978,7 @@ impl Store for PgStore {
                     count: u64_of(r.get(5)),
                     areas: split_areas(r.get(6)),
                     detail: r.get(7),
+                    actor_id: r.get::<_, Option<&str>>(8).map(uuid_of).transpose()?,
                 })
             })
             .collect()

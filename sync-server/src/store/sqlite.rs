@@ -26,6 +26,7 @@ use super::{
 mod blobs;
 mod departments;
 mod read_model;
+mod staff;
 
 const MAX_IDLE_READERS: usize = 8;
 
@@ -333,6 +334,10 @@ impl Store for SqliteStore {
 
     fn read_model(&self) -> Option<&dyn crate::read_model::projector::ReadModelStore> {
         Some(self)
+    }
+
+    fn staff(&self) -> &dyn super::staff::StaffStore {
+        self
     }
 
     async fn init_admin_token(&self, hash: [u8; 32], now: i64) -> StoreResult<bool> {
@@ -990,8 +995,8 @@ impl Store for SqliteStore {
         let e = entry.clone();
         self.write(move |c| {
             c.execute(
-                "INSERT INTO audit_log (at, user_id, device_id, action, count, areas, detail)
-                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO audit_log (at, user_id, device_id, action, count, areas, detail,
+                     actor_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 params![
                     e.at,
                     e.user_id.map(|u| u.to_string()),
@@ -999,7 +1004,8 @@ impl Store for SqliteStore {
                     e.action.as_str(),
                     i64_of(e.count),
                     e.areas.join(","),
-                    e.detail
+                    e.detail,
+                    e.actor_id.map(|u| u.to_string())
                 ],
             )?;
             Ok(())
@@ -1009,8 +1015,8 @@ impl Store for SqliteStore {
 
     async fn list_audit(&self, limit: u32, device: Option<Uuid>) -> StoreResult<Vec<AuditEntry>> {
         self.read(move |c| {
-            let base =
-                "SELECT id, at, user_id, device_id, action, count, areas, detail FROM audit_log";
+            let base = "SELECT id, at, user_id, device_id, action, count, areas, detail, actor_id
+                 FROM audit_log";
             let mut values = Vec::new();
             let filter = match device {
                 Some(d) => {
@@ -1031,11 +1037,12 @@ impl Store for SqliteStore {
                     r.get::<_, i64>(5)?,
                     r.get::<_, String>(6)?,
                     r.get::<_, String>(7)?,
+                    r.get::<_, Option<String>>(8)?,
                 ))
             })?;
             let mut out = Vec::new();
             for row in rows {
-                let (id, at, user, dev, action, count, areas, detail) = row?;
+                let (id, at, user, dev, action, count, areas, detail, actor) = row?;
                 out.push(AuditEntry {
                     id,
                     at,
@@ -1045,6 +1052,7 @@ impl Store for SqliteStore {
                     count: u64_of(count),
                     areas: split_areas(&areas),
                     detail,
+                    actor_id: actor.as_deref().map(uuid_of).transpose()?,
                 });
             }
             Ok(out)
