@@ -269,6 +269,39 @@ async function renderAreas() {
   $("#area-tree").replaceChildren(...roots);
 }
 
+async function renderDepartments() {
+  const { departments } = await api("GET", "/departments");
+  $("#department-table tbody").replaceChildren(...departments.map((d) => {
+    const row = el("tr", null, { "data-code": d.code, class: d.active ? "served" : "withheld" });
+    const edit = el("button", tr("departments.change"), { class: "edit-department" });
+    edit.addEventListener("click", () => {
+      $("#department-code").value = d.code;
+      $("#department-name-zh").value = d.name_zh;
+      $("#department-name-en").value = d.name_en;
+      $("#department-categories").value = d.categories.join(",");
+      $("#department-area").value = d.area ?? "";
+      $("#department-active").checked = d.active;
+    });
+    const action = el("td");
+    action.append(edit);
+    row.append(el("td", d.code), el("td", d.name_zh), el("td", d.name_en),
+      el("td", d.categories.join(", ")), el("td", d.area ?? tr("departments.everywhere")),
+      el("td", tr(d.active ? "departments.active" : "departments.retired")), action);
+    return row;
+  }));
+  const select = $("#membership-user");
+  const chosen = select.value;
+  select.replaceChildren(...[...state.users.values()]
+    .filter((u) => u.roles.some((g) => g.role === "department_handler"))
+    .map((u) => el("option", u.name, { value: u.id })));
+  if (chosen) select.value = chosen;
+}
+
+/** The comma-separated list in an input, trimmed, without empties. */
+function listOf(sel) {
+  return $(sel).value.split(",").map((x) => x.trim()).filter((x) => x);
+}
+
 async function renderAudit() {
   const select = $("#audit-device");
   const chosen = select.value;
@@ -322,7 +355,7 @@ async function setWithheld(c, withhold) {
 
 const RENDER = {
   health: renderHealth, devices: renderDevices, users: renderUsers, areas: renderAreas,
-  held: renderHeld, audit: renderAudit,
+  departments: renderDepartments, held: renderHeld, audit: renderAudit,
 };
 
 /** Runs `f`, showing its error (and the sign-in form when the token is refused). */
@@ -450,6 +483,32 @@ function wire() {
   for (const b of document.querySelectorAll("nav [data-view]")) {
     b.addEventListener("click", () => show(b.dataset.view));
   }
+  $("#department-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    await guarded(async () => {
+      const code = $("#department-code").value.trim();
+      const area = $("#department-area").value.trim();
+      await api("PUT", `/departments/${encodeURIComponent(code)}`, {
+        code,
+        name_zh: $("#department-name-zh").value.trim(),
+        name_en: $("#department-name-en").value.trim(),
+        categories: listOf("#department-categories"),
+        area: area || null,
+        active: $("#department-active").checked,
+      });
+      await renderDepartments();
+      showNotice(tr("departments.saved", { code }));
+    });
+  });
+  $("#membership-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    await guarded(async () => {
+      const id = $("#membership-user").value;
+      const departments = listOf("#membership-codes");
+      await api("PUT", `/users/${encodeURIComponent(id)}/departments`, { departments });
+      showNotice(tr("departments.members_saved", { name: userName(id), codes: departments.join(", ") || "—" }));
+    });
+  });
   $("#user-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     await guarded(async () => {

@@ -35,7 +35,7 @@ async fn task_by_session(store: DynStore) {
     assert_eq!(st, 201, "{v}");
     assert!(v["seq"].as_u64().unwrap() > head);
     let entries = audit(&s).await;
-    let push = entries.iter().find(|e| e["action"] == "push").expect("the change is audited");
+    let push = entries.iter().find(|e| e["action"] == "act").expect("the change is audited as an action");
     assert_eq!((push["user_id"].clone(), push["actor_id"].clone()), (json!(op), json!(op)));
     // Outside the person's area: the server's write rules refuse it.
     let (st, v) = b.post("/api/v1/tasks", json!({ "area": "320612/002", "title": "越界" })).await;

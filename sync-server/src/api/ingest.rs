@@ -122,7 +122,10 @@ pub async fn ingest(
     Metrics::add(&st.metrics.changes_duplicate, pushed - outcome.stored as u64);
     let e = AuditEntry {
         detail: format!("{pushed} pushed, {} new", outcome.stored),
-        ..entry(AuditAction::Push, outcome.stored as u64)
+        ..entry(
+            if pusher.device_id == SERVER_DEVICE { AuditAction::Act } else { AuditAction::Push },
+            outcome.stored as u64,
+        )
     };
     st.store.audit(&e).await?;
     Ok(outcome)
