@@ -11,6 +11,7 @@ pub mod demo_records;
 pub mod error;
 pub mod metrics;
 pub mod policy;
+pub mod query;
 pub mod read_model;
 pub mod server;
 pub mod store;

@@ -6,11 +6,14 @@ pub mod areas;
 pub mod attachments;
 pub mod attachments_range;
 pub mod attachments_refs;
+pub mod caller;
 pub mod console;
 pub mod enrol;
 pub mod guard;
 pub mod health;
 pub mod held;
+pub mod openapi;
+pub mod query;
 pub mod sync;
 
 use std::sync::Arc;
@@ -91,6 +94,9 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .layer(oversize(body_limit))
         .layer(in_flight.clone())
         .layer(from_fn_with_state(state.clone(), guard::admin_first));
+    // The staff query API: the caller (device credential, admin token) is resolved by the
+    // handlers' `Caller` extractor, which also checks a device's rate.
+    let records = query::routes().layer(in_flight.clone());
     let enrolment = Router::new()
         .route("/v1/enrol", post(enrol::enrol))
         .layer(RequestBodyLimitLayer::new(ENROL_BODY_LIMIT.min(body_limit)))
@@ -100,9 +106,11 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
     Router::new()
         .route("/health", get(health::health))
         .route("/metrics", get(health::metrics))
+        .route("/api/openapi.json", get(openapi::openapi_json))
         .merge(console::routes())
         .merge(device)
         .merge(admin)
+        .merge(records)
         .merge(enrolment)
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")

@@ -592,6 +592,11 @@ pub trait Store: Send + Sync + 'static {
         None
     }
 
+    /// The backend's answers to the staff query API over its read model, if it keeps one.
+    fn query(&self) -> Option<&dyn crate::query::QueryStore> {
+        None
+    }
+
     /// Stores the admin token's hash if no admin token exists yet; returns whether it did.
     async fn init_admin_token(&self, hash: [u8; 32], now: i64) -> StoreResult<bool>;
     /// Whether this hash is a valid admin token's.

@@ -25,6 +25,7 @@ use super::{
 };
 
 mod blobs;
+mod query;
 mod read_model;
 
 /// Advisory lock key taken by every migration transaction, so that several servers starting at
@@ -241,6 +242,10 @@ impl Store for PgStore {
     }
 
     fn read_model(&self) -> Option<&dyn crate::read_model::projector::ReadModelStore> {
+        Some(self)
+    }
+
+    fn query(&self) -> Option<&dyn crate::query::QueryStore> {
         Some(self)
     }
 

@@ -24,6 +24,7 @@ use super::{
 };
 
 mod blobs;
+mod query;
 mod read_model;
 
 const MAX_IDLE_READERS: usize = 8;
@@ -327,6 +328,10 @@ impl Store for SqliteStore {
     }
 
     fn read_model(&self) -> Option<&dyn crate::read_model::projector::ReadModelStore> {
+        Some(self)
+    }
+
+    fn query(&self) -> Option<&dyn crate::query::QueryStore> {
         Some(self)
     }
 
