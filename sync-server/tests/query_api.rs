@@ -227,10 +227,16 @@ async fn search(w: &World) {
 async fn pagination(w: &World) {
     let all = w.all_ids(&w.district, "/api/v1/households", 500).await;
     assert!(all.len() > 20, "{}", all.len());
+    let newest_first: Vec<Uuid> = all.iter().rev().copied().collect();
     for limit in [1, 3, 7, 100] {
         let paged = w.all_ids(&w.district, "/api/v1/households", limit).await;
         assert_eq!(paged, all, "limit {limit}");
+        let paged = w.all_ids(&w.district, "/api/v1/households?order=desc", limit).await;
+        assert_eq!(paged, newest_first, "limit {limit}, newest first");
     }
+    // Filtered lists page the same way.
+    let open = w.all_ids(&w.district, "/api/v1/work-orders?open=true", 500).await;
+    assert_eq!(w.all_ids(&w.district, "/api/v1/work-orders?open=true", 2).await, open);
     let (s, v) = w.get(&w.district, "/api/v1/households").await;
     assert_eq!(s, 200);
     assert_eq!(v["items"].as_array().unwrap().len(), all.len().min(100));

@@ -36,6 +36,7 @@ async fn bad_input(store: DynStore) {
         ("/api/v1/visits?worker=' OR 1=1 --", 400, "invalid_filter"),
         ("/api/v1/visits?from=yesterday", 400, "invalid_filter"),
         ("/api/v1/visits?from=2&to=1", 400, "invalid_filter"),
+        ("/api/v1/visits?order=sideways", 400, "invalid_filter"),
         ("/api/v1/households/' OR 1=1 --", 400, "invalid_id"),
         ("/api/v1/residents/%25/sensitive", 400, "invalid_id"),
         ("/api/v1/households?area=320612/001", 403, "out_of_scope"),
@@ -60,6 +61,12 @@ async fn bad_input(store: DynStore) {
     assert_eq!((s, v["error"]["code"].as_str()), (403, Some("out_of_scope")), "{v}");
     let (s, v) = w.get(&w.worker, &format!("/api/v1/tasks?area={TOWN}")).await;
     assert_eq!((s, v["error"]["code"].as_str()), (403, Some("out_of_scope")), "{v}");
+
+    // A cursor of pages oldest first does not continue pages newest first.
+    let (_, v) = w.get(&w.town, "/api/v1/households?limit=1").await;
+    let cursor = v["next_cursor"].as_str().unwrap();
+    let (s, v) = w.get(&w.town, &format!("/api/v1/households?order=desc&cursor={cursor}")).await;
+    assert_eq!((s, v["error"]["code"].as_str()), (400, Some("invalid_cursor")), "{v}");
 
     // Credentials.
     let (s, v) = w.get_as(None, "/api/v1/households").await;

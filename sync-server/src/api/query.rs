@@ -82,6 +82,8 @@ pub struct PageParams {
     /// Records per page, 1–500 (default 100).
     #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
+    /// `asc` (default): oldest first; `desc`: newest first (by record id, a UUIDv7).
+    order: Option<String>,
 }
 
 /// Household filters.
@@ -174,7 +176,7 @@ async fn list(
     let limit = usize::try_from(q.limit).unwrap_or(usize::MAX);
     let next_cursor = if found.len() > limit {
         found.truncate(limit);
-        found.last().map(|f| cursor::encode(f.id))
+        found.last().map(|f| cursor::encode(f.id, q.newest_first))
     } else {
         None
     };

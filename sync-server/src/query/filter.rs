@@ -94,8 +94,10 @@ pub struct ListQuery {
     pub open: Option<bool>,
     /// Open work orders past their deadline (or, `false`, all others).
     pub overdue: Option<bool>,
-    /// Records after this one (the cursor's).
-    pub after: Option<Uuid>,
+    /// Pages newest first (by record id, descending) rather than oldest first.
+    pub newest_first: bool,
+    /// Where the page starts (the cursor's record, excluded).
+    pub after: Option<cursor::Cursor>,
     /// Records per page.
     pub limit: u32,
 }
@@ -117,6 +119,7 @@ impl ListQuery {
             category: None,
             open: None,
             overdue: None,
+            newest_first: false,
             after: None,
             limit: DEFAULT_LIMIT,
         }
@@ -148,6 +151,10 @@ impl ListQuery {
             && from > to
         {
             return Err(invalid("from", "must not be after `to`"));
+        }
+        if q.after.is_some_and(|c| c.newest_first != q.newest_first) {
+            // A cursor of pages in the other order.
+            return Err(QueryError::Cursor);
         }
         Ok(q)
     }
@@ -213,6 +220,13 @@ impl ListQuery {
                 }
                 self.category = Some(v.to_owned());
             }
+            "order" => {
+                self.newest_first = match v {
+                    "asc" => false,
+                    "desc" => true,
+                    _ => return Err(invalid(name, "must be `asc` or `desc`")),
+                };
+            }
             "open" => self.open = Some(boolean(name, v)?),
             "overdue" => self.overdue = Some(boolean(name, v)?),
             _ => {}
@@ -221,17 +235,19 @@ impl ListQuery {
     }
 }
 
-/// The filters a listed kind takes (besides `area`, `cursor` and `limit`, which all take).
+/// The filters a listed kind takes (`area`, `cursor`, `limit` and `order` all take).
 pub fn filters_of(listed: Listed) -> &'static [&'static str] {
     match listed {
-        Listed::Households => &["area", "cursor", "limit", "q", "tag"],
-        Listed::Residents => &["area", "cursor", "limit", "q", "household"],
-        Listed::Visits => &["area", "cursor", "limit", "from", "to", "worker", "household"],
-        Listed::Patrols => &["area", "cursor", "limit", "from", "to", "worker"],
-        Listed::WorkOrders => {
-            &["area", "cursor", "limit", "state", "severity", "category", "open", "overdue"]
+        Listed::Households => &["area", "cursor", "limit", "order", "q", "tag"],
+        Listed::Residents => &["area", "cursor", "limit", "order", "q", "household"],
+        Listed::Visits => {
+            &["area", "cursor", "limit", "order", "from", "to", "worker", "household"]
         }
-        Listed::Tasks => &["area", "cursor", "limit", "open"],
+        Listed::Patrols => &["area", "cursor", "limit", "order", "from", "to", "worker"],
+        Listed::WorkOrders => &[
+            "area", "cursor", "limit", "order", "state", "severity", "category", "open", "overdue",
+        ],
+        Listed::Tasks => &["area", "cursor", "limit", "order", "open"],
     }
 }
 
@@ -324,6 +340,13 @@ mod tests {
         assert!(parse(Listed::Visits, &[("worker", "%")]).is_err());
         assert!(parse(Listed::Households, &[("tag", "a\u{0}")]).is_err());
         assert_eq!(parse(Listed::Households, &[("cursor", "%_")]), Err(QueryError::Cursor));
+        let asc = cursor::encode(Uuid::now_v7(), false);
+        assert!(parse(Listed::Tasks, &[("cursor", &asc), ("order", "asc")]).is_ok());
+        assert_eq!(
+            parse(Listed::Tasks, &[("order", "desc"), ("cursor", &asc)]),
+            Err(QueryError::Cursor)
+        );
+        assert!(parse(Listed::Tasks, &[("order", "sideways")]).is_err());
     }
 
     #[test]

@@ -107,7 +107,8 @@ fn select(listed: Listed) -> String {
     )
 }
 
-/// One page of a list: records within `scopes` matching `q`, ordered by id, at most
+/// One page of a list: records within `scopes` matching `q`, ordered by id (descending when
+/// `q.newest_first`), at most
 /// `q.limit + 1` rows (one more than a page, to tell whether another follows). `now` (ms) is
 /// what `overdue` is measured against.
 pub fn list(dialect: Dialect, q: &ListQuery, scopes: &[ReadScope], now: i64) -> Statement {
@@ -121,11 +122,12 @@ pub fn list(dialect: Dialect, q: &ListQuery, scopes: &[ReadScope], now: i64) -> 
     }
     filters(&mut b, q, now);
     super::search::terms_sql(&mut b, q.listed.kind(), &q.terms);
+    let (beyond, order) = if q.newest_first { ("<", "DESC") } else { (">", "ASC") };
     if let Some(after) = q.after {
-        let p = b.bind(Bind::Bytes(after.as_bytes().to_vec()));
-        b.push(&format!(" AND t.doc_id > {p}"));
+        let p = b.bind(Bind::Bytes(after.last.as_bytes().to_vec()));
+        b.push(&format!(" AND t.doc_id {beyond} {p}"));
     }
-    b.push(&format!(" ORDER BY t.doc_id LIMIT {}", u64::from(q.limit) + 1));
+    b.push(&format!(" ORDER BY t.doc_id {order} LIMIT {}", u64::from(q.limit) + 1));
     b.finish()
 }
 
