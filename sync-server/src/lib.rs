@@ -12,6 +12,7 @@ pub mod demo_records;
 pub mod error;
 pub mod metrics;
 pub mod policy;
+pub mod query;
 pub mod read_model;
 pub mod server;
 pub mod staff;

@@ -49,6 +49,28 @@ pub const FTS5_TOKENIZE: &str = "ascii";
 /// reach it, so user input such as `"`, `*`, `OR`, `NEAR`, `-`, `:`, `^` or parentheses cannot change
 /// the query's structure. Queries longer than [`QUERY_MAX`] characters are rejected.
 pub fn match_query(user_query: &str) -> Result<Option<String>> {
+    let terms: Vec<String> =
+        query_terms(user_query)?.iter().map(|t| quoted(&t.token, t.prefix)).collect();
+    Ok((!terms.is_empty()).then(|| terms.join(" AND ")))
+}
+
+/// One term of a search: a token of [`index_tokens`]' vocabulary that a matching record must
+/// hold — exactly, or (`prefix`) as the start of one of its tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueryTerm {
+    /// The token (letters, digits and Han characters only).
+    pub token: String,
+    /// Whether any token starting with it matches.
+    pub prefix: bool,
+}
+
+/// The terms of what a user typed, all of which a record must match (the rules of
+/// [`match_query`], which formats them for FTS5; a store without FTS5 — the server's — looks
+/// them up in its own token table). Empty when there is nothing to search for.
+///
+/// # Errors
+/// [`CoreError::Invalid`] naming `query` when it is longer than [`QUERY_MAX`] characters.
+pub fn query_terms(user_query: &str) -> Result<Vec<QueryTerm>> {
     let q = user_query.trim();
     if q.chars().nth(QUERY_MAX).is_some() {
         return Err(CoreError::invalid(
@@ -57,8 +79,9 @@ pub fn match_query(user_query: &str) -> Result<Option<String>> {
         ));
     }
     let pieces = segments(q);
-    let mut terms: Vec<String> = Vec::new();
-    let mut add = |t: String| {
+    let mut terms: Vec<QueryTerm> = Vec::new();
+    let mut add = |token: String, prefix: bool| {
+        let t = QueryTerm { token, prefix };
         if !terms.contains(&t) {
             terms.push(t);
         }
@@ -75,22 +98,22 @@ pub fn match_query(user_query: &str) -> Result<Option<String>> {
                 if chars.len() == 1 {
                     // Covered by the digit+character term when glued to a number.
                     if !after_digits {
-                        add(quoted(&chars[0].to_string(), false));
+                        add(chars[0].to_string(), false);
                     }
                 } else {
                     for w in chars.windows(2) {
-                        add(quoted(&w.iter().collect::<String>(), false));
+                        add(w.iter().collect::<String>(), false);
                     }
                 }
             }
             Segment::Digits(d) => match glued_han_next {
-                Some(c) => add(quoted(&format!("{d}{c}"), false)),
-                None => add(quoted(d, true)),
+                Some(c) => add(format!("{d}{c}"), false),
+                None => add(d.clone(), true),
             },
-            Segment::Word(w) => add(quoted(w, true)),
+            Segment::Word(w) => add(w.clone(), true),
         }
     }
-    Ok((!terms.is_empty()).then(|| terms.join(" AND ")))
+    Ok(terms)
 }
 
 /// An FTS5 string literal for `token`, optionally as a prefix query. Double quotes are doubled

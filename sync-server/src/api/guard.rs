@@ -169,7 +169,7 @@ pub(crate) fn unread(headers: &HeaderMap, mut r: Response) -> Response {
 }
 
 /// Checks the per-credential rate, keyed by `key`: the 429 answer when it is exceeded.
-fn check_rate(g: &Guards, key: String) -> Option<Response> {
+pub(crate) fn check_rate(g: &Guards, key: String) -> Option<Response> {
     g.rate.check_key(&key).err().map(|not_until| {
         let wait = not_until.wait_time_from(DefaultClock::default().now());
         retry_later(

@@ -8,6 +8,7 @@ pub mod areas;
 pub mod attachments;
 pub mod attachments_range;
 pub mod attachments_refs;
+pub mod caller;
 pub mod console;
 pub mod departments;
 pub mod enrol;
@@ -15,6 +16,8 @@ pub mod guard;
 pub mod health;
 pub mod held;
 pub mod ingest;
+pub mod openapi;
+pub mod query;
 pub mod staff;
 pub mod staff_admin;
 pub mod sync;
@@ -135,6 +138,9 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .layer(RequestBodyLimitLayer::new(ACTION_BODY_LIMIT.min(body_limit)))
         .layer(oversize(ACTION_BODY_LIMIT.min(body_limit)))
         .layer(in_flight.clone());
+    // The staff query API: the caller (device credential, admin token) is resolved by the
+    // handlers' `Caller` extractor, which also checks a device's rate.
+    let records = query::routes().layer(in_flight.clone());
     let enrolment = Router::new()
         .route("/v1/enrol", post(enrol::enrol))
         .layer(RequestBodyLimitLayer::new(ENROL_BODY_LIMIT.min(body_limit)))
@@ -144,10 +150,12 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
     Router::new()
         .route("/health", get(health::health))
         .route("/metrics", get(health::metrics))
+        .route("/api/openapi.json", get(openapi::openapi_json))
         .merge(console::routes())
         .merge(device)
         .merge(admin)
         .merge(actions)
+        .merge(records)
         .merge(enrolment)
         .merge(staff::routes(&state, body_limit))
         .fallback(|| async {

@@ -641,6 +641,10 @@ pub trait Store: Send + Sync + 'static {
 
     /// The backend's staff logins and browser sessions (issue 10, item 3).
     fn staff(&self) -> &dyn staff::StaffStore;
+    /// The backend's answers to the staff query API over its read model, if it keeps one.
+    fn query(&self) -> Option<&dyn crate::query::QueryStore> {
+        None
+    }
 
     /// Stores the admin token's hash if no admin token exists yet; returns whether it did.
     async fn init_admin_token(&self, hash: [u8; 32], now: i64) -> StoreResult<bool>;

@@ -183,6 +183,15 @@ pub(crate) const ROW_TABLES: &[(&str, &[(&str, Col)])] = &[
             ("deleted", Col::Bool),
         ],
     ),
+    (
+        "rm_search",
+        &[
+            ("token", Col::Text),
+            ("kind", Col::Int),
+            ("doc_id", Col::Bytes),
+            ("source_id", Col::Bytes),
+        ],
+    ),
 ];
 
 /// Every `rm_` table, for `rm_clear` (the tables of [`ROW_TABLES`]: `rm_docs` is among them).

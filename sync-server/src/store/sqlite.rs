@@ -25,6 +25,7 @@ use super::{
 
 mod blobs;
 mod departments;
+mod query;
 mod read_model;
 mod staff;
 
@@ -338,6 +339,10 @@ impl Store for SqliteStore {
 
     fn staff(&self) -> &dyn super::staff::StaffStore {
         self
+    }
+
+    fn query(&self) -> Option<&dyn crate::query::QueryStore> {
+        Some(self)
     }
 
     async fn init_admin_token(&self, hash: [u8; 32], now: i64) -> StoreResult<bool> {

@@ -285,3 +285,4 @@ pub fn push(changes: Vec<ChangeEnvelope>) -> SyncRequest {
 pub fn pull(cursor: u64) -> SyncRequest {
     SyncRequest { cursor, max_page_bytes: 0, include_own: false, push: vec![] }
 }
+pub mod query_world;

@@ -235,7 +235,7 @@ async fn write_row(tx: &Tx<'_>, r: &RecordRow) -> StoreResult<()> {
         }
         KindColumns::Sensitive { .. } => {}
     }
-    Ok(())
+    super::query::write_search(tx, r).await
 }
 
 /// Column `i` of `r`, read as `col` (integer columns are selected as BIGINT).

@@ -144,7 +144,7 @@ fn write_row(tx: &Connection, r: &RecordRow) -> StoreResult<()> {
             .execute(params![id, area, title, due_at, completed_at, r.deleted])?,
         KindColumns::Sensitive { .. } => 0,
     };
-    Ok(())
+    super::query::write_search(tx, r)
 }
 
 #[async_trait]

@@ -1,0 +1,54 @@
+//! The OpenAPI description of the HTTP API, generated from the handlers' annotations
+//! (`utoipa`) and served at `GET /api/openapi.json`. To describe another endpoint: annotate its
+//! handler with `#[utoipa::path(…)]` and add it to `paths(…)` below (its body types to
+//! `components(schemas(…))` when they derive `ToSchema`).
+
+use axum::Json;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::query;
+
+/// The API description.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Gridwork sync server",
+        description = "The staff query API over the server's read model (docs/server-query-api.md)."
+    ),
+    paths(
+        query::list_households, query::get_household,
+        query::list_residents, query::get_resident, query::sensitive,
+        query::list_visits, query::get_visit,
+        query::list_patrols, query::get_patrol,
+        query::list_work_orders, query::get_work_order,
+        query::list_tasks, query::get_task,
+    ),
+    components(schemas(query::Page, query::Item, query::ErrorBody, query::ErrorDetail)),
+    modifiers(&Security),
+    tags((name = "records", description = "The read model's records, scoped by the caller's roles"))
+)]
+pub struct ApiDoc;
+
+/// Declares the bearer credential the record endpoints take.
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "device",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A device credential `gwd_…` (its user's role grants)"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// `GET /api/openapi.json`.
+pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}

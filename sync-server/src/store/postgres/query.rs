@@ -1,0 +1,51 @@
+//! The staff query API on PostgreSQL: runs the statements `crate::query::sql` builds (the same
+//! for both backends) and keeps `rm_search` (migration 7) beside the rows the projector writes.
+
+use async_trait::async_trait;
+use tokio_postgres::types::ToSql;
+
+use super::PgStore;
+use crate::query::{Bind, Dialect, QueryStore, RawRow, Statement, search};
+use crate::read_model::rows::RecordRow;
+use crate::store::{StoreError, StoreResult};
+
+/// The bound values of a statement as PostgreSQL parameters.
+fn params(binds: &[Bind]) -> Vec<&(dyn ToSql + Sync)> {
+    binds
+        .iter()
+        .map(|b| match b {
+            Bind::Text(s) => s as &(dyn ToSql + Sync),
+            Bind::Int(i) => i as &(dyn ToSql + Sync),
+            Bind::Bytes(v) => v as &(dyn ToSql + Sync),
+        })
+        .collect()
+}
+
+/// Replaces the search rows of `row` (households and residents), in the projector's
+/// transaction.
+pub(super) async fn write_search(
+    tx: &deadpool_postgres::Transaction<'_>,
+    row: &RecordRow,
+) -> StoreResult<()> {
+    for s in search::write_statements(Dialect::Postgres, row) {
+        let stmt = tx.prepare_cached(&s.sql).await?;
+        tx.execute(&stmt, &params(&s.binds)).await?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl QueryStore for PgStore {
+    fn dialect(&self) -> Dialect {
+        Dialect::Postgres
+    }
+
+    async fn run_query(&self, statement: &Statement) -> Result<Vec<RawRow>, StoreError> {
+        let c = self.client().await?;
+        let stmt = c.prepare_cached(&statement.sql).await?;
+        let rows = c.query(&stmt, &params(&statement.binds)).await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+            .collect()
+    }
+}
