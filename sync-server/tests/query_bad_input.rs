@@ -106,6 +106,16 @@ async fn openapi_describes_the_query_api() {
     ] {
         assert!(paths[p]["get"].is_object(), "{p} missing");
     }
+    // The actions people take through the server, with their bodies and both credentials.
+    for p in ["/api/v1/work-orders/{id}/actions", "/api/v1/tasks"] {
+        let post = &paths[p]["post"];
+        assert!(post["requestBody"].is_object(), "{p}: {post}");
+        assert_eq!(post["tags"][0], "actions", "{p}");
+    }
+    let schemes = &doc["components"]["securitySchemes"];
+    assert_eq!(schemes["session"]["in"], "cookie", "{schemes}");
+    assert_eq!(schemes["session"]["name"], "gw_session", "{schemes}");
+    assert!(doc["components"]["schemas"]["ActionBody"]["properties"]["type"].is_object());
     let params: Vec<&str> = paths["/api/v1/work-orders"]["get"]["parameters"]
         .as_array()
         .unwrap()

@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use gridwork_core::work_order::{EventType, WorkOrderAction, WorkOrderSummary};
 use gridwork_core::{AreaPath, TaskInput};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{AppState, parse_json, person_departments};
@@ -48,7 +49,7 @@ pub async fn acting_person(st: &AppState, headers: &HeaderMap) -> ApiResult<Auth
 
 /// `POST /api/v1/work-orders/{id}/actions` body: the step, without a time (the server's clock
 /// dates it).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ActionBody {
     /// `accept`, `dispatch`, `sign`, `handle`, `feedback`, `return`, `request_extension`,
@@ -96,6 +97,22 @@ fn invalid(field: &str, message: impl std::fmt::Display) -> ApiError {
 
 /// `POST /api/v1/work-orders/{id}/actions`: takes a step on a work order.
 ///
+/// The answer: `{seq, received_at, read_model_caught_up, record}`, the record being the order's
+/// summary after the step (state, departments, deadline, events, conflicts).
+#[utoipa::path(
+    post, path = "/api/v1/work-orders/{id}/actions", tag = "actions",
+    params(("id" = Uuid, Path, description = "The work order's id")),
+    request_body = ActionBody,
+    responses(
+        (status = 200, description = "The step was logged; the order after it", content_type = "application/json"),
+        (status = 400, description = "Malformed body, unknown step type, oversized note", body = super::query::ErrorBody),
+        (status = 401, description = "No or unknown credential or session", body = super::query::ErrorBody),
+        (status = 403, description = "Role, department or CSRF refusal", body = super::query::ErrorBody),
+        (status = 404, description = "No such order within the person's scope", body = super::query::ErrorBody),
+        (status = 409, description = "The order's state refuses the step (the core's code)", body = super::query::ErrorBody),
+    ),
+    security(("device" = []), ("session" = []))
+)]
 /// # Errors
 /// 400 `malformed_json` / `invalid_input`; 401; 404 for an order outside the person's scope;
 /// 409 with the core's code for a step the order's state refuses; 403 `role_not_allowed`,
@@ -125,7 +142,7 @@ pub async fn act_on_work_order(
 }
 
 /// `POST /api/v1/tasks` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TaskBody {
     /// The area the task is issued to (it reaches every grid inside it).
@@ -138,8 +155,9 @@ pub struct TaskBody {
     /// Target households (inside the area); none: all of the area.
     #[serde(default)]
     pub households: Vec<Uuid>,
-    /// Due date.
+    /// Due date (RFC 3339).
     #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub due_at: Option<DateTime<Utc>>,
     /// The person to carry it out.
     #[serde(default)]
@@ -155,6 +173,18 @@ pub struct Issued {
 
 /// `POST /api/v1/tasks`: issues a task.
 ///
+/// The answer: `{seq, received_at, read_model_caught_up, record: {id}}`.
+#[utoipa::path(
+    post, path = "/api/v1/tasks", tag = "actions",
+    request_body = TaskBody,
+    responses(
+        (status = 201, description = "The task was issued", content_type = "application/json"),
+        (status = 400, description = "Malformed body or a bad field (named)", body = super::query::ErrorBody),
+        (status = 401, description = "No or unknown credential or session", body = super::query::ErrorBody),
+        (status = 403, description = "The person may not issue tasks there, or CSRF refusal", body = super::query::ErrorBody),
+    ),
+    security(("device" = []), ("session" = []))
+)]
 /// # Errors
 /// 400 `malformed_json` / `invalid_input` naming the field; 401; 403 `forbidden` for a role
 /// that may not issue tasks there.

@@ -4,17 +4,17 @@
 //! `components(schemas(…))` when they derive `ToSchema`).
 
 use axum::Json;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::query;
+use super::{actions, query};
 
 /// The API description.
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "Gridwork sync server",
-        description = "The staff query API over the server's read model (docs/server-query-api.md)."
+        description = "The staff query API over the server's read model (docs/server-query-api.md) and the actions people take through the server (docs/server-actions-api.md)."
     ),
     paths(
         query::list_households, query::get_household,
@@ -23,10 +23,17 @@ use super::query;
         query::list_patrols, query::get_patrol,
         query::list_work_orders, query::get_work_order,
         query::list_tasks, query::get_task,
+        actions::act_on_work_order, actions::issue_task,
     ),
-    components(schemas(query::Page, query::Item, query::ErrorBody, query::ErrorDetail)),
+    components(schemas(
+        query::Page, query::Item, query::ErrorBody, query::ErrorDetail,
+        actions::ActionBody, actions::TaskBody,
+    )),
     modifiers(&Security),
-    tags((name = "records", description = "The read model's records, scoped by the caller's roles"))
+    tags(
+        (name = "records", description = "The read model's records, scoped by the caller's roles"),
+        (name = "actions", description = "Steps and tasks taken through the server: server-authored changes")
+    )
 )]
 pub struct ApiDoc;
 
@@ -44,6 +51,14 @@ impl Modify for Security {
                     .description(Some("A device credential `gwd_…` (its user's role grants)"))
                     .build(),
             ),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                "gw_session",
+                "A staff member's browser session (POST /api/v1/session); changes also need the \
+                 session's CSRF token in `X-CSRF-Token`",
+            ))),
         );
     }
 }
