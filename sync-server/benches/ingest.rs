@@ -35,10 +35,11 @@ use std::time::{Duration, Instant};
 use automerge::ActorId;
 use gridwork_core::Role;
 use gridwork_sync_server::api::attachments_refs::refs_in;
+use gridwork_sync_server::store::departments::Registry;
 use gridwork_sync_server::store::postgres::PgStore;
 use gridwork_sync_server::store::sqlite::SqliteStore;
 use gridwork_sync_server::store::{DynStore, NewChange, RoleGrant, Store as _, now_ms};
-use gridwork_sync_server::validate::{validate, validate_push};
+use gridwork_sync_server::validate::{Writer, validate, validate_push};
 use gridwork_tests::measure::{loadavg, machine, median, process_cpu, processes_cpu};
 use gridwork_tests::workload::{self, DayOfWork, DayPlan};
 use gridwork_tests::{Backend, Server};
@@ -87,10 +88,21 @@ fn actor(day: &DayOfWork) -> ActorId {
     ActorId::from(hex::decode(&day.actor_hex).expect("actor hex"))
 }
 
+/// The registry the benches validate against: empty, as the day's work dispatches to no
+/// department (a dispatch would be refused, and the bench would say so).
+static NO_DEPARTMENTS: std::sync::LazyLock<Registry> = std::sync::LazyLock::new(Registry::default);
+
+/// A writer of no department.
+fn writer<'a>(actor: &'a ActorId, grants: &'a [RoleGrant]) -> Writer<'a> {
+    Writer { actor, grants, departments: &[], registry: &NO_DEPARTMENTS }
+}
+
 /// Validated pushes, one per phone.
 fn validated(days: &[DayOfWork]) -> Vec<Vec<NewChange>> {
     days.iter()
-        .map(|d| validate_push(&actor(d), &grants(d), d.changes.clone()).expect("valid day"))
+        .map(|d| {
+            validate_push(&writer(&actor(d), &grants(d)), d.changes.clone()).expect("valid day")
+        })
         .collect()
 }
 
@@ -359,21 +371,38 @@ async fn durability_section(pushes: &[Vec<NewChange>], total: usize, out: &mut O
     ));
 }
 
-/// Ingests every push into a fresh SQLite store, optionally with the projector following in
-/// the background; returns the store, its directory and the ingest's wall time.
-async fn ingest_sqlite(
+/// A fresh, empty store of `backend` (a new schema on PostgreSQL) with the workload's district
+/// registered (the projector reads the log area by area); its directory for SQLite.
+async fn fresh_store(backend: &str, pg_url: Option<&str>) -> (DynStore, Option<tempfile::TempDir>) {
+    let (store, dir): (DynStore, _) = match pg_url {
+        Some(url) if backend == "postgres" => {
+            let schema = format!("bench_{}", Uuid::now_v7().simple());
+            (Arc::new(PgStore::connect_in_schema(url, Some(&schema)).await.unwrap()), None)
+        }
+        _ => {
+            let dir = tempfile::tempdir().unwrap();
+            (Arc::new(SqliteStore::open(&dir.path().join("server.db")).await.unwrap()), Some(dir))
+        }
+    };
+    store.put_area(&gridwork_core::AreaPath::parse("320612").unwrap(), "通州区").await.unwrap();
+    (store, dir)
+}
+
+/// Ingests every push into a fresh store of `backend`, optionally with the projector following
+/// in the background; returns the store, its directory and the ingest's wall time.
+async fn ingest_into(
+    backend: &str,
+    pg_url: Option<&str>,
     pushes: &[Vec<NewChange>],
     follow: bool,
-) -> (DynStore, tempfile::TempDir, Duration) {
-    let dir = tempfile::tempdir().unwrap();
-    let store: DynStore = Arc::new(SqliteStore::open(&dir.path().join("server.db")).await.unwrap());
-    // The projector reads the log area by area, as registered (the workload's district).
-    store.put_area(&gridwork_core::AreaPath::parse("320612").unwrap(), "通州区").await.unwrap();
+) -> (DynStore, Option<tempfile::TempDir>, Duration) {
+    let (store, dir) = fresh_store(backend, pg_url).await;
     let metrics = Arc::new(gridwork_sync_server::metrics::Metrics::default());
     let projector = follow.then(|| {
         tokio::spawn(gridwork_sync_server::read_model::projector::follow(
             store.clone(),
             metrics.clone(),
+            gridwork_sync_server::read_model::progress::Progress::new(),
             Duration::from_millis(100),
         ))
     });
@@ -388,30 +417,38 @@ async fn ingest_sqlite(
     (store, dir, took)
 }
 
-async fn read_model_section(pushes: &[Vec<NewChange>], total: usize, out: &mut Out) {
+async fn read_model_section(
+    backend: &str,
+    pg_url: Option<&str>,
+    pushes: &[Vec<NewChange>],
+    total: usize,
+    out: &mut Out,
+) {
     use gridwork_sync_server::read_model::projector::Projector;
     // Ingest alone and with the projector following, interleaved, best of two each.
     let mut alone = Duration::MAX;
     let mut with = Duration::MAX;
     for _ in 0..2 {
-        alone = alone.min(ingest_sqlite(pushes, false).await.2);
-        with = with.min(ingest_sqlite(pushes, true).await.2);
+        alone = alone.min(ingest_into(backend, pg_url, pushes, false).await.2);
+        with = with.min(ingest_into(backend, pg_url, pushes, true).await.2);
     }
     // Catch-up after the burst: the whole log folded by a fresh projector.
-    let (store, _dir, ingest) = ingest_sqlite(pushes, false).await;
+    let (store, _dir, ingest) = ingest_into(backend, pg_url, pushes, false).await;
     let rm = store.read_model().unwrap();
-    let cpu0 = process_cpu(None);
+    let (cpu0, pg0) = (process_cpu(None), processes_cpu("postgres"));
     let t = Instant::now();
     let folded =
         Projector::new(4096, 1 << 20).catch_up(&store, rm, chrono::Utc::now()).await.unwrap();
     let catch_up = t.elapsed();
     let cpu = process_cpu(None).saturating_sub(cpu0);
+    let pg_cpu = processes_cpu("postgres").saturating_sub(pg0);
     assert_eq!(folded, total);
     out.add(format!(
-        "sqlite read model: catch-up of {total} changes {:.2} s = {:.0} changes/s (CPU {:.2} s) vs ingesting them {:.2} s = {:.0} changes/s -> projector/ingest time {:.2}x | ingest with the projector following {:.2} s vs alone {:.2} s -> {:.2}x (goal <= 1.3x) | load {}",
+        "{backend} read model: catch-up of {total} changes {:.2} s = {:.0} changes/s (CPU {:.2} s, PostgreSQL server processes {:.2} s) vs ingesting them {:.2} s = {:.0} changes/s -> projector/ingest time {:.2}x | ingest with the projector following {:.2} s vs alone {:.2} s -> {:.2}x (goal <= 1.3x) | load {}",
         secs(catch_up),
         total as f64 / secs(catch_up),
         secs(cpu),
+        secs(pg_cpu),
         secs(ingest),
         total as f64 / secs(ingest),
         secs(catch_up) / secs(ingest),
@@ -468,7 +505,7 @@ fn main() {
         let t = Instant::now();
         let v: Vec<_> = days
             .iter()
-            .map(|d| validate(&actor(d), &grants(d), d.changes.clone()).unwrap())
+            .map(|d| validate(&writer(&actor(d), &grants(d)), d.changes.clone()).unwrap())
             .collect();
         new_t = new_t.min(t.elapsed());
         refs.0 = v.iter().map(|p| p.refs.len()).sum();
@@ -505,8 +542,10 @@ fn main() {
         if wants("durability") {
             durability_section(&pushes, total, &mut out).await;
         }
-        if wants("read_model") {
-            read_model_section(&pushes, total, &mut out).await;
+        for b in &backends {
+            if wants("read_model") {
+                read_model_section(b, pg_url.as_deref(), &pushes, total, &mut out).await;
+            }
         }
         for b in &backends {
             if wants("http") {

@@ -149,7 +149,7 @@ async fn measure(
     for i in 0..runs + runs / 10 {
         let q = &queries[i % queries.len()];
         let t = Instant::now();
-        let scopes = scope::check(grants, q.listed.kind(), "x", q.area.as_ref()).unwrap();
+        let scopes = scope::check(grants, &[], q.listed.kind(), "x", q.area.as_ref()).unwrap();
         let found = qs.find(&sql::list(qs.dialect(), q, &scopes, now_ms())).await.unwrap();
         let took = t.elapsed();
         rows = found.len();

@@ -1,6 +1,8 @@
-// The sync admin console: a static page over the admin API (/admin/v1). It keeps the admin token
-// in sessionStorage (this tab only), renders every value with textContent (no HTML from data),
-// and shows every text in zh-CN or English.
+// The sync admin console: a static page over the admin API (/admin/v1). A sync admin signs in
+// with their staff account (a session cookie the page never sees, and the session's CSRF token
+// sent with every change) or, for automation, the admin token, kept in sessionStorage (this tab
+// only). It renders every value with textContent (no HTML from data), and shows every text in
+// zh-CN or English.
 import { LANGS, t } from "/console/i18n.js";
 
 const STALE_MS = 3 * 24 * 3600 * 1000;
@@ -10,6 +12,8 @@ const ROLES = ["liaison", "grid_worker", "grid_head", "town_operator", "district
 const state = {
   lang: localStorage.getItem("gridwork.lang") || (navigator.language.startsWith("zh") ? "zh-CN" : "en"),
   token: sessionStorage.getItem("gridwork.token") || "",
+  // The staff session's CSRF token when signed in with a staff account ("" otherwise).
+  csrf: "",
   view: "health",
   users: new Map(),
   devices: new Map(),
@@ -46,17 +50,27 @@ function showNotice(message) {
   if (message) $("#error").hidden = true;
 }
 
-/** Calls the admin API; throws an Error whose message is already localised. */
-async function api(method, path, body) {
+/** Errors with their own localised text; the others show the server's message. */
+const KNOWN_ERRORS = ["bad_credential", "missing_credential", "login_failed", "login_throttled",
+  "forbidden", "weak_password", "wrong_password", "session_expired", "session_invalid",
+  "admin_token_disabled"];
+/** Errors after which the console signs out. */
+const SIGNED_OUT = ["bad_credential", "missing_credential", "session_expired", "session_invalid",
+  "session_missing", "admin_token_disabled"];
+
+/** Calls the server at `url` with the admin token or the session's CSRF token; throws an Error
+ * whose message is already localised. */
+async function call(method, url, body) {
+  const headers = body ? { "Content-Type": "application/json" } : {};
+  if (state.csrf) {
+    if (method !== "GET") headers["X-CSRF-Token"] = state.csrf;
+  } else if (state.token) {
+    headers.Authorization = `Bearer ${state.token}`;
+  }
   let res;
   try {
-    res = await fetch(`/admin/v1${path}`, {
-      method,
-      headers: {
-        "Authorization": `Bearer ${state.token}`,
-        ...(body ? { "Content-Type": "application/json" } : {}),
-      },
-      body: body ? JSON.stringify(body) : undefined,
+    res = await fetch(url, {
+      method, headers, credentials: "same-origin", body: body ? JSON.stringify(body) : undefined,
     });
   } catch {
     throw new Error(tr("error.network"));
@@ -64,15 +78,17 @@ async function api(method, path, body) {
   const data = await res.json().catch(() => ({}));
   if (!res.ok) {
     const code = data?.error?.code || String(res.status);
-    const err = new Error(
-      ["bad_credential", "missing_credential"].includes(code)
-        ? tr(`error.${code}`)
-        : tr("error.other", { message: data?.error?.message || res.statusText }));
+    const err = new Error(KNOWN_ERRORS.includes(code)
+      ? tr(`error.${code}`)
+      : tr("error.other", { message: data?.error?.message || res.statusText }));
     err.code = code;
     throw err;
   }
   return data;
 }
+
+/** Calls the admin API. */
+function api(method, path, body) { return call(method, `/admin/v1${path}`, body); }
 
 function applyLanguage() {
   document.documentElement.lang = state.lang;
@@ -159,7 +175,9 @@ async function renderUsers() {
     code.addEventListener("click", () => createCode(u));
     const edit = el("button", tr("users.edit"), { class: "edit-button" });
     edit.addEventListener("click", () => editUser(u));
-    action.append(code, " ", edit);
+    const web = el("button", tr("web.open"), { class: "web-button" });
+    web.addEventListener("click", () => openWebLogin(u));
+    action.append(code, " ", edit, " ", web);
     row.append(el("td", u.name), el("td", roles), el("td", fmtTime(u.created_at)), action);
     return row;
   }));
@@ -190,6 +208,33 @@ function resetUserForm() {
   $("#user-cancel").hidden = true;
 }
 
+/** The person whose web login the panel manages. */
+let webUser = null;
+
+function openWebLogin(u) {
+  webUser = u;
+  $("#web-user").textContent = u.name;
+  $("#web-login-name").value = "";
+  $("#web-otp").textContent = "";
+  $("#web-otp-box").hidden = true;
+  $("#enrolment").hidden = true;
+  $("#web-login").hidden = false;
+  $("#web-login").scrollIntoView({ block: "nearest" });
+}
+
+/** Runs an admin action on the person's web login; shows a one-time password it returns. */
+async function webAction(path, notice, body = {}) {
+  if (!webUser) return;
+  const u = webUser;
+  await guarded(async () => {
+    const r = await api("POST", `/users/${encodeURIComponent(u.id)}${path}`, body);
+    const otp = r.one_time_password || "";
+    $("#web-otp").textContent = otp;
+    $("#web-otp-box").hidden = !otp;
+    showNotice(tr(notice, { name: u.name }));
+  });
+}
+
 async function createCode(u) {
   await guarded(async () => {
     const c = await api("POST", "/enrolment-codes", { user_id: u.id });
@@ -198,6 +243,7 @@ async function createCode(u) {
     $("#enrol-qr").src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(c.qr_svg)}`;
     $("#enrol-qr").alt = c.enrol_uri;
     $("#enrol-expires").textContent = fmtTime(c.expires_at);
+    $("#web-login").hidden = true;
     $("#enrolment").hidden = false;
     $("#enrolment").scrollIntoView({ block: "nearest" });
   });
@@ -221,6 +267,39 @@ async function renderAreas() {
     }
   }
   $("#area-tree").replaceChildren(...roots);
+}
+
+async function renderDepartments() {
+  const { departments } = await api("GET", "/departments");
+  $("#department-table tbody").replaceChildren(...departments.map((d) => {
+    const row = el("tr", null, { "data-code": d.code, class: d.active ? "served" : "withheld" });
+    const edit = el("button", tr("departments.change"), { class: "edit-department" });
+    edit.addEventListener("click", () => {
+      $("#department-code").value = d.code;
+      $("#department-name-zh").value = d.name_zh;
+      $("#department-name-en").value = d.name_en;
+      $("#department-categories").value = d.categories.join(",");
+      $("#department-area").value = d.area ?? "";
+      $("#department-active").checked = d.active;
+    });
+    const action = el("td");
+    action.append(edit);
+    row.append(el("td", d.code), el("td", d.name_zh), el("td", d.name_en),
+      el("td", d.categories.join(", ")), el("td", d.area ?? tr("departments.everywhere")),
+      el("td", tr(d.active ? "departments.active" : "departments.retired")), action);
+    return row;
+  }));
+  const select = $("#membership-user");
+  const chosen = select.value;
+  select.replaceChildren(...[...state.users.values()]
+    .filter((u) => u.roles.some((g) => g.role === "department_handler"))
+    .map((u) => el("option", u.name, { value: u.id })));
+  if (chosen) select.value = chosen;
+}
+
+/** The comma-separated list in an input, trimmed, without empties. */
+function listOf(sel) {
+  return $(sel).value.split(",").map((x) => x.trim()).filter((x) => x);
 }
 
 async function renderAudit() {
@@ -276,7 +355,7 @@ async function setWithheld(c, withhold) {
 
 const RENDER = {
   health: renderHealth, devices: renderDevices, users: renderUsers, areas: renderAreas,
-  held: renderHeld, audit: renderAudit,
+  departments: renderDepartments, held: renderHeld, audit: renderAudit,
 };
 
 /** Runs `f`, showing its error (and the sign-in form when the token is refused). */
@@ -284,7 +363,7 @@ async function guarded(f) {
   try {
     await f();
   } catch (e) {
-    if (e.code === "bad_credential" || e.code === "missing_credential") signOut();
+    if (SIGNED_OUT.includes(e.code)) signOut();
     showError(e.message);
   }
 }
@@ -305,14 +384,16 @@ async function show(view) {
 
 function signOut() {
   state.token = "";
+  state.csrf = "";
   sessionStorage.removeItem("gridwork.token");
   $("#app").hidden = true;
   $("#logout").hidden = true;
+  $("#password-form").hidden = true;
   $("#login").hidden = false;
 }
 
-async function signIn(token) {
-  state.token = token;
+/** Opens the console once a credential (token or session) is in `state`. */
+async function enter() {
   try {
     await api("GET", "/sync-health");
   } catch (e) {
@@ -320,12 +401,51 @@ async function signIn(token) {
     showError(e.message);
     return;
   }
-  sessionStorage.setItem("gridwork.token", token);
+  if (state.token) sessionStorage.setItem("gridwork.token", state.token);
   showError("");
   $("#login").hidden = true;
+  $("#password-form").hidden = true;
   $("#app").hidden = false;
   $("#logout").hidden = false;
   await show(state.view);
+}
+
+async function signIn(token) {
+  state.csrf = "";
+  state.token = token;
+  await enter();
+}
+
+/** A staff session (from sign-in or `GET /api/v1/me`): the console, or the password change. */
+async function useSession(me) {
+  state.token = "";
+  state.csrf = me.csrf_token;
+  if (me.must_change_password) {
+    $("#password-form").hidden = false;
+    showNotice(tr("staff.must_change"));
+    return;
+  }
+  await enter();
+}
+
+async function staffSignIn(login, password) {
+  try {
+    state.token = "";
+    state.csrf = "";
+    await useSession(await call("POST", "/api/v1/session", { login, password }));
+  } catch (e) {
+    showError(e.message);
+  } finally {
+    $("#staff-password").value = "";
+  }
+}
+
+async function logout() {
+  if (state.csrf) {
+    try { await call("DELETE", "/api/v1/session"); } catch { /* the session is gone anyway */ }
+  }
+  signOut();
+  showNotice("");
 }
 
 function wire() {
@@ -339,11 +459,56 @@ function wire() {
     ev.preventDefault();
     await signIn($("#token").value.trim());
   });
-  $("#logout").addEventListener("click", () => { signOut(); showNotice(""); });
+  $("#logout").addEventListener("click", logout);
+  $("#staff-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    await staffSignIn($("#staff-login").value.trim(), $("#staff-password").value);
+  });
+  $("#password-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    try {
+      await call("POST", "/api/v1/me/password", {
+        current_password: $("#password-current").value,
+        new_password: $("#password-new").value,
+      });
+      $("#password-current").value = "";
+      $("#password-new").value = "";
+      showNotice(tr("staff.changed"));
+      await enter();
+    } catch (e) {
+      showError(e.message);
+    }
+  });
   $("#refresh").addEventListener("click", () => show(state.view));
   for (const b of document.querySelectorAll("nav [data-view]")) {
     b.addEventListener("click", () => show(b.dataset.view));
   }
+  $("#department-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    await guarded(async () => {
+      const code = $("#department-code").value.trim();
+      const area = $("#department-area").value.trim();
+      await api("PUT", `/departments/${encodeURIComponent(code)}`, {
+        code,
+        name_zh: $("#department-name-zh").value.trim(),
+        name_en: $("#department-name-en").value.trim(),
+        categories: listOf("#department-categories"),
+        area: area || null,
+        active: $("#department-active").checked,
+      });
+      await renderDepartments();
+      showNotice(tr("departments.saved", { code }));
+    });
+  });
+  $("#membership-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    await guarded(async () => {
+      const id = $("#membership-user").value;
+      const departments = listOf("#membership-codes");
+      await api("PUT", `/users/${encodeURIComponent(id)}/departments`, { departments });
+      showNotice(tr("departments.members_saved", { name: userName(id), codes: departments.join(", ") || "—" }));
+    });
+  });
   $("#user-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     await guarded(async () => {
@@ -363,6 +528,18 @@ function wire() {
     });
   });
   $("#user-cancel").addEventListener("click", resetUserForm);
+  $("#web-login-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    await webAction("/login", "web.granted", { login: $("#web-login-name").value.trim() });
+  });
+  $("#web-reset").addEventListener("click", () => webAction("/password-reset", "web.reset_done"));
+  $("#web-unlock").addEventListener("click", () => webAction("/unlock", "web.unlocked"));
+  $("#web-disable").addEventListener("click", () => {
+    if (webUser && window.confirm(tr("web.confirm_disable", { name: webUser.name }))) {
+      webAction("/disable", "web.disabled");
+    }
+  });
+  $("#web-enable").addEventListener("click", () => webAction("/enable", "web.enabled"));
   $("#area-form").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     await guarded(async () => {
@@ -377,4 +554,12 @@ function wire() {
 
 wire();
 applyLanguage();
-if (state.token) signIn(state.token);
+if (state.token) {
+  signIn(state.token);
+} else {
+  // A staff session survives a reload in its cookie: ask who is signed in.
+  fetch("/api/v1/me", { credentials: "same-origin" })
+    .then((res) => (res.ok ? res.json() : null))
+    .then((me) => (me ? useSession(me) : undefined))
+    .catch(() => {});
+}

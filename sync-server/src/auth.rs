@@ -22,6 +22,25 @@ fn random<const N: usize>() -> Result<[u8; N], RandomError> {
     Ok(b)
 }
 
+/// `n` random characters of the enrolment codes' alphabet (Crockford base32: 5 bits each, no
+/// look-alikes), for secrets a person types (one-time passwords).
+///
+/// # Errors
+/// [`RandomError`].
+pub fn random_string(n: usize) -> Result<String, RandomError> {
+    let mut b = vec![0u8; n];
+    getrandom::fill(&mut b).map_err(|e| RandomError(e.to_string()))?;
+    Ok(b.iter().map(|b| char::from(CODE_ALPHABET[usize::from(b & 31)])).collect())
+}
+
+/// 32 random bytes as 64 hex digits (session and CSRF tokens).
+///
+/// # Errors
+/// [`RandomError`].
+pub fn random_hex() -> Result<String, RandomError> {
+    Ok(hex::encode(random::<32>()?))
+}
+
 /// SHA-256 of a secret.
 pub fn hash_secret(secret: &str) -> [u8; 32] {
     Sha256::digest(secret.as_bytes()).into()

@@ -98,6 +98,10 @@ pub struct Config {
     /// Largest single pushed change in bytes (`GRIDWORK_MAX_CHANGE_BYTES`), default 1 MiB;
     /// larger ones are refused with 413 `change_too_large`, which the device quarantines.
     pub max_change_bytes: usize,
+    /// The `[admin]` table: whether the shared admin token is accepted.
+    pub admin: crate::staff::AdminConfig,
+    /// The `[staff]` table: staff sessions and login throttling.
+    pub staff: crate::staff::StaffConfig,
 }
 
 impl Default for Config {
@@ -118,6 +122,8 @@ impl Default for Config {
             requests_per_second: DEFAULT_REQUESTS_PER_SECOND,
             request_burst: DEFAULT_REQUEST_BURST,
             max_change_bytes: gridwork_core::protocol::limits::DEFAULT_MAX_CHANGE_BYTES,
+            admin: crate::staff::AdminConfig::default(),
+            staff: crate::staff::StaffConfig::default(),
         }
     }
 }
@@ -163,6 +169,7 @@ impl Config {
         number(&get, "GRIDWORK_RATE_LIMIT", &mut self.requests_per_second)?;
         number(&get, "GRIDWORK_RATE_BURST", &mut self.request_burst)?;
         number(&get, "GRIDWORK_MAX_CHANGE_BYTES", &mut self.max_change_bytes)?;
+        number(&get, "GRIDWORK_ADMIN_TOKEN_ENABLED", &mut self.admin.token_enabled)?;
         Ok(())
     }
 

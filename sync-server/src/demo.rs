@@ -102,6 +102,21 @@ pub fn demo_users() -> Vec<(&'static str, Role, &'static str)> {
     ]
 }
 
+/// The department the demo's handler (孙伟) belongs to and the demo's orders are dispatched to.
+pub const DEMO_DEPARTMENT: &str = "fire_rescue";
+
+/// The departments a demo change's work-order events name (the demo's changes skip the push
+/// validation that records them).
+fn named_departments(e: &gridwork_core::ChangeEnvelope) -> Vec<String> {
+    if e.kind != gridwork_core::RecordKind::WorkOrder {
+        return Vec::new();
+    }
+    automerge::Change::from_bytes(e.bytes.clone())
+        .ok()
+        .and_then(|c| crate::validate::named_departments(&c).ok())
+        .unwrap_or_default()
+}
+
 /// Seeds the demo district (idempotent for areas; users are added once, recognised by name)
 /// and the records `records` provides, each batch ingested as pushed by a demo device bound to
 /// its actor. Records are seeded once: when demo devices exist already, none are added.
@@ -131,6 +146,9 @@ pub async fn seed(store: &DynStore, records: &dyn DemoRecords) -> Result<Vec<Use
             created_at: now_ms(),
         };
         store.create_user(&u).await?;
+        if crate::policy::is_departmental(role) {
+            store.departments().set_user_departments(u.id, &[DEMO_DEPARTMENT.to_owned()]).await?;
+        }
         users.push(u);
     }
     let devices = store.list_devices().await?;
@@ -143,7 +161,11 @@ pub async fn seed(store: &DynStore, records: &dyn DemoRecords) -> Result<Vec<Use
         let changes: Vec<NewChange> = batch
             .changes
             .into_iter()
-            .filter_map(|e| e.hash().ok().map(|hash| NewChange::new(hash, e)))
+            .filter_map(|e| {
+                let hash = e.hash().ok()?;
+                let departments = named_departments(&e);
+                Some(NewChange { departments, ..NewChange::new(hash, e) })
+            })
             .collect();
         if !changes.is_empty() {
             store.push(device, now_ms(), &changes).await?;

@@ -288,7 +288,7 @@ impl DemoRecords for CoreDemoRecords {
                 };
                 if let Some(id) = orders.first() {
                     hs.act(*id, act(EventType::Accept, None))?;
-                    hs.act(*id, act(EventType::Dispatch, Some("消防大队")))?;
+                    hs.act(*id, act(EventType::Dispatch, Some(crate::demo::DEMO_DEPARTMENT)))?;
                 }
                 if let Some(id) = orders.get(1) {
                     hs.act(*id, act(EventType::Accept, None))?;

@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod authoring;
 pub mod config;
 pub mod demo;
 pub mod demo_records;
@@ -14,5 +15,7 @@ pub mod policy;
 pub mod query;
 pub mod read_model;
 pub mod server;
+pub mod staff;
 pub mod store;
+pub mod supervision;
 pub mod validate;

@@ -38,16 +38,27 @@ struct Args {
     /// the backup is lost). SQLite notices a restored file by itself; PostgreSQL needs this.
     #[arg(long)]
     restored: bool,
+    /// Refuse the shared admin token (also `[admin] token_enabled = false`): only sync admins'
+    /// sessions reach the admin API.
+    #[arg(long)]
+    no_admin_token: bool,
     /// A maintenance command instead of serving.
     #[command(subcommand)]
     command: Option<Command>,
 }
 
 /// Maintenance commands, run on the server's machine.
-#[derive(Debug, clap::Subcommand)]
+#[derive(Debug, Clone, clap::Subcommand)]
 enum Command {
     /// Empty the read model and fold the whole change log into it again, then exit.
     RebuildReadModel,
+    /// Local recovery and bootstrap on the server's machine (not over the network): a new admin
+    /// token, a one-time password, a first staff account.
+    Admin {
+        /// What to do.
+        #[command(subcommand)]
+        command: gridwork_sync_server::staff::cli::AdminCommand,
+    },
 }
 
 fn load_config(args: &Args) -> Result<Config, String> {
@@ -64,6 +75,9 @@ fn load_config(args: &Args) -> Result<Config, String> {
     }
     if let Some(v) = &args.database_url {
         config.database_url = Some(v.clone());
+    }
+    if args.no_admin_token {
+        config.admin.token_enabled = false;
     }
     Ok(config)
 }
@@ -84,6 +98,13 @@ async fn run(args: Args) -> Result<(), String> {
     let config = load_config(&args)?;
     init_tracing(&config.log);
     let store = server::open_store(&config).await.map_err(|e| e.to_string())?;
+    if let Some(Command::Admin { command }) = args.command.clone() {
+        let out = gridwork_sync_server::staff::cli::run(&store, command)
+            .await
+            .map_err(|e| e.to_string())?;
+        print!("{out}");
+        return Ok(());
+    }
     if args.restored {
         let epoch = store.new_epoch().await.map_err(|e| e.to_string())?;
         println!("Restored from a backup: the log's new epoch is {epoch}; devices will repair.");
@@ -102,10 +123,15 @@ async fn run(args: Args) -> Result<(), String> {
     let listener = server::bind(&config.listen).await.map_err(|e| e.to_string())?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let base = config.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
-    match server::ensure_admin_token(&store, std::env::var("GRIDWORK_ADMIN_TOKEN").ok())
-        .await
-        .map_err(|e| e.to_string())?
-    {
+    let token = if config.admin.token_enabled {
+        server::ensure_admin_token(&store, std::env::var("GRIDWORK_ADMIN_TOKEN").ok())
+            .await
+            .map_err(|e| e.to_string())?
+    } else {
+        println!("The shared admin token is turned off: sign in to the console as a sync admin.");
+        AdminToken::Existing
+    };
+    match token {
         AdminToken::Created(token) => {
             println!("Created the admin token (shown only now; the server keeps only its hash):");
             println!("  {token}");
@@ -144,7 +170,13 @@ async fn run(args: Args) -> Result<(), String> {
     tokio::spawn(gridwork_sync_server::read_model::projector::follow(
         state.store.clone(),
         state.metrics.clone(),
+        state.read_model.clone(),
         std::time::Duration::from_millis(500),
+    ));
+    // Overdue work orders are put under supervision on the server's clock, once a minute.
+    tokio::spawn(gridwork_sync_server::supervision::supervise(
+        state.clone(),
+        std::time::Duration::from_secs(60),
     ));
     server::serve(listener, state, config.body_limit_bytes, server::shutdown_signal())
         .await

@@ -27,13 +27,58 @@ pub fn kinds_for(role: Role) -> Vec<RecordKind> {
     base.iter().copied().filter(|k| !k.is_sensitive() || role.may_read_sensitive()).collect()
 }
 
-/// The read scopes of a user's role grants.
+/// Whether a role reads only the work orders dispatched to its departments.
+pub fn is_departmental(role: Role) -> bool {
+    role == Role::DepartmentHandler
+}
+
+/// The read scopes of a user's role grants, a department handler's reading nothing (its
+/// departments are not known here): callers that know the person use
+/// [`crate::store::departments::read_scopes`].
 pub fn read_scopes(grants: &[RoleGrant]) -> Vec<ReadScope> {
+    read_scopes_with(grants, &[])
+}
+
+/// The read scopes of a user's role grants, a department handler's narrowed to the work orders
+/// dispatched to `departments` (DESIGN §8).
+pub fn read_scopes_with(grants: &[RoleGrant], departments: &[String]) -> Vec<ReadScope> {
     grants
         .iter()
-        .map(|g| ReadScope { area: g.area.clone(), kinds: kinds_for(g.role) })
+        .map(|g| ReadScope {
+            area: g.area.clone(),
+            kinds: kinds_for(g.role),
+            departments: is_departmental(g.role).then(|| departments.to_vec()),
+        })
         .filter(|s| !s.kinds.is_empty())
         .collect()
+}
+
+/// The roles a user holds over `area`, the widest grant first and, among equals, the command
+/// roles first: the order an action on a record tries them in (a person acts in the first role
+/// allowed to).
+pub fn roles_over(grants: &[RoleGrant], area: &AreaPath) -> Vec<Role> {
+    let rank = |role: Role| match role {
+        Role::DistrictCentre => 0,
+        Role::TownOperator => 1,
+        Role::GridHead => 2,
+        Role::GridWorker => 3,
+        Role::DepartmentHandler => 4,
+        Role::Liaison => 5,
+        Role::SyncAdmin => 6,
+    };
+    let mut roles: Vec<(usize, u8, Role)> = grants
+        .iter()
+        .filter(|g| g.area.contains(area))
+        .map(|g| (g.area.as_str().len(), rank(g.role), g.role))
+        .collect();
+    roles.sort_unstable_by_key(|(depth, rank, _)| (*depth, *rank));
+    let mut out: Vec<Role> = Vec::new();
+    for (_, _, r) in roles {
+        if !out.contains(&r) {
+            out.push(r);
+        }
+    }
+    out
 }
 
 /// Why a write is refused.

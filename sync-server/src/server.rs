@@ -85,6 +85,8 @@ pub fn state(store: DynStore, config: &Config) -> AppState {
         public_url: config.public_url.clone(),
         enrolment_ttl_minutes: config.enrolment_ttl_minutes,
         guards: Arc::new(Guards::new(config)),
+        read_model: crate::read_model::progress::Progress::new(),
+        staff: Arc::new(crate::staff::StaffState::new(config.staff.clone(), &config.admin)),
     }
 }
 
@@ -140,12 +142,18 @@ fn durable_commit(value: &str) -> bool {
     !value.trim().eq_ignore_ascii_case("off")
 }
 
-/// Opens the store the configuration names.
+/// Opens the store the configuration names and, for a log made before departments were
+/// recorded, fills in which work orders were dispatched to which department (once).
 ///
 /// # Errors
 /// [`ServeError::Store`].
 pub async fn open_store(config: &Config) -> Result<DynStore, ServeError> {
-    Ok(store::open(&config.effective_database_url()).await?)
+    let store = store::open(&config.effective_database_url()).await?;
+    let found = store::departments::backfill(&store).await?;
+    if found > 0 {
+        tracing::info!(dispatches = found, "recorded the departments of earlier dispatches");
+    }
+    Ok(store)
 }
 
 /// Binds the listen address.

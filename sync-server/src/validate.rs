@@ -8,7 +8,21 @@ use gridwork_core::{AreaPath, ChangeEnvelope, RecordKind};
 
 use crate::api::attachments_refs;
 use crate::policy::{self, WriteDenied};
+use crate::store::departments::Registry;
 use crate::store::{AreaWrite, AttachmentRef, NewChange, RoleGrant};
+
+/// Who pushes, and the registry their work-order changes are checked against.
+#[derive(Debug, Clone, Copy)]
+pub struct Writer<'a> {
+    /// The Automerge actor bound to the pushing device (or server author).
+    pub actor: &'a ActorId,
+    /// The person's role grants.
+    pub grants: &'a [RoleGrant],
+    /// The departments the person belongs to (a handler's steps may name only these).
+    pub departments: &'a [String],
+    /// The departments a work order may be dispatched to.
+    pub registry: &'a Registry,
+}
 
 /// Why a pushed change was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -17,7 +31,8 @@ pub struct Rejection {
     /// The change's position in the push (0-based).
     pub index: usize,
     /// A stable error code (`corrupt_change`, `foreign_actor`, `out_of_scope`,
-    /// `kind_not_allowed`, `event_role_not_held`).
+    /// `kind_not_allowed`, `event_role_not_held`, `unknown_department`,
+    /// `department_not_held`).
     pub code: &'static str,
     /// What was wrong, in English.
     pub message: String,
@@ -30,19 +45,21 @@ pub struct ValidatedPush {
     pub changes: Vec<NewChange>,
     /// The attachment references they add.
     pub refs: Vec<AttachmentRef>,
+    /// The positions of work-order changes that edit an incident's details (not the report
+    /// creating it): who may is decided against the order's state in the log
+    /// ([`crate::api::ingest`], `check_details_edit`).
+    pub detail_edits: Vec<usize>,
 }
 
-/// Validates a push from a device bound to `actor` whose user holds `grants`, returning the
-/// changes ready to store.
+/// Validates a push by `writer`, returning the changes ready to store.
 ///
 /// # Errors
 /// The first [`Rejection`].
 pub fn validate_push(
-    actor: &ActorId,
-    grants: &[RoleGrant],
+    writer: &Writer<'_>,
     push: Vec<ChangeEnvelope>,
 ) -> Result<Vec<NewChange>, Rejection> {
-    validate(actor, grants, push).map(|v| v.changes)
+    validate(writer, push).map(|v| v.changes)
 }
 
 /// As [`validate_push`], also collecting the attachment references the changes add. Each
@@ -52,12 +69,13 @@ pub fn validate_push(
 /// # Errors
 /// The first [`Rejection`].
 pub fn validate(
-    actor: &ActorId,
-    grants: &[RoleGrant],
+    writer: &Writer<'_>,
     push: Vec<ChangeEnvelope>,
 ) -> Result<ValidatedPush, Rejection> {
+    let Writer { actor, grants, .. } = *writer;
     let mut out = Vec::with_capacity(push.len());
     let mut refs = Vec::new();
+    let mut detail_edits = Vec::new();
     for (index, envelope) in push.into_iter().enumerate() {
         let reject = |code, message: String| Rejection { index, code, message };
         let change = Change::from_bytes(envelope.bytes.clone())
@@ -103,6 +121,7 @@ pub fn validate(
         let may_set_area = raw.windows(4).any(|w| w == b"area");
         let may_set_kind = raw.windows(4).any(|w| w == b"kind");
         let mut sets_area = None;
+        let mut departments = Vec::new();
         if work_order || with_refs || may_set_area || may_set_kind {
             let ops = gridwork_core::envelope::expand_ops(&change).ok_or_else(|| {
                 reject("corrupt_change", "the change's operations cannot be read".into())
@@ -110,6 +129,11 @@ pub fn validate(
             if work_order {
                 check_event_roles(&ops, grants, &envelope.area)
                     .map_err(|m| reject("event_role_not_held", m))?;
+                departments = check_departments(&ops, writer, &envelope.area)
+                    .map_err(|(code, m)| reject(code, m))?;
+                if edits_details(&ops) {
+                    detail_edits.push(index);
+                }
             }
             if with_refs {
                 attachments_refs::refs_in_ops(&ops, &envelope, &mut refs);
@@ -155,9 +179,9 @@ pub fn validate(
             ));
         }
         let origin = Some((change.actor_id().to_bytes().to_vec(), change.seq()));
-        out.push(NewChange { hash: change.hash().0, envelope, sets_area, origin });
+        out.push(NewChange { hash: change.hash().0, envelope, sets_area, origin, departments });
     }
-    Ok(ValidatedPush { changes: out, refs })
+    Ok(ValidatedPush { changes: out, refs, detail_edits })
 }
 
 /// Whether `change` only records the pushing user's own sub-area part of a record issued for a
@@ -262,6 +286,82 @@ fn check_event_roles(ops: &[Op], grants: &[RoleGrant], area: &AreaPath) -> Resul
     Ok(())
 }
 
+/// Whether a work-order change puts an incident detail on the root map without creating the
+/// order (a report writes the details and the record's `kind` together).
+fn edits_details(ops: &[Op]) -> bool {
+    let root_keys = || {
+        ops.iter().filter_map(|op| match (&op.obj, &op.key) {
+            (ObjectId::Root, Key::Map(k)) => Some(k.as_str()),
+            _ => None,
+        })
+    };
+    let creates = root_keys().any(|k| k == "kind");
+    !creates && root_keys().any(|k| gridwork_core::work_order::DETAIL_FIELDS.contains(&k))
+}
+
+/// The departments named by the events of a work-order change, each with the role of its
+/// event (`None` when the change sets the department of an event logged by another change).
+fn event_departments(ops: &[Op]) -> Result<Vec<(Option<String>, String)>, String> {
+    let mut roles: std::collections::HashMap<&ObjectId, String> = Default::default();
+    let mut named: Vec<(&ObjectId, String)> = Vec::new();
+    for op in ops {
+        let (Key::Map(key), OpType::Put(value)) = (&op.key, &op.action) else { continue };
+        match (key.as_str(), value) {
+            ("role", ScalarValue::Str(r)) => {
+                roles.insert(&op.obj, r.to_string());
+            }
+            ("department", ScalarValue::Str(d)) => named.push((&op.obj, d.to_string())),
+            ("department", _) => {
+                return Err("a work-order event's department is not a string".into());
+            }
+            _ => {}
+        }
+    }
+    Ok(named.into_iter().map(|(obj, d)| (roles.get(obj).cloned(), d)).collect())
+}
+
+/// The departments a change's work-order events name (for the backfill of a log made before
+/// departments were recorded).
+///
+/// # Errors
+/// An English message when the operations cannot be read.
+pub fn named_departments(change: &Change) -> Result<Vec<String>, String> {
+    let ops = gridwork_core::envelope::expand_ops(change)
+        .ok_or("the change's operations cannot be read")?;
+    Ok(event_departments(&ops)?.into_iter().map(|(_, d)| d).collect())
+}
+
+/// DESIGN §8: a work-order event may name only a department of the registry that is active and
+/// serves the order's area; a department handler's event only one of their own departments.
+/// Returns the departments named.
+///
+/// # Errors
+/// `(code, message)`: `unknown_department` or `department_not_held`.
+fn check_departments(
+    ops: &[Op],
+    writer: &Writer<'_>,
+    area: &AreaPath,
+) -> Result<Vec<String>, (&'static str, String)> {
+    let named = event_departments(ops).map_err(|m| ("unknown_department", m))?;
+    let mut out: Vec<String> = Vec::new();
+    for (role, department) in named {
+        if let Some(why) = writer.registry.refusal(&department, area) {
+            return Err(("unknown_department", why));
+        }
+        let handler = role.as_deref() == Some(gridwork_core::Role::DepartmentHandler.as_str());
+        if handler && !writer.departments.contains(&department) {
+            return Err((
+                "department_not_held",
+                format!("a department handler's step names `{department}`, not their department"),
+            ));
+        }
+        if !out.contains(&department) {
+            out.push(department);
+        }
+    }
+    Ok(out)
+}
+
 /// Checks the moves in a validated push against where the records lie now (`stored`: each
 /// known document's current area): moving a record out of an area is allowed only to a user
 /// who may write that kind there too (a grid worker moving a household between the micro-grids
@@ -313,6 +413,90 @@ mod tests {
     use gridwork_core::Role;
     use proptest::prelude::*;
 
+    fn department(code: &str) -> crate::store::departments::Department {
+        crate::store::departments::Department {
+            code: code.into(),
+            name_zh: "环卫所".into(),
+            name_en: "Sanitation".into(),
+            categories: vec![],
+            area: Some(AreaPath::parse("320612/001").unwrap()),
+            active: code != "retired",
+        }
+    }
+
+    /// Validates as a writer of no department, against a registry of `sanitation` (serving
+    /// town 320612/001) and the retired `retired`.
+    fn check(
+        actor: &ActorId,
+        grants: &[RoleGrant],
+        push: Vec<ChangeEnvelope>,
+    ) -> Result<ValidatedPush, Rejection> {
+        check_as(actor, grants, &[], push)
+    }
+
+    fn check_as(
+        actor: &ActorId,
+        grants: &[RoleGrant],
+        departments: &[String],
+        push: Vec<ChangeEnvelope>,
+    ) -> Result<ValidatedPush, Rejection> {
+        let registry = Registry::new(vec![department("sanitation"), department("retired")]);
+        validate(&Writer { actor, grants, departments, registry: &registry }, push)
+    }
+
+    /// A work-order change logging one event by `role` that names `department`.
+    fn dispatch_change(actor: &ActorId, role: &str, department: &str) -> Vec<u8> {
+        let mut d = AutoCommit::new().with_actor(actor.clone());
+        let events = d.put_object(ROOT, "events", ObjType::List).unwrap();
+        let ev = d.insert_object(&events, 0, ObjType::Map).unwrap();
+        d.put(&ev, "role", role).unwrap();
+        d.put(&ev, "department", department).unwrap();
+        d.get_last_local_change().unwrap().raw_bytes().to_vec()
+    }
+
+    #[test]
+    fn dispatches_name_departments_of_the_registry() {
+        let actor = ActorId::from(vec![1u8; 16]);
+        let push = |dep: &str| {
+            vec![envelope(RecordKind::WorkOrder, dispatch_change(&actor, "grid_head", dep))]
+        };
+        let ok = check(&actor, &grants(), push("sanitation")).unwrap();
+        assert_eq!(ok.changes[0].departments, vec!["sanitation".to_string()]);
+        for (dep, says) in [("aliens", "not a department"), ("retired", "retired")] {
+            let r = check(&actor, &grants(), push(dep)).unwrap_err();
+            assert_eq!(r.code, "unknown_department", "{dep}");
+            assert!(r.message.contains(says), "{}", r.message);
+        }
+        // A department serving another town.
+        let far = ChangeEnvelope {
+            area: AreaPath::parse("320612/002/001/01/01").unwrap(),
+            ..envelope(RecordKind::WorkOrder, dispatch_change(&actor, "grid_head", "sanitation"))
+        };
+        let far_grants =
+            vec![RoleGrant { role: Role::GridHead, area: AreaPath::parse("320612/002").unwrap() }];
+        let r = check(&actor, &far_grants, vec![far]).unwrap_err();
+        assert_eq!(r.code, "unknown_department");
+        assert!(r.message.contains("does not serve"), "{}", r.message);
+    }
+
+    #[test]
+    fn a_handler_steps_only_for_their_own_department() {
+        let actor = ActorId::from(vec![1u8; 16]);
+        let handler = vec![RoleGrant {
+            role: Role::DepartmentHandler,
+            area: AreaPath::parse("320612/001").unwrap(),
+        }];
+        let push = || {
+            vec![envelope(
+                RecordKind::WorkOrder,
+                dispatch_change(&actor, "department_handler", "sanitation"),
+            )]
+        };
+        let r = check_as(&actor, &handler, &["police".into()], push()).unwrap_err();
+        assert_eq!(r.code, "department_not_held");
+        assert!(check_as(&actor, &handler, &["sanitation".into()], push()).is_ok());
+    }
+
     fn grants() -> Vec<RoleGrant> {
         vec![RoleGrant {
             role: Role::GridHead,
@@ -359,7 +543,7 @@ mod tests {
             area: AreaPath::parse("320612/001").unwrap(),
             bytes,
         };
-        validate(&actor, &worker, vec![env])
+        check(&actor, &worker, vec![env])
     }
 
     #[test]
@@ -382,7 +566,7 @@ mod tests {
     fn a_real_change_passes() {
         let actor = ActorId::from(vec![1u8; 16]);
         let v =
-            validate(&actor, &grants(), vec![envelope(RecordKind::WorkOrder, real_change(&actor))])
+            check(&actor, &grants(), vec![envelope(RecordKind::WorkOrder, real_change(&actor))])
                 .unwrap();
         let written = v.changes[0].sets_area.as_ref().unwrap();
         assert_eq!(written.area, AreaPath::parse("320612/001/001/01/01").unwrap());
@@ -404,8 +588,7 @@ mod tests {
             for byte in [0u8, 1, 2, 0x7f, 0x80, 0xff] {
                 let mut b = real.clone();
                 b[pos] = byte;
-                if let Err(r) =
-                    validate(&actor, &grants(), vec![envelope(RecordKind::WorkOrder, b)])
+                if let Err(r) = check(&actor, &grants(), vec![envelope(RecordKind::WorkOrder, b)])
                     && r.message.contains("operations cannot be read")
                 {
                     assert_eq!(r.code, "corrupt_change");
@@ -423,7 +606,7 @@ mod tests {
             kind in prop::sample::select(RecordKind::ALL.to_vec()),
         ) {
             let actor = ActorId::from(vec![1u8; 16]);
-            let _ = validate(&actor, &grants(), vec![envelope(kind, bytes)]);
+            let _ = check(&actor, &grants(), vec![envelope(kind, bytes)]);
         }
 
         #[test]
@@ -437,9 +620,9 @@ mod tests {
             let mut b = real_change(&actor);
             let i = pos % b.len();
             b[i] = byte;
-            let _ = validate(&actor, &grants(), vec![envelope(kind, b.clone())]);
+            let _ = check(&actor, &grants(), vec![envelope(kind, b.clone())]);
             b.truncate(cut % (b.len() + 1));
-            if let Ok(v) = validate(&actor, &grants(), vec![envelope(kind, b)]) {
+            if let Ok(v) = check(&actor, &grants(), vec![envelope(kind, b)]) {
                 let _ = authorise_moves(&grants(), &v.changes, []);
             }
         }
@@ -450,7 +633,7 @@ mod tests {
         fn hostile_content_gets_a_verdict(
             puts in prop::collection::vec(
                 (
-                    prop::sample::select(vec!["kind", "area", "role", "hash", "type", "x"]),
+                    prop::sample::select(vec!["kind", "area", "role", "hash", "type", "department", "title", "severity", "x"]),
                     prop_oneof![any::<String>().prop_map(Some), Just(None)],
                     any::<bool>(),
                 ),
@@ -471,7 +654,9 @@ mod tests {
                 }
             }
             let bytes = d.get_last_local_change().unwrap().raw_bytes().to_vec();
-            if let Ok(v) = validate(&actor, &grants(), vec![envelope(kind, bytes)]) {
+            if let Ok(v) = check(&actor, &grants(), vec![envelope(kind, bytes)]) {
+                // Whatever passes names only the registry's active department serving the area.
+                prop_assert!(v.changes.iter().flat_map(|c| &c.departments).all(|d| d == "sanitation"));
                 let stored = stored.map(|a| (uuid::Uuid::from_u128(7), AreaPath::parse(a).unwrap()));
                 let _ = authorise_moves(&grants(), &v.changes, stored);
             }

@@ -81,6 +81,40 @@ async fn demo_pull(store: DynStore) {
         .map(|w| w.state)
         .collect();
     assert_eq!(states.len(), 3, "{states:?}");
+
+    // The demo's department handler reads exactly the orders dispatched to their department.
+    let sun = users.iter().find(|u| u.name == "孙伟").unwrap();
+    assert_eq!(
+        store.departments().user_departments(sun.id).await.unwrap(),
+        vec![demo::DEMO_DEPARTMENT.to_owned()]
+    );
+    let dispatched: Vec<_> = phone
+        .work_orders()
+        .open(&grid, chrono::Utc::now(), 100)
+        .unwrap()
+        .into_iter()
+        .filter(|w| w.departments.iter().any(|d| d == demo::DEMO_DEPARTMENT))
+        .map(|w| w.id)
+        .collect();
+    assert_eq!(dispatched.len(), 1, "the grid head dispatched one order");
+    let scopes = gridwork_sync_server::policy::read_scopes_with(
+        &sun.roles,
+        &store.departments().user_departments(sun.id).await.unwrap(),
+    );
+    let page = store
+        .pull(&gridwork_sync_server::store::PullQuery {
+            cursor: 0,
+            scopes,
+            exclude_device: None,
+            max_bytes: u32::MAX,
+        })
+        .await
+        .unwrap();
+    let docs: std::collections::BTreeSet<_> =
+        page.changes.iter().map(|c| c.change.doc_id).collect();
+    let seen: Vec<_> = docs.into_iter().collect();
+    assert_eq!(seen.len(), 1, "one order, of one grid: {seen:?}");
+    assert!(dispatched.contains(&seen[0]));
 }
 both!(demo_pull_both, super::demo_pull);
 

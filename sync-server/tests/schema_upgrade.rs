@@ -248,7 +248,7 @@ async fn copy_fixture_rows(pg: &tokio_postgres::Client) {
 
 /// Everything a store serves of the district, in the shape of `sqlite-v1.expected.json`.
 async fn snapshot(store: &DynStore) -> Value {
-    let all = vec![ReadScope { area: area("320612"), kinds: RecordKind::ALL.to_vec() }];
+    let all = vec![ReadScope::new(area("320612"), RecordKind::ALL.to_vec())];
     let mut changes = Vec::new();
     let mut cursor = 0;
     loop {
@@ -353,8 +353,7 @@ async fn serves_the_fixture(store: &DynStore) {
         hex::decode(want["attachment"].as_str().unwrap()).unwrap().try_into().unwrap();
     assert!(store.attachment(hash).await.unwrap().unwrap().complete);
     assert_eq!(store.read_attachment(hash, 0, 1 << 20).await.unwrap(), b"not really a jpeg");
-    let grid =
-        vec![ReadScope { area: area("320612/001/001/01/02"), kinds: vec![RecordKind::Household] }];
+    let grid = vec![ReadScope::new(area("320612/001/001/01/02"), vec![RecordKind::Household])];
     assert!(store.attachment_referenced(hash, &grid).await.unwrap());
 
     let head = store.head_seq().await.unwrap();
@@ -362,7 +361,7 @@ async fn serves_the_fixture(store: &DynStore) {
     assert_eq!(o.seqs, vec![head + 1]);
     let e = store.push(Uuid::now_v7(), 2, &[visit((9, 1), 2)]).await.unwrap_err();
     assert!(matches!(e, StoreError::DuplicateSeq { .. }), "{e}");
-    let all = vec![ReadScope { area: area("320612"), kinds: RecordKind::ALL.to_vec() }];
+    let all = vec![ReadScope::new(area("320612"), RecordKind::ALL.to_vec())];
     let page = store
         .pull(&PullQuery { cursor: head, scopes: all, exclude_device: None, max_bytes: 1 << 20 })
         .await

@@ -24,7 +24,7 @@ fn nc(doc: Uuid, kind: RecordKind, a: &str, size: usize) -> NewChange {
 }
 
 fn all_scope() -> Vec<ReadScope> {
-    vec![ReadScope { area: area("320612"), kinds: RecordKind::ALL.to_vec() }]
+    vec![ReadScope::new(area("320612"), RecordKind::ALL.to_vec())]
 }
 
 fn q(cursor: u64, scopes: Vec<ReadScope>) -> PullQuery {

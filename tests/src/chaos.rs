@@ -212,11 +212,12 @@ impl Layout {
     }
 }
 
-/// The department the handler works for; work orders are dispatched to it (and now and then
-/// co-dispatched to [`OTHER_DEPARTMENT`]).
-const DEPARTMENT: &str = "住建局";
+/// The department the handler works for (a code of the server's default registry); work orders
+/// are dispatched to it (and now and then co-dispatched to [`OTHER_DEPARTMENT`]). The handler's
+/// phone holds only the work orders ever dispatched to it (DESIGN §8).
+const DEPARTMENT: &str = "housing";
 /// A second department, co-dispatched now and then (it has no phone in the scenario).
-const OTHER_DEPARTMENT: &str = "城管局";
+const OTHER_DEPARTMENT: &str = "urban_management";
 
 /// Who carries a phone.
 struct Persona {
@@ -324,6 +325,12 @@ struct Phone {
 }
 
 impl Phone {
+    /// The departments whose work orders this phone's role reads (`None`: every work order of
+    /// its scope).
+    fn departments(&self) -> Option<&'static [&'static str]> {
+        (self.role == Role::DepartmentHandler).then_some(&[DEPARTMENT])
+    }
+
     /// The record kinds the server sends this phone's role (its read scope).
     fn readable(&self) -> Vec<RecordKind> {
         match self.role {
@@ -451,6 +458,9 @@ impl World {
                 Some(q) if p.second_phone => q.user_id.clone(),
                 _ => server.create_user(p.name, p.role.as_str(), scope.as_str()).await?,
             };
+            if p.role == Role::DepartmentHandler {
+                server.set_departments(&user_id, &[DEPARTMENT]).await?;
+            }
             // Pushes of one change at a time, a few KiB or the default, drawn per phone.
             let max_push_bytes = match rng.below(3) {
                 0 => 1,

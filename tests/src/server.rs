@@ -344,6 +344,20 @@ impl Server {
         Ok(v["id"].as_str().ok_or("no user id")?.to_owned())
     }
 
+    /// Makes a user a member of `departments` (codes of the registry), replacing their others.
+    ///
+    /// # Errors
+    /// As [`Server::admin`], and refusals.
+    pub async fn set_departments(&self, user_id: &str, departments: &[&str]) -> HarnessResult<()> {
+        self.admin_ok(
+            "PUT",
+            &format!("/users/{user_id}/departments"),
+            Some(json!({ "departments": departments })),
+        )
+        .await?;
+        Ok(())
+    }
+
     /// A one-time enrolment code for a user.
     ///
     /// # Errors

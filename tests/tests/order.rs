@@ -214,7 +214,8 @@ async fn work_order_folds_the_same_everywhere(backend: Backend) -> HarnessResult
     let op2 = Device::new()?;
     op2.enrol_new_user(&server, &proxy.url, "张伟", "town_operator", TOWN).await?;
     let handler = Device::new()?;
-    handler.enrol_new_user(&server, &proxy.url, "周杰", "department_handler", TOWN).await?;
+    let h = handler.enrol_new_user(&server, &proxy.url, "周杰", "department_handler", TOWN).await?;
+    server.set_departments(&h.user_id, &["sanitation"]).await?;
     let all = [&worker, &op1, &op2, &handler];
 
     let wo = worker.with(|s| s.work_orders().report(incident(MICRO_A)))?;

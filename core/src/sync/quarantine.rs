@@ -17,7 +17,7 @@ use crate::store::Store;
 
 /// Server error codes that refuse a pushed change permanently (`docs/sync-protocol.md`, "Push
 /// validation"): sending the same change again can only be refused again.
-const PERMANENT_REFUSALS: [&str; 12] = [
+const PERMANENT_REFUSALS: [&str; 16] = [
     "corrupt_change",
     "change_too_large",
     "foreign_actor",
@@ -30,6 +30,10 @@ const PERMANENT_REFUSALS: [&str; 12] = [
     "move_not_allowed",
     "area_mismatch",
     "duplicate_seq",
+    "unknown_department",
+    "department_not_held",
+    "details_locked",
+    "role_not_allowed",
 ];
 
 /// The index (in the pushed batch) of the change a server error refuses permanently, with the

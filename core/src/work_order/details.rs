@@ -20,8 +20,8 @@
 //! a severity change moves the deadline every list and summary shows, on this phone and on every
 //! phone the edit reaches (an ordinary order made urgent after 1 h is due 2 h after acceptance).
 //!
-//! The sync server checks a work-order change's event roles, not who edits these fields: the
-//! rule above is enforced where the edit is made.
+//! The rule is checked where the edit is made and again by the sync server at ingest, against
+//! the order's state in the log ([`DETAIL_FIELDS`] are the document keys it watches).
 
 use automerge::AutoCommit;
 use serde::{Deserialize, Serialize};
@@ -34,6 +34,18 @@ use crate::error::Result;
 use crate::location::Location;
 use crate::role::Role;
 use crate::validate;
+
+/// The work-order document's root keys an incident-details edit writes: a change that puts any
+/// of them (other than the report creating the order) is a details edit, which the sync server
+/// checks with [`check_details_edit`].
+pub const DETAIL_FIELDS: [&str; 6] = [
+    field::TITLE,
+    field::DESCRIPTION,
+    field::CATEGORY,
+    field::SEVERITY,
+    crate::location::LAT,
+    crate::location::LON,
+];
 
 /// An incident's details: what was reported and how the command centre classified it. The
 /// fields an edit may change (the area, source, photos, household and patrol stay as reported).

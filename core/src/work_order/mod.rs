@@ -46,7 +46,7 @@ mod test_support;
 pub use category::{Category, CategoryList};
 pub use check::{MAX_EXTENSION_HOURS, check_event, check_transition};
 pub use decode::{WorkOrder, WorkOrderDoc, WorkOrderSpec};
-pub use details::{IncidentDetails, check_details_edit};
+pub use details::{DETAIL_FIELDS, IncidentDetails, check_details_edit};
 pub use document::{LoggedEvent, append_event};
 pub use error::WorkOrderError;
 pub use event::{EventType, WorkOrderEvent, role_may_perform};

@@ -304,3 +304,57 @@ test("a sync admin runs a deployment from the console", async (t) => {
     assert.deepEqual(pageErrors.filter((e) => !expected.test(e)), []);
   });
 });
+
+test("the sync admin manages departments and who belongs to them", async () => {
+  await page.goto(`${url}/console`);
+  if (await page.locator("#login").isVisible()) {
+    await page.fill("#token", TOKEN);
+    await page.click("#login-form button[type=submit]");
+  }
+  // A handler to place in a department.
+  const created = await fetch(`${url}/admin/v1/users`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+    body: JSON.stringify({ name: "钱进", roles: [{ role: "department_handler", area: "320612" }] }),
+  }).then((r) => r.json());
+  await page.click("nav [data-view=areas]");
+  await page.click("nav [data-view=departments]");
+  await page.locator("#department-table tr[data-code=sanitation]").waitFor();
+  assert.equal(await page.locator("#department-table tr[data-code=sanitation] td").nth(1).textContent(), "环卫所");
+
+  // Add one, then retire it.
+  await page.fill("#department-code", "elevator");
+  await page.fill("#department-name-zh", "电梯安全办");
+  await page.fill("#department-name-en", "Elevator safety");
+  await page.fill("#department-categories", "safety_hazard");
+  await page.click("#department-form button[type=submit]");
+  await page.locator("#department-table tr[data-code=elevator]").waitFor();
+  await page.click("#department-table tr[data-code=elevator] .edit-department");
+  assert.equal(await page.inputValue("#department-name-zh"), "电梯安全办");
+  await page.uncheck("#department-active");
+  await page.click("#department-form button[type=submit]");
+  await page.locator("#department-table tr[data-code=elevator].withheld").waitFor();
+  const lang = await page.inputValue("#lang");
+  assert.equal(await page.locator("#department-table tr[data-code=elevator] td").nth(5).textContent(),
+    TEXTS[lang]["departments.retired"]);
+  // A bad category is refused with the server's message, nothing saved.
+  await page.fill("#department-code", "nowhere");
+  await page.fill("#department-categories", "aliens");
+  await page.click("#department-form button[type=submit]");
+  await page.locator("#error:not([hidden])").waitFor();
+  assert.match(await page.textContent("#error"), /aliens/);
+
+  // The handler joins sanitation.
+  await page.click("nav [data-view=users]");
+  await page.click("nav [data-view=departments]");
+  await page.selectOption("#membership-user", created.id);
+  await page.fill("#membership-codes", "sanitation");
+  await page.click("#membership-form button[type=submit]");
+  await page.locator("#notice:not([hidden])").waitFor();
+  const { entries } = await adminApi("/audit?limit=50");
+  assert.ok(entries.some((e) => e.action === "departments" && e.user_id === created.id && /sanitation/.test(e.detail)));
+  const codes = (await adminApi("/departments")).departments.map((d) => d.code);
+  assert.ok(codes.includes("elevator") && !codes.includes("nowhere"));
+  // The refused save's 400 is the only error the browser logged.
+  assert.deepEqual(pageErrors.filter((e) => !/status of (400|401|403|404|409)/.test(e)), []);
+});

@@ -27,6 +27,9 @@ pub fn routes() -> Router<AppState> {
         .route("/areas", get(list_areas).post(create_area))
         .route("/users", get(list_users).post(create_user))
         .route("/users/{id}/roles", put(set_roles))
+        .route("/users/{id}/departments", put(super::departments::set_for_user))
+        .route("/departments", get(super::departments::list))
+        .route("/departments/{code}", put(super::departments::put))
         .route("/enrolment-codes", post(create_enrolment_code))
         .route("/devices", get(list_devices))
         .route("/devices/{id}/revoke", post(revoke_device))
@@ -35,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         .route("/held", get(super::held::list))
         .route("/held/{hash}/withhold", post(super::held::withhold))
         .route("/held/{hash}/restore", post(super::held::restore))
+        .merge(super::staff_admin::routes())
 }
 
 fn invalid(message: impl Into<String>) -> ApiError {
@@ -127,7 +131,7 @@ async fn set_roles(
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult<Json<User>> {
-    admin_auth(&st, &headers).await?;
+    let actor = admin_auth(&st, &headers).await?;
     let id = Uuid::parse_str(&id).map_err(|_| invalid("the user id is not a UUID"))?;
     let r: NewRoles = parse_json(&body)?;
     let roles = parse_grants(&r.roles)?;
@@ -148,6 +152,7 @@ async fn set_roles(
             count: roles.len() as u64,
             areas: roles.iter().map(|g| g.area.as_str().to_owned()).collect(),
             detail: detail.join(", "),
+            actor_id: actor.person_id(),
         })
         .await?;
     let user = st
@@ -258,7 +263,7 @@ async fn revoke_device(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    admin_auth(&st, &headers).await?;
+    let actor = admin_auth(&st, &headers).await?;
     let id = Uuid::parse_str(&id).map_err(|_| invalid("device id must be a UUID"))?;
     if !st.store.revoke_device(id).await? {
         return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such device"));
@@ -273,6 +278,7 @@ async fn revoke_device(
             count: 0,
             areas: vec![],
             detail: "revoked by admin".into(),
+            actor_id: actor.person_id(),
         })
         .await?;
     Ok(Json(json!({ "device_id": id, "revoked": true })))

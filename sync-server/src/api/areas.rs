@@ -28,6 +28,7 @@ pub async fn areas(State(st): State<AppState>, headers: HeaderMap) -> ApiResult<
                 count: 0,
                 areas: vec![],
                 detail: String::new(),
+                actor_id: None,
             })
             .await?;
         return Ok(Json(json!({ "revoked": true, "areas": [] })));

@@ -23,7 +23,6 @@ use super::attachments_refs::parse_hash;
 use super::{AppState, device_auth};
 use crate::error::{ApiError, ApiResult};
 use crate::metrics::Metrics;
-use crate::policy;
 use crate::store::{AttachmentChunk, AttachmentInfo, DeviceAuth, now_ms};
 
 /// Largest chunk one `PUT` may carry (1 MiB).
@@ -248,7 +247,10 @@ pub async fn download(
         }
     };
     if info.uploaded_by != auth.device.id
-        && !st.store.attachment_referenced(hash, &policy::read_scopes(&auth.user.roles)).await?
+        && !st
+            .store
+            .attachment_referenced(hash, &super::read_scopes(&st, &auth.user).await?)
+            .await?
     {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,

@@ -102,6 +102,7 @@ pub async fn enrol(
             } else {
                 device.name.clone()
             },
+            actor_id: None,
         })
         .await?;
     Metrics::add(&st.metrics.enrolments, 1);

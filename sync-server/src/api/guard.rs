@@ -38,7 +38,7 @@ use gridwork_core::protocol::limits::max_payload_bytes;
 use gridwork_core::protocol::{CONTENT_TYPE, HEADER_LEN, peek_header};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use super::{AppState, admin_auth, device_auth};
+use super::{AppState, device_auth};
 use crate::config::Config;
 use crate::error::{ApiError, ErrorCode};
 
@@ -161,7 +161,7 @@ pub(crate) fn declared_length(headers: &HeaderMap) -> Option<u64> {
 
 /// A refusal sent without reading the body: the connection is closed after it, since the
 /// unread body cannot be skipped.
-fn unread(headers: &HeaderMap, mut r: Response) -> Response {
+pub(crate) fn unread(headers: &HeaderMap, mut r: Response) -> Response {
     if has_body(headers) {
         r.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
@@ -195,15 +195,10 @@ pub async fn device_first(State(st): State<AppState>, mut req: Request, next: Ne
     next.run(req).await
 }
 
-/// Authenticates the admin token from the headers before the body is read. The admin token
-/// is not rate-limited: there is one, held by the sync admins (scripts provision whole
-/// districts through it), and it cannot be guessed (256 bits); the in-flight and memory limits
-/// still apply.
-pub async fn admin_first(State(st): State<AppState>, req: Request, next: Next) -> Response {
-    if let Err(e) = admin_auth(&st, req.headers()).await {
-        return unread(req.headers(), e.into_response());
-    }
-    next.run(req).await
+/// Authenticates the admin token or a sync admin's session before the body is read (see
+/// [`super::admin_auth::admin_first`], which this is).
+pub async fn admin_first(st: State<AppState>, req: Request, next: Next) -> Response {
+    super::admin_auth::admin_first(st, req, next).await
 }
 
 /// Admits at most `max_in_flight` requests at once; the rest get 503 with `Retry-After`.

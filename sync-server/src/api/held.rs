@@ -144,7 +144,7 @@ async fn set(
     Path(raw): Path<String>,
     withheld: bool,
 ) -> ApiResult<Json<Value>> {
-    admin_auth(&st, &headers).await?;
+    let actor = admin_auth(&st, &headers).await?;
     let hash =
         hex::decode(&raw).ok().and_then(|h| <[u8; 32]>::try_from(h).ok()).ok_or_else(|| {
             ApiError::bad_request("invalid_input", "the hash must be 64 hexadecimal characters")
@@ -176,6 +176,7 @@ async fn set(
             } else {
                 format!("{word} change {hex} (no change: already so)")
             },
+            actor_id: actor.person_id(),
         })
         .await?;
     Ok(Json(json!({ "hash": hex, "withheld": withheld, "changed": changed })))

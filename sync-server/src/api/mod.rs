@@ -1,19 +1,25 @@
 //! The HTTP API: routes, shared state, authentication helpers and the middleware that turns
 //! every error answer into JSON.
 
+pub mod actions;
 pub mod admin;
+pub mod admin_auth;
 pub mod areas;
 pub mod attachments;
 pub mod attachments_range;
 pub mod attachments_refs;
 pub mod caller;
 pub mod console;
+pub mod departments;
 pub mod enrol;
 pub mod guard;
 pub mod health;
 pub mod held;
+pub mod ingest;
 pub mod openapi;
 pub mod query;
+pub mod staff;
+pub mod staff_admin;
 pub mod sync;
 
 use std::sync::Arc;
@@ -35,7 +41,7 @@ use tower_http::trace::TraceLayer;
 use crate::auth::{self, BearerProblem};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::metrics::Metrics;
-use crate::store::{DeviceAuth, DynStore};
+use crate::store::{DeviceAuth, DynStore, ReadScope, User};
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -50,7 +56,37 @@ pub struct AppState {
     pub enrolment_ttl_minutes: u32,
     /// The transport guards and limits (`guard`).
     pub guards: Arc<guard::Guards>,
+    /// How far the read model has folded the log (actions on the server wait for their own).
+    pub read_model: Arc<crate::read_model::progress::Progress>,
+    /// Staff sessions' settings and the login throttle.
+    pub staff: Arc<crate::staff::StaffState>,
 }
+
+/// What a person may read: their role grants' scopes, a department handler's narrowed to their
+/// departments' work orders.
+///
+/// # Errors
+/// Storage errors.
+pub async fn read_scopes(st: &AppState, user: &User) -> ApiResult<Vec<ReadScope>> {
+    let departments = person_departments(st, user).await?;
+    Ok(crate::policy::read_scopes_with(&user.roles, &departments))
+}
+
+/// The departments a person belongs to (read only for department handlers: nobody else's
+/// reading or writing depends on them).
+///
+/// # Errors
+/// Storage errors.
+pub async fn person_departments(st: &AppState, user: &User) -> ApiResult<Vec<String>> {
+    if user.roles.iter().any(|g| crate::policy::is_departmental(g.role)) {
+        Ok(st.store.departments().user_departments(user.id).await?)
+    } else {
+        Ok(Vec::new())
+    }
+}
+
+/// Largest body of an action (`/api/v1/…` POSTs: a step, a task; JSON).
+pub const ACTION_BODY_LIMIT: usize = 256 * 1024;
 
 /// Largest body of the unauthenticated `POST /v1/enrol` (a small JSON object).
 pub const ENROL_BODY_LIMIT: usize = 64 * 1024;
@@ -78,6 +114,7 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
     let in_flight = from_fn_with_state(state.clone(), guard::in_flight);
     let device = Router::new()
         .route("/v1/areas", get(areas::areas))
+        .route("/v1/departments", get(departments::for_device))
         .route("/v1/sync", post(sync::sync))
         .route("/v1/digest", post(sync::digest))
         .route("/v1/fetch", post(sync::fetch))
@@ -94,6 +131,13 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .layer(oversize(body_limit))
         .layer(in_flight.clone())
         .layer(from_fn_with_state(state.clone(), guard::admin_first));
+    // Actions people take through the server (server-authored changes).
+    let actions = Router::new()
+        .route("/api/v1/work-orders/{id}/actions", post(actions::act_on_work_order))
+        .route("/api/v1/tasks", post(actions::issue_task))
+        .layer(RequestBodyLimitLayer::new(ACTION_BODY_LIMIT.min(body_limit)))
+        .layer(oversize(ACTION_BODY_LIMIT.min(body_limit)))
+        .layer(in_flight.clone());
     // The staff query API: the caller (device credential, admin token) is resolved by the
     // handlers' `Caller` extractor, which also checks a device's rate.
     let records = query::routes().layer(in_flight.clone());
@@ -110,8 +154,10 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .merge(console::routes())
         .merge(device)
         .merge(admin)
+        .merge(actions)
         .merge(records)
         .merge(enrolment)
+        .merge(staff::routes(&state, body_limit))
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
         })
@@ -222,18 +268,16 @@ pub async fn device_auth(state: &AppState, headers: &HeaderMap) -> ApiResult<Dev
     })
 }
 
-/// Checks the admin token of a request.
+/// Checks who uses the admin API: the admin token, or a sync admin's session (whose CSRF token
+/// the [`admin_auth::admin_first`] layer in front of every admin route checks).
 ///
 /// # Errors
-/// 401 `missing_credential` / `bad_credential`.
-pub async fn admin_auth(state: &AppState, headers: &HeaderMap) -> ApiResult<()> {
-    let token =
-        auth::bearer(headers, auth::ADMIN_PREFIX).map_err(|p| unauthorized(p, "admin token"))?;
-    if state.store.check_admin_token(auth::hash_secret(token)).await? {
-        Ok(())
-    } else {
-        Err(ApiError::new(StatusCode::UNAUTHORIZED, "bad_credential", "unknown admin token"))
-    }
+/// 401 `missing_credential` / `bad_credential` / `admin_token_disabled`; a session's refusals.
+pub async fn admin_auth(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> ApiResult<admin_auth::AdminActor> {
+    admin_auth::actor(state, headers).await
 }
 
 /// Checks that a request body is a protocol message.

@@ -170,7 +170,13 @@ async fn list(
     pairs: &[(String, String)],
 ) -> ApiResult<Json<Page>> {
     let q = ListQuery::parse(listed, pairs)?;
-    let scopes = scope::check(caller.grants(), listed.kind(), listed.segment(), q.area.as_ref())?;
+    let scopes = scope::check(
+        caller.grants(),
+        caller.departments(),
+        listed.kind(),
+        listed.segment(),
+        q.area.as_ref(),
+    )?;
     let qs = store(st)?;
     let mut found = qs.find(&sql::list(qs.dialect(), &q, &scopes, now_ms())).await?;
     let limit = usize::try_from(q.limit).unwrap_or(usize::MAX);
@@ -196,7 +202,8 @@ fn not_found(what: &str) -> ApiError {
 /// (the two are not told apart).
 async fn one(caller: &Caller, st: &AppState, listed: Listed, id: &str) -> ApiResult<Json<Item>> {
     let id = record_id(id)?;
-    let scopes = scope::check(caller.grants(), listed.kind(), listed.segment(), None)?;
+    let scopes =
+        scope::check(caller.grants(), caller.departments(), listed.kind(), listed.segment(), None)?;
     let qs = store(st)?;
     let found = qs.find(&sql::one(qs.dialect(), listed, id, &scopes)).await?;
     found.into_iter().next().map(|f| Json(Item::from(f))).ok_or_else(|| not_found("record"))
@@ -224,7 +231,7 @@ pub async fn sensitive(
 ) -> ApiResult<Json<Item>> {
     let resident = one(&caller, &st, Listed::Residents, &id).await?.0;
     let kind = gridwork_core::RecordKind::Sensitive;
-    let scopes = scope::check(caller.grants(), kind, "sensitive data", None)?;
+    let scopes = scope::check(caller.grants(), caller.departments(), kind, "sensitive data", None)?;
     let qs = store(&st)?;
     let found = qs.find(&sql::sensitive_of(qs.dialect(), resident.id, &scopes)).await?;
     found

@@ -15,12 +15,12 @@ use gridwork_core::protocol::{
 };
 use uuid::Uuid;
 
+use super::ingest::{Pusher, ingest};
 use super::{AppState, check_change_sizes, device_auth, protocol_response, require_protocol_body};
 use crate::error::{ApiError, ApiResult};
 use crate::metrics::Metrics;
 use crate::policy;
-use crate::store::{AuditAction, AuditEntry, DeviceAuth, PullQuery, StoreError, now_ms};
-use crate::validate::{authorise_moves, validate};
+use crate::store::{AuditAction, AuditEntry, DeviceAuth, PullQuery, now_ms};
 
 /// Most documents one fetch may name.
 const MAX_FETCH_DOCS: usize = 1000;
@@ -35,6 +35,7 @@ fn entry(auth: &DeviceAuth, action: AuditAction, count: u64, areas: Vec<String>)
         count,
         areas,
         detail: String::new(),
+        actor_id: None,
     }
 }
 
@@ -104,58 +105,16 @@ pub async fn sync(
     }
     let now = now_ms();
     let mut acks = Vec::new();
+    let departments = super::person_departments(&st, &auth.user).await?;
     if !req.push.is_empty() {
-        let areas = distinct(req.push.iter().map(|e| e.area.as_str()));
-        let pushed = req.push.len() as u64;
         let actor = bound_actor(&auth)?;
-        let refuse = |code: &'static str, index: usize| {
-            let mut e = entry(&auth, AuditAction::Refused, pushed, areas.clone());
-            e.detail = format!("{code} at change {index}");
-            e
+        let pusher = Pusher {
+            user: &auth.user,
+            departments: &departments,
+            device_id: auth.device.id,
+            actor: &actor,
         };
-        let validated = match validate(&actor, &auth.user.roles, req.push) {
-            Ok(v) => {
-                let ids: Vec<Uuid> = v.changes.iter().map(|c| c.envelope.doc_id).collect();
-                let stored = st.store.doc_areas(&ids).await?;
-                let stored = stored.into_iter().map(|(id, _, area)| (id, area));
-                authorise_moves(&auth.user.roles, &v.changes, stored).map(|()| v)
-            }
-            Err(r) => Err(r),
-        };
-        let (changes, refs) = match validated {
-            Ok(v) => (v.changes, v.refs),
-            Err(r) => {
-                st.store.audit(&refuse(r.code, r.index)).await?;
-                let status = if r.code == "corrupt_change" {
-                    StatusCode::BAD_REQUEST
-                } else {
-                    StatusCode::FORBIDDEN
-                };
-                return Err(ApiError::new(status, r.code, r.to_string()).at_change(Some(r.index)));
-            }
-        };
-        let outcome = match st.store.push(auth.device.id, now, &changes).await {
-            Ok(o) => o,
-            Err(e) => {
-                match e {
-                    StoreError::KindMismatch { index, .. } => {
-                        st.store.audit(&refuse("kind_mismatch", index)).await?;
-                    }
-                    StoreError::DuplicateSeq { index, .. } => {
-                        st.store.audit(&refuse("duplicate_seq", index)).await?;
-                    }
-                    _ => {}
-                }
-                return Err(e.into());
-            }
-        };
-        st.store.add_attachment_refs(&refs).await?;
-        Metrics::add(&st.metrics.pushes, 1);
-        Metrics::add(&st.metrics.changes_ingested, outcome.stored as u64);
-        Metrics::add(&st.metrics.changes_duplicate, pushed - outcome.stored as u64);
-        let mut e = entry(&auth, AuditAction::Push, outcome.stored as u64, areas);
-        e.detail = format!("{pushed} pushed, {} new", outcome.stored);
-        st.store.audit(&e).await?;
+        let outcome = ingest(&st, &pusher, req.push, now).await?;
         acks = outcome
             .seqs
             .iter()
@@ -167,7 +126,7 @@ pub async fn sync(
         .store
         .pull(&PullQuery {
             cursor: req.cursor,
-            scopes: policy::read_scopes(&auth.user.roles),
+            scopes: policy::read_scopes_with(&auth.user.roles, &departments),
             exclude_device: (!req.include_own).then_some(auth.device.id),
             max_bytes: clamp_page_bytes(req.max_page_bytes),
         })
@@ -214,7 +173,7 @@ pub async fn digest(
         return Ok(protocol_response(r.encode()));
     }
     let req = DigestRequest::decode(&body)?;
-    let scopes = policy::read_scopes(&auth.user.roles);
+    let scopes = super::read_scopes(&st, &auth.user).await?;
     let server = st.store.digests(&req.area, &scopes).await?;
     let mine: HashMap<Uuid, _> = req.docs.iter().map(|d| (d.doc_id, d)).collect();
     let theirs: HashMap<Uuid, _> = server.iter().map(|d| (d.doc_id, d)).collect();
@@ -253,7 +212,7 @@ pub async fn fetch(
             format!("at most {MAX_FETCH_DOCS} documents per fetch"),
         ));
     }
-    let scopes = policy::read_scopes(&auth.user.roles);
+    let scopes = super::read_scopes(&st, &auth.user).await?;
     let all = st.store.doc_changes(&req.doc_ids, &scopes).await?;
     let limit = u64::from(clamp_page_bytes(req.max_page_bytes));
     let mut changes = Vec::new();

@@ -7,7 +7,7 @@ use gridwork_core::RecordKind;
 use uuid::Uuid;
 
 use super::{ListQuery, Listed};
-use crate::store::{ReadScope, area_range, scope_sql_on};
+use crate::store::{ReadScope, ScopeCols, area_range, scope_sql_on};
 
 /// A backend's SQL dialect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,11 +84,13 @@ impl Builder {
     fn scope(&mut self, alias: &str, kind: RecordKind, scopes: &[ReadScope]) {
         let dialect = self.dialect;
         let mut n = self.binds.len();
-        let (sql, binds) =
-            scope_sql_on(scopes, &format!("{alias}.area_key"), &kind.code().to_string(), || {
-                n += 1;
-                dialect.placeholder(n)
-            });
+        let (area, code, doc) =
+            (format!("{alias}.area_key"), kind.code().to_string(), format!("{alias}.doc_id"));
+        let cols = ScopeCols { area: &area, kind: &code, doc: &doc };
+        let (sql, binds) = scope_sql_on(scopes, cols, || {
+            n += 1;
+            dialect.placeholder(n)
+        });
         self.binds.extend(binds.into_iter().map(Bind::Text));
         self.push(&format!(" AND ({sql})"));
     }
@@ -222,13 +224,20 @@ mod tests {
         q.area = Some(AreaPath::parse("320612/004").unwrap());
         q.category = Some("x".into());
         q.overdue = Some(true);
+        // A department handler's scope: the department codes are bound too.
         let scopes = [ReadScope {
             area: AreaPath::parse("320612").unwrap(),
             kinds: vec![RecordKind::WorkOrder],
+            departments: Some(vec!["sanitation".into()]),
         }];
         for d in [Dialect::Sqlite, Dialect::Postgres] {
             let s = list(d, &q, &scopes, 5);
             assert!(!s.sql.contains("320612") && !s.sql.contains("'x'"), "{}", s.sql);
+            assert!(
+                !s.sql.contains("sanitation") && s.sql.contains("doc_departments"),
+                "{}",
+                s.sql
+            );
             let last = d.placeholder(s.binds.len());
             assert!(s.sql.contains(&last) && !s.sql.contains(&d.placeholder(s.binds.len() + 1)));
             assert!(s.sql.ends_with("LIMIT 101"), "{}", s.sql);

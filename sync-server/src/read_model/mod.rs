@@ -5,6 +5,7 @@
 //! and the [`projector`] that follows the log into the backends' `rm_` tables (migration 3).
 
 pub mod docs;
+pub mod progress;
 pub mod projector;
 pub mod rows;
 

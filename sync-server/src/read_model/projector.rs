@@ -65,6 +65,14 @@ pub trait ReadModelStore: Send + Sync {
     /// Storage errors; nothing is written then.
     async fn rm_commit(&self, batch: &RmBatch) -> Result<(), StoreError>;
 
+    /// Open work orders past their deadline at `now_ms` (server clock) that were never put under
+    /// supervision, oldest deadline first, at most `limit`: what automatic supervision steps
+    /// on ([`crate::supervision`]).
+    ///
+    /// # Errors
+    /// Storage errors.
+    async fn rm_overdue(&self, now_ms: i64, limit: u32) -> Result<Vec<Uuid>, StoreError>;
+
     /// Empties the read model (rows, states, cursor), for a rebuild from the log.
     ///
     /// # Errors
@@ -231,8 +239,9 @@ fn row(record: &AnyRecord, received: &BTreeMap<[u8; 32], i64>, now: DateTime<Utc
     row_of(record, |h| received.get(h).and_then(|ms| DateTime::from_timestamp_millis(*ms)), now)
 }
 
-/// A read scope over every area the server knows and every kind: the read model holds all.
-async fn everything(log: &DynStore) -> Result<Vec<ReadScope>, StoreError> {
+/// A read scope over every area the server knows and every kind: the read model holds all (and
+/// the departments backfill reads all).
+pub(crate) async fn everything(log: &DynStore) -> Result<Vec<ReadScope>, StoreError> {
     let areas: std::collections::BTreeSet<AreaPath> =
         log.list_areas().await?.into_iter().map(|a| a.path).collect();
     // The outermost registered areas (a deployment may register its towns but not the
@@ -243,16 +252,18 @@ async fn everything(log: &DynStore) -> Result<Vec<ReadScope>, StoreError> {
         .filter(|a| !std::iter::successors(a.parent(), |p| p.parent()).any(|p| areas.contains(&p)))
         .cloned()
         .collect();
-    Ok(roots.into_iter().map(|area| ReadScope { area, kinds: RecordKind::ALL.to_vec() }).collect())
+    Ok(roots.into_iter().map(|area| ReadScope::new(area, RecordKind::ALL.to_vec())).collect())
 }
 
 /// Keeps the read model of `log` up to date until the process ends: folds whatever was logged
-/// since the last step, then waits `every`; publishes the cursor and the lag in `metrics`.
+/// since the last step, then waits `every` or a wake-up from `progress`; publishes the cursor
+/// and the lag in `metrics` and the cursor in `progress`.
 /// Ingest never waits for it. A failing step is logged and retried after the wait. Does nothing
 /// for a backend without read-model tables.
 pub async fn follow(
     log: DynStore,
     metrics: std::sync::Arc<crate::metrics::Metrics>,
+    progress: std::sync::Arc<super::progress::Progress>,
     every: std::time::Duration,
 ) {
     use std::sync::atomic::Ordering;
@@ -270,10 +281,11 @@ pub async fn follow(
             if let (Ok(cursor), Some(head)) = (rm.rm_cursor().await, head) {
                 metrics.read_model_cursor.store(cursor, Ordering::Relaxed);
                 metrics.read_model_lag.store(head.saturating_sub(cursor), Ordering::Relaxed);
+                progress.publish(cursor);
                 folded = (cursor >= head).then_some(head);
             }
         }
-        tokio::time::sleep(every).await;
+        progress.pause(every).await;
     }
 }
 

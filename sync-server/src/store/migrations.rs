@@ -84,10 +84,8 @@ pub static SQLITE: &[SqliteMigration] = &[
         .prepared_by(add_missing_columns),
     Migration::new(3, "read_model", include_str!("migrations/sqlite/0003_read_model.sql")),
     Migration::new(4, "change_reports", include_str!("migrations/sqlite/0004_change_reports.sql")),
-    // RESERVED until branches `staff` (5) and departments (6) land: replace these two lines
-    // with theirs when merging; a database made with them records 5 and 6 as done.
-    Migration::new(5, "reserved_staff", RESERVED),
-    Migration::new(6, "reserved_departments", RESERVED),
+    Migration::new(5, "departments", include_str!("migrations/sqlite/0005_departments.sql")),
+    Migration::new(6, "staff", include_str!("migrations/sqlite/0006_staff.sql")),
     Migration::new(7, "query", include_str!("migrations/sqlite/0007_query.sql")),
 ];
 
@@ -101,14 +99,10 @@ pub static POSTGRES: &[PgMigration] = &[
         "change_reports",
         include_str!("migrations/postgres/0004_change_reports.sql"),
     ),
-    // RESERVED until branches `staff` (5) and departments (6) land (see `SQLITE`).
-    Migration::new(5, "reserved_staff", RESERVED),
-    Migration::new(6, "reserved_departments", RESERVED),
+    Migration::new(5, "departments", include_str!("migrations/postgres/0005_departments.sql")),
+    Migration::new(6, "staff", include_str!("migrations/postgres/0006_staff.sql")),
     Migration::new(7, "query", include_str!("migrations/postgres/0007_query.sql")),
 ];
-
-/// The SQL of a migration number held for work that lands from another branch.
-const RESERVED: &str = "-- reserved for a migration from another branch";
 
 /// The table of applied migrations, the same in both dialects.
 const SCHEMA_MIGRATIONS: &str =

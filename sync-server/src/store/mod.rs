@@ -6,11 +6,13 @@
 //! validated changes and precomputed read scopes.
 
 pub mod blobs;
+pub mod departments;
 pub mod held;
 pub mod migrations;
 pub mod postgres;
 mod rm_rows;
 pub mod sqlite;
+pub mod staff;
 
 use std::sync::Arc;
 
@@ -374,13 +376,16 @@ pub struct NewChange {
     /// The change's Automerge actor and sequence number, unique per document: a second change
     /// with the same pair and other content is refused ([`StoreError::DuplicateSeq`]).
     pub origin: Option<(Vec<u8>, u64)>,
+    /// The departments the change's work-order events name (dispatches, a department's own
+    /// steps): stored with the change in `doc_departments` ([`departments`]).
+    pub departments: Vec<String>,
 }
 
 impl NewChange {
     /// A change that leaves its record's area as it is (or creates it in `envelope.area`),
     /// without its origin checked (trusted input: the demo, store tests).
     pub fn new(hash: [u8; 32], envelope: ChangeEnvelope) -> Self {
-        NewChange { hash, envelope, sets_area: None, origin: None }
+        NewChange { hash, envelope, sets_area: None, origin: None, departments: Vec::new() }
     }
 }
 
@@ -450,6 +455,16 @@ pub struct ReadScope {
     pub area: AreaPath,
     /// The kinds readable in it.
     pub kinds: Vec<RecordKind>,
+    /// Only the documents ever dispatched to one of these departments (a department handler's
+    /// scope, [`departments`]); `None`: every document of the kinds.
+    pub departments: Option<Vec<String>>,
+}
+
+impl ReadScope {
+    /// Every document of `kinds` in `area`.
+    pub fn new(area: AreaPath, kinds: Vec<RecordKind>) -> ReadScope {
+        ReadScope { area, kinds, departments: None }
+    }
 }
 
 /// A pull from the log.
@@ -500,6 +515,19 @@ pub enum AuditAction {
     Withhold,
     /// An admin served a withheld change again.
     Restore,
+    /// An admin changed the department registry or a person's departments.
+    Departments,
+    /// A person acted on a record through the server (a server-authored change).
+    Act,
+    /// A person signed in to the web (a staff session started).
+    Login,
+    /// A person signed out.
+    Logout,
+    /// A staff login was changed: granted, password changed or reset, unlocked, disabled,
+    /// enabled (which one in `detail`).
+    Account,
+    /// A mutation of the admin API (method and path in `detail`).
+    Admin,
 }
 
 impl AuditAction {
@@ -515,6 +543,12 @@ impl AuditAction {
             AuditAction::Assign => "assign",
             AuditAction::Withhold => "withhold",
             AuditAction::Restore => "restore",
+            AuditAction::Departments => "departments",
+            AuditAction::Act => "act",
+            AuditAction::Login => "login",
+            AuditAction::Logout => "logout",
+            AuditAction::Account => "account",
+            AuditAction::Admin => "admin",
         }
     }
 
@@ -533,6 +567,12 @@ impl AuditAction {
             "assign" => AuditAction::Assign,
             "withhold" => AuditAction::Withhold,
             "restore" => AuditAction::Restore,
+            "departments" => AuditAction::Departments,
+            "act" => AuditAction::Act,
+            "login" => AuditAction::Login,
+            "logout" => AuditAction::Logout,
+            "account" => AuditAction::Account,
+            "admin" => AuditAction::Admin,
             o => return Err(StoreError::Corrupt(format!("audit action {o}"))),
         })
     }
@@ -557,6 +597,10 @@ pub struct AuditEntry {
     pub areas: Vec<String>,
     /// Free detail (error code, admin action…).
     pub detail: String,
+    /// The person who acted, when a person did (a staff member signed in to the web, or the
+    /// admin API used with a sync admin's session) rather than a device or the admin token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor_id: Option<Uuid>,
 }
 
 /// One device's sync health.
@@ -587,11 +631,16 @@ pub trait Store: Send + Sync + 'static {
     /// Which backend this is (`sqlite`, `postgres`).
     fn backend(&self) -> &'static str;
 
+    /// The departments' registry, memberships and dispatched documents.
+    fn departments(&self) -> &dyn departments::DepartmentStore;
+
     /// The backend's read-model tables, if it keeps them (DESIGN §8).
     fn read_model(&self) -> Option<&dyn crate::read_model::projector::ReadModelStore> {
         None
     }
 
+    /// The backend's staff logins and browser sessions (issue 10, item 3).
+    fn staff(&self) -> &dyn staff::StaffStore;
     /// The backend's answers to the staff query API over its read model, if it keeps one.
     fn query(&self) -> Option<&dyn crate::query::QueryStore> {
         None
@@ -758,7 +807,27 @@ pub(crate) fn area_from_key(key: &str) -> StoreResult<AreaPath> {
 /// Placeholders are produced by `ph(n)` for the n-th bound value (0-based offset added by the
 /// caller); returns the SQL and the range bounds to bind, in order.
 pub(crate) fn scope_sql(scopes: &[ReadScope], ph: impl FnMut() -> String) -> (String, Vec<String>) {
-    scope_sql_on(scopes, "area_key", "kind", ph)
+    scope_sql_on(scopes, ScopeCols::PLAIN, ph)
+}
+
+/// The columns a scope predicate reads: the record's area key, kind and document id.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ScopeCols<'a> {
+    /// The area key column.
+    pub area: &'a str,
+    /// The kind code column.
+    pub kind: &'a str,
+    /// The document id column.
+    pub doc: &'a str,
+}
+
+impl ScopeCols<'_> {
+    /// Unqualified `area_key`, `kind`, `doc_id`.
+    pub const PLAIN: ScopeCols<'static> =
+        ScopeCols { area: "area_key", kind: "kind", doc: "doc_id" };
+    /// Over `changes c JOIN documents d`: the record's current area.
+    pub const PULL: ScopeCols<'static> =
+        ScopeCols { area: "d.area_key", kind: "c.kind", doc: "c.doc_id" };
 }
 
 /// The scope predicate of a pull over `changes c JOIN documents d`: a change is served when its
@@ -769,34 +838,49 @@ pub(crate) fn pull_scope_sql(
     scopes: &[ReadScope],
     mut ph: impl FnMut() -> String,
 ) -> (String, Vec<String>) {
-    let (current, mut binds) = scope_sql_on(scopes, "d.area_key", "c.kind", &mut ph);
-    let (left, more) = scope_sql_on(scopes, "c.prev_area_key", "c.kind", &mut ph);
+    let (current, mut binds) = scope_sql_on(scopes, ScopeCols::PULL, &mut ph);
+    let (left, more) =
+        scope_sql_on(scopes, ScopeCols { area: "c.prev_area_key", ..ScopeCols::PULL }, &mut ph);
     binds.extend(more);
     (format!("({current}) OR (c.prev_area_key IS NOT NULL AND ({left}))"), binds)
 }
 
+/// The scope predicate over the columns `cols`: `(area in range AND kind IN (…) [AND document
+/// dispatched to one of the departments]) OR …`, plus the kinds issued to whole areas from the
+/// scopes' ancestors.
 pub(crate) fn scope_sql_on(
     scopes: &[ReadScope],
-    area_col: &str,
-    kind_col: &str,
+    cols: ScopeCols<'_>,
     mut ph: impl FnMut() -> String,
 ) -> (String, Vec<String>) {
+    let ScopeCols { area: area_col, kind: kind_col, doc: doc_col } = cols;
     let mut parts = Vec::new();
     let mut binds = Vec::new();
     for s in scopes {
-        if s.kinds.is_empty() {
+        // A handler of no department reads nothing.
+        if s.kinds.is_empty() || s.departments.as_ref().is_some_and(Vec::is_empty) {
             continue;
         }
         let (lo, hi) = area_range(s.area.as_str());
         let kinds: Vec<String> = s.kinds.iter().map(|k| k.code().to_string()).collect();
-        parts.push(format!(
-            "({area_col} >= {} AND {area_col} < {} AND {kind_col} IN ({}))",
+        let mut part = format!(
+            "({area_col} >= {} AND {area_col} < {} AND {kind_col} IN ({})",
             ph(),
             ph(),
             kinds.join(",")
-        ));
+        );
         binds.push(lo);
         binds.push(hi);
+        if let Some(departments) = &s.departments {
+            let phs: Vec<String> = departments.iter().map(|_| ph()).collect();
+            part.push_str(&format!(
+                " AND {doc_col} IN (SELECT doc_id FROM doc_departments WHERE department IN ({}))",
+                phs.join(",")
+            ));
+            binds.extend(departments.iter().cloned());
+        }
+        part.push(')');
+        parts.push(part);
         // Records for an area containing the scope reach it too, for the kinds issued to whole
         // areas (a town-wide task reaches every grid of the town; DESIGN §8).
         let ancestors: Vec<String> = std::iter::successors(s.area.parent(), |a| a.parent())

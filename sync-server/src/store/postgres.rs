@@ -20,13 +20,16 @@ use super::{
     AttachmentChunk, AttachmentInfo, AttachmentRef, AuditAction, AuditEntry, Device, DeviceAuth,
     DeviceHealth, DocArea, EPOCH_KEY, EnrolmentProblem, NewChange, NewDevice, NewEnrolmentCode,
     PULL_BATCH_ROWS, PullPage, PullQuery, PushOutcome, ReadScope, Redeemed, Redemption, RoleGrant,
-    Store, StoreError, StoreResult, StoredCode, User, area_after, area_from_key, area_key,
-    area_range, migrations, page_of, pull_scope_sql, scope_sql, scope_sql_on, sqlite::split_areas,
+    ScopeCols, Store, StoreError, StoreResult, StoredCode, User, area_after, area_from_key,
+    area_key, area_range, migrations, page_of, pull_scope_sql, scope_sql, scope_sql_on,
+    sqlite::split_areas,
 };
 
 mod blobs;
+mod departments;
 mod query;
 mod read_model;
+mod staff;
 
 /// Advisory lock key taken by every migration transaction, so that several servers starting at
 /// once do not race.
@@ -42,6 +45,25 @@ type Param = Box<dyn ToSql + Sync + Send>;
 
 fn refs(params: &[Param]) -> Vec<&(dyn ToSql + Sync)> {
     params.iter().map(|p| p.as_ref() as &(dyn ToSql + Sync)).collect()
+}
+
+/// Records that documents were dispatched to departments (idempotent), inside `tx`.
+async fn insert_doc_departments(
+    tx: &deadpool_postgres::Transaction<'_>,
+    pairs: &[(Uuid, &str)],
+) -> StoreResult<()> {
+    if pairs.is_empty() {
+        return Ok(());
+    }
+    let docs: Vec<&[u8]> = pairs.iter().map(|(d, _)| &d.as_bytes()[..]).collect();
+    let departments: Vec<&str> = pairs.iter().map(|(_, c)| *c).collect();
+    tx.execute(
+        "INSERT INTO doc_departments (doc_id, department)
+         SELECT * FROM UNNEST($1::bytea[], $2::text[]) ON CONFLICT DO NOTHING",
+        &[&docs, &departments],
+    )
+    .await?;
+    Ok(())
 }
 
 fn u64_of(v: i64) -> u64 {
@@ -241,8 +263,16 @@ impl Store for PgStore {
         "postgres"
     }
 
+    fn departments(&self) -> &dyn super::departments::DepartmentStore {
+        self
+    }
+
     fn read_model(&self) -> Option<&dyn crate::read_model::projector::ReadModelStore> {
         Some(self)
+    }
+
+    fn staff(&self) -> &dyn super::staff::StaffStore {
+        self
     }
 
     fn query(&self) -> Option<&dyn crate::query::QueryStore> {
@@ -550,6 +580,7 @@ impl Store for PgStore {
         let mut c_prev: Vec<Option<String>> = vec![];
         let mut c_actor: Vec<Option<&[u8]>> = vec![];
         let mut c_actor_seq: Vec<Option<i64>> = vec![];
+        let mut dispatched: Vec<(Uuid, &str)> = vec![];
         for (index, ch) in changes.iter().enumerate() {
             if let Some((s, at)) = known.get(&ch.hash) {
                 seqs.push(u64_of(*s));
@@ -600,7 +631,9 @@ impl Store for PgStore {
             c_area.push(area_key(e.area.as_str()));
             c_sens.push(e.kind.is_sensitive());
             c_bytes.push(&e.bytes[..]);
+            dispatched.extend(ch.departments.iter().map(|d| (e.doc_id, d.as_str())));
         }
+        insert_doc_departments(&tx, &dispatched).await?;
         if seq > start {
             tx.execute(
                 "INSERT INTO changes (seq, hash, doc_id, kind, area_key, sensitive, device_id,
@@ -778,7 +811,7 @@ impl Store for PgStore {
         let ids: Vec<&[u8]> = doc_ids.iter().map(|d| &d.as_bytes()[..]).collect();
         let mut params: Vec<Param> =
             vec![Box::new(ids.iter().map(|i| i.to_vec()).collect::<Vec<_>>())];
-        let pred = push_pred(&mut params, |ph| scope_sql_on(scopes, "d.area_key", "c.kind", ph));
+        let pred = push_pred(&mut params, |ph| scope_sql_on(scopes, ScopeCols::PULL, ph));
         let rows = c
             .query(
                 &format!(
@@ -910,8 +943,8 @@ impl Store for PgStore {
     async fn audit(&self, e: &AuditEntry) -> StoreResult<()> {
         let c = self.client().await?;
         c.execute(
-            "INSERT INTO audit_log (at, user_id, device_id, action, count, areas, detail)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO audit_log (at, user_id, device_id, action, count, areas, detail,
+                 actor_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             &[
                 &e.at,
                 &e.user_id.map(|u| u.to_string()),
@@ -920,6 +953,7 @@ impl Store for PgStore {
                 &i64_of(e.count),
                 &e.areas.join(","),
                 &e.detail,
+                &e.actor_id.map(|u| u.to_string()),
             ],
         )
         .await?;
@@ -930,7 +964,8 @@ impl Store for PgStore {
         let c = self.client().await?;
         let rows = c
             .query(
-                "SELECT id, at, user_id, device_id, action, count, areas, detail FROM audit_log
+                "SELECT id, at, user_id, device_id, action, count, areas, detail, actor_id
+                 FROM audit_log
                  WHERE ($1::text IS NULL OR device_id = $1) ORDER BY id DESC LIMIT $2",
                 &[&device.map(|d| d.to_string()), &i64::from(limit)],
             )
@@ -948,6 +983,7 @@ impl Store for PgStore {
                     count: u64_of(r.get(5)),
                     areas: split_areas(r.get(6)),
                     detail: r.get(7),
+                    actor_id: r.get::<_, Option<&str>>(8).map(uuid_of).transpose()?,
                 })
             })
             .collect()

@@ -18,14 +18,16 @@ use super::held::{
 use super::{
     AttachmentChunk, AttachmentInfo, AttachmentRef, AuditAction, AuditEntry, Device, DeviceAuth,
     DeviceHealth, EPOCH_KEY, NewChange, NewDevice, NewEnrolmentCode, PULL_BATCH_ROWS, PullPage,
-    PullQuery, PushOutcome, ReadScope, Redeemed, Redemption, RoleGrant, Store, StoreError,
-    StoreResult, StoredCode, User, area_after, area_from_key, area_key, area_range, migrations,
-    page_of, pull_scope_sql, scope_sql, scope_sql_on,
+    PullQuery, PushOutcome, ReadScope, Redeemed, Redemption, RoleGrant, ScopeCols, Store,
+    StoreError, StoreResult, StoredCode, User, area_after, area_from_key, area_key, area_range,
+    migrations, page_of, pull_scope_sql, scope_sql, scope_sql_on,
 };
 
 mod blobs;
+mod departments;
 mod query;
 mod read_model;
+mod staff;
 
 const MAX_IDLE_READERS: usize = 8;
 
@@ -327,8 +329,16 @@ impl Store for SqliteStore {
         "sqlite"
     }
 
+    fn departments(&self) -> &dyn super::departments::DepartmentStore {
+        self
+    }
+
     fn read_model(&self) -> Option<&dyn crate::read_model::projector::ReadModelStore> {
         Some(self)
+    }
+
+    fn staff(&self) -> &dyn super::staff::StaffStore {
+        self
     }
 
     fn query(&self) -> Option<&dyn crate::query::QueryStore> {
@@ -696,6 +706,10 @@ impl Store for SqliteStore {
                         seq,
                         area_op
                     ])?;
+                    insert_doc_departments(
+                        &tx,
+                        ch.departments.iter().map(|d| (e.doc_id, d.as_str())),
+                    )?;
                     seqs.push(u64_of(seq));
                     received.push(now);
                 }
@@ -846,7 +860,7 @@ impl Store for SqliteStore {
     ) -> StoreResult<Vec<PulledChange>> {
         let (doc_ids, scopes) = (doc_ids.to_vec(), scopes.to_vec());
         self.read(move |c| {
-            let (pred, binds) = scope_sql_on(&scopes, "d.area_key", "c.kind", || "?".into());
+            let (pred, binds) = scope_sql_on(&scopes, ScopeCols::PULL, || "?".into());
             let sql = format!(
                 "SELECT {CHANGE_COLS} FROM changes c JOIN documents d ON d.doc_id = c.doc_id
                  WHERE c.doc_id = ? AND NOT c.withheld AND ({pred}) ORDER BY c.seq"
@@ -986,8 +1000,8 @@ impl Store for SqliteStore {
         let e = entry.clone();
         self.write(move |c| {
             c.execute(
-                "INSERT INTO audit_log (at, user_id, device_id, action, count, areas, detail)
-                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO audit_log (at, user_id, device_id, action, count, areas, detail,
+                     actor_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 params![
                     e.at,
                     e.user_id.map(|u| u.to_string()),
@@ -995,7 +1009,8 @@ impl Store for SqliteStore {
                     e.action.as_str(),
                     i64_of(e.count),
                     e.areas.join(","),
-                    e.detail
+                    e.detail,
+                    e.actor_id.map(|u| u.to_string())
                 ],
             )?;
             Ok(())
@@ -1005,8 +1020,8 @@ impl Store for SqliteStore {
 
     async fn list_audit(&self, limit: u32, device: Option<Uuid>) -> StoreResult<Vec<AuditEntry>> {
         self.read(move |c| {
-            let base =
-                "SELECT id, at, user_id, device_id, action, count, areas, detail FROM audit_log";
+            let base = "SELECT id, at, user_id, device_id, action, count, areas, detail, actor_id
+                 FROM audit_log";
             let mut values = Vec::new();
             let filter = match device {
                 Some(d) => {
@@ -1027,11 +1042,12 @@ impl Store for SqliteStore {
                     r.get::<_, i64>(5)?,
                     r.get::<_, String>(6)?,
                     r.get::<_, String>(7)?,
+                    r.get::<_, Option<String>>(8)?,
                 ))
             })?;
             let mut out = Vec::new();
             for row in rows {
-                let (id, at, user, dev, action, count, areas, detail) = row?;
+                let (id, at, user, dev, action, count, areas, detail, actor) = row?;
                 out.push(AuditEntry {
                     id,
                     at,
@@ -1041,6 +1057,7 @@ impl Store for SqliteStore {
                     count: u64_of(count),
                     areas: split_areas(&areas),
                     detail,
+                    actor_id: actor.as_deref().map(uuid_of).transpose()?,
                 });
             }
             Ok(out)
@@ -1102,6 +1119,20 @@ impl Store for SqliteStore {
     ) -> StoreResult<bool> {
         self.blob_referenced(hash, scopes).await
     }
+}
+
+/// Records that documents were dispatched to departments (idempotent), inside `tx`.
+fn insert_doc_departments<'a>(
+    tx: &rusqlite::Transaction<'_>,
+    pairs: impl IntoIterator<Item = (Uuid, &'a str)>,
+) -> StoreResult<()> {
+    let mut insert = tx.prepare_cached(
+        "INSERT OR IGNORE INTO doc_departments (doc_id, department) VALUES (?, ?)",
+    )?;
+    for (doc, department) in pairs {
+        insert.execute(params![doc.as_bytes().as_slice(), department])?;
+    }
+    Ok(())
 }
 
 /// Splits the stored comma-joined area list.

@@ -16,6 +16,8 @@ use gridwork_sync_server::store::sqlite::SqliteStore;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+pub mod staff;
+
 /// A store under test; keeps its temp dir alive.
 pub struct TestStore {
     pub store: DynStore,
@@ -122,6 +124,12 @@ pub async fn spawn(store: DynStore) -> TestServer {
 }
 
 pub async fn spawn_with_limit(store: DynStore, limit: usize) -> TestServer {
+    spawn_with_config(store, Config { body_limit_bytes: limit, ..Config::default() }).await
+}
+
+/// A server with this configuration (its `body_limit_bytes` the body limit).
+pub async fn spawn_with_config(store: DynStore, config: Config) -> TestServer {
+    let limit = config.body_limit_bytes;
     // reqwest is built with `rustls-no-provider` (via gridwork-core): install ring first.
     gridwork_core::sync::install_crypto_provider();
     let AdminToken::Created(admin) = server::ensure_admin_token(&store, None).await.unwrap() else {
@@ -129,7 +137,7 @@ pub async fn spawn_with_limit(store: DynStore, limit: usize) -> TestServer {
     };
     let listener = server::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let state = server::state(store.clone(), &Config::default());
+    let state = server::state(store.clone(), &config);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(server::serve(listener, state, limit, async {
         let _ = rx.await;

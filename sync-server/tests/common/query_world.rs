@@ -90,6 +90,12 @@ impl World {
         let town = server.device(&[(Role::TownOperator, TOWN)], 13).await;
         let district = server.device(&[(Role::DistrictCentre, DISTRICT)], 14).await;
         let handler = server.device(&[(Role::DepartmentHandler, DISTRICT)], 15).await;
+        // The handler works for the department the demo dispatches to.
+        store
+            .departments()
+            .set_user_departments(handler.user_id, &[demo::DEMO_DEPARTMENT.to_owned()])
+            .await
+            .unwrap();
         let sync_admin = server.device(&[(Role::SyncAdmin, DISTRICT)], 16).await;
 
         let (wang_fang, zhang_wei, li_na) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());

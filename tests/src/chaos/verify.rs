@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Debug;
 
 use chrono::{DateTime, Utc};
-use gridwork_core::work_order::{WorkOrder, WorkOrderRow};
+use gridwork_core::work_order::{WorkOrder, WorkOrderRow, WorkOrderSpec};
 use gridwork_core::{AreaPath, Household, RecordKind, Role, Store, Visit};
 use uuid::Uuid;
 
@@ -30,6 +30,45 @@ fn docs(s: &Store, area: Option<&AreaPath>, kinds: &[RecordKind]) -> HarnessResu
         }
     }
     Ok(out)
+}
+
+/// Of the work orders `s` holds in `area`, those an event of which names one of `departments`
+/// (as the server records them at ingest: what a department handler's phone receives).
+fn dispatched_to(
+    s: &mut Store,
+    area: &AreaPath,
+    departments: &[&str],
+) -> HarnessResult<BTreeSet<Uuid>> {
+    let mut by_doc: BTreeMap<Uuid, Vec<automerge::Change>> = BTreeMap::new();
+    for e in s.changes_missing_from(&[], Some(area))? {
+        if e.kind == RecordKind::WorkOrder {
+            by_doc.entry(e.doc_id).or_default().push(automerge::Change::from_bytes(e.bytes)?);
+        }
+    }
+    let mut out = BTreeSet::new();
+    for (id, changes) in by_doc {
+        let mut doc = automerge::AutoCommit::new();
+        doc.apply_changes(changes)?;
+        let order = gridwork_core::spec::decode::<WorkOrderSpec>(id, &doc)
+            .map_err(|e| format!("work order {id}: {e}"))?;
+        if order
+            .record
+            .events
+            .iter()
+            .any(|l| l.event.department.as_deref().is_some_and(|d| departments.contains(&d)))
+        {
+            out.insert(id);
+        }
+    }
+    Ok(out)
+}
+
+/// The work orders of the reference phone that phone `p` reads: all, or a department
+/// handler's departments'.
+fn visible_orders(w: &World, p: &Phone) -> HarnessResult<Option<BTreeSet<Uuid>>> {
+    p.departments()
+        .map(|deps| w.phones[REFERENCE].device.with(|s| dispatched_to(s, &p.scope, deps)))
+        .transpose()
 }
 
 /// The facts of a work order every phone must fold alike.
@@ -134,6 +173,14 @@ impl View {
             open_rows,
             conflict_rows,
         })
+    }
+
+    /// Keeps only the work orders in `visible`.
+    fn keep_orders(&mut self, visible: &BTreeSet<Uuid>) {
+        self.folds.retain(|f| visible.contains(&f.id));
+        self.work_orders.retain(|o| visible.contains(&o.id));
+        self.open_rows.retain(|r| visible.contains(&r.id));
+        self.conflict_rows.retain(|r| visible.contains(&r.id));
     }
 
     /// Where this view differs from `expected`, one line per part.
@@ -271,7 +318,15 @@ async fn check_phone(w: &World, i: usize, head: u64, now: DateTime<Utc>) -> Vec<
         Err(e) => out.push(format!("{what} could not be read: {e}")),
     };
     part("sync state", stuck(p, head));
-    let expected = w.phones[REFERENCE].device.with(|s| docs(s, Some(&p.scope), &p.readable()));
+    let expected = w.phones[REFERENCE]
+        .device
+        .with(|s| docs(s, Some(&p.scope), &p.readable()))
+        .and_then(|mut all| {
+            if let Some(visible) = visible_orders(w, p)? {
+                all.retain(|id, _| visible.contains(id));
+            }
+            Ok(all)
+        });
     match expected {
         Ok(expected) => {
             part("documents", same_documents(p, &expected));
@@ -346,6 +401,9 @@ fn same_records(w: &World, i: usize, now: DateTime<Utc>) -> HarnessResult<Vec<St
     let kinds = p.readable();
     let mut want = w.phones[REFERENCE].device.with(|s| View::read(s, &p.scope, &kinds, now))?;
     let mut got = p.device.with(|s| View::read(s, &p.scope, &kinds, now))?;
+    if let Some(visible) = visible_orders(w, p)? {
+        want.keep_orders(&visible);
+    }
     // Known gap, not hidden: a visit keeps the area the recording phone saw its household in,
     // so a micro-grid's phone may lack a visit recorded while another phone still had the
     // household elsewhere, and derive an earlier last visit and due date than phones that see

@@ -33,7 +33,35 @@ fn blob_received(blob: &[u8]) -> BTreeMap<[u8; 32], i64> {
         .collect()
 }
 
-/// Upserts `r` into `rm_records` and its kind's table, or only into `rm_sensitive`.
+/// Upserts the shared `rm_records` rows of every non-sensitive row of a step in one statement.
+async fn write_records(tx: &Tx<'_>, rows: &[RecordRow]) -> StoreResult<()> {
+    let shared: Vec<&RecordRow> =
+        rows.iter().filter(|r| !matches!(r.columns, KindColumns::Sensitive { .. })).collect();
+    if shared.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<&[u8]> = shared.iter().map(|r| &r.id.as_bytes()[..]).collect();
+    let kinds: Vec<i32> = shared.iter().map(|r| i32::from(r.kind.code())).collect();
+    let areas: Vec<String> =
+        shared.iter().map(|r| crate::store::area_key(r.area.as_str())).collect();
+    let deleted: Vec<bool> = shared.iter().map(|r| r.deleted).collect();
+    let created: Vec<i64> = shared.iter().map(|r| r.created_at).collect();
+    let json: Vec<&str> = shared.iter().map(|r| r.json.as_str()).collect();
+    tx.execute(
+        "INSERT INTO rm_records (doc_id, kind, area_key, deleted, created_at, record)
+         SELECT * FROM UNNEST($1::bytea[], $2::int[], $3::text[], $4::bool[], $5::bigint[],
+            $6::text[])
+         ON CONFLICT (doc_id) DO UPDATE SET kind = excluded.kind, area_key = excluded.area_key,
+            deleted = excluded.deleted, created_at = excluded.created_at,
+            record = excluded.record",
+        &[&ids, &kinds, &areas, &deleted, &created, &json],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Upserts `r` into its kind's table, or into `rm_sensitive` (its `rm_records` row is written
+/// by [`write_records`]).
 async fn write_row(tx: &Tx<'_>, r: &RecordRow) -> StoreResult<()> {
     let id: &[u8] = r.id.as_bytes();
     let area = crate::store::area_key(r.area.as_str());
@@ -58,17 +86,7 @@ async fn write_row(tx: &Tx<'_>, r: &RecordRow) -> StoreResult<()> {
         .await?;
         return Ok(());
     }
-    let stmt = tx
-        .prepare_cached(
-            "INSERT INTO rm_records (doc_id, kind, area_key, deleted, created_at, record)
-             VALUES ($1, $2, $3, $4, $5, $6)
-             ON CONFLICT (doc_id) DO UPDATE SET kind = excluded.kind, area_key = excluded.area_key,
-                deleted = excluded.deleted, created_at = excluded.created_at,
-                record = excluded.record",
-        )
-        .await?;
-    let kind = i32::from(r.kind.code());
-    tx.execute(&stmt, &[&id, &kind, &area, &r.deleted, &r.created_at, &r.json]).await?;
+    // The shared `rm_records` row is written for the whole step by `write_records`.
     match &r.columns {
         KindColumns::Household { head_name, address, tags } => {
             let stmt = tx
@@ -273,21 +291,25 @@ impl ReadModelStore for PgStore {
     async fn rm_commit(&self, batch: &RmBatch) -> Result<(), StoreError> {
         let mut c = self.client().await?;
         let tx = c.transaction().await?;
+        write_records(&tx, &batch.rows).await?;
         for r in &batch.rows {
             write_row(&tx, r).await?;
         }
-        let put = tx
-            .prepare_cached(
-                "INSERT INTO rm_docs (doc_id, kind, state, received) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (doc_id) DO UPDATE SET kind = excluded.kind, state = excluded.state,
-                    received = excluded.received",
-            )
-            .await?;
-        for s in &batch.states {
-            let id: &[u8] = s.id.as_bytes();
-            let kind = i32::from(s.kind.code());
-            tx.execute(&put, &[&id, &kind, &s.state, &received_blob(&s.received)]).await?;
-        }
+        // Every document state of the step in one statement (a round trip per document
+        // dominated the step's time).
+        let ids: Vec<&[u8]> = batch.states.iter().map(|s| &s.id.as_bytes()[..]).collect();
+        let kinds: Vec<i32> = batch.states.iter().map(|s| i32::from(s.kind.code())).collect();
+        let states: Vec<&[u8]> = batch.states.iter().map(|s| s.state.as_slice()).collect();
+        let received: Vec<Vec<u8>> =
+            batch.states.iter().map(|s| received_blob(&s.received)).collect();
+        tx.execute(
+            "INSERT INTO rm_docs (doc_id, kind, state, received)
+             SELECT * FROM UNNEST($1::bytea[], $2::int[], $3::bytea[], $4::bytea[])
+             ON CONFLICT (doc_id) DO UPDATE SET kind = excluded.kind, state = excluded.state,
+                received = excluded.received",
+            &[&ids, &kinds, &states, &received],
+        )
+        .await?;
         tx.execute(
             "INSERT INTO rm_cursor (id, seq) VALUES (1, $1)
              ON CONFLICT (id) DO UPDATE SET seq = excluded.seq",
@@ -307,6 +329,24 @@ impl ReadModelStore for PgStore {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn rm_overdue(&self, now_ms: i64, limit: u32) -> Result<Vec<Uuid>, StoreError> {
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                "SELECT doc_id FROM rm_work_orders
+                 WHERE is_open AND NOT deleted AND NOT escalated AND deadline_at < $1
+                 ORDER BY deadline_at, doc_id LIMIT $2",
+                &[&now_ms, &i64::from(limit)],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let b: &[u8] = r.try_get(0)?;
+                Uuid::from_slice(b).map_err(|e| StoreError::Corrupt(e.to_string()))
+            })
+            .collect()
     }
 
     async fn rm_rows(&self) -> Result<Vec<String>, StoreError> {

@@ -229,6 +229,23 @@ impl ReadModelStore for SqliteStore {
         .await
     }
 
+    async fn rm_overdue(&self, now_ms: i64, limit: u32) -> Result<Vec<Uuid>, StoreError> {
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT doc_id FROM rm_work_orders
+                 WHERE is_open = 1 AND deleted = 0 AND escalated = 0 AND deadline_at < ?1
+                 ORDER BY deadline_at, doc_id LIMIT ?2",
+            )?;
+            let ids = stmt
+                .query_map(params![now_ms, limit], |r| r.get::<_, Vec<u8>>(0))?
+                .collect::<Result<Vec<_>, _>>()?;
+            ids.iter()
+                .map(|b| Uuid::from_slice(b).map_err(|e| StoreError::Corrupt(e.to_string())))
+                .collect()
+        })
+        .await
+    }
+
     async fn rm_rows(&self) -> Result<Vec<String>, StoreError> {
         self.read(|c| {
             let mut out = Vec::new();

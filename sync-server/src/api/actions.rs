@@ -1,0 +1,179 @@
+//! Actions people take on records through the server (DESIGN §8): a step on a work order
+//! (`POST /api/v1/work-orders/{id}/actions`) and issuing a task (`POST /api/v1/tasks`). Each is a
+//! server-authored change ([`crate::authoring`]) made in the acting person's name, through the
+//! one write path; the answer reads the person's own write. Refusals are the core's errors
+//! (`illegal_transition`, `role_not_allowed`, `invalid_input`…) or the ingest's, as JSON.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use chrono::{DateTime, Utc};
+use gridwork_core::work_order::{EventType, WorkOrderAction, WorkOrderSummary};
+use gridwork_core::{AreaPath, TaskInput};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{AppState, parse_json, person_departments};
+use crate::authoring::{self, Author, Authored};
+use crate::error::{ApiError, ApiResult};
+use crate::staff::StaffError;
+use crate::staff::session::{has_session_cookie, staff_session};
+
+/// Who acts: resolved from the request's credential — a staff member's session cookie (with
+/// its CSRF token: every action is a `POST`), or a device credential (the device's person acting
+/// through the server).
+///
+/// # Errors
+/// 401 for a missing or unknown credential; 403 `device_revoked`; a session's refusals
+/// (`crate::staff::StaffError`); storage errors.
+pub async fn acting_person(st: &AppState, headers: &HeaderMap) -> ApiResult<Author> {
+    if !headers.contains_key(header::AUTHORIZATION) && has_session_cookie(headers) {
+        let s = staff_session(st, headers, &Method::POST).await?;
+        let user = st.store.get_user(s.user_id).await?.ok_or(StaffError::BadSession)?;
+        let departments = person_departments(st, &user).await?;
+        return Ok(Author::new(user, departments));
+    }
+    let auth = super::device_auth(st, headers).await?;
+    if auth.device.revoked {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "device_revoked",
+            "this device is revoked",
+        ));
+    }
+    let departments = person_departments(st, &auth.user).await?;
+    Ok(Author::new(auth.user, departments))
+}
+
+/// `POST /api/v1/work-orders/{id}/actions` body: the step, without a time (the server's clock
+/// dates it).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionBody {
+    /// `accept`, `dispatch`, `sign`, `handle`, `feedback`, `return`, `request_extension`,
+    /// `escalate`, `verify`, `close`, `reopen`.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// The department (a code of the registry) a dispatch goes to, or a department step is for.
+    #[serde(default)]
+    pub department: Option<String>,
+    /// What was done, why, the resident's words.
+    #[serde(default)]
+    pub note: Option<String>,
+    /// Hours asked for by an extension request.
+    #[serde(default)]
+    pub extension_hours: Option<u32>,
+}
+
+/// What an action answers: the change and the record after it.
+#[derive(Debug, Serialize)]
+pub struct Done<T> {
+    /// The change's position in the log.
+    pub seq: u64,
+    /// When the server received it (ms since the epoch).
+    pub received_at: i64,
+    /// Whether the read model had folded it when answering (lists show it already).
+    pub read_model_caught_up: bool,
+    /// The record (or its state) after the action.
+    pub record: T,
+}
+
+impl<T> Done<T> {
+    fn of(change: &Authored, record: T) -> Self {
+        Done {
+            seq: change.seq,
+            received_at: change.received_at,
+            read_model_caught_up: change.read_model_caught_up,
+            record,
+        }
+    }
+}
+
+fn invalid(field: &str, message: impl std::fmt::Display) -> ApiError {
+    ApiError::bad_request("invalid_input", format!("{field}: {message}"))
+}
+
+/// `POST /api/v1/work-orders/{id}/actions`: takes a step on a work order.
+///
+/// # Errors
+/// 400 `malformed_json` / `invalid_input`; 401; 404 for an order outside the person's scope;
+/// 409 with the core's code for a step the order's state refuses; 403 `role_not_allowed`,
+/// `unknown_department`…
+pub async fn act_on_work_order(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Json<Done<WorkOrderSummary>>> {
+    let author = acting_person(&st, &headers).await?;
+    let id = Uuid::parse_str(&id).map_err(|_| invalid("id", "not a UUID"))?;
+    let b: ActionBody = parse_json(&body)?;
+    let event_type = EventType::parse(&b.event_type).map_err(|e| invalid("type", e))?;
+    if event_type == EventType::Report {
+        return Err(invalid("type", "a report creates an order; it is not a step on one"));
+    }
+    let action = WorkOrderAction {
+        event_type,
+        department: b.department,
+        note: b.note,
+        extension_hours: b.extension_hours,
+        at: Utc::now(),
+    };
+    let done = authoring::work_order::act(&st, &author, id, action).await?;
+    Ok(Json(Done::of(&done.change, done.summary)))
+}
+
+/// `POST /api/v1/tasks` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskBody {
+    /// The area the task is issued to (it reaches every grid inside it).
+    pub area: String,
+    /// Title.
+    pub title: String,
+    /// Instructions.
+    #[serde(default)]
+    pub instructions: String,
+    /// Target households (inside the area); none: all of the area.
+    #[serde(default)]
+    pub households: Vec<Uuid>,
+    /// Due date.
+    #[serde(default)]
+    pub due_at: Option<DateTime<Utc>>,
+    /// The person to carry it out.
+    #[serde(default)]
+    pub assignee: Option<String>,
+}
+
+/// The id of an issued task.
+#[derive(Debug, Serialize)]
+pub struct Issued {
+    /// The task's id.
+    pub id: Uuid,
+}
+
+/// `POST /api/v1/tasks`: issues a task.
+///
+/// # Errors
+/// 400 `malformed_json` / `invalid_input` naming the field; 401; 403 `forbidden` for a role
+/// that may not issue tasks there.
+pub async fn issue_task(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<Done<Issued>>)> {
+    let author = acting_person(&st, &headers).await?;
+    let b: TaskBody = parse_json(&body)?;
+    let area = AreaPath::parse(&b.area).map_err(|e| invalid("area", e))?;
+    let input = TaskInput {
+        area,
+        title: b.title,
+        instructions: b.instructions,
+        households: b.households,
+        due_at: b.due_at,
+        assignee: b.assignee,
+    };
+    let (id, change) = authoring::task::issue(&st, &author, input).await?;
+    Ok((StatusCode::CREATED, Json(Done::of(&change, Issued { id }))))
+}

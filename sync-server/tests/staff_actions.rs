@@ -1,0 +1,98 @@
+//! A staff member acting through the server with their browser session (issue 10, items 3 and
+//! 6), on both backends: a task issued with the session's CSRF token becomes a server-authored
+//! change in the person's name, audited with their id; without the token, with a forged one, or
+//! with a one-time password still to change, nothing is written.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use common::spawn;
+use common::staff::{Browser, audit, code, signed_in, staff};
+use gridwork_core::Role;
+use gridwork_sync_server::store::DynStore;
+use reqwest::Method;
+use serde_json::json;
+
+async fn task_by_session(store: DynStore) {
+    let s = spawn(store.clone()).await;
+    let op = staff(&s, "town.op", &[(Role::TownOperator, "320612/001")]).await;
+    let b = signed_in(&s, "town.op").await;
+    let task = json!({ "area": "320612/001", "title": "冬季消防安全排查", "instructions": "全镇本周完成" });
+    let head = store.head_seq().await.unwrap();
+    let (st, v) = b.send(Method::POST, "/api/v1/tasks", Some(task.clone()), false).await;
+    assert_eq!((st, code(&v)), (403, "csrf_missing"), "{v}");
+    let mut forged = b.clone();
+    forged.csrf = Some("0".repeat(64));
+    let (st, v) = forged.post("/api/v1/tasks", task.clone()).await;
+    assert_eq!((st, code(&v)), (403, "csrf_invalid"), "{v}");
+    let mut anon = Browser::new(&s);
+    anon.cookie = Some("ab".repeat(32));
+    anon.csrf = b.csrf.clone();
+    let (st, v) = anon.post("/api/v1/tasks", task.clone()).await;
+    assert_eq!((st, code(&v)), (401, "session_invalid"), "{v}");
+    assert_eq!(store.head_seq().await.unwrap(), head, "nothing written");
+    let (st, v) = b.post("/api/v1/tasks", task.clone()).await;
+    assert_eq!(st, 201, "{v}");
+    assert!(v["seq"].as_u64().unwrap() > head);
+    let entries = audit(&s).await;
+    let push =
+        entries.iter().find(|e| e["action"] == "act").expect("the change is audited as an action");
+    assert_eq!((push["user_id"].clone(), push["actor_id"].clone()), (json!(op), json!(op)));
+    // Outside the person's area: the server's write rules refuse it.
+    let (st, v) = b.post("/api/v1/tasks", json!({ "area": "320612/002", "title": "越界" })).await;
+    assert_eq!(st, 403, "{v}");
+    // A one-time password must be changed before acting.
+    let (st, v) = s.admin_post(&format!("/users/{op}/password-reset"), json!({})).await;
+    assert_eq!(st, 200, "{v}");
+    let mut fresh = Browser::new(&s);
+    let otp = v["one_time_password"].as_str().unwrap();
+    assert_eq!(fresh.login("town.op", otp).await.0, 200);
+    let before = store.head_seq().await.unwrap();
+    let (st, v) = fresh.post("/api/v1/tasks", task).await;
+    assert_eq!((st, code(&v)), (403, "password_change_required"), "{v}");
+    assert_eq!(store.head_seq().await.unwrap(), before);
+}
+both!(task_by_session_t, super::task_by_session);
+
+/// The query API through a browser session: a department handler signed in on the web reads the
+/// work orders dispatched to their department and nothing else; a sync admin's session reads no
+/// records; the read model then shows a task issued by session.
+async fn queries_by_session(store: DynStore) {
+    let s = spawn(store.clone()).await;
+    gridwork_sync_server::demo::seed(
+        &store,
+        &gridwork_sync_server::demo_records::CoreDemoRecords::default(),
+    )
+    .await
+    .unwrap();
+    let handler = staff(&s, "fire.handler", &[(Role::DepartmentHandler, "320612")]).await;
+    let dep = gridwork_sync_server::demo::DEMO_DEPARTMENT.to_owned();
+    store.departments().set_user_departments(handler, std::slice::from_ref(&dep)).await.unwrap();
+    let other = staff(&s, "police.handler", &[(Role::DepartmentHandler, "320612")]).await;
+    store.departments().set_user_departments(other, &["police".to_owned()]).await.unwrap();
+    staff(&s, "admin.web", &[(Role::SyncAdmin, "320612")]).await;
+    let rm = store.read_model().unwrap();
+    gridwork_sync_server::read_model::projector::Projector::new(256, 1 << 20)
+        .catch_up(&store, rm, chrono::Utc::now())
+        .await
+        .unwrap();
+
+    let b = signed_in(&s, "fire.handler").await;
+    let (st, v) = b.get("/api/v1/work-orders?limit=100").await;
+    assert_eq!(st, 200, "{v}");
+    let items = v["items"].as_array().unwrap();
+    assert!(!items.is_empty(), "{v}");
+    for item in items {
+        let id: uuid::Uuid = item["id"].as_str().unwrap().parse().unwrap();
+        assert!(store.departments().doc_departments(id).await.unwrap().contains(&dep), "{item}");
+    }
+    let (st, v) = b.get("/api/v1/households").await;
+    assert_eq!((st, code(&v)), (403, "no_record_access"), "{v}");
+    let (st, v) = signed_in(&s, "police.handler").await.get("/api/v1/work-orders").await;
+    assert_eq!(st, 200, "{v}");
+    assert!(v["items"].as_array().unwrap().is_empty(), "nothing dispatched to police: {v}");
+    let (st, v) = signed_in(&s, "admin.web").await.get("/api/v1/work-orders").await;
+    assert_eq!((st, code(&v)), (403, "no_record_access"), "{v}");
+}
+
+both!(queries_by_session_both, super::queries_by_session);
