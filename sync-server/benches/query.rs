@@ -11,8 +11,9 @@
 //! (which also parses each record's JSON).
 //!
 //! `cargo bench -p gridwork-sync-server --bench query`. PostgreSQL runs when
-//! `GRIDWORK_TEST_PG_URL` is set. `GW_BENCH_SCALE` scales the data (default 1.0; under
-//! `cargo test --benches`, a 0.01 smoke run).
+//! `GRIDWORK_TEST_PG_URL` is set; `GW_BENCH_ONLY=sqlite|postgres` runs one backend.
+//! `GW_BENCH_SCALE` scales the data (default 1.0; under `cargo test --benches`, a 0.01 smoke
+//! run).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use std::sync::Arc;
@@ -248,8 +249,13 @@ fn main() {
             .await
             .unwrap();
         };
-        bench("sqlite", lite.as_ref(), visits, scale, runs).await;
-        if let Ok(url) = std::env::var("GRIDWORK_TEST_PG_URL") {
+        let only = std::env::var("GW_BENCH_ONLY").unwrap_or_default();
+        if only != "postgres" {
+            bench("sqlite", lite.as_ref(), visits, scale, runs).await;
+        }
+        if let Ok(url) = std::env::var("GRIDWORK_TEST_PG_URL")
+            && only != "sqlite"
+        {
             let schema = format!("bench_query_{}", Uuid::now_v7().simple());
             let pg = PgStore::connect_in_schema(&url, Some(&schema)).await.unwrap();
             let visits = async {
@@ -260,6 +266,14 @@ fn main() {
                 client.batch_execute(&visits_sql(true, n)).await.unwrap();
             };
             bench("postgres", &pg, visits, scale, runs).await;
+            let (client, conn) = url
+                .parse::<tokio_postgres::Config>()
+                .unwrap()
+                .connect(tokio_postgres::NoTls)
+                .await
+                .unwrap();
+            tokio::spawn(conn);
+            client.batch_execute(&format!("DROP SCHEMA {schema} CASCADE")).await.unwrap();
         }
         println!("load average at end: {}", loadavg());
     });

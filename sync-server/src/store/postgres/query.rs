@@ -40,10 +40,13 @@ impl QueryStore for PgStore {
         Dialect::Postgres
     }
 
+    /// Each statement is prepared afresh (not cached), so PostgreSQL plans it for its values: a
+    /// cached statement gets a generic plan after five runs, which cannot see that a search
+    /// token is rare or an area small, and scanned every household in id order (400 ms instead
+    /// of 1 ms over 100,000 households; docs/BENCHMARKS.md).
     async fn run_query(&self, statement: &Statement) -> Result<Vec<RawRow>, StoreError> {
         let c = self.client().await?;
-        let stmt = c.prepare_cached(&statement.sql).await?;
-        let rows = c.query(&stmt, &params(&statement.binds)).await?;
+        let rows = c.query(statement.sql.as_str(), &params(&statement.binds)).await?;
         rows.iter()
             .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
             .collect()
