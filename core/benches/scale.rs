@@ -34,8 +34,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use gridwork_core::demo::{self, DemoRng};
 use gridwork_core::location::Location;
 use gridwork_core::{
-    AreaLevel, AreaPath, ChangeEnvelope, HouseholdInput, HouseholdTag, RecordKind, Role, SignedInUser, Store,
-    VisitInput, VisitOutcome,
+    AreaLevel, AreaPath, ChangeEnvelope, HouseholdInput, HouseholdTag, RecordKind, Role,
+    SignedInUser, Store, VisitInput, VisitOutcome,
 };
 use rusqlite::{Connection, params};
 use uuid::Uuid;
@@ -727,7 +727,11 @@ fn apply(cfg: &Cfg, dir: &Path, out: &mut Summary) {
 
 /// Applies `changes` to `store` in pages of `page`; returns the total time, the page times and
 /// how many changes became part of their documents.
-fn apply_pages(store: &mut Store, changes: &[ChangeEnvelope], page: usize) -> (Dur, Vec<Dur>, usize) {
+fn apply_pages(
+    store: &mut Store,
+    changes: &[ChangeEnvelope],
+    page: usize,
+) -> (Dur, Vec<Dur>, usize) {
     let mut pages = Vec::new();
     let mut applied = 0;
     let t = Timer::now();
