@@ -7,6 +7,9 @@
 //!   per-table breakdown (`dbstat`).
 //! - `apply`: applying 10,000 remote changes (households, household edits, visits) to an empty
 //!   store in pages of 500 vs plain SQLite inserting 10,000 rows in pages of 500.
+//! - `apply_visits`: 4,000 remote visits applied to a store holding their 10,000 households (and
+//!   those households applied to an empty store first) vs plain SQLite inserting the visit rows
+//!   and updating each household's due date.
 //! - `search`: 1,200 household searches over 100,000 Chinese names (1-, 2-, 3-character names,
 //!   pinyin initials, full-pinyin prefixes, phone last four) in the whole district: p50/p99 vs a
 //!   plain indexed equality lookup on `head_name`; plus the `LIKE '%…%'` scan FTS avoids.
@@ -31,8 +34,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use gridwork_core::demo::{self, DemoRng};
 use gridwork_core::location::Location;
 use gridwork_core::{
-    AreaLevel, AreaPath, HouseholdInput, HouseholdTag, RecordKind, Role, SignedInUser, Store,
-    VisitInput, VisitOutcome,
+    AreaLevel, AreaPath, ChangeEnvelope, HouseholdInput, HouseholdTag, RecordKind, Role,
+    SignedInUser, Store, VisitInput, VisitOutcome,
 };
 use rusqlite::{Connection, params};
 use uuid::Uuid;
@@ -722,6 +725,117 @@ fn apply(cfg: &Cfg, dir: &Path, out: &mut Summary) {
     ));
 }
 
+/// Applies `changes` to `store` in pages of `page`; returns the total time, the page times and
+/// how many changes became part of their documents.
+fn apply_pages(
+    store: &mut Store,
+    changes: &[ChangeEnvelope],
+    page: usize,
+) -> (Dur, Vec<Dur>, usize) {
+    let mut pages = Vec::new();
+    let mut applied = 0;
+    let t = Timer::now();
+    for chunk in changes.chunks(page) {
+        let tp = Timer::now();
+        applied += store.apply_changes(chunk).unwrap().applied;
+        pages.push(tp.elapsed());
+    }
+    (t.elapsed(), pages, applied)
+}
+
+/// A grid's day as a phone pulls it: 4,000 visits recorded elsewhere applied to a store that
+/// already holds their 10,000 households (each visit also refreshes its household's due date).
+/// The households' own apply into the empty store is reported too (a bootstrap without the
+/// network). Baseline: plain SQLite inserting the visit rows and updating each household's due
+/// date, in pages of the same size.
+fn apply_visits(cfg: &Cfg, dir: &Path, out: &mut Summary) {
+    let n_households = cfg.apply_households * 5 / 2;
+    let mut a = new_store(&dir.join("apply-visits-a.db"), None);
+    let micro = micro_grids();
+    let mut rng = DemoRng::new(SEED ^ 0x0515);
+    let now = Utc::now();
+    let mut hh = Vec::new();
+    a.batch(|s| {
+        for _ in 0..n_households {
+            let mg = &micro[rng.below(micro.len() as u64) as usize];
+            hh.push(s.households().add(demo::household(&mut rng, mg))?);
+        }
+        for _ in 0..cfg.apply_visits {
+            let h = hh[rng.below(hh.len() as u64) as usize];
+            s.visits().record(visit_input(&mut rng, h, now))?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    let all = a.changes_missing_from(&[], None).unwrap();
+    let (households, visits): (Vec<ChangeEnvelope>, Vec<ChangeEnvelope>) =
+        all.into_iter().partition(|c| c.kind == RecordKind::Household);
+    assert_eq!(visits.len(), cfg.apply_visits);
+
+    let mut b = new_store(&dir.join("apply-visits-b.db"), None);
+    let (hh_t, _, hh_applied) = apply_pages(&mut b, &households, cfg.apply_page);
+    assert_eq!(hh_applied, households.len());
+    let (gw, pages, applied) = apply_pages(&mut b, &visits, cfg.apply_page);
+    assert_eq!(applied, visits.len());
+    assert_eq!(b.count_records(RecordKind::Visit).unwrap(), cfg.apply_visits as u64);
+
+    let p = plain_open(&dir.join("apply-visits-plain.db"));
+    p.execute_batch(PLAIN_HOUSEHOLD).unwrap();
+    p.execute_batch(PLAIN_VISIT).unwrap();
+    let ts = now.timestamp_millis();
+    let mut rng = DemoRng::new(SEED ^ 0x0516);
+    let ids: Vec<Uuid> = (0..n_households).map(|_| Uuid::now_v7()).collect();
+    let tx = p.unchecked_transaction().unwrap();
+    for id in &ids {
+        let mg = &micro[rng.below(micro.len() as u64) as usize];
+        plain_insert_household(&tx, *id, &demo::household(&mut rng, mg), ts);
+    }
+    tx.commit().unwrap();
+    let area = micro[0].as_str().to_owned();
+    let rows: Vec<VisitInput> = (0..cfg.apply_visits)
+        .map(|_| {
+            let h = ids[rng.below(ids.len() as u64) as usize];
+            visit_input(&mut rng, h, now)
+        })
+        .collect();
+    let t = Timer::now();
+    for page in rows.chunks(cfg.apply_page) {
+        let tx = p.unchecked_transaction().unwrap();
+        for v in page {
+            plain_insert_visit(&tx, Uuid::now_v7(), &area, v);
+            tx.prepare_cached(
+                "UPDATE household SET last_visit_at = max(coalesce(last_visit_at, 0), ?2),
+                   next_due_at = max(coalesce(last_visit_at, 0), ?2) + interval_days * 86400000
+                 WHERE id = ?1",
+            )
+            .unwrap()
+            .execute(params![v.household_id, v.visited_at.timestamp_millis()])
+            .unwrap();
+        }
+        tx.commit().unwrap();
+    }
+    let plain_t = t.elapsed();
+    out.add(format!(
+        "apply_visits: {} households applied to an empty store in {:.2} s = {:.0}/s, on-CPU {:.2} s = {:.0} per CPU-second; then {} visits in pages of {} in {:.2} s = {:.0}/s (per page {}); on-CPU {:.2} s = {:.0} per CPU-second; plain SQLite visit insert + due update {:.3} s (on-CPU {:.3} s); ratio {:.1}x wall, {:.1}x on-CPU",
+        households.len(),
+        secs(hh_t),
+        households.len() as f64 / secs(hh_t),
+        cpu_secs(hh_t),
+        households.len() as f64 / cpu_secs(hh_t),
+        visits.len(),
+        cfg.apply_page,
+        secs(gw),
+        visits.len() as f64 / secs(gw),
+        lat(pages),
+        cpu_secs(gw),
+        visits.len() as f64 / cpu_secs(gw),
+        secs(plain_t),
+        cpu_secs(plain_t),
+        secs(gw) / secs(plain_t),
+        cpu_secs(gw) / cpu_secs(plain_t)
+    ));
+}
+
 // ---------------------------------------------------------------------------------------------
 // 4. Search
 
@@ -1139,7 +1253,7 @@ fn main() {
         args.iter().filter(|a| !a.starts_with('-')).map(String::as_str).collect();
     let wants =
         |s: &str| filters.is_empty() || filters.iter().any(|f| s.contains(f) || f.contains(s));
-    let sections = ["import", "apply", "search", "open", "encryption"];
+    let sections = ["import", "apply", "apply_visits", "search", "open", "encryption"];
     if !filters.is_empty() && !sections.iter().any(|s| wants(s)) {
         return; // a criterion filter meant for another bench
     }
@@ -1163,6 +1277,9 @@ fn main() {
     let imp = need_import.then(|| import(&cfg, dir, &inputs, &mut out, wants("import")));
     if wants("apply") {
         apply(&cfg, dir, &mut out);
+    }
+    if wants("apply_visits") {
+        apply_visits(&cfg, dir, &mut out);
     }
     if let Some(imp) = &imp
         && wants("search")

@@ -130,3 +130,46 @@ fn search_finds_households_by_chinese_pinyin_and_phone() {
     // Another area's search does not see them.
     assert!(s.households().search(&area("320612/001/002"), "王芳", 10).unwrap().is_empty());
 }
+
+/// The search index is written when a write's transaction commits (`store/deferred.rs`): a
+/// batch's households are found once it commits, a failed batch leaves no tokens behind, and an
+/// edit inside the batch indexes the household's last state only.
+#[test]
+fn search_index_follows_batches() {
+    let mut s = store_at(None, "w1");
+    let grid = area(GRID);
+    let mut a = plain_household(1);
+    a.head_name = "欧阳娜娜".into();
+    let mut b = plain_household(2);
+    b.head_name = "司马相如".into();
+    let id = s
+        .batch(|s| {
+            let id = s.households().add(a.clone())?;
+            let mut renamed = a.clone();
+            renamed.head_name = "诸葛青云".into();
+            s.households().update(id, renamed)?;
+            s.households().add(b.clone())?;
+            Ok(id)
+        })
+        .unwrap();
+    let found = |s: &mut gridwork_core::Store, q: &str| -> Vec<uuid::Uuid> {
+        s.households().search(&grid, q, 10).unwrap().into_iter().map(|h| h.id).collect()
+    };
+    assert_eq!(found(&mut s, "诸葛青云"), vec![id]);
+    assert!(found(&mut s, "欧阳娜娜").is_empty(), "the name before the edit is not indexed");
+    assert_eq!(found(&mut s, "司马相如").len(), 1);
+
+    let mut c = plain_household(3);
+    c.head_name = "上官婉儿".into();
+    let failed = s.batch(|s| {
+        s.households().add(c.clone())?;
+        let mut bad = plain_household(4);
+        bad.head_name.clear();
+        s.households().add(bad)
+    });
+    assert!(failed.is_err());
+    assert!(found(&mut s, "上官婉儿").is_empty(), "a failed batch leaves no tokens");
+    // Outside a batch each write indexes at its own commit.
+    s.households().add(c).unwrap();
+    assert_eq!(found(&mut s, "上官婉儿").len(), 1);
+}

@@ -11,12 +11,18 @@ use crate::store::{Projector, WriteTxn};
 
 const DAY_MS: i64 = 86_400_000;
 
+/// The households' full-text index (`search/mod.rs`), keyed by `household.rowid`.
+const SEARCH_INDEX: &str = "household_fts";
+
 impl Projector for HouseholdSpec {
     fn forget(tx: &WriteTxn<'_>, id: Uuid) -> Result<()> {
-        tx.prepare_cached(
-            "DELETE FROM household_fts WHERE rowid = (SELECT rowid FROM household WHERE id = ?1)",
-        )?
-        .execute([id.as_bytes()])?;
+        let rowid: Option<i64> = tx
+            .prepare_cached("SELECT rowid FROM household WHERE id = ?1")?
+            .query_row([id.as_bytes()], |r| r.get(0))
+            .optional()?;
+        if let Some(rowid) = rowid {
+            tx.index_text(SEARCH_INDEX, rowid, None);
+        }
         tx.prepare_cached("DELETE FROM household WHERE id = ?1")?.execute([id.as_bytes()])?;
         Ok(())
     }
@@ -55,8 +61,9 @@ impl Projector for HouseholdSpec {
 
 /// Rewrites a household's search tokens from its head, address and phone and the names and
 /// phones of its live residents, so a search for any member finds the household. Called when the
-/// household or one of its residents changes.
-pub(crate) fn reindex(conn: &Connection, id: Uuid) -> Result<()> {
+/// household or one of its residents changes; the index row is written when the transaction
+/// commits.
+pub(crate) fn reindex(conn: &WriteTxn<'_>, id: Uuid) -> Result<()> {
     let row: Option<(i64, String, String, Option<String>, bool, String)> = conn
         .prepare_cached(
             "SELECT rowid, head_name, address, phone, deleted, area FROM household WHERE id = ?1",
@@ -64,8 +71,8 @@ pub(crate) fn reindex(conn: &Connection, id: Uuid) -> Result<()> {
         .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
         .optional()?;
     let Some((rowid, head, address, phone, deleted, area)) = row else { return Ok(()) };
-    conn.prepare_cached("DELETE FROM household_fts WHERE rowid = ?1")?.execute([rowid])?;
     if deleted {
+        conn.index_text(SEARCH_INDEX, rowid, None);
         return Ok(());
     }
     let members: Vec<(String, Option<String>)> = conn
@@ -92,50 +99,31 @@ pub(crate) fn reindex(conn: &Connection, id: Uuid) -> Result<()> {
         at = a.rfind('/').map(|i| &a[..i]);
     }
     let tokens = crate::search::index_tokens_with(&names, &others, &areas);
-    conn.prepare_cached("INSERT INTO household_fts(rowid, tokens) VALUES (?1, ?2)")?
-        .execute(params![rowid, tokens])?;
+    conn.index_text(SEARCH_INDEX, rowid, Some(tokens));
     Ok(())
 }
 
 /// Recomputes a household's interval, last visit and next due date from its tags, the
 /// key-population category of its residents' sensitive records on this device, and its visits.
-/// Called when any of those change, in the same transaction.
+/// Called when any of those change, in the same transaction. One statement: the interval is the
+/// smallest `tag_interval` of its tags (matched inside the comma-separated list) and categories,
+/// at most 365 days; a household never visited is due at once (every household gets a first
+/// visit).
 pub(crate) fn refresh_visit_dates(tx: &Connection, id: Uuid) -> Result<()> {
-    let row: Option<(String, i64)> = tx
-        .prepare_cached("SELECT tags, created_at FROM household WHERE id = ?1")?
-        .query_row([id.as_bytes()], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    let Some((tags, created_at)) = row else { return Ok(()) };
-    let mut interval: i64 = 365;
-    {
-        let mut days = tx.prepare_cached("SELECT days FROM tag_interval WHERE tag = ?1")?;
-        let sensitive: Vec<String> = tx
-            .prepare_cached(
-                "SELECT key_population FROM sensitive
-                 WHERE household_id = ?1 AND deleted = 0 AND key_population IS NOT NULL",
-            )?
-            .query_map([id.as_bytes()], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        for tag in
-            tags.split(',').filter(|t| !t.is_empty()).chain(sensitive.iter().map(String::as_str))
-        {
-            if let Some(d) = days.query_row([tag], |r| r.get::<_, i64>(0)).optional()? {
-                interval = interval.min(d);
-            }
-        }
-    }
-    let last: Option<i64> = tx
-        .prepare_cached(
-            "SELECT max(visited_at) FROM visit
-             WHERE household_id = ?1 AND outcome = 'met' AND deleted = 0",
-        )?
-        .query_row([id.as_bytes()], |r| r.get(0))?;
-    // A household never visited is due at once: every household gets a first visit.
-    let next_due = last.map_or(created_at, |l| l + interval * DAY_MS);
     tx.prepare_cached(
-        "UPDATE household SET interval_days = ?2, last_visit_at = ?3, next_due_at = ?4
+        "WITH x(days, last) AS MATERIALIZED (SELECT
+            min(365, coalesce((SELECT min(t.days) FROM tag_interval t, household h
+                WHERE h.id = ?1 AND (instr(',' || h.tags || ',', ',' || t.tag || ',') > 0
+                   OR t.tag IN (SELECT key_population FROM sensitive
+                                WHERE household_id = ?1 AND deleted = 0
+                                  AND key_population IS NOT NULL))), 365)),
+            (SELECT max(visited_at) FROM visit
+                WHERE household_id = ?1 AND outcome = 'met' AND deleted = 0))
+         UPDATE household SET interval_days = (SELECT days FROM x),
+            last_visit_at = (SELECT last FROM x),
+            next_due_at = coalesce((SELECT last + days * ?2 FROM x), created_at)
          WHERE id = ?1",
     )?
-    .execute(params![id.as_bytes(), interval, last, next_due])?;
+    .execute(params![id.as_bytes(), DAY_MS])?;
     Ok(())
 }

@@ -217,7 +217,7 @@ impl Store {
         let mut touched: VecDeque<(Uuid, AutoCommit)> = VecDeque::new();
         let mut forgotten: Vec<Uuid> = Vec::new();
         let (actor, cache) = (&self.actor, &mut self.cache);
-        write_txn(&mut self.conn, self.in_batch, |tx| {
+        write_txn(&mut self.conn, self.batch.as_mut(), |tx| {
             // Receive times first: the projections written below read them.
             record_received(tx, &received)?;
             let acked: Vec<[u8; 32]> = incoming.acks.iter().map(|a| a.hash).collect();
@@ -292,12 +292,25 @@ impl DocApply<'_, '_> {
     /// document to cache, if it exists.
     fn apply_doc(&mut self, id: Uuid, batch: DocBatch) -> Result<Option<AutoCommit>> {
         let held = held_for(self.tx, id)?;
-        if held.is_empty() && all_stored(self.tx, id, batch.kind, &batch.changes)? {
+        let stored = stored_kind(self.tx, id)?;
+        if held.is_empty()
+            && stored == Some(batch.kind.code())
+            && all_stored(self.tx, id, &batch.changes)?
+        {
             self.report.duplicates += batch.changes.len();
             return Ok(None);
         }
         let existed;
-        let mut doc = match take_doc(self.tx, self.cache, id, self.actor)? {
+        // A document the database lacks is made from its first changes: nothing to load (a
+        // cached copy cannot exist without its row).
+        let found = match stored {
+            Some(_) => take_doc(self.tx, self.cache, id, self.actor)?,
+            None => {
+                self.cache.pop(&id);
+                None
+            }
+        };
+        let mut doc = match found {
             Some((k, d)) if k == batch.kind => {
                 existed = true;
                 d
@@ -446,16 +459,18 @@ fn envelope_of(id: Uuid, batch: &DocBatch, c: &Change) -> ChangeEnvelope {
     }
 }
 
-/// Whether every change is already stored for document `id` of `kind` (so applying them would
-/// change nothing). Anything else, a kind mismatch included, takes the full path and its checks.
-fn all_stored(conn: &Connection, id: Uuid, kind: RecordKind, changes: &[Change]) -> Result<bool> {
-    let stored_kind: Option<u8> = conn
+/// The kind code of document `id` as stored, if the database has it.
+fn stored_kind(conn: &Connection, id: Uuid) -> Result<Option<u8>> {
+    Ok(conn
         .prepare_cached("SELECT kind FROM doc WHERE id = ?1")?
         .query_row([id.as_bytes()], |r| r.get(0))
-        .optional()?;
-    if stored_kind != Some(kind.code()) {
-        return Ok(false);
-    }
+        .optional()?)
+}
+
+/// Whether every change is already stored for document `id` (so applying them would change
+/// nothing). The caller has checked the document's kind; anything else takes the full path and
+/// its checks.
+fn all_stored(conn: &Connection, id: Uuid, changes: &[Change]) -> Result<bool> {
     let mut stmt = conn.prepare_cached("SELECT 1 FROM change WHERE hash = ?1 AND doc_id = ?2")?;
     for c in changes {
         if !stmt.exists(params![c.hash().0, id.as_bytes()])? {

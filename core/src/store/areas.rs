@@ -15,7 +15,7 @@ impl Store {
     /// [`CoreError::Invalid`] naming `name` when empty; [`CoreError::NotFound`] naming the missing
     /// parent area; nothing is loaded then.
     pub fn load_areas(&mut self, areas: &[Area]) -> Result<usize> {
-        super::write_txn(&mut self.conn, self.in_batch, |tx| {
+        super::write_txn(&mut self.conn, self.batch.as_mut(), |tx| {
             let mut ins = tx.prepare_cached(
                 "INSERT INTO area(path, name, level) VALUES (?1, ?2, ?3)
                  ON CONFLICT(path) DO UPDATE SET name = excluded.name",

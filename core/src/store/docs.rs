@@ -60,7 +60,7 @@ pub(super) fn load_from_db(
             conn.prepare_cached("SELECT bytes FROM change WHERE doc_id = ?1 AND compacted = 0")?;
         let mut rows = stmt.query([id.as_bytes()])?;
         while let Some(r) = rows.next()? {
-            loose.push(r.get::<_, Vec<u8>>(0)?);
+            loose.push(super::change_bytes::unpack(r.get(0)?)?);
         }
     }
     // Our own database is trusted: skip re-verifying the heads' hashes on every load.
@@ -152,7 +152,7 @@ pub(super) fn persist(
             ins.execute(params![
                 hash.0,
                 id.as_bytes(),
-                bytes,
+                super::change_bytes::pack(bytes),
                 flag,
                 outbox_ord.unwrap_or(0),
                 own_area

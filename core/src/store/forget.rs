@@ -27,7 +27,7 @@ impl Store {
         keep_sensitive: bool,
     ) -> Result<u64> {
         self.conn.execute_batch("PRAGMA secure_delete = ON")?;
-        let gone = write_txn(&mut self.conn, self.in_batch, |tx| {
+        let gone = write_txn(&mut self.conn, self.batch.as_mut(), |tx| {
             let unsent: HashSet<Vec<u8>> = tx
                 .prepare("SELECT DISTINCT doc_id FROM change WHERE outbox <> 0")?
                 .query_map([], |r| r.get(0))?

@@ -8,6 +8,8 @@
 mod apply;
 mod areas;
 mod attachments;
+mod change_bytes;
+mod deferred;
 mod docs;
 mod forget;
 mod held;
@@ -25,6 +27,7 @@ use lru::LruCache;
 use rusqlite::Connection;
 
 use crate::error::Result;
+use deferred::Deferred;
 use uuid::Uuid;
 
 pub use apply::{Ack, ApplyReport, Incoming, Received};
@@ -49,8 +52,9 @@ pub struct Store {
     user: Option<SignedInUser>,
     /// The outbox position of the next change made here (see `outbox.rs`).
     next_ord: i64,
-    /// Inside [`Store::batch`]: writes join the open transaction.
-    in_batch: bool,
+    /// Inside [`Store::batch`]: writes join the open transaction, and what they defer to its
+    /// commit is held here.
+    batch: Option<Deferred>,
 }
 
 impl std::fmt::Debug for Store {
@@ -73,7 +77,7 @@ impl Store {
 
     /// Runs `f` as one atomic write (see [`write_txn`]).
     pub(crate) fn in_write<T>(&mut self, f: impl FnOnce(&WriteTxn<'_>) -> Result<T>) -> Result<T> {
-        write_txn(&mut self.conn, self.in_batch, f)
+        write_txn(&mut self.conn, self.batch.as_mut(), f)
     }
 
     /// Runs `f` as one all-or-nothing transaction: a bulk import, or several records a user
@@ -84,20 +88,23 @@ impl Store {
     /// Whatever `f` returns; [`crate::CoreError::Invalid`] naming `batch` when already inside
     /// one; storage errors.
     pub fn batch<T>(&mut self, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
-        if self.in_batch {
+        if self.batch.is_some() {
             return Err(crate::CoreError::invalid("batch", "batches do not nest"));
         }
         self.conn.execute_batch("BEGIN IMMEDIATE")?;
-        self.in_batch = true;
+        self.batch = Some(Deferred::default());
         let result = f(self);
-        self.in_batch = false;
+        let deferred = self.batch.take().unwrap_or_default();
         match result {
-            Ok(v) => match self.conn.execute_batch("COMMIT") {
+            Ok(v) => match deferred
+                .flush(&self.conn)
+                .and_then(|()| self.conn.execute_batch("COMMIT").map_err(crate::CoreError::from))
+            {
                 Ok(()) => Ok(v),
                 Err(e) => {
                     let _ = self.conn.execute_batch("ROLLBACK");
                     self.cache.clear();
-                    Err(e.into())
+                    Err(e)
                 }
             },
             Err(e) => {
@@ -117,7 +124,7 @@ impl Store {
         &mut self,
         f: impl FnOnce(&mut Store) -> Result<T>,
     ) -> Result<T> {
-        if self.in_batch { f(self) } else { self.batch(f) }
+        if self.batch.is_some() { f(self) } else { self.batch(f) }
     }
 
     fn cache_capacity() -> NonZeroUsize {
@@ -126,18 +133,20 @@ impl Store {
 }
 
 /// Runs `f` as one atomic write: its own transaction, or a savepoint inside an open
-/// [`Store::batch`] (so a failed write inside a batch leaves no partial rows even if the caller
-/// carries on).
+/// [`Store::batch`] (`batch`, which then receives the writes deferred to its commit), so a
+/// failed write inside a batch leaves no partial rows even if the caller carries on.
 pub(crate) fn write_txn<T>(
     conn: &mut Connection,
-    in_batch: bool,
+    batch: Option<&mut Deferred>,
     f: impl FnOnce(&WriteTxn<'_>) -> Result<T>,
 ) -> Result<T> {
-    if in_batch {
+    if let Some(batch) = batch {
         conn.prepare_cached("SAVEPOINT gridwork_write")?.execute([])?;
-        match f(&WriteTxn::begun(conn)) {
+        let txn = WriteTxn::begun(conn);
+        match f(&txn) {
             Ok(v) => {
                 conn.prepare_cached("RELEASE gridwork_write")?.execute([])?;
+                batch.absorb(txn.into_deferred());
                 Ok(v)
             }
             Err(e) => {
@@ -148,7 +157,9 @@ pub(crate) fn write_txn<T>(
         }
     } else {
         let tx = conn.transaction()?;
-        let v = f(&WriteTxn::begun(&tx))?;
+        let txn = WriteTxn::begun(&tx);
+        let v = f(&txn)?;
+        txn.into_deferred().flush(&tx)?;
         tx.commit()?;
         Ok(v)
     }

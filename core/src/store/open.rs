@@ -90,6 +90,12 @@ impl Store {
         // Every write path runs a few dozen distinct statements; the default cache of 16 would
         // re-parse most of them on every record.
         conn.set_prepared_statement_cache_capacity(256);
+        // Query plans never depend on bound values (SQLite's "query planner stability
+        // guarantee"). Without it this build of SQLite (STAT4) marks statements whose plan could
+        // depend on a parameter — `LIMIT ?`, a column compared to `?` that a partial index
+        // mentions — for re-preparation whenever that parameter changes, which re-parsed the
+        // write path's upserts on almost every record. Every query here is written for one plan.
+        conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
         let mut conn = conn;
         migrate(&mut conn)?;
         let actor = load_or_make_actor(&conn)?;
@@ -100,7 +106,7 @@ impl Store {
             next_ord,
             cache: LruCache::new(Store::cache_capacity()),
             user: None,
-            in_batch: false,
+            batch: None,
         };
         store.user = store.load_user()?;
         Ok(store)

@@ -43,7 +43,8 @@ pub(super) fn number_unordered(tx: &Transaction<'_>) -> Result<()> {
             tx.prepare("SELECT hash, doc_id, bytes FROM change WHERE outbox <> 0 AND ord = 0")?;
         let mut q = stmt.query([])?;
         while let Some(r) = q.next()? {
-            let (hash, doc, bytes): (Vec<u8>, Vec<u8>, Vec<u8>) = (r.get(0)?, r.get(1)?, r.get(2)?);
+            let (hash, doc): (Vec<u8>, Vec<u8>) = (r.get(0)?, r.get(1)?);
+            let bytes = super::change_bytes::unpack(r.get(2)?)?;
             // An unreadable row keeps its place at the end; sending it will be refused and
             // quarantined as before.
             let seq = Change::from_bytes(bytes).map(|c| c.seq()).unwrap_or(u64::MAX);
@@ -85,7 +86,7 @@ impl Store {
         let mut total = 0usize;
         while let Some(r) = rows.next()? {
             let id: Vec<u8> = r.get(0)?;
-            let bytes: Vec<u8> = r.get(3)?;
+            let bytes = super::change_bytes::unpack(r.get(3)?)?;
             if !out.is_empty() && total + bytes.len() > max_bytes {
                 break;
             }
@@ -129,7 +130,7 @@ impl Store {
     pub fn requeue_own_changes_of(&mut self, ids: &[Uuid]) -> Result<u64> {
         let mut next = self.next_ord;
         let (actor, cache) = (&self.actor, &mut self.cache);
-        write_txn(&mut self.conn, self.in_batch, |tx| {
+        write_txn(&mut self.conn, self.batch.as_mut(), |tx| {
             let mut put = tx.prepare_cached(
                 "INSERT INTO change(hash, doc_id, bytes, outbox, ord, compacted)
                  VALUES (?1, ?2, ?3, ?4, ?5, 1)
@@ -144,7 +145,7 @@ impl Store {
                     put.execute(rusqlite::params![
                         c.hash().0,
                         id.as_bytes(),
-                        c.raw_bytes(),
+                        super::change_bytes::pack(c.raw_bytes()),
                         state::WAITING,
                         next,
                         state::SENT
@@ -181,7 +182,7 @@ impl Store {
     /// # Errors
     /// Storage errors.
     pub fn acknowledge(&mut self, hashes: &[[u8; 32]]) -> Result<()> {
-        write_txn(&mut self.conn, self.in_batch, |tx| acknowledge(tx, hashes))
+        write_txn(&mut self.conn, self.batch.as_mut(), |tx| acknowledge(tx, hashes))
     }
 }
 

@@ -3,12 +3,14 @@
 //! kernel creates, so projection rows are always written in the transaction that stores the
 //! change they derive from (DESIGN §1).
 
+use std::cell::RefCell;
 use std::ops::Deref;
 
 use automerge::AutoCommit;
 use rusqlite::Connection;
 use uuid::Uuid;
 
+use super::deferred::Deferred;
 use crate::error::Result;
 use crate::spec::{self, DecodeError, Decoded, RecordSpec};
 
@@ -17,12 +19,24 @@ use crate::spec::{self, DecodeError, Decoded, RecordSpec};
 #[derive(Debug)]
 pub struct WriteTxn<'a> {
     conn: &'a Connection,
+    deferred: RefCell<Deferred>,
 }
 
 impl<'a> WriteTxn<'a> {
     /// Wraps a connection on which the kernel has just begun a transaction or savepoint.
     pub(super) fn begun(conn: &'a Connection) -> Self {
-        WriteTxn { conn }
+        WriteTxn { conn, deferred: RefCell::new(Deferred::default()) }
+    }
+
+    /// Sets row `rowid` of the full-text index `table` to `tokens` (or deletes it) when the
+    /// transaction commits (see `deferred.rs`).
+    pub(crate) fn index_text(&self, table: &'static str, rowid: i64, tokens: Option<String>) {
+        self.deferred.borrow_mut().set_text(table, rowid, tokens);
+    }
+
+    /// The writes held for the end of the transaction.
+    pub(super) fn into_deferred(self) -> Deferred {
+        self.deferred.into_inner()
     }
 }
 

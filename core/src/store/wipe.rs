@@ -25,7 +25,7 @@ impl Store {
     /// # Errors
     /// [`crate::CoreError::Invalid`] naming `batch` inside [`Store::batch`]; storage errors.
     pub fn wipe(&mut self) -> Result<()> {
-        if self.in_batch {
+        if self.batch.is_some() {
             return Err(crate::CoreError::invalid("batch", "cannot wipe inside a batch"));
         }
         self.cache.clear();
