@@ -60,6 +60,59 @@ async fn write_records(tx: &Tx<'_>, rows: &[RecordRow]) -> StoreResult<()> {
     Ok(())
 }
 
+/// Upserts the `rm_visits` rows of a step in one statement: visits are most of what a district
+/// records, and a statement per visit made the projector's PostgreSQL work compete with ingest.
+async fn write_visits(tx: &Tx<'_>, rows: &[RecordRow]) -> StoreResult<()> {
+    let mut ids: Vec<&[u8]> = Vec::new();
+    let mut areas: Vec<String> = Vec::new();
+    let mut households: Vec<&[u8]> = Vec::new();
+    let mut visitors: Vec<&str> = Vec::new();
+    let mut at: Vec<i64> = Vec::new();
+    let mut outcomes: Vec<&str> = Vec::new();
+    let mut satisfaction: Vec<Option<i64>> = Vec::new();
+    let mut knows: Vec<Option<bool>> = Vec::new();
+    let mut deleted: Vec<bool> = Vec::new();
+    for r in rows {
+        let KindColumns::Visit {
+            household_id,
+            visitor,
+            visited_at,
+            outcome,
+            satisfaction: sat,
+            knows_worker,
+        } = &r.columns
+        else {
+            continue;
+        };
+        ids.push(r.id.as_bytes());
+        areas.push(crate::store::area_key(r.area.as_str()));
+        households.push(household_id.as_bytes());
+        visitors.push(visitor);
+        at.push(*visited_at);
+        outcomes.push(outcome);
+        satisfaction.push(*sat);
+        knows.push(*knows_worker);
+        deleted.push(r.deleted);
+    }
+    if ids.is_empty() {
+        return Ok(());
+    }
+    tx.execute(
+        "INSERT INTO rm_visits (doc_id, area_key, household_id, visitor, visited_at, outcome,
+            satisfaction, knows_worker, deleted)
+         SELECT * FROM UNNEST($1::bytea[], $2::text[], $3::bytea[], $4::text[], $5::bigint[],
+            $6::text[], $7::bigint[], $8::bool[], $9::bool[])
+         ON CONFLICT (doc_id) DO UPDATE SET area_key = excluded.area_key,
+            household_id = excluded.household_id, visitor = excluded.visitor,
+            visited_at = excluded.visited_at, outcome = excluded.outcome,
+            satisfaction = excluded.satisfaction, knows_worker = excluded.knows_worker,
+            deleted = excluded.deleted",
+        &[&ids, &areas, &households, &visitors, &at, &outcomes, &satisfaction, &knows, &deleted],
+    )
+    .await?;
+    Ok(())
+}
+
 /// Upserts `r` into its kind's table, or into `rm_sensitive` (its `rm_records` row is written
 /// by [`write_records`]).
 async fn write_row(tx: &Tx<'_>, r: &RecordRow) -> StoreResult<()> {
@@ -113,43 +166,8 @@ async fn write_row(tx: &Tx<'_>, r: &RecordRow) -> StoreResult<()> {
             let household: &[u8] = household_id.as_bytes();
             tx.execute(&stmt, &[&id, &area, &household, name, &r.deleted]).await?;
         }
-        KindColumns::Visit {
-            household_id,
-            visitor,
-            visited_at,
-            outcome,
-            satisfaction,
-            knows_worker,
-        } => {
-            let stmt = tx
-                .prepare_cached(
-                    "INSERT INTO rm_visits (doc_id, area_key, household_id, visitor, visited_at,
-                        outcome, satisfaction, knows_worker, deleted)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                     ON CONFLICT (doc_id) DO UPDATE SET area_key = excluded.area_key,
-                        household_id = excluded.household_id, visitor = excluded.visitor,
-                        visited_at = excluded.visited_at, outcome = excluded.outcome,
-                        satisfaction = excluded.satisfaction,
-                        knows_worker = excluded.knows_worker, deleted = excluded.deleted",
-                )
-                .await?;
-            let household: &[u8] = household_id.as_bytes();
-            tx.execute(
-                &stmt,
-                &[
-                    &id,
-                    &area,
-                    &household,
-                    visitor,
-                    visited_at,
-                    outcome,
-                    satisfaction,
-                    knows_worker,
-                    &r.deleted,
-                ],
-            )
-            .await?;
-        }
+        // Written for the whole step by `write_visits`.
+        KindColumns::Visit { .. } => {}
         KindColumns::Patrol { worker, started_at, ended_at, points, distance_m, duration_s } => {
             let stmt = tx
                 .prepare_cached(
@@ -292,7 +310,9 @@ impl ReadModelStore for PgStore {
         let mut c = self.client().await?;
         let tx = c.transaction().await?;
         write_records(&tx, &batch.rows).await?;
-        for r in &batch.rows {
+        write_visits(&tx, &batch.rows).await?;
+        // Visits are written above and have no search tokens.
+        for r in batch.rows.iter().filter(|r| !matches!(r.columns, KindColumns::Visit { .. })) {
             write_row(&tx, r).await?;
         }
         // Every document state of the step in one statement (a round trip per document
