@@ -255,8 +255,9 @@ pub(crate) async fn everything(log: &DynStore) -> Result<Vec<ReadScope>, StoreEr
     Ok(roots.into_iter().map(|area| ReadScope::new(area, RecordKind::ALL.to_vec())).collect())
 }
 
-/// Keeps the read model of `log` up to date until the process ends: folds whatever was logged
-/// since the last step, then waits `every` or a wake-up from `progress`; publishes the cursor
+/// Keeps the read model of `log` up to date until the process ends: folds the log page by page
+/// (yielding to ingest while devices push, [`INGEST_YIELD`]), then waits `every` or a wake-up
+/// from `progress`; publishes the cursor
 /// and the lag in `metrics` and the cursor in `progress`.
 /// Ingest never waits for it. A failing step is logged and retried after the wait. Does nothing
 /// for a backend without read-model tables.
@@ -275,19 +276,38 @@ pub async fn follow(
         let Some(rm) = log.read_model() else { return };
         let head = log.head_seq().await.ok();
         if head.is_none() || head != folded {
-            if let Err(e) = projector.catch_up(&log, rm, Utc::now()).await {
+            let started = std::time::Instant::now();
+            let stepped = projector.step(&log, rm, Utc::now()).await;
+            let took = started.elapsed();
+            if let Err(e) = &stepped {
                 tracing::warn!(error = %e, "read model: a projector step failed");
             }
-            if let (Ok(cursor), Some(head)) = (rm.rm_cursor().await, head) {
+            let now_head = log.head_seq().await.ok();
+            if let (Ok(cursor), Some(h)) = (rm.rm_cursor().await, now_head) {
                 metrics.read_model_cursor.store(cursor, Ordering::Relaxed);
-                metrics.read_model_lag.store(head.saturating_sub(cursor), Ordering::Relaxed);
+                metrics.read_model_lag.store(h.saturating_sub(cursor), Ordering::Relaxed);
                 progress.publish(cursor);
-                folded = (cursor >= head).then_some(head);
+                folded = (cursor >= h).then_some(h);
+                if cursor < h && stepped.is_ok() {
+                    // Behind. While devices are pushing (the head moved during the step) the
+                    // projector folds a quarter of the time, so ingest keeps the CPU and the
+                    // database; once the pushes stop it folds at full speed. An action on the
+                    // server waiting for its own write wakes it at once.
+                    if now_head > head {
+                        progress.pause(took.saturating_mul(INGEST_YIELD)).await;
+                    }
+                    continue;
+                }
             }
         }
         progress.pause(every).await;
     }
 }
+
+/// While ingest is busy, the projector pauses this many times as long as each step took: it
+/// takes at most a quarter of the time (docs/BENCHMARKS.md, "ingest with the projector
+/// following").
+pub const INGEST_YIELD: u32 = 3;
 
 /// Empties the read model of `log` and folds the whole log again; returns how many changes
 /// it folded. The rows equal those the projector kept (tested).
