@@ -180,7 +180,23 @@ async fn the_registry_is_managed_and_served(backend: Backend) -> HarnessResult<(
         v["departments"].as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap()).collect();
     assert!(served.contains(&"elevator"), "{served:?}");
     assert!(!served.contains(&"health"), "retired ones are not offered");
-    drop(enrolled);
+    // Revoked: nothing more, and a forged credential is refused.
+    server.admin("POST", &format!("/devices/{}/revoke", enrolled.device_id), None).await?;
+    let after: serde_json::Value = reqwest::Client::new()
+        .get(format!("{}/v1/departments", proxy.url))
+        .bearer_auth(phone.enrolment()?.credential)
+        .send()
+        .await?
+        .bytes()
+        .await
+        .map(|b| serde_json::from_slice(&b))??;
+    assert_eq!(after, json!({"revoked": true, "departments": []}));
+    let forged = reqwest::Client::new()
+        .get(format!("{}/v1/departments", proxy.url))
+        .bearer_auth(format!("gwd_{}", "0".repeat(64)))
+        .send()
+        .await?;
+    assert_eq!(forged.status().as_u16(), 401);
 
     // Dispatching to the retired one is refused.
     let operator = Device::new()?;

@@ -115,6 +115,16 @@ async fn actions_reach_phones(backend: Backend) -> HarnessResult<()> {
         worker.with(|s| s.work_orders().get(wo))?.summary.state,
         Some(WorkOrderState::Dispatched)
     );
+
+    // A revoked device acts no more: refused, nothing logged.
+    server.admin("POST", &format!("/devices/{}/revoke", op.device_id), None).await?;
+    let (status, v) = post(&url, &credential, r#"{"type": "escalate"}"#).await?;
+    assert_eq!((status, v["error"]["code"].as_str()), (403, Some("device_revoked")), "{v}");
+    let (status, _) = post(&tasks, &credential, &body.to_string()).await?;
+    assert_eq!(status, 403);
+    handler.sync().await?;
+    let after = handler.with(|s| s.work_orders().get(wo))?.summary.events.len();
+    assert_eq!(after, order.summary.events.len(), "no step was logged after the revocation");
     Ok(())
 }
 

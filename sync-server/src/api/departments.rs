@@ -19,15 +19,18 @@ fn invalid(field: &str, message: impl std::fmt::Display) -> ApiError {
     ApiError::bad_request("invalid_input", format!("{field}: {message}"))
 }
 
-/// `GET /v1/departments` (device credential): the active departments.
+/// `GET /v1/departments` (device credential): the active departments. A revoked device gets
+/// `{"revoked": true, "departments": []}`, as from `/v1/areas`.
 ///
 /// # Errors
 /// 401 for credentials; storage errors.
 pub async fn for_device(State(st): State<AppState>, headers: HeaderMap) -> ApiResult<Json<Value>> {
-    device_auth(&st, &headers).await?;
+    if device_auth(&st, &headers).await?.device.revoked {
+        return Ok(Json(json!({ "revoked": true, "departments": [] })));
+    }
     let all = st.store.departments().list_departments().await?;
     let active: Vec<Department> = all.into_iter().filter(|d| d.active).collect();
-    Ok(Json(json!({ "departments": active })))
+    Ok(Json(json!({ "revoked": false, "departments": active })))
 }
 
 /// `GET /admin/v1/departments`: the whole registry, retired departments included.

@@ -1,7 +1,10 @@
 //! The read model's rows as text, the same on both backends
 //! ([`crate::read_model::projector::ReadModelStore::rm_rows`]): each backend reads the columns
 //! listed here with the types listed here, and [`line`] prints them one way, so equal rows give
-//! equal lines whichever database holds them.
+//! equal lines whichever database holds them. It also holds the encoding of a document's receive
+//! times, stored alike by both.
+
+use std::collections::BTreeMap;
 
 /// How a read-model column is read back (both backends' `rm_` tables hold these types:
 /// migration 3).
@@ -216,6 +219,22 @@ pub(crate) fn line(table: &str, cells: &[Cell]) -> String {
         }
     }
     out
+}
+
+/// The receive times of a document's changes as stored in `rm_docs.received` (both backends):
+/// each change's 32-byte hash followed by its time as 8 big-endian bytes.
+pub(crate) fn received_blob(received: &BTreeMap<[u8; 32], i64>) -> Vec<u8> {
+    received.iter().flat_map(|(h, at)| h.iter().copied().chain(at.to_be_bytes())).collect()
+}
+
+/// Reads back [`received_blob`]; a truncated tail is ignored.
+pub(crate) fn blob_received(blob: &[u8]) -> BTreeMap<[u8; 32], i64> {
+    blob.chunks_exact(40)
+        .filter_map(|c| {
+            let (h, at) = c.split_at(32);
+            Some((<[u8; 32]>::try_from(h).ok()?, i64::from_be_bytes(<[u8; 8]>::try_from(at).ok()?)))
+        })
+        .collect()
 }
 
 #[cfg(test)]

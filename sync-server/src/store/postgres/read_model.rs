@@ -14,24 +14,13 @@ use uuid::Uuid;
 use super::{PgStore, i64_of, u64_of};
 use crate::read_model::projector::{DocState, ReadModelStore, RmBatch};
 use crate::read_model::rows::{KindColumns, RecordRow};
-use crate::store::rm_rows::{Cell, Col, ROW_TABLES, all_tables, line};
+use crate::store::rm_rows::{
+    Cell, Col, ROW_TABLES, all_tables, blob_received, line, received_blob,
+};
 use crate::store::{StoreError, StoreResult};
 use gridwork_core::RecordKind;
 
 type Tx<'a> = deadpool_postgres::Transaction<'a>;
-
-fn received_blob(received: &BTreeMap<[u8; 32], i64>) -> Vec<u8> {
-    received.iter().flat_map(|(h, at)| h.iter().copied().chain(at.to_be_bytes())).collect()
-}
-
-fn blob_received(blob: &[u8]) -> BTreeMap<[u8; 32], i64> {
-    blob.chunks_exact(40)
-        .filter_map(|c| {
-            let (h, at) = c.split_at(32);
-            Some((<[u8; 32]>::try_from(h).ok()?, i64::from_be_bytes(<[u8; 8]>::try_from(at).ok()?)))
-        })
-        .collect()
-}
 
 /// Upserts the shared `rm_records` rows of every non-sensitive row of a step in one statement.
 async fn write_records(tx: &Tx<'_>, rows: &[RecordRow]) -> StoreResult<()> {

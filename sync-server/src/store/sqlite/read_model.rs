@@ -4,8 +4,6 @@
 //! cursor in `rm_cursor` — all written in one transaction per projector step. The tables are
 //! made by migration 3 (`migrations/sqlite/0003_read_model.sql`).
 
-use std::collections::BTreeMap;
-
 use async_trait::async_trait;
 use rusqlite::{Connection, params};
 use uuid::Uuid;
@@ -13,22 +11,11 @@ use uuid::Uuid;
 use super::{SqliteStore, i64_of, u64_of};
 use crate::read_model::projector::{DocState, ReadModelStore, RmBatch};
 use crate::read_model::rows::{KindColumns, RecordRow};
-use crate::store::rm_rows::{Cell, Col, ROW_TABLES, all_tables, line};
+use crate::store::rm_rows::{
+    Cell, Col, ROW_TABLES, all_tables, blob_received, line, received_blob,
+};
 use crate::store::{StoreError, StoreResult};
 use gridwork_core::RecordKind;
-
-fn received_blob(received: &BTreeMap<[u8; 32], i64>) -> Vec<u8> {
-    received.iter().flat_map(|(h, at)| h.iter().copied().chain(at.to_be_bytes())).collect()
-}
-
-fn blob_received(blob: &[u8]) -> BTreeMap<[u8; 32], i64> {
-    blob.chunks_exact(40)
-        .filter_map(|c| {
-            let (h, at) = c.split_at(32);
-            Some((<[u8; 32]>::try_from(h).ok()?, i64::from_be_bytes(<[u8; 8]>::try_from(at).ok()?)))
-        })
-        .collect()
-}
 
 fn write_row(tx: &Connection, r: &RecordRow) -> StoreResult<()> {
     let id = r.id.as_bytes().to_vec();
