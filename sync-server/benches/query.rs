@@ -91,7 +91,16 @@ async fn fill<S: ReadModelStore>(rm: &S, households: u64, orders: u64) -> Vec<St
             closed_on_time: (!open).then_some(true),
             is_open: open,
             escalated: false,
-            departments: "城管局".into(),
+            departments: "urban_management".into(),
+            dept_states: if open {
+                ",urban_management=dispatched,"
+            } else {
+                ",urban_management=fed_back,"
+            }
+            .into(),
+            pending_ext: 0,
+            title: "路灯损坏".into(),
+            description: "人民路与建设路交叉口路灯不亮".into(),
             conflicts: 0,
         };
         let json =

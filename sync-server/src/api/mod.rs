@@ -21,6 +21,9 @@ pub mod query;
 pub mod staff;
 pub mod staff_admin;
 pub mod sync;
+pub mod web;
+pub mod workbench;
+pub mod workbench_page;
 
 use std::sync::Arc;
 
@@ -140,7 +143,7 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .layer(in_flight.clone());
     // The staff query API: the caller (device credential, admin token) is resolved by the
     // handlers' `Caller` extractor, which also checks a device's rate.
-    let records = query::routes().layer(in_flight.clone());
+    let records = query::routes().merge(workbench::routes()).layer(in_flight.clone());
     let enrolment = Router::new()
         .route("/v1/enrol", post(enrol::enrol))
         .layer(RequestBodyLimitLayer::new(ENROL_BODY_LIMIT.min(body_limit)))
@@ -152,6 +155,7 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .route("/metrics", get(health::metrics))
         .route("/api/openapi.json", get(openapi::openapi_json))
         .merge(console::routes())
+        .merge(workbench_page::routes())
         .merge(device)
         .merge(admin)
         .merge(actions)

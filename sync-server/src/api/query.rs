@@ -140,6 +140,14 @@ pub struct WorkOrderParams {
     open: Option<bool>,
     /// `true`: open orders past their deadline; `false`: all others.
     overdue: Option<bool>,
+    /// A work queue: `to_accept`, `to_dispatch`, `returned`, `to_sign`, `to_handle` (judged by
+    /// the `department` asked, else the caller's own departments, else any), `to_verify`,
+    /// `to_close`, `extensions`, `conflicts`, `supervised`.
+    queue: Option<String>,
+    /// A department code: orders dispatched to it that it still works.
+    department: Option<String>,
+    /// Search text over the title and the start of the description.
+    q: Option<String>,
 }
 
 /// Task filters.
@@ -169,7 +177,8 @@ async fn list(
     listed: Listed,
     pairs: &[(String, String)],
 ) -> ApiResult<Json<Page>> {
-    let q = ListQuery::parse(listed, pairs)?;
+    let mut q = ListQuery::parse(listed, pairs)?;
+    q.own_departments = caller.departments().to_vec();
     let scopes = scope::check(
         caller.grants(),
         caller.departments(),

@@ -190,20 +190,27 @@ async fn write_row(tx: &Tx<'_>, r: &RecordRow) -> StoreResult<()> {
             is_open,
             escalated,
             departments,
+            dept_states,
+            pending_ext,
+            title,
+            description: _,
             conflicts,
         } => {
             let stmt = tx
                 .prepare_cached(
                     "INSERT INTO rm_work_orders (doc_id, area_key, category, severity, state,
                         reported_at, deadline_at, closed_at, closed_on_time, is_open, escalated,
-                        departments, conflicts, deleted)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                        departments, dept_states, pending_ext, title, conflicts, deleted)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
+                        $16, $17)
                      ON CONFLICT (doc_id) DO UPDATE SET area_key = excluded.area_key,
                         category = excluded.category, severity = excluded.severity,
                         state = excluded.state, reported_at = excluded.reported_at,
                         deadline_at = excluded.deadline_at, closed_at = excluded.closed_at,
                         closed_on_time = excluded.closed_on_time, is_open = excluded.is_open,
                         escalated = excluded.escalated, departments = excluded.departments,
+                        dept_states = excluded.dept_states, pending_ext = excluded.pending_ext,
+                        title = excluded.title,
                         conflicts = excluded.conflicts, deleted = excluded.deleted",
                 )
                 .await?;
@@ -222,6 +229,9 @@ async fn write_row(tx: &Tx<'_>, r: &RecordRow) -> StoreResult<()> {
                     is_open,
                     escalated,
                     departments,
+                    dept_states,
+                    pending_ext,
+                    title,
                     conflicts,
                     &r.deleted,
                 ],

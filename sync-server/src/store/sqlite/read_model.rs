@@ -99,13 +99,18 @@ fn write_row(tx: &Connection, r: &RecordRow) -> StoreResult<()> {
             is_open,
             escalated,
             departments,
+            dept_states,
+            pending_ext,
+            title,
+            description: _,
             conflicts,
         } => tx
             .prepare_cached(
                 "INSERT OR REPLACE INTO rm_work_orders(doc_id, area_key, category, severity, state,
                     reported_at, deadline_at, closed_at, closed_on_time, is_open, escalated,
-                    departments, conflicts, deleted)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                    departments, dept_states, pending_ext, title, conflicts, deleted)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                    ?17)",
             )?
             .execute(params![
                 id,
@@ -120,6 +125,9 @@ fn write_row(tx: &Connection, r: &RecordRow) -> StoreResult<()> {
                 is_open,
                 escalated,
                 departments,
+                dept_states,
+                pending_ext,
+                title,
                 conflicts,
                 r.deleted
             ])?,
