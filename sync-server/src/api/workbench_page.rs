@@ -57,6 +57,8 @@ mod tests {
     #[test]
     fn the_page_loads_only_its_own_files() {
         for (name, _, body) in FILES {
+            // The SVG namespace is a name, not a link.
+            let body = body.replace("http://www.w3.org/2000/svg", "");
             assert!(!body.contains("http://") && !body.contains("https://"), "{name} links out");
             if name.ends_with(".js") {
                 for import in body.lines().filter(|l| l.starts_with("import ")) {
