@@ -101,7 +101,14 @@ export async function renderOrder(root, [id]) {
   if (r.description) root.append(el("p", r.description, { id: "order-description", class: "description" }));
   if (r.photos?.length) {
     const photos = el("div", null, { class: "photos" });
-    for (const p of r.photos) photos.append(el("span", `${tr("order.photo")} ${p.hash.slice(0, 8)}`));
+    for (const p of r.photos) {
+      // Thumbnails; the full picture opens on click (served only to people whose scope holds
+      // this order).
+      const src = `/api/v1/attachments/${p.hash}`;
+      const a = el("a", null, { href: src, target: "_blank", rel: "noopener", class: "photo" });
+      a.append(el("img", null, { src, alt: `${tr("order.photo")} ${p.hash.slice(0, 8)}`, loading: "lazy", width: "160" }));
+      photos.append(a);
+    }
     root.append(photos);
   }
   if (s.pending_extensions?.length) {

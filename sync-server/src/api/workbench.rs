@@ -29,6 +29,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/departments", get(departments))
         .route("/api/v1/people", get(people))
         .route("/api/v1/work-orders/{id}/allowed", get(allowed_actions))
+        .route("/api/v1/attachments/{hash}", get(super::attachments::download_for_caller))
 }
 
 /// `GET /api/v1/work-orders/stats` filters.

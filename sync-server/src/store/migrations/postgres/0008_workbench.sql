@@ -6,7 +6,7 @@
 -- read model is rebuilt from the log: its rows and cursor are cleared here and the projector
 -- folds the log again from the start (docs/architecture.md, "Read model").
 ALTER TABLE rm_work_orders ADD COLUMN dept_states TEXT NOT NULL DEFAULT '';
-ALTER TABLE rm_work_orders ADD COLUMN pending_ext INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE rm_work_orders ADD COLUMN pending_ext BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE rm_work_orders ADD COLUMN title TEXT NOT NULL DEFAULT '';
 DELETE FROM rm_search;
 DELETE FROM rm_tasks;
