@@ -100,6 +100,7 @@ async fn fill<S: ReadModelStore>(rm: &S, households: u64, orders: u64) -> Vec<St
             .into(),
             pending_ext: 0,
             title: "路灯损坏".into(),
+            household_id: None,
             description: "人民路与建设路交叉口路灯不亮".into(),
             conflicts: 0,
         };

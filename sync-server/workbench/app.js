@@ -7,6 +7,8 @@ import { renderToday } from "/workbench/today.js";
 import { renderQueues } from "/workbench/queues.js";
 import { renderOrder } from "/workbench/order.js";
 import { renderTasks } from "/workbench/tasks.js";
+import { renderHouseholds } from "/workbench/households.js";
+import { renderPatrols } from "/workbench/patrols.js";
 
 /** The page's state shared by the views. */
 export const ui = {
@@ -92,7 +94,10 @@ function translateStatic() {
 }
 
 /** The views by route name. */
-const VIEWS = { today: renderToday, queues: renderQueues, order: renderOrder, tasks: renderTasks };
+const VIEWS = {
+  today: renderToday, queues: renderQueues, order: renderOrder, tasks: renderTasks,
+  households: renderHouseholds, patrols: renderPatrols,
+};
 
 /** Renders the view the address names (`#/queues/to_accept`, `#/order/<id>`…). */
 export async function route() {

@@ -20,7 +20,7 @@ use super::AppState;
 use super::caller::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::query::{Found, ListQuery, Listed, QueryError, QueryStore, cursor, scope, sql};
-use crate::store::now_ms;
+use crate::store::{AuditAction, AuditEntry, now_ms};
 
 /// One page of records.
 #[derive(Debug, Serialize, ToSchema)]
@@ -243,11 +243,28 @@ pub async fn sensitive(
     let scopes = scope::check(caller.grants(), caller.departments(), kind, "sensitive data", None)?;
     let qs = store(&st)?;
     let found = qs.find(&sql::sensitive_of(qs.dialect(), resident.id, &scopes)).await?;
-    found
-        .into_iter()
-        .next()
-        .map(|f| Json(Item::from(f)))
-        .ok_or_else(|| not_found("sensitive record"))
+    let item =
+        found.into_iter().next().map(Item::from).ok_or_else(|| not_found("sensitive record"))?;
+    // Who read whose sensitive data is kept (数据安全: 履职留痕).
+    let (user_id, device_id, actor_id) = match &caller {
+        Caller::Device(d, _) => (Some(d.user.id), Some(d.device.id), None),
+        Caller::Staff(s, _) => (Some(s.user_id), None, Some(s.user_id)),
+        Caller::AdminToken => (None, None, None),
+    };
+    st.store
+        .audit(&AuditEntry {
+            id: 0,
+            at: now_ms(),
+            user_id,
+            device_id,
+            action: AuditAction::ReadSensitive,
+            count: 1,
+            areas: vec![item.area.clone()],
+            detail: format!("resident {}", resident.id),
+            actor_id,
+        })
+        .await?;
+    Ok(Json(item))
 }
 
 /// The list and lookup handlers of one kind, with their OpenAPI descriptions.

@@ -21,6 +21,12 @@ const FILES: super::web::Files = &[
     ("queues.js", "text/javascript; charset=utf-8", include_str!("../../workbench/queues.js")),
     ("order.js", "text/javascript; charset=utf-8", include_str!("../../workbench/order.js")),
     ("tasks.js", "text/javascript; charset=utf-8", include_str!("../../workbench/tasks.js")),
+    (
+        "households.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../workbench/households.js"),
+    ),
+    ("patrols.js", "text/javascript; charset=utf-8", include_str!("../../workbench/patrols.js")),
     ("i18n.js", "text/javascript; charset=utf-8", include_str!("../../workbench/i18n.js")),
     ("workbench.css", "text/css; charset=utf-8", include_str!("../../workbench/workbench.css")),
 ];

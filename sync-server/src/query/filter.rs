@@ -267,6 +267,7 @@ pub fn filters_of(listed: Listed) -> &'static [&'static str] {
             "queue",
             "department",
             "q",
+            "household",
         ],
         Listed::Tasks => &["area", "cursor", "limit", "order", "open"],
     }

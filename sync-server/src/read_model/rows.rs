@@ -116,6 +116,8 @@ pub enum KindColumns {
         pending_ext: i64,
         /// The incident's title.
         title: String,
+        /// The household it concerns.
+        household_id: Option<Uuid>,
         /// The incident's description (searched, not a column).
         description: String,
         /// Conflicting steps awaiting review.
@@ -221,6 +223,7 @@ pub fn row_of(
                     pending_ext: i64::try_from(summary.pending_extensions.len())
                         .unwrap_or(i64::MAX),
                     title: r.record.title.clone(),
+                    household_id: r.record.household_id,
                     description: r.record.description.clone(),
                     conflicts: i64::try_from(summary.conflicts.len()).unwrap_or(i64::MAX),
                 },

@@ -174,6 +174,7 @@ pub(crate) const ROW_TABLES: &[(&str, &[(&str, Col)])] = &[
             ("dept_states", Col::Text),
             ("pending_ext", Col::Int),
             ("title", Col::Text),
+            ("household_id", Col::Bytes),
             ("conflicts", Col::Int),
             ("deleted", Col::Bool),
         ],
