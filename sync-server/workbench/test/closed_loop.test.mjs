@@ -8,7 +8,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { TEXTS } from "../i18n.js";
-import { World, backends, open, until } from "../test_support/harness.mjs";
+import { World, backends, open, until, PASSWORD } from "../test_support/harness.mjs";
 
 const ZH = TEXTS["zh-CN"];
 const GRID = "320612/004/017/03";
@@ -138,6 +138,38 @@ for (const backend of backends()) {
       await open(centre, `#/order/${id}`);
       assert.equal(await centre.textContent("#order-state"), TEXTS.en["state.closed"]);
       await centre.selectOption("#lang", "zh-CN");
+    });
+
+    await t.test("a forged CSRF token and an ended session write nothing, with clear messages", async () => {
+      await open(centre, `#/order/${id}`);
+      assert.ok(await centre.$('form[data-action="reopen"]'), "the centre may reopen a closed order");
+      const cookie = (await centre.context().cookies()).find((c) => c.name === "gw_session");
+      const forged = await fetch(`${w.url}/api/v1/work-orders/${id}/actions`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Cookie: `gw_session=${cookie.value}`, "X-CSRF-Token": "forged" },
+        body: JSON.stringify({ type: "reopen" }),
+      });
+      assert.equal(forged.status, 403);
+      assert.equal((await forged.json()).error.code, "csrf_invalid");
+      // Signed out in another tab: the next step is refused and the page asks to sign in.
+      const other = await centre.context().newPage();
+      await other.goto(`${w.url}/workbench`);
+      await other.waitForSelector("#app:not([hidden])");
+      await other.click("#logout");
+      await other.waitForSelector("#login:not([hidden])");
+      await centre.click('form[data-action="reopen"] button[type=submit]');
+      await centre.waitForSelector("#login:not([hidden])");
+      // Signing out dropped the cookie: the request carries no session at all.
+      assert.equal(await centre.getAttribute("#error", "data-code"), "missing_credential");
+      assert.equal(await centre.textContent("#error"), ZH["error.missing_credential"]);
+      w.pageErrors = w.pageErrors.filter((e) => !/status of 40[13]/.test(e));
+      await other.close();
+      await centre.fill("#login-name", "zhangwei");
+      await centre.fill("#login-password", PASSWORD);
+      await centre.click("#login-form button[type=submit]");
+      await centre.waitForSelector("#app:not([hidden])");
+      await open(centre, `#/order/${id}`);
+      assert.equal(await centre.textContent("#order-state"), ZH["state.closed"], "nothing was reopened");
     });
 
     await t.test("Today shows the figures and the charts", async () => {
