@@ -98,6 +98,15 @@ pub enum Command {
     /// Residents of a household.
     #[command(subcommand)]
     Resident(ResidentCmd),
+    /// My alerts: supervised, returned or overdue work orders, changes to my reports, tasks due.
+    Alerts {
+        /// Mark this alert seen (its id from the list); repeatable.
+        #[arg(long = "ack")]
+        ack: Vec<String>,
+        /// Also list alerts already marked seen.
+        #[arg(long)]
+        all: bool,
+    },
     /// A record's history: who changed what, when.
     History {
         /// Record kind (household, visit, work_order…).

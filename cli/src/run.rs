@@ -16,7 +16,7 @@ use crate::args::{
     Cli, Command, HouseholdCmd, IncidentCmd, PatrolCmd, ResidentCmd, TaskCmd, VisitCmd,
     WorkOrderCmd,
 };
-use crate::commands::{patrol, resident, task, to_json, work_order};
+use crate::commands::{alerts, patrol, resident, task, to_json, work_order};
 use crate::error::CliError;
 use crate::output::Reply;
 
@@ -70,6 +70,7 @@ pub fn run(cli: &Cli) -> Result<Reply, CliError> {
             return patrol::check_in(&mut store, *id, &args);
         }
         Command::Patrol(PatrolCmd::Stop { patrol: id }) => return patrol::stop(&mut store, *id),
+        Command::Alerts { ack, all } => return alerts::run(&mut store, ack, *all),
         Command::Resident(ResidentCmd::Add {
             household,
             name,

@@ -1,6 +1,7 @@
 //! The commands for taking part in the work: one module per kind of record, each turning the
 //! core's answer into a [`Reply`](crate::output::Reply) with a JSON value and a text for people.
 
+pub mod alerts;
 pub mod patrol;
 pub mod resident;
 pub mod task;
