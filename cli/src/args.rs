@@ -239,16 +239,22 @@ pub enum WorkOrderCmd {
         /// The work order's id.
         id: uuid::Uuid,
         /// accept, dispatch, sign, handle, feedback, return, request_extension (or extend),
-        /// escalate (or supervise), verify, close, reopen.
+        /// approve_extension (or approve), decline_extension (or decline), escalate (or
+        /// supervise), verify, close, reopen.
         action: String,
         /// Departments (codes, comma-separated): required for dispatch (one step per
         /// department); for a department's steps, the department acting (default: every
-        /// dispatched department the step applies to).
+        /// dispatched department the step applies to); for approving or declining an extension,
+        /// the department whose request it is (default: the only one waiting).
         #[arg(long, value_delimiter = ',')]
         departments: Vec<String>,
         /// For request_extension: how many hours more.
         #[arg(long)]
         hours: Option<u32>,
+        /// For verify: the resident's satisfaction at the call-back, 1 (very dissatisfied) to 5
+        /// (very satisfied).
+        #[arg(long)]
+        satisfaction: Option<u8>,
         /// A note: what was done, why it is returned, what the resident said…
         #[arg(long)]
         note: Option<String>,

@@ -49,9 +49,21 @@ pub fn run(cli: &Cli) -> Result<Reply, CliError> {
     let value: Result<Value, CliError> = match &cli.command {
         Command::WorkOrders => return work_order::list(&mut store),
         Command::WorkOrder(WorkOrderCmd::Show { id }) => return work_order::show(&mut store, *id),
-        Command::WorkOrder(WorkOrderCmd::Act { id, action, departments, hours, note }) => {
-            let args =
-                work_order::ActArgs { action, departments, hours: *hours, note: note.as_deref() };
+        Command::WorkOrder(WorkOrderCmd::Act {
+            id,
+            action,
+            departments,
+            hours,
+            satisfaction,
+            note,
+        }) => {
+            let args = work_order::ActArgs {
+                action,
+                departments,
+                hours: *hours,
+                satisfaction: *satisfaction,
+                note: note.as_deref(),
+            };
             return work_order::act(&mut store, *id, &args);
         }
         Command::Task(TaskCmd::List { area }) => {

@@ -174,12 +174,41 @@ async fn a_work_order_goes_round_the_loop_from_the_cli(backend: Backend) -> Harn
     assert_eq!(err["code"], "role_not_allowed", "{err}");
     handler.json(&["work-order", "act", &id, "sign", "--departments", "sanitation"]).await?;
     handler.json(&["work-order", "act", &id, "handle", "--note", "已安排清运车"]).await?;
+    let err = handler.refused(&["work-order", "act", &id, "extend"]).await?;
+    assert!(err["message"].as_str().unwrap().contains("hours"), "{err}");
+    let asked = handler
+        .json(&["work-order", "act", &id, "extend", "--hours", "24", "--note", "清运车检修"])
+        .await?;
+    assert_eq!(asked["summary"]["pending_extensions"][0]["hours"], 24, "{asked}");
     let fed = handler.json(&["work-order", "act", &id, "feedback", "--note", "已清运完毕"]).await?;
     assert_eq!(fed["summary"]["state"], "fed_back");
     handler.json(&["sync"]).await?;
 
     centre.json(&["sync"]).await?;
-    centre.json(&["work-order", "act", &id, "verify", "--note", "回访居民：满意"]).await?;
+    let before = centre.json(&["work-order", "show", &id]).await?["summary"]["deadline"].clone();
+    let approved = centre.json(&["work-order", "act", &id, "approve"]).await?;
+    let deadline =
+        |v: &Value| -> chrono::DateTime<Utc> { serde_json::from_value(v.clone()).unwrap() };
+    assert_eq!(
+        deadline(&approved["summary"]["deadline"]) - deadline(&before),
+        TimeDelta::hours(24),
+        "the approved extension moves the deadline"
+    );
+    let err = centre.refused(&["work-order", "act", &id, "verify", "--satisfaction", "9"]).await?;
+    assert_eq!(err["code"], "invalid_satisfaction", "{err}");
+    let verified = centre
+        .json(&[
+            "work-order",
+            "act",
+            &id,
+            "verify",
+            "--satisfaction",
+            "5",
+            "--note",
+            "回访居民：满意",
+        ])
+        .await?;
+    assert_eq!(verified["summary"]["satisfaction"], 5);
     let closed = centre.json(&["work-order", "act", &id, "close"]).await?;
     assert_eq!(closed["summary"]["state"], "closed");
     centre.json(&["sync"]).await?;
@@ -190,15 +219,28 @@ async fn a_work_order_goes_round_the_loop_from_the_cli(backend: Backend) -> Harn
     assert_eq!(shown["summary"]["state"], "closed");
     assert_eq!(
         steps(&shown),
-        vec!["report", "accept", "dispatch", "sign", "handle", "feedback", "verify", "close"]
+        vec![
+            "report",
+            "accept",
+            "dispatch",
+            "sign",
+            "handle",
+            "request_extension",
+            "feedback",
+            "approve_extension",
+            "verify",
+            "close"
+        ]
     );
     let timeline = shown["timeline"].as_array().unwrap();
     assert_eq!(timeline[0]["by_name"], "王芳", "the device knows its own user's name");
-    assert_eq!(timeline[5]["role"], "department_handler");
+    assert_eq!(timeline[6]["role"], "department_handler");
+    assert_eq!(timeline[8]["satisfaction"], 5);
     assert!(timeline.iter().all(|e| e["received_at"].is_string()), "server receive times known");
     let text = worker.text(&["work-order", "show", &id]).await?;
     assert!(text.contains("Timeline (local time)") && text.contains("已清运完毕"), "{text}");
     assert!(text.contains("王芳") && text.contains("closed"), "{text}");
+    assert!(text.contains("verify (5/5)") && text.contains("request_extension +24h"), "{text}");
     // Local time: the report's device time in UTC+8.
     let at: chrono::DateTime<Utc> = serde_json::from_value(timeline[0]["at"].clone())?;
     let local = (at + TimeDelta::hours(8)).format("%Y-%m-%d %H:%M").to_string();

@@ -77,6 +77,11 @@ fn describe(names: &Names<'_>, order: &WorkOrder) -> Reply {
 
     let departments: Vec<String> =
         s.departments.iter().map(|(d, p)| format!("{d} ({p})")).collect();
+    let pending: Vec<String> = s
+        .pending_extensions
+        .iter()
+        .map(|p| format!("{} asks +{}h (waiting)", p.department, p.hours))
+        .collect();
     let location = order.location.map(|l| format!("{:.6}, {:.6}", l.lat, l.lon));
     let mut text = fields(&[
         ("Work order", order.title.clone()),
@@ -90,6 +95,8 @@ fn describe(names: &Names<'_>, order: &WorkOrder) -> Reply {
         ("Reporter", s.reporter.as_deref().map(|r| names.person(r)).unwrap_or_default()),
         ("Deadline", local_opt(s.deadline)),
         ("Departments", departments.join(", ")),
+        ("Extensions", pending.join(", ")),
+        ("Satisfaction", s.satisfaction.map(|v| format!("{v}/5")).unwrap_or_default()),
         ("Location", location.unwrap_or_default()),
         (
             "Photos",
@@ -142,10 +149,11 @@ fn state_line(s: &WorkOrderSummary) -> String {
 }
 
 fn step_name(e: &WorkOrderEvent) -> String {
-    match e.extension_hours {
-        Some(h) if e.event_type == EventType::RequestExtension => {
+    match (e.extension_hours, e.satisfaction) {
+        (Some(h), _) if e.event_type == EventType::RequestExtension => {
             format!("{} +{h}h", e.event_type)
         }
+        (_, Some(score)) => format!("{} ({score}/5)", e.event_type),
         _ => e.event_type.as_str().to_owned(),
     }
 }
@@ -165,12 +173,14 @@ pub struct ActArgs<'a> {
     pub departments: &'a [String],
     /// Extension hours.
     pub hours: Option<u32>,
+    /// The resident's satisfaction (verify).
+    pub satisfaction: Option<u8>,
     /// Note.
     pub note: Option<&'a str>,
 }
 
 /// The event type an action name stands for: the core's names, and `supervise` for escalate,
-/// `extend` for request_extension.
+/// `extend` for request_extension, `approve` / `decline` for deciding an extension request.
 ///
 /// # Errors
 /// [`CoreError::Invalid`] naming `action` for an unknown name or `report` (a separate command).
@@ -178,12 +188,15 @@ pub fn parse_action(name: &str) -> Result<EventType, CoreError> {
     let t = match name.trim() {
         "supervise" => EventType::Escalate,
         "extend" | "extension" => EventType::RequestExtension,
+        "approve" => EventType::ApproveExtension,
+        "decline" => EventType::DeclineExtension,
         other => EventType::parse(other).map_err(|_| {
             CoreError::invalid(
                 "action",
                 format!(
                     "unknown action `{other}`: use accept, dispatch, sign, handle, feedback, \
-                     return, request_extension, escalate, verify, close or reopen"
+                     return, request_extension, approve_extension, decline_extension, escalate, \
+                     verify, close or reopen"
                 ),
             )
         })?,
@@ -202,7 +215,11 @@ pub fn steps(args: &ActArgs<'_>) -> Result<Vec<WorkOrderAction>, CoreError> {
     let event_type = parse_action(args.action)?;
     let departments: Vec<&str> =
         args.departments.iter().map(|d| d.trim()).filter(|d| !d.is_empty()).collect();
-    let names_departments = event_type == EventType::Dispatch || event_type.is_departmental();
+    let names_departments = event_type.is_departmental()
+        || matches!(
+            event_type,
+            EventType::Dispatch | EventType::ApproveExtension | EventType::DeclineExtension
+        );
     if event_type == EventType::Dispatch && departments.is_empty() {
         return Err(CoreError::invalid("departments", "dispatch needs --departments"));
     }
@@ -227,6 +244,7 @@ pub fn steps(args: &ActArgs<'_>) -> Result<Vec<WorkOrderAction>, CoreError> {
         department: department.map(str::to_owned),
         note: args.note.map(str::to_owned),
         extension_hours: args.hours,
+        satisfaction: args.satisfaction,
         at,
     };
     if departments.is_empty() {
@@ -258,7 +276,7 @@ mod tests {
     use super::*;
 
     fn args<'a>(action: &'a str, departments: &'a [String], hours: Option<u32>) -> ActArgs<'a> {
-        ActArgs { action, departments, hours, note: None }
+        ActArgs { action, departments, hours, satisfaction: None, note: None }
     }
 
     #[test]
@@ -267,7 +285,7 @@ mod tests {
         assert_eq!(parse_action("extend").unwrap(), EventType::RequestExtension);
         assert_eq!(parse_action("sign").unwrap(), EventType::Sign);
         assert!(parse_action("report").unwrap_err().to_string().contains("gridwork report"));
-        assert!(parse_action("approve").unwrap_err().to_string().contains("action"));
+        assert!(parse_action("teleport").unwrap_err().to_string().contains("action"));
 
         let two = vec!["sanitation".to_owned(), " housing ".to_owned()];
         let dispatch = steps(&args("dispatch", &two, None)).unwrap();
@@ -283,5 +301,9 @@ mod tests {
         let err = steps(&args("accept", &[], Some(4))).unwrap_err();
         assert!(err.to_string().contains("hours"), "{err}");
         assert_eq!(steps(&args("extend", &[], Some(4))).unwrap()[0].extension_hours, Some(4));
+        let approve = steps(&args("approve", &two[..1], None)).unwrap();
+        assert_eq!(approve[0].event_type, EventType::ApproveExtension);
+        assert_eq!(approve[0].department.as_deref(), Some("sanitation"));
+        assert_eq!(parse_action("decline").unwrap(), EventType::DeclineExtension);
     }
 }

@@ -64,6 +64,7 @@ fn act(s: &mut Store, who: &str, id: Uuid, t: EventType, department: Option<&str
         department: department.map(str::to_owned),
         note: None,
         extension_hours: None,
+        satisfaction: None,
         at: Utc::now(),
     };
     s.work_orders().act(id, action).unwrap();
