@@ -18,7 +18,9 @@ use crate::table::Table;
 /// [`gridwork_core::CoreError::NotSignedIn`]; storage errors.
 pub fn run(store: &mut Store, ack: &[String], all: bool) -> Result<Reply, CliError> {
     let now = Utc::now();
-    store.batch(|s| ack.iter().try_for_each(|id| s.alerts().ack(id, now)))?;
+    if !ack.is_empty() {
+        store.batch(|s| ack.iter().try_for_each(|id| s.alerts().ack(id, now)))?;
+    }
     let alerts = store.alerts().list(now, all)?;
     let mut table = Table::new(&["TIME", "ALERT", "KIND", "SEEN", "ID"]);
     for a in &alerts {
