@@ -81,15 +81,22 @@ impl Queue {
         }
     }
 
-    /// Appends this queue's condition on `rm_work_orders t` (open orders only). `departments`
-    /// narrows the departmental queues to those departments' progress (empty: any
-    /// department's).
-    pub(crate) fn push_sql(self, b: &mut Builder, departments: &[String]) {
-        let cond = self.condition(b, departments);
-        b.push(&format!(" AND t.is_open = TRUE AND ({cond})"));
+    /// Whether only open orders wait in this queue: all but the conflicts, which wait for review
+    /// on a closed order too (a close that lost to another one).
+    pub const fn open_only(self) -> bool {
+        !matches!(self, Queue::Conflicts)
     }
 
-    /// This queue's condition on an open order of `rm_work_orders t`, as an SQL expression
+    /// Appends this queue's condition on `rm_work_orders t`. `departments` narrows the
+    /// departmental queues to those departments' progress (empty: any department's).
+    pub(crate) fn push_sql(self, b: &mut Builder, departments: &[String]) {
+        let cond = self.condition(b, departments);
+        let open = if self.open_only() { " AND t.is_open = TRUE" } else { "" };
+        b.push(&format!("{open} AND ({cond})"));
+    }
+
+    /// This queue's condition on an order of `rm_work_orders t` (besides being open, for
+    /// [`Queue::open_only`] queues), as an SQL expression
     /// (its values bound in `b`): the list filters with it, the Today figures count with it.
     pub(crate) fn condition(self, b: &mut Builder, departments: &[String]) -> String {
         let mut state = |s: &str| {

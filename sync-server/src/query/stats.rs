@@ -73,20 +73,28 @@ pub fn statements(
         "SELECT t.area_key, t.state, t.severity, t.category, \
          CASE WHEN t.deadline_at IS NOT NULL AND t.deadline_at < {p} THEN 'y' ELSE 'n' END"
     );
-    for queue in Queue::ALL {
+    for queue in Queue::ALL.into_iter().filter(|q| q.open_only()) {
         let cond =
             queue.condition(&mut groups, if queue.is_departmental() { departments } else { &[] });
         select.push_str(&format!(", CASE WHEN {cond} THEN 'y' ELSE 'n' END"));
     }
     select.push_str(", COUNT(*)");
     orders(&mut groups, &select);
-    let keys = 5 + Queue::ALL.len();
+    let keys = 5 + Queue::ALL.iter().filter(|q| q.open_only()).count();
     let by: Vec<String> = (1..=keys).map(|i| i.to_string()).collect();
     groups.push(&format!(" AND t.is_open = TRUE GROUP BY {}", by.join(", ")));
+    // Reported since, and the queues that hold closed orders too, over every order.
     let mut reported = Builder::new(dialect, "");
     orders(&mut reported, "SELECT 'reported', COUNT(*)");
     let s = reported.bind(Bind::Int(since));
     reported.push(&format!(" AND t.reported_at >= {s}"));
+    for queue in Queue::ALL.into_iter().filter(|q| !q.open_only()) {
+        // The queue code is this server's own constant, not input.
+        reported.push(" UNION ALL ");
+        orders(&mut reported, &format!("SELECT '{}', COUNT(*)", queue.as_str()));
+        let cond = queue.condition(&mut reported, &[]);
+        reported.push(&format!(" AND ({cond})"));
+    }
     let mut tasks = Builder::new(
         dialect,
         "SELECT 'tasks', COUNT(*) FROM rm_tasks t WHERE t.deleted = FALSE \
@@ -121,7 +129,7 @@ impl WorkOrderStats {
                 continue;
             };
             let n = count(n);
-            for (queue, waits) in Queue::ALL.iter().zip(queues) {
+            for (queue, waits) in Queue::ALL.iter().filter(|q| q.open_only()).zip(queues) {
                 if waits == "y" {
                     *out.queues.entry(queue.as_str().to_owned()).or_default() += n;
                 }
@@ -135,7 +143,15 @@ impl WorkOrderStats {
                 *out.overdue_by_severity.entry(severity.clone()).or_default() += n;
             }
         }
-        out.reported_since = reported.iter().map(|(_, n)| count(*n)).sum();
+        for (keys, n) in reported {
+            match keys.first().map(String::as_str) {
+                Some("reported") => out.reported_since = count(n),
+                Some(queue) => {
+                    out.queues.insert(queue.to_owned(), count(n));
+                }
+                None => {}
+            }
+        }
         out.tasks_due = tasks.iter().map(|(_, n)| count(*n)).sum();
         out
     }
@@ -182,7 +198,7 @@ mod tests {
                         1,
                     ),
                 ],
-                vec![(vec!["reported".into()], 4)],
+                vec![(vec!["reported".into()], 4), (vec!["conflicts".into()], 2)],
                 vec![(vec!["tasks".into()], 7)],
             ],
         );
@@ -198,5 +214,6 @@ mod tests {
         assert_eq!(stats.queues["to_accept"], 3);
         assert_eq!(stats.queues["to_sign"], 3);
         assert_eq!(stats.queues["extensions"], 0, "every queue is listed");
+        assert_eq!(stats.queues["conflicts"], 2, "closed orders' conflicts count too");
     }
 }

@@ -27,6 +27,14 @@ pub use blobs::{AttachmentChunk, AttachmentInfo, AttachmentRef, ChunkProblem};
 pub use held::{DeviceReport, HeldChange, HeldReport, ReportOutcome, Withholding};
 pub use migrations::SchemaProblem;
 
+/// A PostgreSQL error with the server's own message and SQLSTATE when it sent one.
+fn pg_message(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(d) => format!("{e}: {} ({})", d.message(), d.code().code()),
+        None => e.to_string(),
+    }
+}
+
 /// Errors of the storage layer.
 #[derive(Debug, Error)]
 #[non_exhaustive]
@@ -34,8 +42,9 @@ pub enum StoreError {
     /// SQLite failed.
     #[error("sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    /// PostgreSQL failed.
-    #[error("postgres: {0}")]
+    /// PostgreSQL failed (the server's own message when it sent one: the driver's display
+    /// alone says only "db error").
+    #[error("postgres: {}", pg_message(.0))]
     Postgres(#[from] tokio_postgres::Error),
     /// No PostgreSQL connection could be had from the pool.
     #[error("postgres pool: {0}")]
