@@ -16,6 +16,7 @@ pub mod guard;
 pub mod health;
 pub mod held;
 pub mod ingest;
+pub mod ledgers;
 pub mod openapi;
 pub mod query;
 pub mod staff;
@@ -140,7 +141,7 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .layer(in_flight.clone());
     // The staff query API: the caller (device credential, admin token) is resolved by the
     // handlers' `Caller` extractor, which also checks a device's rate.
-    let records = query::routes().layer(in_flight.clone());
+    let records = query::routes().merge(ledgers::routes()).layer(in_flight.clone());
     let enrolment = Router::new()
         .route("/v1/enrol", post(enrol::enrol))
         .layer(RequestBodyLimitLayer::new(ENROL_BODY_LIMIT.min(body_limit)))

@@ -7,7 +7,7 @@ use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{actions, query};
+use super::{actions, ledgers, query};
 
 /// The API description.
 #[derive(OpenApi)]
@@ -24,15 +24,21 @@ use super::{actions, query};
         query::list_work_orders, query::get_work_order,
         query::list_tasks, query::get_task,
         actions::act_on_work_order, actions::issue_task,
+        ledgers::list_ledgers, ledgers::download, ledgers::get_assessment, ledgers::get_trend,
     ),
     components(schemas(
         query::Page, query::Item, query::ErrorBody, query::ErrorDetail,
         actions::ActionBody, actions::TaskBody,
+        ledgers::LedgerInfo, ledgers::ColumnInfo,
+        crate::ledger::assessment::Assessment, crate::ledger::assessment::Trend,
+        crate::ledger::assessment::Month, crate::ledger::assessment::Group,
+        crate::ledger::assessment::Figures, crate::ledger::assessment::Rate,
     )),
     modifiers(&Security),
     tags(
         (name = "records", description = "The read model's records, scoped by the caller's roles"),
-        (name = "actions", description = "Steps and tasks taken through the server: server-authored changes")
+        (name = "actions", description = "Steps and tasks taken through the server: server-authored changes"),
+        (name = "ledgers", description = "Ledgers (台账) downloaded as JSON, CSV or XLSX, and the assessment (考核) figures")
     )
 )]
 pub struct ApiDoc;

@@ -28,7 +28,7 @@ impl Dialect {
     }
 
     /// The function giving the 1-based position of a substring (0 when absent).
-    fn position(self) -> &'static str {
+    pub(crate) fn position(self) -> &'static str {
         match self {
             Dialect::Sqlite => "instr",
             Dialect::Postgres => "strpos",
@@ -81,7 +81,7 @@ impl Builder {
 
     /// Appends ` AND (scope)`: the caller's read scopes over `{alias}.area_key` (the predicate
     /// pulls use, [`scope_sql_on`], so a list shows exactly what a pull would serve).
-    fn scope(&mut self, alias: &str, kind: RecordKind, scopes: &[ReadScope]) {
+    pub(crate) fn scope(&mut self, alias: &str, kind: RecordKind, scopes: &[ReadScope]) {
         let dialect = self.dialect;
         let mut n = self.binds.len();
         let (area, code, doc) =

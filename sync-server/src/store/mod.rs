@@ -10,7 +10,7 @@ pub mod departments;
 pub mod held;
 pub mod migrations;
 pub mod postgres;
-mod rm_rows;
+pub mod rm_rows;
 pub mod sqlite;
 pub mod staff;
 
@@ -528,6 +528,8 @@ pub enum AuditAction {
     Account,
     /// A mutation of the admin API (method and path in `detail`).
     Admin,
+    /// A ledger was exported (downloaded or written by `gridwork-server export`).
+    Export,
 }
 
 impl AuditAction {
@@ -549,6 +551,7 @@ impl AuditAction {
             AuditAction::Logout => "logout",
             AuditAction::Account => "account",
             AuditAction::Admin => "admin",
+            AuditAction::Export => "export",
         }
     }
 
@@ -573,6 +576,7 @@ impl AuditAction {
             "logout" => AuditAction::Logout,
             "account" => AuditAction::Account,
             "admin" => AuditAction::Admin,
+            "export" => AuditAction::Export,
             o => return Err(StoreError::Corrupt(format!("audit action {o}"))),
         })
     }
@@ -643,6 +647,10 @@ pub trait Store: Send + Sync + 'static {
     fn staff(&self) -> &dyn staff::StaffStore;
     /// The backend's answers to the staff query API over its read model, if it keeps one.
     fn query(&self) -> Option<&dyn crate::query::QueryStore> {
+        None
+    }
+    /// The backend's ledger and assessment queries over its read model, if it keeps one.
+    fn ledger(&self) -> Option<&dyn crate::ledger::store::LedgerStore> {
         None
     }
 
