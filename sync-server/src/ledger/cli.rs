@@ -85,7 +85,10 @@ pub async fn run(store: &DynStore, args: &ExportArgs) -> Result<String, LedgerEr
             .collect(),
     };
     if areas.is_empty() {
-        return Err(LedgerError::Write("no district is registered: give --area".into()));
+        return Err(LedgerError::Query(crate::query::QueryError::Invalid {
+            name: "area",
+            reason: "no district is registered: give --area".into(),
+        }));
     }
     let scopes = areas.into_iter().map(|a| ReadScope::new(a, vec![query.ledger.kind()])).collect();
     let partial = args.out.with_extension(format!("{}.partial", query.format.extension()));
