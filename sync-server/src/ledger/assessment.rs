@@ -537,46 +537,59 @@ fn statements(
             b.push(&format!(" GROUP BY {group}"));
             b.finish()
         };
+    // People are told apart only for the worker level; otherwise one row per area key (and no
+    // record JSON is read for the reporter).
+    let by_person = q.level == Level::Worker;
+    let person = |col: &str| if by_person { col.to_owned() } else { "CAST('' AS TEXT)".into() };
+    let group =
+        |col: &str| if by_person { format!("t.area_key, {col}") } else { "t.area_key".into() };
     out.push((
         Part::Visits,
         grouped(
-            "SELECT t.area_key, t.visitor, count(*),
-                sum(CASE WHEN t.outcome = 'met' THEN 1 ELSE 0 END),
-                sum(CASE WHEN t.satisfaction >= 4 THEN 1 ELSE 0 END), count(t.satisfaction),
-                sum(CASE WHEN t.knows_worker = TRUE THEN 1 ELSE 0 END), count(t.knows_worker)
-             FROM rm_visits t",
+            &format!(
+                "SELECT t.area_key, {}, count(*),
+                    sum(CASE WHEN t.outcome = 'met' THEN 1 ELSE 0 END),
+                    sum(CASE WHEN t.satisfaction >= 4 THEN 1 ELSE 0 END), count(t.satisfaction),
+                    sum(CASE WHEN t.knows_worker = TRUE THEN 1 ELSE 0 END), count(t.knows_worker)
+                 FROM rm_visits t",
+                person("t.visitor")
+            ),
             RecordKind::Visit,
             &scopes.visits,
             "t.visited_at",
-            "t.area_key, t.visitor",
+            &group("t.visitor"),
         ),
         &[Col::Text, Col::Text, Col::Int, Col::Int, Col::Int, Col::Int, Col::Int, Col::Int],
     ));
     out.push((
         Part::Patrols,
         grouped(
-            "SELECT t.area_key, t.worker, count(*), sum(t.duration_s), sum(t.distance_m),
-                CAST(sum(t.points) AS BIGINT)
-             FROM rm_patrols t",
+            &format!(
+                "SELECT t.area_key, {}, count(*), sum(t.duration_s), sum(t.distance_m),
+                    CAST(sum(t.points) AS BIGINT)
+                 FROM rm_patrols t",
+                person("t.worker")
+            ),
             RecordKind::Patrol,
             &scopes.patrols,
             "t.started_at",
-            "t.area_key, t.worker",
+            &group("t.worker"),
         ),
         &[Col::Text, Col::Text, Col::Int, Col::Real, Col::Real, Col::Int],
     ));
     let reporter = json_text(dialect, "r.record", &["summary", "reporter"]);
+    let join = if by_person { " JOIN rm_records r ON r.doc_id = t.doc_id" } else { "" };
     out.push((
         Part::Reported,
         grouped(
             &format!(
-                "SELECT t.area_key, {reporter}, count(*)
-                 FROM rm_work_orders t JOIN rm_records r ON r.doc_id = t.doc_id"
+                "SELECT t.area_key, {}, count(*) FROM rm_work_orders t{join}",
+                person(&reporter)
             ),
             RecordKind::WorkOrder,
             &scopes.work_orders,
             "t.reported_at",
-            &format!("t.area_key, {reporter}"),
+            &group(&reporter),
         ),
         &[Col::Text, Col::Text, Col::Int],
     ));
@@ -632,61 +645,24 @@ async fn raw(
 }
 
 impl Raw {
-    /// Sums the rows whose area `within` accepts, `person` (when given) being the visitor,
-    /// worker or reporter; closures are the area's whoever closed them (the core's rule).
-    fn sum(&self, within: &dyn Fn(&str) -> bool, person: Option<&str>) -> Sums {
-        let mine = |p: &str| person.is_none_or(|w| w == p);
-        let mut s = Sums::default();
-        let tags_of = |tags: &str| -> Vec<String> {
-            tags.split(',').filter(|t| !t.is_empty()).map(str::to_owned).collect()
-        };
-        for (area, tags, due, covered) in &self.households {
+    /// Adds the area's rows — households due (and, `covered`, those met) and closures — whose
+    /// area `within` accepts. Closures count for the area whoever closed them (the core's
+    /// rule, also for a worker).
+    fn add_area_rows(&self, s: &mut Sums, within: &dyn Fn(&str) -> bool, covered: bool) {
+        for (area, tags, due, met) in &self.households {
             if !within(area) {
                 continue;
             }
             s.due += due;
-            if person.is_none() {
-                s.covered += covered;
+            if covered {
+                s.covered += met;
             }
-            for t in tags_of(tags) {
-                let e = s.by_tag.entry(t).or_default();
+            for t in tags.split(',').filter(|t| !t.is_empty()) {
+                let e = s.by_tag.entry(t.to_owned()).or_default();
                 e.1 += due;
-                if person.is_none() {
-                    e.0 += covered;
+                if covered {
+                    e.0 += met;
                 }
-            }
-        }
-        if person.is_some() {
-            for (area, tags, visitor, covered) in &self.covered_by {
-                if within(area) && mine(visitor) {
-                    s.covered += covered;
-                    for t in tags_of(tags) {
-                        s.by_tag.entry(t).or_default().0 += covered;
-                    }
-                }
-            }
-        }
-        for (area, visitor, n) in &self.visits {
-            if within(area) && mine(visitor) {
-                s.visits += n[0];
-                s.met += n[1];
-                s.sat_hi += n[2];
-                s.sat_n += n[3];
-                s.aware += n[4];
-                s.aware_n += n[5];
-            }
-        }
-        for (area, worker, n, secs, metres, points) in &self.patrols {
-            if within(area) && mine(worker) {
-                s.patrols += n;
-                s.seconds += secs;
-                s.metres += metres;
-                s.points += points;
-            }
-        }
-        for (area, reporter, n) in &self.reported {
-            if within(area) && mine(reporter) {
-                s.reported += n;
             }
         }
         for (area, closed, on_time) in &self.closed {
@@ -695,18 +671,107 @@ impl Raw {
                 s.on_time += on_time;
             }
         }
+    }
+
+    /// Adds the rows of people's work — visits, patrols, reports and (`covered_by`) the due
+    /// households they met — whose area `within` accepts.
+    fn add_person_rows(&self, s: &mut Sums, within: &dyn Fn(&str) -> bool, covered_by: bool) {
+        if covered_by {
+            for (area, tags, _, met) in &self.covered_by {
+                if within(area) {
+                    s.covered += met;
+                    for t in tags.split(',').filter(|t| !t.is_empty()) {
+                        s.by_tag.entry(t.to_owned()).or_default().0 += met;
+                    }
+                }
+            }
+        }
+        for (area, _, n) in &self.visits {
+            if within(area) {
+                s.visits += n[0];
+                s.met += n[1];
+                s.sat_hi += n[2];
+                s.sat_n += n[3];
+                s.aware += n[4];
+                s.aware_n += n[5];
+            }
+        }
+        for (area, _, n, secs, metres, points) in &self.patrols {
+            if within(area) {
+                s.patrols += n;
+                s.seconds += secs;
+                s.metres += metres;
+                s.points += points;
+            }
+        }
+        for (area, _, n) in &self.reported {
+            if within(area) {
+                s.reported += n;
+            }
+        }
+    }
+
+    /// The sums of everything (an area's figures).
+    fn total(&self) -> Sums {
+        let mut s = Sums::default();
+        self.add_area_rows(&mut s, &|_| true, true);
+        self.add_person_rows(&mut s, &|_| true, false);
         s
     }
 
-    /// Every area path the rows name.
-    fn areas(&self) -> impl Iterator<Item = &String> {
-        self.households
-            .iter()
-            .map(|r| &r.0)
-            .chain(self.visits.iter().map(|r| &r.0))
-            .chain(self.patrols.iter().map(|r| &r.0))
-            .chain(self.reported.iter().map(|r| &r.0))
-            .chain(self.closed.iter().map(|r| &r.0))
+    /// The rows split by `key` of their area (rows whose key is `None` are dropped), in one
+    /// pass.
+    fn split(self, key: impl Fn(&str) -> Option<String>) -> BTreeMap<String, Raw> {
+        let mut out: BTreeMap<String, Raw> = BTreeMap::new();
+        for r in self.households {
+            if let Some(k) = key(&r.0) {
+                out.entry(k).or_default().households.push(r);
+            }
+        }
+        for r in self.covered_by {
+            if let Some(k) = key(&r.0) {
+                out.entry(k).or_default().covered_by.push(r);
+            }
+        }
+        for r in self.visits {
+            if let Some(k) = key(&r.0) {
+                out.entry(k).or_default().visits.push(r);
+            }
+        }
+        for r in self.patrols {
+            if let Some(k) = key(&r.0) {
+                out.entry(k).or_default().patrols.push(r);
+            }
+        }
+        for r in self.reported {
+            if let Some(k) = key(&r.0) {
+                out.entry(k).or_default().reported.push(r);
+            }
+        }
+        for r in self.closed {
+            if let Some(k) = key(&r.0) {
+                out.entry(k).or_default().closed.push(r);
+            }
+        }
+        out
+    }
+
+    /// The rows of people's work split by person (visitor, worker, reporter).
+    fn by_person(&self) -> HashMap<&str, Raw> {
+        let mut out: HashMap<&str, Raw> = HashMap::new();
+        for r in &self.covered_by {
+            out.entry(r.2.as_str()).or_default().covered_by.push(r.clone());
+        }
+        for r in &self.visits {
+            out.entry(r.1.as_str()).or_default().visits.push(r.clone());
+        }
+        for r in &self.patrols {
+            out.entry(r.1.as_str()).or_default().patrols.push(r.clone());
+        }
+        for r in &self.reported {
+            out.entry(r.1.as_str()).or_default().reported.push(r.clone());
+        }
+        out
     }
 }
 
@@ -733,7 +798,7 @@ pub async fn total(
 ) -> Result<Figures, LedgerError> {
     let ls = store.ledger().ok_or(LedgerError::NoReadModel)?;
     let q = AssessmentQuery { level: Level::Area(1), ..q.clone() };
-    Ok(raw(ls, &q, scopes).await?.sum(&|_| true, None).figures())
+    Ok(raw(ls, &q, scopes).await?.total().figures())
 }
 
 /// The assessment `q` asks for, under `scopes`, with the area `area` (the request's, or the
@@ -752,18 +817,18 @@ pub async fn assess(
     let raw = raw(ls, &q, scopes).await?;
     let names = super::names::Names::load(store).await?;
     let in_scope = |p: &str| scopes.households.iter().any(|s| within(s.area.as_str(), p));
+    let total = raw.total().figures();
     let mut groups = Vec::new();
     match q.level {
         Level::Area(n) => {
-            let mut keys: std::collections::BTreeSet<String> = names
-                .areas
-                .keys()
-                .filter(|p| p.split('/').count() == n && within(area.as_str(), p) && in_scope(p))
-                .cloned()
-                .collect();
-            keys.extend(raw.areas().map(|a| truncate(a, n).to_owned()));
-            for key in keys {
-                let sums = raw.sum(&|a| within(&key, a), None);
+            let mut by_key = raw.split(|a| Some(truncate(a, n).to_owned()));
+            // Every registered area of the level is listed, with or without records.
+            for p in names.areas.keys() {
+                if p.split('/').count() == n && within(area.as_str(), p) && in_scope(p) {
+                    by_key.entry(p.clone()).or_default();
+                }
+            }
+            for (key, rows) in by_key {
                 groups.push(Group {
                     area_name: names.area(&key),
                     area: key,
@@ -771,24 +836,29 @@ pub async fn assess(
                     worker_name: None,
                     role: None,
                     rank: 0,
-                    figures: sums.figures(),
+                    figures: rows.total().figures(),
                 });
             }
         }
         Level::Worker => {
+            let people = raw.by_person();
+            let nobody = Raw::default();
             for user in store.list_users().await? {
+                let id = user.id.to_string();
+                let theirs = people.get(id.as_str()).unwrap_or(&nobody);
                 for g in &user.roles {
                     let counted = matches!(g.role, Role::GridWorker | Role::Liaison);
                     let grant = g.area.as_str();
                     if !counted || !within(area.as_str(), grant) || !in_scope(grant) {
                         continue;
                     }
-                    let id = user.id.to_string();
-                    let sums = raw.sum(&|a| within(grant, a), Some(&id));
+                    let mut sums = Sums::default();
+                    raw.add_area_rows(&mut sums, &|a| within(grant, a), false);
+                    theirs.add_person_rows(&mut sums, &|a| within(grant, a), true);
                     groups.push(Group {
                         area: grant.to_owned(),
                         area_name: names.area(grant),
-                        worker: Some(id),
+                        worker: Some(id.clone()),
                         worker_name: Some(user.name.clone()),
                         role: Some(g.role.as_str().to_owned()),
                         rank: 0,
@@ -813,7 +883,7 @@ pub async fn assess(
         from: rfc3339(q.from),
         to: rfc3339(q.to),
         rank_by: q.rank_by.name().to_owned(),
-        total: raw.sum(&|_| true, None).figures(),
+        total,
         groups,
     })
 }

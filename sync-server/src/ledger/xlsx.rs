@@ -85,7 +85,7 @@ impl<W: Write + Send> Encoder for XlsxEncoder<W> {
         if self.row >= SHEET_ROWS {
             self.new_sheet()?;
         }
-        let (r, date, lang) = (self.row, &self.date, self.lang);
+        let (r, date) = (self.row, &self.date);
         let Some(ws) = self.sheets.last_mut() else {
             return Err(LedgerError::Write("no worksheet".into()));
         };
@@ -108,7 +108,6 @@ impl<W: Write + Send> Encoder for XlsxEncoder<W> {
             }
             .map_err(xlsx_err)?;
         }
-        let _ = lang;
         self.row += 1;
         Ok(())
     }
