@@ -60,7 +60,7 @@ fn fill_sql(pg: bool, households: u64, visits: u64, others: u64) -> String {
                 )
             },
             |n: &str| format!("convert_to(lpad(({n})::text, 16, '0'), 'UTF8')"),
-            |n: u64| format!("FROM generate_series(0, {n} - 1) AS s(i)"),
+            |n: u64| format!("FROM generate_series(0::BIGINT, {n} - 1) AS s(i)"),
         )
     } else {
         (
@@ -108,7 +108,9 @@ fn fill_sql(pg: bool, households: u64, visits: u64, others: u64) -> String {
          INSERT INTO rm_patrols SELECT {p_id}, {o_area}, 'visitor-' || (i % 2000),
             {NOV} + (i * 7919) % {MONTH_MS}, {NOV} + (i * 7919) % {MONTH_MS} + 5400000,
             120, 2500.0, 5400.0, {f} {s_o};
-         INSERT INTO rm_work_orders SELECT {w_id}, {o_area}, 'sanitation', 'ordinary', 'closed',
+         INSERT INTO rm_work_orders (doc_id, area_key, category, severity, state, reported_at,
+            deadline_at, closed_at, closed_on_time, is_open, escalated, departments, conflicts,
+            deleted) SELECT {w_id}, {o_area}, 'sanitation', 'ordinary', 'closed',
             {NOV} + (i * 6007) % {MONTH_MS}, {NOV} + (i * 6007) % {MONTH_MS} + 259200000,
             {NOV} + (i * 6007) % {MONTH_MS} + 86400000 * (1 + i % 5),
             CASE WHEN i % 5 < 3 THEN {t} ELSE {f} END, {f}, {f}, 'police', 0, {f} {s_o};

@@ -38,6 +38,7 @@ pub async fn pass(st: &AppState) -> Result<usize, StoreError> {
             department: None,
             note: Some(NOTE.into()),
             extension_hours: None,
+            satisfaction: None,
             at: now,
         };
         let still_due = |s: &gridwork_core::work_order::WorkOrderSummary| {

@@ -201,6 +201,7 @@ async fn work_order(
             department,
             note: None,
             extension_hours: None,
+            satisfaction: None,
             at: utc(*at),
         };
         let event = action.event(&dev.user_id.to_string(), *role).unwrap();

@@ -449,18 +449,28 @@ fn corrupt(what: &str) -> LedgerError {
 /// visit interval, else its creation). The interval is the smallest of its tags' and its
 /// residents' key-population categories' intervals (`ledger_tag_interval`), 365 days without.
 fn due_households(b: &mut Builder, dialect: Dialect, q: &AssessmentQuery, scopes: &Scopes) {
-    let from = b.bind(Bind::Int(q.from));
     let pos = dialect.position();
+    let least = match dialect {
+        Dialect::Sqlite => "min",
+        Dialect::Postgres => "LEAST",
+    };
+    // The interval of each distinct tag list (a handful), not of each household.
     b.push(&format!(
-        "WITH h AS (SELECT t.doc_id, t.area_key, t.tags,
+        "WITH ti AS MATERIALIZED (SELECT x.tags, min(l.days) AS days
+            FROM (SELECT DISTINCT tags FROM rm_households) x
+            JOIN ledger_tag_interval l ON {pos}(',' || x.tags || ',', ',' || l.tag || ',') > 0
+            GROUP BY x.tags),"
+    ));
+    let from = b.bind(Bind::Int(q.from));
+    b.push(&format!(
+        " h AS (SELECT t.doc_id, t.area_key, t.tags,
             coalesce((SELECT max(v.visited_at) FROM rm_visits v
                 WHERE v.household_id = t.doc_id AND v.outcome = 'met' AND v.deleted = FALSE
                   AND v.visited_at < {from})
-              + coalesce((SELECT min(ti.days) FROM ledger_tag_interval ti
-                  WHERE {pos}(',' || t.tags || ',', ',' || ti.tag || ',') > 0
-                     OR ti.tag IN (SELECT s.key_population FROM rm_sensitive s
-                        WHERE s.household_id = t.doc_id AND s.deleted = FALSE
-                          AND s.key_population IS NOT NULL)), 365)
+              + {least}(coalesce((SELECT ti.days FROM ti WHERE ti.tags = t.tags), 365),
+                  coalesce((SELECT min(l.days) FROM rm_sensitive s
+                      JOIN ledger_tag_interval l ON l.tag = s.key_population
+                      WHERE s.household_id = t.doc_id AND s.deleted = FALSE), 365))
                 * CAST({DAY_MS} AS BIGINT),
               r.created_at) AS due_at
           FROM rm_households t JOIN rm_records r ON r.doc_id = t.doc_id
@@ -616,7 +626,7 @@ async fn raw(
 ) -> Result<Raw, LedgerError> {
     let mut raw = Raw::default();
     for (part, st, cols) in statements(ls.dialect(), q, scopes) {
-        let rows = ls.ledger_rows(&st, cols).await?;
+        let rows = ls.aggregate_rows(&st, cols).await?;
         for r in rows {
             let area = area_of(r.first().ok_or_else(|| corrupt("empty"))?)?;
             let c = |i: usize| r.get(i).unwrap_or(&Cell::Null);

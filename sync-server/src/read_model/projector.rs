@@ -130,13 +130,28 @@ pub struct Projector {
     received: BTreeMap<Uuid, BTreeMap<[u8; 32], i64>>,
     /// Bytes of log per step.
     page_bytes: u32,
+    /// Work-order rows committed since [`Projector::take_folded_orders`] last took them.
+    folded_orders: Vec<RecordRow>,
 }
+
+/// At most this many folded work orders are held for [`Projector::take_folded_orders`].
+const FOLDED_ORDERS_KEPT: usize = 10_000;
 
 impl Projector {
     /// A projector keeping up to `cached_docs` documents in memory and reading `page_bytes` of
     /// log per step.
     pub fn new(cached_docs: usize, page_bytes: u32) -> Projector {
-        Projector { docs: Docs::new(cached_docs), received: BTreeMap::new(), page_bytes }
+        Projector {
+            docs: Docs::new(cached_docs),
+            received: BTreeMap::new(),
+            page_bytes,
+            folded_orders: Vec::new(),
+        }
+    }
+
+    /// The work-order rows committed since the last call (for live alerts).
+    pub fn take_folded_orders(&mut self) -> Vec<RecordRow> {
+        std::mem::take(&mut self.folded_orders)
     }
 
     /// Folds one page of the log after the read model's cursor; returns how many changes it
@@ -208,6 +223,12 @@ impl Projector {
             }
         }
         rm.rm_commit(&batch).await?;
+        // Only what is committed is told; bounded, in case nobody takes them.
+        if self.folded_orders.len() < FOLDED_ORDERS_KEPT {
+            self.folded_orders.extend(
+                batch.rows.into_iter().filter(|r| r.kind == RecordKind::WorkOrder && !r.deleted),
+            );
+        }
         // Receive times are kept in memory only with their cached documents.
         let docs = &self.docs;
         self.received.retain(|id, _| docs.has(id));
@@ -282,6 +303,7 @@ pub async fn follow(
             if let Err(e) = &stepped {
                 tracing::warn!(error = %e, "read model: a projector step failed");
             }
+            progress.publish_orders(projector.take_folded_orders());
             let now_head = log.head_seq().await.ok();
             if let (Ok(cursor), Some(h)) = (rm.rm_cursor().await, now_head) {
                 metrics.read_model_cursor.store(cursor, Ordering::Relaxed);

@@ -528,6 +528,9 @@ pub enum AuditAction {
     Account,
     /// A mutation of the admin API (method and path in `detail`).
     Admin,
+    /// A person read a resident's sensitive record through the query API (the resident in
+    /// `detail`).
+    ReadSensitive,
     /// A ledger was exported (downloaded or written by `gridwork-server export`).
     Export,
 }
@@ -551,6 +554,7 @@ impl AuditAction {
             AuditAction::Logout => "logout",
             AuditAction::Account => "account",
             AuditAction::Admin => "admin",
+            AuditAction::ReadSensitive => "read_sensitive",
             AuditAction::Export => "export",
         }
     }
@@ -576,6 +580,7 @@ impl AuditAction {
             "logout" => AuditAction::Logout,
             "account" => AuditAction::Account,
             "admin" => AuditAction::Admin,
+            "read_sensitive" => AuditAction::ReadSensitive,
             "export" => AuditAction::Export,
             o => return Err(StoreError::Corrupt(format!("audit action {o}"))),
         })
