@@ -86,9 +86,9 @@ fn fill_sql(pg: bool, households: u64, visits: u64, others: u64) -> String {
     let o_area = area("i");
     let h_id = id("i");
     let v_hid = id(&format!("i % {households}"));
-    let v_id = id(&format!("1000000000 + i"));
-    let p_id = id(&format!("3000000000 + i"));
-    let w_id = id(&format!("4000000000 + i"));
+    let v_id = id("1000000000 + i");
+    let p_id = id("3000000000 + i");
+    let w_id = id("4000000000 + i");
     let s_h = series(households);
     let s_v = series(visits);
     let s_o = series(others);
