@@ -10,7 +10,7 @@ pub mod departments;
 pub mod held;
 pub mod migrations;
 pub mod postgres;
-mod rm_rows;
+pub mod rm_rows;
 pub mod sqlite;
 pub mod staff;
 
@@ -540,6 +540,8 @@ pub enum AuditAction {
     /// A person read a resident's sensitive record through the query API (the resident in
     /// `detail`).
     ReadSensitive,
+    /// A ledger was exported (downloaded or written by `gridwork-server export`).
+    Export,
 }
 
 impl AuditAction {
@@ -562,6 +564,7 @@ impl AuditAction {
             AuditAction::Account => "account",
             AuditAction::Admin => "admin",
             AuditAction::ReadSensitive => "read_sensitive",
+            AuditAction::Export => "export",
         }
     }
 
@@ -587,6 +590,7 @@ impl AuditAction {
             "account" => AuditAction::Account,
             "admin" => AuditAction::Admin,
             "read_sensitive" => AuditAction::ReadSensitive,
+            "export" => AuditAction::Export,
             o => return Err(StoreError::Corrupt(format!("audit action {o}"))),
         })
     }
@@ -657,6 +661,10 @@ pub trait Store: Send + Sync + 'static {
     fn staff(&self) -> &dyn staff::StaffStore;
     /// The backend's answers to the staff query API over its read model, if it keeps one.
     fn query(&self) -> Option<&dyn crate::query::QueryStore> {
+        None
+    }
+    /// The backend's ledger and assessment queries over its read model, if it keeps one.
+    fn ledger(&self) -> Option<&dyn crate::ledger::store::LedgerStore> {
         None
     }
 
