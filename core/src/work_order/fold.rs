@@ -75,6 +75,22 @@ pub struct WorkOrderSummary {
     pub overdue: bool,
     /// Put under supervision (督办) at some point.
     pub escalated: bool,
+    /// How many supervision / escalation steps were applied (the automatic ones: the first when
+    /// the order becomes overdue, the second when it is overdue past the policy's escalation
+    /// threshold, to the district).
+    #[serde(default)]
+    pub escalations: u32,
+    /// Each dispatched department's own clock start: when it signed for the order (or began
+    /// handling it, if it skipped signing). A department's time runs from here (网格吹哨、部门报到).
+    #[serde(default)]
+    pub department_clocks: BTreeMap<String, DateTime<Utc>>,
+    /// Each department's own deadline: its clock start + the severity's time + extensions.
+    #[serde(default)]
+    pub department_deadlines: BTreeMap<String, DateTime<Utc>>,
+    /// The departments past their own deadline that have not fed back, at the `now` given to
+    /// [`derive`](fn@derive) (only while the order is open).
+    #[serde(default)]
+    pub overdue_departments: Vec<String>,
     /// When it was closed, while it is closed.
     pub closed_at: Option<DateTime<Utc>>,
     /// For a closed order, whether it closed by its deadline (for the on-time closure rate).
@@ -99,6 +115,10 @@ impl WorkOrderSummary {
             deadline: None,
             overdue: false,
             escalated: false,
+            escalations: 0,
+            department_clocks: BTreeMap::new(),
+            department_deadlines: BTreeMap::new(),
+            overdue_departments: Vec::new(),
             closed_at: None,
             closed_on_time: None,
             events: Vec::new(),
@@ -138,6 +158,7 @@ impl WorkOrderSummary {
                     EventType::Close => self.closed_at = Some(at),
                     EventType::Reopen => {
                         self.departments.clear();
+                        self.department_clocks.clear();
                         self.closed_at = None;
                     }
                     _ => {}
@@ -151,8 +172,12 @@ impl WorkOrderSummary {
             Step::Departments(targets) => {
                 for (department, progress) in targets {
                     if progress == WorkOrderState::Returned {
+                        self.department_clocks.remove(&department);
                         self.departments.remove(&department);
                     } else {
+                        if matches!(event.event_type, EventType::Sign | EventType::Handle) {
+                            self.department_clocks.entry(department.clone()).or_insert(at);
+                        }
                         self.departments.insert(department, progress);
                     }
                 }
@@ -168,10 +193,42 @@ impl WorkOrderSummary {
                         .unwrap_or(DateTime::<Utc>::MAX_UTC)
                 });
             }
-            Step::Escalate => self.escalated = true,
+            Step::Escalate => {
+                self.escalated = true;
+                self.escalations = self.escalations.saturating_add(1);
+            }
         }
         self.events.push(event.clone());
     }
+}
+
+/// Each department's deadline from its own clock start, and which are overdue at `now`.
+fn department_deadlines(
+    summary: &mut WorkOrderSummary,
+    policy: &DeadlinePolicy,
+    now: DateTime<Utc>,
+) {
+    let allowed = policy
+        .duration(summary.severity)
+        .checked_add(&TimeDelta::hours(i64::try_from(summary.extension_hours).unwrap_or(i64::MAX)))
+        .unwrap_or(TimeDelta::MAX);
+    summary.department_deadlines = summary
+        .department_clocks
+        .iter()
+        .map(|(d, start)| {
+            (d.clone(), start.checked_add_signed(allowed).unwrap_or(DateTime::<Utc>::MAX_UTC))
+        })
+        .collect();
+    let open = summary.is_open();
+    summary.overdue_departments = summary
+        .department_deadlines
+        .iter()
+        .filter(|(d, deadline)| {
+            open && now > **deadline
+                && summary.departments.get(*d).is_some_and(|p| *p < WorkOrderState::FedBack)
+        })
+        .map(|(d, _)| d.clone())
+        .collect();
 }
 
 /// Derives a work order's summary from its event log, deterministically.
@@ -222,8 +279,86 @@ pub fn derive(
     }
 
     summary.overdue = summary.is_open() && summary.deadline.is_some_and(|d| now > d);
+    department_deadlines(&mut summary, policy, now);
     if summary.state == Some(WorkOrderState::Closed) {
         summary.closed_on_time = summary.closed_at.zip(summary.deadline).map(|(c, d)| c <= d);
     }
     summary
+}
+
+#[cfg(test)]
+mod clock_tests {
+    use super::super::test_support::{dispatched, ev, t};
+    use super::*;
+
+    /// Important (24 h) order: report 0, accept 10, dispatch to sanitation 20 and police 25 —
+    /// each event's device clock a day fast, the server's receive time the truth.
+    fn two_departments() -> Vec<WorkOrderEvent> {
+        let skew = TimeDelta::days(1);
+        let mut events = dispatched();
+        events
+            .push(ev("d2", EventType::Dispatch, Role::TownOperator, 25).with_department("police"));
+        events
+            .into_iter()
+            .map(|e| {
+                let rx = e.at;
+                WorkOrderEvent { at: rx + skew, ..e }.with_received_at(rx)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn deadlines_count_on_the_server_clock_from_acceptance_and_each_signing() {
+        let policy = DeadlinePolicy::default();
+        let mut events = two_departments();
+        events.push(
+            ev("s1", EventType::Sign, Role::DepartmentHandler, 60)
+                .with_department("sanitation")
+                .with_received_at(t(60)),
+        );
+        events.push(
+            ev("s2", EventType::Handle, Role::DepartmentHandler, 120)
+                .with_department("police")
+                .with_received_at(t(120)),
+        );
+        let s = derive(&events, Severity::Important, &policy, t(0));
+        // The order's clock: acceptance at minute 10 as the server received it.
+        assert_eq!(s.clock_started_at, Some(t(10)));
+        assert_eq!(s.deadline, Some(t(10) + TimeDelta::hours(24)));
+        // Each department's clock: its own signing (or first handling).
+        assert_eq!(s.department_clocks["sanitation"], t(60));
+        assert_eq!(s.department_deadlines["sanitation"], t(60) + TimeDelta::hours(24));
+        assert_eq!(s.department_deadlines["police"], t(120) + TimeDelta::hours(24));
+
+        // At minute 24 h + 90: the order and sanitation are overdue, police is not yet.
+        let later = t(24 * 60 + 90);
+        let s = derive(&events, Severity::Important, &policy, later);
+        assert!(s.overdue);
+        assert_eq!(s.overdue_departments, vec!["sanitation".to_owned()]);
+        // A district that allows 48 h: nobody is.
+        let lenient = DeadlinePolicy { important_hours: 48, ..policy };
+        let s = derive(&events, Severity::Important, &lenient, later);
+        assert!(!s.overdue && s.overdue_departments.is_empty());
+    }
+
+    #[test]
+    fn escalations_are_counted_and_returns_stop_a_department_clock() {
+        let mut events = two_departments();
+        events
+            .push(ev("s1", EventType::Sign, Role::DepartmentHandler, 30).with_department("police"));
+        events.push(ev("x1", EventType::Escalate, Role::DistrictCentre, 40));
+        events.push(ev("x2", EventType::Escalate, Role::DistrictCentre, 50));
+        events.push(
+            ev("r1", EventType::Return, Role::DepartmentHandler, 60).with_department("police"),
+        );
+        let s = derive(&events, Severity::Urgent, &DeadlinePolicy::default(), t(24 * 60));
+        assert_eq!(s.escalations, 2);
+        assert!(s.escalated);
+        assert!(!s.department_clocks.contains_key("police"));
+        assert!(
+            s.overdue_departments.is_empty(),
+            "sanitation never signed: the order's clock only"
+        );
+        assert!(s.overdue);
+    }
 }
