@@ -7,7 +7,7 @@ use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{actions, query};
+use super::{actions, query, reference};
 
 /// The API description.
 #[derive(OpenApi)]
@@ -24,15 +24,18 @@ use super::{actions, query};
         query::list_work_orders, query::get_work_order,
         query::list_tasks, query::get_task,
         actions::act_on_work_order, actions::issue_task,
+        reference::get, reference::put,
     ),
     components(schemas(
         query::Page, query::Item, query::ErrorBody, query::ErrorDetail,
         actions::ActionBody, actions::TaskBody,
+        reference::ReferenceBody, crate::reference::ReferenceEdit,
     )),
     modifiers(&Security),
     tags(
         (name = "records", description = "The read model's records, scoped by the caller's roles"),
-        (name = "actions", description = "Steps and tasks taken through the server: server-authored changes")
+        (name = "actions", description = "Steps and tasks taken through the server: server-authored changes"),
+        (name = "reference", description = "The district's reference data (docs/reference-data.md)")
     )
 )]
 pub struct ApiDoc;
@@ -49,6 +52,15 @@ impl Modify for Security {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some("A device credential `gwd_…` (its user's role grants)"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "admin",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("The sync admin token `gwa_…` (automation)"))
                     .build(),
             ),
         );

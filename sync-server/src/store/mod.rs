@@ -883,9 +883,12 @@ pub(crate) fn scope_sql_on(
         parts.push(part);
         // Records for an area containing the scope reach it too, for the kinds issued to whole
         // areas (a town-wide task reaches every grid of the town; DESIGN §8).
-        let ancestors: Vec<String> = std::iter::successors(s.area.parent(), |a| a.parent())
-            .map(|a| area_key(a.as_str()))
-            .collect();
+        // A department handler's scope reads only its departments' documents in its own area:
+        // the wide kinds issued for that very area (the district's reference record, for a
+        // handler of the whole district) reach it here too.
+        let from = if s.departments.is_some() { Some(s.area.clone()) } else { s.area.parent() };
+        let ancestors: Vec<String> =
+            std::iter::successors(from, |a| a.parent()).map(|a| area_key(a.as_str())).collect();
         let wide: Vec<String> = s
             .kinds
             .iter()
