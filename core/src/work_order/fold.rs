@@ -78,18 +78,18 @@ pub struct WorkOrderSummary {
     /// How many supervision / escalation steps were applied (the automatic ones: the first when
     /// the order becomes overdue, the second when it is overdue past the policy's escalation
     /// threshold, to the district).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub escalations: u32,
     /// Each dispatched department's own clock start: when it signed for the order (or began
     /// handling it, if it skipped signing). A department's time runs from here (网格吹哨、部门报到).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub department_clocks: BTreeMap<String, DateTime<Utc>>,
     /// Each department's own deadline: its clock start + the severity's time + extensions.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub department_deadlines: BTreeMap<String, DateTime<Utc>>,
     /// The departments past their own deadline that have not fed back, at the `now` given to
     /// [`derive`](fn@derive) (only while the order is open).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub overdue_departments: Vec<String>,
     /// When it was closed, while it is closed.
     pub closed_at: Option<DateTime<Utc>>,
@@ -99,6 +99,10 @@ pub struct WorkOrderSummary {
     pub events: Vec<WorkOrderEvent>,
     /// The events not applied, in fold order, with the reason.
     pub conflicts: Vec<Conflict>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl WorkOrderSummary {
