@@ -47,6 +47,18 @@ impl Conflict {
     }
 }
 
+/// One dispatched department's own clock on a work order.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct DepartmentDeadline {
+    /// The department's code.
+    pub department: String,
+    /// When its clock started: its signing (or first handling), server receive time when known.
+    pub clock_started_at: DateTime<Utc>,
+    /// Its deadline: the clock start + the severity's time + extensions.
+    pub deadline: DateTime<Utc>,
+}
+
 /// A work order as derived from its events by [`derive`](fn@derive): what the projection table,
 /// lists and statistics (按时办结率, overdue lists) read.
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
@@ -80,13 +92,11 @@ pub struct WorkOrderSummary {
     /// threshold, to the district).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub escalations: u32,
-    /// Each dispatched department's own clock start: when it signed for the order (or began
-    /// handling it, if it skipped signing). A department's time runs from here (网格吹哨、部门报到).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub department_clocks: BTreeMap<String, DateTime<Utc>>,
-    /// Each department's own deadline: its clock start + the severity's time + extensions.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub department_deadlines: BTreeMap<String, DateTime<Utc>>,
+    /// Each dispatched department's own clock (网格吹哨、部门报到), by department code: it starts
+    /// when the department signed for the order (or began handling it, if it skipped signing),
+    /// and its deadline is that + the severity's time + extensions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub department_deadlines: Vec<DepartmentDeadline>,
     /// The departments past their own deadline that have not fed back, at the `now` given to
     /// [`derive`](fn@derive) (only while the order is open).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -120,8 +130,7 @@ impl WorkOrderSummary {
             overdue: false,
             escalated: false,
             escalations: 0,
-            department_clocks: BTreeMap::new(),
-            department_deadlines: BTreeMap::new(),
+            department_deadlines: Vec::new(),
             overdue_departments: Vec::new(),
             closed_at: None,
             closed_on_time: None,
@@ -162,7 +171,7 @@ impl WorkOrderSummary {
                     EventType::Close => self.closed_at = Some(at),
                     EventType::Reopen => {
                         self.departments.clear();
-                        self.department_clocks.clear();
+                        self.department_deadlines.clear();
                         self.closed_at = None;
                     }
                     _ => {}
@@ -176,11 +185,17 @@ impl WorkOrderSummary {
             Step::Departments(targets) => {
                 for (department, progress) in targets {
                     if progress == WorkOrderState::Returned {
-                        self.department_clocks.remove(&department);
+                        self.department_deadlines.retain(|d| d.department != department);
                         self.departments.remove(&department);
                     } else {
-                        if matches!(event.event_type, EventType::Sign | EventType::Handle) {
-                            self.department_clocks.entry(department.clone()).or_insert(at);
+                        if matches!(event.event_type, EventType::Sign | EventType::Handle)
+                            && !self.department_deadlines.iter().any(|d| d.department == department)
+                        {
+                            self.department_deadlines.push(DepartmentDeadline {
+                                department: department.clone(),
+                                clock_started_at: at,
+                                deadline: at,
+                            });
                         }
                         self.departments.insert(department, progress);
                     }
@@ -216,22 +231,23 @@ fn department_deadlines(
         .duration(summary.severity)
         .checked_add(&TimeDelta::hours(i64::try_from(summary.extension_hours).unwrap_or(i64::MAX)))
         .unwrap_or(TimeDelta::MAX);
-    summary.department_deadlines = summary
-        .department_clocks
-        .iter()
-        .map(|(d, start)| {
-            (d.clone(), start.checked_add_signed(allowed).unwrap_or(DateTime::<Utc>::MAX_UTC))
-        })
-        .collect();
+    for d in &mut summary.department_deadlines {
+        d.deadline =
+            d.clock_started_at.checked_add_signed(allowed).unwrap_or(DateTime::<Utc>::MAX_UTC);
+    }
+    summary.department_deadlines.sort_by(|a, b| a.department.cmp(&b.department));
     let open = summary.is_open();
     summary.overdue_departments = summary
         .department_deadlines
         .iter()
-        .filter(|(d, deadline)| {
-            open && now > **deadline
-                && summary.departments.get(*d).is_some_and(|p| *p < WorkOrderState::FedBack)
+        .filter(|d| {
+            open && now > d.deadline
+                && summary
+                    .departments
+                    .get(&d.department)
+                    .is_some_and(|p| *p < WorkOrderState::FedBack)
         })
-        .map(|(d, _)| d.clone())
+        .map(|d| d.department.clone())
         .collect();
 }
 
@@ -330,9 +346,18 @@ mod clock_tests {
         assert_eq!(s.clock_started_at, Some(t(10)));
         assert_eq!(s.deadline, Some(t(10) + TimeDelta::hours(24)));
         // Each department's clock: its own signing (or first handling).
-        assert_eq!(s.department_clocks["sanitation"], t(60));
-        assert_eq!(s.department_deadlines["sanitation"], t(60) + TimeDelta::hours(24));
-        assert_eq!(s.department_deadlines["police"], t(120) + TimeDelta::hours(24));
+        let clocks: Vec<(&str, DateTime<Utc>, DateTime<Utc>)> = s
+            .department_deadlines
+            .iter()
+            .map(|d| (d.department.as_str(), d.clock_started_at, d.deadline))
+            .collect();
+        assert_eq!(
+            clocks,
+            vec![
+                ("police", t(120), t(120) + TimeDelta::hours(24)),
+                ("sanitation", t(60), t(60) + TimeDelta::hours(24)),
+            ]
+        );
 
         // At minute 24 h + 90: the order and sanitation are overdue, police is not yet.
         let later = t(24 * 60 + 90);
@@ -358,7 +383,7 @@ mod clock_tests {
         let s = derive(&events, Severity::Urgent, &DeadlinePolicy::default(), t(24 * 60));
         assert_eq!(s.escalations, 2);
         assert!(s.escalated);
-        assert!(!s.department_clocks.contains_key("police"));
+        assert!(s.department_deadlines.iter().all(|d| d.department != "police"));
         assert!(
             s.overdue_departments.is_empty(),
             "sanitation never signed: the order's clock only"
