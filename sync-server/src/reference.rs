@@ -85,9 +85,11 @@ pub async fn policy(st: &AppState, district: &AreaPath) -> ApiResult<DeadlinePol
 
 /// The defaults, with the registry's departments serving `district`.
 async fn seed(st: &AppState, district: &AreaPath) -> ApiResult<ReferenceData> {
-    let mut data = ReferenceData::default();
-    data.departments = registry_departments(st, district, &data.categories).await?;
-    data.validated().map_err(|e| core_error(&e))
+    let categories = CategoryList::default();
+    let departments = registry_departments(st, district, &categories).await?;
+    ReferenceData { categories, departments, ..ReferenceData::default() }
+        .validated()
+        .map_err(|e| core_error(&e))
 }
 
 /// The registry's departments serving (part of) `district`, as devices see them. A category

@@ -101,9 +101,11 @@ fn validation_names_what_is_wrong() {
 
 #[test]
 fn validation_fills_missing_tags_and_orders() {
-    let mut r = ReferenceData::default();
-    r.tag_intervals = vec![TagInterval { tag: HouseholdTag::Ordinary, days: 180 }];
-    r.departments = vec![dept("zz"), dept("aa")];
+    let r = ReferenceData {
+        tag_intervals: vec![TagInterval { tag: HouseholdTag::Ordinary, days: 180 }],
+        departments: vec![dept("zz"), dept("aa")],
+        ..ReferenceData::default()
+    };
     let r = r.validated().unwrap();
     assert_eq!(r.tag_intervals.len(), HouseholdTag::ALL.len());
     assert_eq!(r.tag_intervals[0], TagInterval { tag: HouseholdTag::ElderlyAlone, days: 7 });
@@ -113,8 +115,8 @@ fn validation_fills_missing_tags_and_orders() {
 
 #[test]
 fn document_round_trip_and_section_edits() {
-    let mut data = ReferenceData::default();
-    data.departments = vec![dept("sanitation")];
+    let mut data =
+        ReferenceData { departments: vec![dept("sanitation")], ..ReferenceData::default() };
     let mut d = document(&data);
     let id = reference_id(&district());
     let back = spec::decode::<ReferenceSpec>(id, &d).unwrap();
@@ -309,8 +311,10 @@ mod on_a_device {
         let mut s = device(Role::GridWorker, GRID);
         let house = rental(&mut s);
         let mut d = new_doc();
-        let mut data = ReferenceData::default();
-        data.tag_intervals = vec![TagInterval { tag: HouseholdTag::Rental, days: 45 }];
+        let data = ReferenceData {
+            tag_intervals: vec![TagInterval { tag: HouseholdTag::Rental, days: 45 }],
+            ..ReferenceData::default()
+        };
         s.apply_changes(&[change(&mut d, &data, false)]).unwrap();
         assert_eq!(s.households().get(house).unwrap().unwrap().interval_days, 45);
 
