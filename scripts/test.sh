@@ -2,7 +2,7 @@
 # Runs every test of the project: the Rust workspace (core, sync server on SQLite and
 # PostgreSQL, CLI, end-to-end tests with a real server on loopback) and, when present, the
 # bindings' Kotlin (JUnit on the desktop JVM) and Python (pytest) suites, and the admin
-# console's browser tests in headless Chromium.
+# console's and the command-centre workbench's browser tests in headless Chromium.
 #
 # PostgreSQL: if GRIDWORK_TEST_PG_URL is unset and the Debian PostgreSQL server is installed,
 # a throwaway cluster is started on a free loopback port and stopped at exit. Under CI (CI set)
@@ -40,9 +40,10 @@ if [ -x bindings/test.sh ]; then
   bindings/test.sh
 fi
 
-# The admin console in real Chromium (Debian's chromium; CI installs it).
+# The admin console and the workbench in real Chromium (Debian's chromium; CI installs it).
 if [ -x "${CHROMIUM_BIN:-/usr/bin/chromium}" ] || [ -n "${CI:-}" ]; then
   sync-server/console/test.sh
+  sync-server/workbench/test.sh
 else
   echo "test.sh: Chromium not installed; the admin console's browser tests are skipped (CI installs it)"
 fi

@@ -438,6 +438,7 @@ fn action(event_type: EventType) -> WorkOrderAction {
         department: None,
         note: None,
         extension_hours: None,
+        satisfaction: None,
         at: Utc::now(),
     }
 }

@@ -121,6 +121,7 @@ fn main() {
                 department: None,
                 note: None,
                 extension_hours: None,
+                satisfaction: None,
                 at: at(21, 10),
             },
         )

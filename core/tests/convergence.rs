@@ -191,6 +191,7 @@ proptest! {
                                     .then(|| "城管".to_string()),
                                 note: None,
                                 extension_hours: (t == EventType::RequestExtension).then_some(4),
+                                satisfaction: (t == EventType::Verify).then_some(4),
                                 at: base + chrono::Duration::minutes((step + k) as i64),
                             });
                             if done.is_ok() { break; }

@@ -248,6 +248,7 @@ fn step(s: &mut Store, id: Uuid, event_type: EventType, department: Option<&str>
                 department: department.map(String::from),
                 note: None,
                 extension_hours: None,
+                satisfaction: None,
                 at: Utc::now(),
             },
         )

@@ -25,6 +25,7 @@ fn act(
             department: dept.map(String::from),
             note: Some(format!("{t} 处理说明")),
             extension_hours: None,
+            satisfaction: None,
             at: Utc::now(),
         },
     )?;

@@ -1,6 +1,7 @@
 //! Staff query API benchmark (issue 10, "Benchmarks"): query p99 for "open work orders of a
 //! town" and "households matching a 2-character name" over 1,000,000 visits and 100,000
-//! households (goal ≤ 50 ms), on SQLite and PostgreSQL.
+//! households (goal ≤ 50 ms), on SQLite and PostgreSQL; and the workbench's queue view and
+//! Today figures over ~16,700 open work orders (issue 11, goal ≤ 200 ms p99).
 //!
 //! The read model is filled directly, not by folding a million pushed changes: households
 //! (with their `rm_search` tokens, made by the core's tokeniser) and work orders go through
@@ -21,7 +22,8 @@ use std::time::{Duration, Instant};
 
 use gridwork_core::demo::{self, DemoRng};
 use gridwork_core::{AreaPath, RecordKind, Role};
-use gridwork_sync_server::query::{ListQuery, Listed, QueryStore, scope, sql};
+use gridwork_sync_server::query::queue::Queue;
+use gridwork_sync_server::query::{ListQuery, Listed, QueryStore, scope, sql, stats};
 use gridwork_sync_server::read_model::projector::{ReadModelStore, RmBatch};
 use gridwork_sync_server::read_model::rows::{KindColumns, RecordRow};
 use gridwork_sync_server::store::postgres::PgStore;
@@ -91,7 +93,17 @@ async fn fill<S: ReadModelStore>(rm: &S, households: u64, orders: u64) -> Vec<St
             closed_on_time: (!open).then_some(true),
             is_open: open,
             escalated: false,
-            departments: "城管局".into(),
+            departments: "urban_management".into(),
+            dept_states: if open {
+                ",urban_management=dispatched,"
+            } else {
+                ",urban_management=fed_back,"
+            }
+            .into(),
+            pending_ext: 0,
+            title: "路灯损坏".into(),
+            household_id: None,
+            description: "人民路与建设路交叉口路灯不亮".into(),
             conflicts: 0,
         };
         let json =
@@ -211,10 +223,48 @@ async fn bench<S: ReadModelStore + QueryStore>(
         })
         .collect();
     let (t3, n3) = measure(store, &grant(Role::DistrictCentre, "320612"), &names, runs).await;
+    // The workbench's queue view: a page of 50, newest first, of the district's orders waiting
+    // to be signed for (every open order of the data is).
+    let mut queue = ListQuery::new(Listed::WorkOrders);
+    queue.queue = Some(Queue::ToSign);
+    queue.limit = 50;
+    queue.newest_first = true;
+    let district = grant(Role::DistrictCentre, "320612");
+    let (t4, n4) = measure(store, &district, &[queue], runs).await;
+    // The workbench's Today figures of the whole district (four grouped counts).
+    let mut t5 = Vec::new();
+    let scopes = scope::check(&district, &[], RecordKind::WorkOrder, "x", None).unwrap();
+    let task_scopes = scope::check(&district, &[], RecordKind::Task, "x", None).unwrap();
+    let mut open_counted = 0;
+    for i in 0..runs + runs / 10 {
+        let t = Instant::now();
+        let now = now_ms();
+        let mut answers: [Vec<stats::CountRow>; 4] = Default::default();
+        let statements = stats::statements(
+            store.dialect(),
+            &scopes,
+            &task_scopes,
+            None,
+            &[],
+            now - 86_400_000,
+            now,
+        );
+        for (slot, st) in answers.iter_mut().zip(&statements) {
+            *slot = store.run_counts(st).await.unwrap();
+        }
+        let figures = stats::WorkOrderStats::fold(now, answers);
+        if i >= runs / 10 {
+            t5.push(t.elapsed());
+        }
+        open_counted = figures.open as usize;
+    }
+    t5.sort();
     for (label, t, n) in [
         ("open work orders of a town (town operator)", &t1, n1),
         ("open work orders, area=town (district centre)", &t2, n2),
         ("households matching a 2-character name", &t3, n3),
+        ("workbench queue to_sign, page of 50 (district centre)", &t4, n4),
+        ("workbench Today figures of the district (open orders counted)", &t5, open_counted),
     ] {
         println!(
             "{name}: {label}: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms ({} runs, {n} rows/page)",

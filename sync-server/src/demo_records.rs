@@ -284,6 +284,7 @@ impl DemoRecords for CoreDemoRecords {
                     department: department.map(str::to_owned),
                     note: None,
                     extension_hours: None,
+                    satisfaction: None,
                     at: now,
                 };
                 if let Some(id) = orders.first() {

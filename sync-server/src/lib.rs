@@ -3,6 +3,7 @@
 //! (`gridwork_core::protocol`). Storage is SQLite (embedded default) or PostgreSQL behind
 //! one trait ([`store::Store`]); an admin API manages areas, users, enrolment and devices.
 
+pub mod alerts;
 pub mod api;
 pub mod auth;
 pub mod authoring;

@@ -233,7 +233,11 @@ impl Connections {
     }
 }
 
-/// Serves on a bound listener until `shutdown` completes, then finishes in-flight requests.
+/// How long a stopping server waits for open requests to finish.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Serves on a bound listener until `shutdown` completes, then finishes in-flight requests
+/// (for at most [`SHUTDOWN_GRACE`]).
 ///
 /// # Errors
 /// [`ServeError::Io`].
@@ -327,8 +331,10 @@ pub async fn serve(
     }
     drop(listener);
     let _ = stop_tx.send(true);
-    // Wait for the open connections to finish their requests.
-    while conns.alive.load(Ordering::Acquire) > 0 {
+    // Wait for the open connections to finish their requests — not for ever: a live alert
+    // stream never finishes by itself, and a stuck client must not hold the server up.
+    let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
+    while conns.alive.load(Ordering::Acquire) > 0 && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     Ok(())

@@ -118,6 +118,7 @@ pub async fn pass_at(st: &AppState, now: DateTime<Utc>) -> Result<usize, StoreEr
             department: None,
             note: Some(stage.note().into()),
             extension_hours: None,
+            satisfaction: None,
             at: now,
         };
         let still_due = |s: &WorkOrderSummary| stage.due(s, &policy, now);

@@ -318,6 +318,25 @@ async fn client_end_to_end(store: DynStore) {
     assert_eq!(b.lock().unwrap().attachment_bytes(&photo.hash).unwrap().unwrap(), bytes);
     let again = download_missing(&client_b, &b, &mut |_| {}).await.unwrap();
     assert_eq!(again.completed, 0, "nothing left to download");
+
+    // The workbench's route: the photo of a record within the caller's scope, sandboxed.
+    let r = get(&srv, &dev_b, &format!("/api/v1/attachments/{}", photo.hash), None).await;
+    assert_eq!(r.status, 200);
+    assert!(r.body == bytes, "the workbench gets the same bytes");
+    assert_eq!(r.headers["x-content-type-options"], "nosniff");
+    assert_eq!(r.headers["content-disposition"], "inline");
+    assert!(r.headers["content-security-policy"].to_str().unwrap().contains("sandbox"));
+    // A photo no record refers to is nobody's to read there, not even its uploader's.
+    let stray = blob(1000, 9);
+    let r = put(&srv, Some(&cred_a), &sha(&stray), 0, stray.len(), "image/png", &stray).await;
+    assert_eq!(r.status, 200);
+    let r = get(&srv, &dev_a, &format!("/api/v1/attachments/{}", sha(&stray)), None).await;
+    assert_eq!((r.status, r.code().as_str()), (403, "out_of_scope"));
+    // Its uploader still reads it on the device route, never as a page of this origin.
+    let r = get(&srv, &dev_a, &format!("/v1/attachments/{}", sha(&stray)), None).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.headers["content-disposition"], "inline");
+    assert!(r.headers["content-security-policy"].to_str().unwrap().contains("sandbox"));
 }
 both!(client_end_to_end_both, super::client_end_to_end);
 

@@ -31,6 +31,7 @@ fn act(event_type: EventType, department: Option<&str>) -> WorkOrderAction {
         department: department.map(str::to_owned),
         note: Some("已电话联系".into()),
         extension_hours: None,
+        satisfaction: None,
         at: Utc::now(),
     }
 }

@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 
 use common::TestDevice;
 use common::query_world::*;
-use gridwork_sync_server::store::DynStore;
+use gridwork_sync_server::store::{AuditAction, DynStore};
 use uuid::Uuid;
 
 const LISTS: [(&str, &str); 6] = [
@@ -123,6 +123,14 @@ async fn sensitive(w: &World) {
         assert_eq!(s, 200, "{v}");
         assert_eq!(v["record"]["health"], "高血压", "{v}");
     }
+    // Each of those reads is in the audit log, with the reader and the resident.
+    let audit = w.server.store.list_audit(1000, None).await.unwrap();
+    let reads: Vec<_> = audit.iter().filter(|e| e.action == AuditAction::ReadSensitive).collect();
+    assert_eq!(reads.len(), 3, "{reads:?}");
+    for dev in [&w.worker, &w.town, &w.district] {
+        assert!(reads.iter().any(|e| e.device_id == Some(dev.id)
+            && e.detail == format!("resident {}", w.li_na)));
+    }
     let (s, v) = w.get(&w.liaison, &path).await;
     assert_eq!((s, v["error"]["code"].as_str()), (403, Some("no_record_access")), "{v}");
     let (s, _) = w.get(&w.handler, &path).await;
@@ -140,7 +148,8 @@ async fn sensitive(w: &World) {
 async fn filters(w: &World) {
     let d = &w.district;
     let orders = w.table("rm_work_orders");
-    let live: Vec<&Vec<String>> = orders.iter().filter(|c| c[13] == "false").collect();
+    let live: Vec<&Vec<String>> =
+        orders.iter().filter(|c| c.last().is_some_and(|d| d == "false")).collect();
     let pick = |f: &dyn Fn(&Vec<String>) -> bool| -> Vec<Uuid> {
         sorted(live.iter().filter(|c| f(c)).map(|c| c[0].parse().unwrap()).collect())
     };
@@ -154,12 +163,27 @@ async fn filters(w: &World) {
         ("category=sanitation", pick(&|c| c[2] == "sanitation")),
         ("overdue=true", pick(&|c| c[9] == "true" && c[6].parse::<i64>().is_ok_and(|d| d < now))),
         ("open=true&area=320612/004", pick(&|c| c[9] == "true" && c[1].starts_with("320612/004/"))),
+        // The workbench's queues, judged by the oracle's columns: dept_states (12),
+        // pending_ext (13), conflicts (16).
+        ("queue=to_accept", pick(&|c| c[9] == "true" && c[4] == "reported")),
+        ("queue=to_dispatch", pick(&|c| c[9] == "true" && c[4] == "accepted")),
+        ("queue=to_sign", pick(&|c| c[9] == "true" && c[12].contains("=dispatched,"))),
+        (
+            "queue=to_handle",
+            pick(&|c| {
+                c[9] == "true" && (c[12].contains("=signed,") || c[12].contains("=handling,"))
+            }),
+        ),
+        ("queue=extensions", pick(&|c| c[9] == "true" && c[13] != "0")),
+        ("queue=conflicts", pick(&|c| c[9] == "true" && c[16] != "0")),
+        ("department=fire_rescue", pick(&|c| c[12].contains(",fire_rescue="))),
     ];
     for (query, expected) in cases {
         let got = w.all_ids(d, &format!("/api/v1/work-orders?{query}"), 500).await;
         assert_eq!(sorted(got), expected, "{query}");
     }
     assert!(!pick(&|c| c[4] == "dispatched").is_empty(), "the demo dispatches an order");
+    assert!(!pick(&|c| c[12].contains("=dispatched,")).is_empty(), "one waits to be signed");
 
     // Households by tag; residents by household; visits by time and visitor.
     let tagged = w.all_ids(d, "/api/v1/households?tag=elderly_alone", 500).await;

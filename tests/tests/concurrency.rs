@@ -56,6 +56,7 @@ fn step(event_type: EventType, round: usize) -> WorkOrderAction {
         department: None,
         note: Some(format!("第{round}轮")),
         extension_hours: None,
+        satisfaction: None,
         at: Utc::now(),
     }
 }

@@ -66,6 +66,7 @@ async fn three_devices_converge(backend: Backend) -> HarnessResult<()> {
                         department: None,
                         note: Some(format!("operator {n} accepts")),
                         extension_hours: None,
+                        satisfaction: None,
                         at: Utc::now(),
                     },
                 )?;

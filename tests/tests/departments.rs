@@ -19,6 +19,7 @@ fn act(event_type: EventType, department: Option<&str>) -> WorkOrderAction {
         department: department.map(str::to_owned),
         note: None,
         extension_hours: None,
+        satisfaction: None,
         at: Utc::now(),
     }
 }

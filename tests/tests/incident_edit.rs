@@ -18,6 +18,7 @@ fn accept() -> WorkOrderAction {
         department: None,
         note: None,
         extension_hours: None,
+        satisfaction: None,
         at: Utc::now(),
     }
 }

@@ -188,6 +188,7 @@ fn act(
         department: department.map(str::to_owned),
         note: None,
         extension_hours: None,
+        satisfaction: None,
         at,
     }
 }

@@ -48,6 +48,7 @@ async fn actions_reach_phones(backend: Backend) -> HarnessResult<()> {
                 department: None,
                 note: None,
                 extension_hours: None,
+                satisfaction: None,
                 at: Utc::now(),
             },
         )

@@ -19,8 +19,15 @@ pub(crate) enum Step {
     Dispatch(String),
     /// Departments move to these states (`Returned`: the department leaves the order).
     Departments(Vec<(String, WorkOrderState)>),
-    /// Extend the deadline by this many hours.
-    Extend(u32),
+    /// These departments ask for this many more hours (waiting for the centre).
+    RequestExtension(Vec<String>, u32),
+    /// The centre decides this department's waiting request: granted (the deadline moves) or not.
+    DecideExtension {
+        /// The department whose request is decided.
+        department: String,
+        /// Granted.
+        approve: bool,
+    },
     /// Flag the order supervised.
     Escalate,
 }
@@ -41,6 +48,12 @@ pub fn check_transition(
     check_role(event_type, role)?;
     match order_transition(summary.state, event_type, role) {
         Transition::Illegal => Err(illegal(summary, event_type)),
+        Transition::Unchanged
+            if matches!(event_type, EventType::ApproveExtension | EventType::DeclineExtension)
+                && summary.pending_extensions.is_empty() =>
+        {
+            Err(WorkOrderError::NoPendingExtension { department: None })
+        }
         Transition::PerDepartment => {
             if summary.departments.values().any(|p| legal_for_department(*p, event_type)) {
                 Ok(())
@@ -72,9 +85,18 @@ pub(crate) fn plan(
 ) -> Result<Step, WorkOrderError> {
     let t = event.event_type;
     check_role(t, event.role)?;
+    check_satisfaction(event)?;
     match order_transition(summary.state, t, event.role) {
         Transition::Illegal => Err(illegal(summary, t)),
-        Transition::Unchanged => Ok(Step::Escalate),
+        Transition::Unchanged => match t {
+            EventType::ApproveExtension | EventType::DeclineExtension => {
+                Ok(Step::DecideExtension {
+                    department: waiting_request(summary, event)?,
+                    approve: t == EventType::ApproveExtension,
+                })
+            }
+            _ => Ok(Step::Escalate),
+        },
         Transition::To(to) => match t {
             EventType::Report => Ok(Step::Report),
             EventType::Dispatch => {
@@ -94,7 +116,8 @@ pub(crate) fn plan(
             let targets = department_targets(summary, event)?;
             if t == EventType::RequestExtension {
                 let hours = extension_hours(event)?;
-                return Ok(Step::Extend(hours));
+                let departments = targets.into_iter().map(|(d, _)| d).collect();
+                return Ok(Step::RequestExtension(departments, hours));
             }
             Ok(Step::Departments(targets))
         }
@@ -153,6 +176,37 @@ fn department_targets(
             if targets.is_empty() { Err(illegal(summary, t)) } else { Ok(targets) }
         }
     }
+}
+
+/// The department whose waiting extension request a decision addresses: the one it names, or
+/// the only one waiting when it names none.
+fn waiting_request(
+    summary: &WorkOrderSummary,
+    event: &WorkOrderEvent,
+) -> Result<String, WorkOrderError> {
+    let waiting = |d: &str| summary.pending_extensions.iter().any(|p| p.department == d);
+    match event.department_name() {
+        Some(d) if waiting(d) => Ok(d.to_owned()),
+        Some(d) => Err(WorkOrderError::NoPendingExtension { department: Some(d.to_owned()) }),
+        None => match summary.pending_extensions.as_slice() {
+            [] => Err(WorkOrderError::NoPendingExtension { department: None }),
+            [only] => Ok(only.department.clone()),
+            _ => Err(WorkOrderError::MissingDepartment { event_type: event.event_type }),
+        },
+    }
+}
+
+/// A satisfaction score belongs to a verify (the call-back) and lies in 1–5.
+fn check_satisfaction(event: &WorkOrderEvent) -> Result<(), WorkOrderError> {
+    let Some(score) = event.satisfaction else { return Ok(()) };
+    if event.event_type != EventType::Verify {
+        return Err(WorkOrderError::InvalidSatisfaction {
+            reason: format!("only a verify carries one, not {}", event.event_type),
+        });
+    }
+    crate::validate::satisfaction(score)
+        .map(|_| ())
+        .map_err(|_| WorkOrderError::InvalidSatisfaction { reason: "must be 1 to 5".into() })
 }
 
 /// The longest extension one request may ask for: a year.

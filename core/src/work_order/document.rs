@@ -33,6 +33,7 @@ mod key {
     pub const DEPARTMENT: &str = "department";
     pub const NOTE: &str = "note";
     pub const EXTENSION_HOURS: &str = "extension_hours";
+    pub const SATISFACTION: &str = "satisfaction";
 }
 
 /// Appends `event` to the document's event list (a document builder: phones and the server
@@ -55,6 +56,9 @@ pub fn append_event(d: &mut AutoCommit, event: &WorkOrderEvent) -> Result<()> {
     }
     if let Some(h) = event.extension_hours {
         doc::put_in(d, &m, key::EXTENSION_HOURS, i64::from(h))?;
+    }
+    if let Some(s) = event.satisfaction {
+        doc::put_in(d, &m, key::SATISFACTION, i64::from(s))?;
     }
     Ok(())
 }
@@ -92,5 +96,6 @@ fn read_event(d: &AutoCommit, m: &ObjId) -> Option<WorkOrderEvent> {
         note: doc::get_str_in(d, m, key::NOTE),
         extension_hours: doc::get_i64_in(d, m, key::EXTENSION_HOURS)
             .and_then(|h| u32::try_from(h).ok()),
+        satisfaction: doc::get_i64_in(d, m, key::SATISFACTION).and_then(|s| u8::try_from(s).ok()),
     })
 }

@@ -64,6 +64,19 @@ pub enum WorkOrderError {
         /// What was wrong, in English.
         reason: String,
     },
+    /// An extension decision with no extension request waiting for it (none asked, already
+    /// decided, or the department named asked for none).
+    #[error("no extension request is waiting{}", describe_department(.department))]
+    NoPendingExtension {
+        /// The department named by the decision, if any.
+        department: Option<String>,
+    },
+    /// A resident satisfaction score outside 1–5, or given on a step other than verify.
+    #[error("invalid satisfaction: {reason}")]
+    InvalidSatisfaction {
+        /// What was wrong, in English.
+        reason: String,
+    },
     /// The incident's details may not be edited by this user in the order's state: a closed
     /// order (reopen it first), or a reporter's own report once it was accepted (the command
     /// centre edits it then).
@@ -92,6 +105,13 @@ pub enum WorkOrderError {
     },
 }
 
+fn describe_department(department: &Option<String>) -> String {
+    match department {
+        Some(d) => format!(" from department {d}"),
+        None => String::new(),
+    }
+}
+
 fn describe_state(state: &Option<WorkOrderState>) -> String {
     match state {
         Some(s) => format!("in state {s}"),
@@ -113,6 +133,8 @@ impl WorkOrderError {
             WorkOrderError::DepartmentNotDispatched { .. } => "department_not_dispatched",
             WorkOrderError::AlreadyDispatched { .. } => "already_dispatched",
             WorkOrderError::InvalidExtension { .. } => "invalid_extension",
+            WorkOrderError::NoPendingExtension { .. } => "no_pending_extension",
+            WorkOrderError::InvalidSatisfaction { .. } => "invalid_satisfaction",
             WorkOrderError::DuplicateEventId { .. } => "duplicate_event",
         }
     }

@@ -31,17 +31,22 @@ pub enum EventType {
     Close,
     /// 退单: a department returns it (wrong department).
     Return,
-    /// 延期: a department asks for more time; extends the deadline by `extension_hours`.
+    /// 延期申请: a department asks for `extension_hours` more; the deadline moves only once the
+    /// centre approves.
     RequestExtension,
     /// 督办: the order is put under supervision; does not change its state.
     Escalate,
     /// 重办: reopened because the resident is dissatisfied.
     Reopen,
+    /// 延期批准: the centre grants a department's waiting extension request; the deadline moves.
+    ApproveExtension,
+    /// 延期驳回: the centre refuses a department's waiting extension request.
+    DeclineExtension,
 }
 
 impl EventType {
     /// Every event type, in flow order.
-    pub const ALL: [EventType; 12] = [
+    pub const ALL: [EventType; 14] = [
         EventType::Report,
         EventType::Accept,
         EventType::Dispatch,
@@ -54,6 +59,8 @@ impl EventType {
         EventType::RequestExtension,
         EventType::Escalate,
         EventType::Reopen,
+        EventType::ApproveExtension,
+        EventType::DeclineExtension,
     ];
 
     /// The stable snake_case name (`report`, `request_extension`…).
@@ -71,6 +78,8 @@ impl EventType {
             EventType::RequestExtension => "request_extension",
             EventType::Escalate => "escalate",
             EventType::Reopen => "reopen",
+            EventType::ApproveExtension => "approve_extension",
+            EventType::DeclineExtension => "decline_extension",
         }
     }
 
@@ -107,7 +116,8 @@ impl std::fmt::Display for EventType {
 /// Whether a user acting in `role` may perform `event_type` at all (the state decides the rest):
 ///
 /// - report: anyone in scope except the sync admin;
-/// - accept, dispatch, escalate: grid head, town operator, district centre;
+/// - accept, dispatch, escalate, approve/decline an extension: grid head, town operator,
+///   district centre;
 /// - sign, handle, feedback, return, request_extension: department handler;
 /// - verify, close, reopen: grid worker, grid head, town operator, district centre;
 /// - the sync admin: nothing (it runs devices, not cases).
@@ -115,7 +125,7 @@ pub fn role_may_perform(role: Role, event_type: EventType) -> bool {
     use EventType as E;
     match event_type {
         E::Report => !matches!(role, Role::SyncAdmin),
-        E::Accept | E::Dispatch | E::Escalate => {
+        E::Accept | E::Dispatch | E::Escalate | E::ApproveExtension | E::DeclineExtension => {
             matches!(role, Role::GridHead | Role::TownOperator | Role::DistrictCentre)
         }
         E::Sign | E::Handle | E::Feedback | E::Return | E::RequestExtension => {
@@ -157,6 +167,10 @@ pub struct WorkOrderEvent {
     /// For `request_extension`: how many hours to add to the deadline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extension_hours: Option<u32>,
+    /// For `verify`: the resident's satisfaction at the call-back, 1 (very dissatisfied) to 5
+    /// (very satisfied).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub satisfaction: Option<u8>,
 }
 
 impl WorkOrderEvent {
@@ -177,6 +191,7 @@ impl WorkOrderEvent {
             department: None,
             note: None,
             extension_hours: None,
+            satisfaction: None,
         }
     }
 
@@ -195,6 +210,12 @@ impl WorkOrderEvent {
     /// This event asking for `hours` more.
     pub fn with_extension_hours(mut self, hours: u32) -> Self {
         self.extension_hours = Some(hours);
+        self
+    }
+
+    /// This event with the resident's satisfaction (a verify).
+    pub fn with_satisfaction(mut self, score: u8) -> Self {
+        self.satisfaction = Some(score);
         self
     }
 

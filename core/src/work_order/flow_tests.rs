@@ -343,22 +343,120 @@ fn deadline_per_severity() {
 }
 
 #[test]
-fn extension_extends_deadline() {
-    let events = with(
+fn extension_extends_deadline_once_approved() {
+    let asked = with(
         with(
             dispatched(),
             ev("x1", E::RequestExtension, Role::DepartmentHandler, 30).with_extension_hours(4),
         ),
         ev("x2", E::RequestExtension, Role::DepartmentHandler, 40).with_extension_hours(20),
     );
+    // Asked, not granted: the deadline stands; the newer request replaced the older one.
+    let s = fold(&asked, 0);
+    assert_eq!(s.extension_hours, 0);
+    assert_eq!(s.deadline, Some(t(10) + TimeDelta::hours(24)));
+    assert_eq!(s.pending_extensions.len(), 1);
+    assert_eq!(s.pending_extensions[0].department, "sanitation");
+    assert_eq!(s.pending_extensions[0].hours, 20);
+    assert_eq!(s.pending_extensions[0].event_id, "x2");
+    let events = with(asked.clone(), ev("ok", E::ApproveExtension, Role::TownOperator, 50));
     let s = fold(&events, 0);
-    assert_eq!(s.extension_hours, 24);
-    assert_eq!(s.deadline, Some(t(10) + TimeDelta::hours(48)));
+    assert_eq!(s.extension_hours, 20);
+    assert_eq!(s.deadline, Some(t(10) + TimeDelta::hours(44)));
+    assert!(s.pending_extensions.is_empty());
     assert_eq!(s.state, Some(S::Dispatched));
     // Overdue without the extension, not with it.
     let now = 10 + 30 * 60;
-    assert!(fold(&dispatched(), now).overdue);
+    assert!(fold(&asked, now).overdue);
     assert!(!fold(&events, now).overdue);
+    // A second approval has nothing to approve.
+    let twice = with(events, ev("ok2", E::ApproveExtension, Role::TownOperator, 60));
+    assert_eq!(only_conflict(&twice).1, "no_pending_extension");
+}
+
+#[test]
+fn declined_extension_leaves_the_deadline() {
+    let asked = with(
+        dispatched(),
+        ev("x", E::RequestExtension, Role::DepartmentHandler, 30).with_extension_hours(8),
+    );
+    let declined = with(
+        asked.clone(),
+        ev("no", E::DeclineExtension, Role::DistrictCentre, 40).with_department("sanitation"),
+    );
+    let s = fold(&declined, 0);
+    assert_eq!(s.extension_hours, 0);
+    assert!(s.pending_extensions.is_empty());
+    assert_eq!(s.deadline, Some(t(10) + TimeDelta::hours(24)));
+    // Nothing waits: neither decision is legal, and the pre-check says so.
+    let none = fold(&dispatched(), 0);
+    for t in [E::ApproveExtension, E::DeclineExtension] {
+        assert_eq!(
+            check_transition(&none, t, Role::TownOperator).unwrap_err().code(),
+            "no_pending_extension"
+        );
+    }
+    // Only command roles decide; a decision naming another department finds nothing.
+    let by_handler = with(asked.clone(), ev("h", E::ApproveExtension, Role::DepartmentHandler, 40));
+    assert_eq!(only_conflict(&by_handler).1, "role_not_allowed");
+    let wrong = with(
+        asked.clone(),
+        ev("w", E::ApproveExtension, Role::TownOperator, 40).with_department("police"),
+    );
+    assert_eq!(only_conflict(&wrong).1, "no_pending_extension");
+    // A department that returns the order takes its request with it.
+    let returned = with(asked, ev("ret", E::Return, Role::DepartmentHandler, 40));
+    assert!(fold(&returned, 0).pending_extensions.is_empty());
+}
+
+#[test]
+fn two_departments_waiting_need_a_named_decision() {
+    let events = with(
+        with(
+            with(
+                dispatched(),
+                ev("d2", E::Dispatch, Role::TownOperator, 25).with_department("police"),
+            ),
+            ev("x1", E::RequestExtension, Role::DepartmentHandler, 30)
+                .with_department("sanitation")
+                .with_extension_hours(4),
+        ),
+        ev("x2", E::RequestExtension, Role::DepartmentHandler, 31)
+            .with_department("police")
+            .with_extension_hours(6),
+    );
+    let unnamed = with(events.clone(), ev("ap", E::ApproveExtension, Role::TownOperator, 40));
+    assert_eq!(only_conflict(&unnamed).1, "missing_department");
+    let named = with(
+        events,
+        ev("ap", E::ApproveExtension, Role::TownOperator, 40).with_department("police"),
+    );
+    let s = fold(&named, 0);
+    assert_eq!(s.extension_hours, 6);
+    assert_eq!(s.pending_extensions.len(), 1);
+    assert_eq!(s.pending_extensions[0].department, "sanitation");
+}
+
+#[test]
+fn verify_carries_the_residents_satisfaction() {
+    let events = with(fed_back(), ev("v", E::Verify, Role::GridWorker, 60).with_satisfaction(4));
+    let s = fold(&events, 0);
+    assert_eq!(s.state, Some(S::Verified));
+    assert_eq!(s.satisfaction, Some(4));
+    for bad in [0, 6] {
+        let e = with(fed_back(), ev("v", E::Verify, Role::GridWorker, 60).with_satisfaction(bad));
+        assert_eq!(only_conflict(&e).1, "invalid_satisfaction", "score {bad}");
+    }
+    let on_close = with(verified(), ev("c", E::Close, Role::GridWorker, 70).with_satisfaction(5));
+    assert_eq!(only_conflict(&on_close).1, "invalid_satisfaction");
+    // A reopen keeps the score given; the next verify's score replaces it.
+    let reverified = with(
+        with(with(events, ev("ro", E::Reopen, Role::TownOperator, 70)), {
+            ev("d2", E::Dispatch, Role::TownOperator, 80).with_department("sanitation")
+        }),
+        ev("s2", E::Sign, Role::DepartmentHandler, 90),
+    );
+    assert_eq!(fold(&reverified, 0).satisfaction, Some(4));
 }
 
 #[test]

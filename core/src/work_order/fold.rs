@@ -59,6 +59,20 @@ pub struct DepartmentDeadline {
     pub deadline: DateTime<Utc>,
 }
 
+/// A department's extension request waiting for the centre's decision.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingExtension {
+    /// The department asking.
+    pub department: String,
+    /// Hours asked for.
+    pub hours: u32,
+    /// When it asked (effective time: server receive time, else device time).
+    pub requested_at: DateTime<Utc>,
+    /// The request event's id.
+    pub event_id: String,
+}
+
 /// A work order as derived from its events by [`derive`](fn@derive): what the projection table,
 /// lists and statistics (按时办结率, overdue lists) read.
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
@@ -80,6 +94,13 @@ pub struct WorkOrderSummary {
     pub clock_started_at: Option<DateTime<Utc>>,
     /// Hours added by granted extension requests.
     pub extension_hours: u64,
+    /// Extension requests waiting for the centre, by department name (a department's newer
+    /// request replaces its older one).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pending_extensions: Vec<PendingExtension>,
+    /// The resident's satisfaction (1–5) given at the latest verify that carried one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub satisfaction: Option<u8>,
     /// The deadline: clock start + the severity's time + extensions. Reopening keeps it.
     pub deadline: Option<DateTime<Utc>>,
     /// Open and past its deadline at the `now` given to [`derive`](fn@derive). A closed order
@@ -126,6 +147,8 @@ impl WorkOrderSummary {
             reported_at: None,
             clock_started_at: None,
             extension_hours: 0,
+            pending_extensions: Vec::new(),
+            satisfaction: None,
             deadline: None,
             overdue: false,
             escalated: false,
@@ -156,6 +179,15 @@ impl WorkOrderSummary {
         }
     }
 
+    fn extend(&mut self, hours: u32) {
+        self.extension_hours += u64::from(hours);
+        // Saturates: a measured deadline at the end of time stays there.
+        self.deadline = self.deadline.map(|d| {
+            d.checked_add_signed(TimeDelta::hours(i64::from(hours)))
+                .unwrap_or(DateTime::<Utc>::MAX_UTC)
+        });
+    }
+
     fn apply(&mut self, event: &WorkOrderEvent, step: Step, policy: &DeadlinePolicy) {
         let at = event.effective_at();
         match step {
@@ -169,9 +201,13 @@ impl WorkOrderSummary {
                 match event.event_type {
                     EventType::Accept => self.start_clock(at, policy),
                     EventType::Close => self.closed_at = Some(at),
+                    EventType::Verify if event.satisfaction.is_some() => {
+                        self.satisfaction = event.satisfaction;
+                    }
                     EventType::Reopen => {
                         self.departments.clear();
                         self.department_deadlines.clear();
+                        self.pending_extensions.clear();
                         self.closed_at = None;
                     }
                     _ => {}
@@ -186,6 +222,7 @@ impl WorkOrderSummary {
                 for (department, progress) in targets {
                     if progress == WorkOrderState::Returned {
                         self.department_deadlines.retain(|d| d.department != department);
+                        self.pending_extensions.retain(|p| p.department != department);
                         self.departments.remove(&department);
                     } else {
                         if matches!(event.event_type, EventType::Sign | EventType::Handle)
@@ -204,13 +241,28 @@ impl WorkOrderSummary {
                 let least = self.departments.values().min().copied();
                 self.state = Some(least.unwrap_or(WorkOrderState::Returned));
             }
-            Step::Extend(hours) => {
-                self.extension_hours += u64::from(hours);
-                // Saturates: a measured deadline at the end of time stays there.
-                self.deadline = self.deadline.map(|d| {
-                    d.checked_add_signed(TimeDelta::hours(i64::from(hours)))
-                        .unwrap_or(DateTime::<Utc>::MAX_UTC)
-                });
+            Step::RequestExtension(departments, hours) => {
+                for department in departments {
+                    self.pending_extensions.retain(|p| p.department != department);
+                    self.pending_extensions.push(PendingExtension {
+                        department,
+                        hours,
+                        requested_at: at,
+                        event_id: event.id.clone(),
+                    });
+                }
+                self.pending_extensions.sort_by(|a, b| a.department.cmp(&b.department));
+            }
+            Step::DecideExtension { department, approve } => {
+                let Some(i) =
+                    self.pending_extensions.iter().position(|p| p.department == department)
+                else {
+                    return;
+                };
+                let request = self.pending_extensions.remove(i);
+                if approve {
+                    self.extend(request.hours);
+                }
             }
             Step::Escalate => {
                 self.escalated = true;

@@ -73,6 +73,10 @@ pub struct WorkOrderAction {
     pub note: Option<String>,
     /// For an extension request: hours to add.
     pub extension_hours: Option<u32>,
+    /// For a verify: the resident's satisfaction, 1–5.
+    #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default = None))]
+    pub satisfaction: Option<u8>,
     /// When (device clock).
     pub at: DateTime<Utc>,
 }
@@ -134,6 +138,7 @@ impl WorkOrderAction {
         event.department = self.department.filter(|d| !d.trim().is_empty());
         event.note = self.note.filter(|n| !n.trim().is_empty());
         event.extension_hours = self.extension_hours;
+        event.satisfaction = self.satisfaction;
         Ok(event)
     }
 }

@@ -43,8 +43,9 @@ fn small_event() -> impl Strategy<Value = WorkOrderEvent> {
             ),
             proptest::option::of(proptest::sample::select(vec!["a", "b"])),
             proptest::option::of(0..30u32),
+            proptest::option::weighted(0.3, 0..7u8),
         )
-            .prop_map(move |(id, role, at, rx, dept, note, hours)| WorkOrderEvent {
+            .prop_map(move |(id, role, at, rx, dept, note, hours, score)| WorkOrderEvent {
                 id: format!("e{id}"),
                 event_type: ty,
                 by: format!("u-{}", role.as_str()),
@@ -54,6 +55,7 @@ fn small_event() -> impl Strategy<Value = WorkOrderEvent> {
                 department: dept.map(str::to_owned),
                 note: note.map(str::to_owned),
                 extension_hours: hours,
+                satisfaction: score,
             })
     })
 }
@@ -75,9 +77,21 @@ fn wild_event() -> impl Strategy<Value = WorkOrderEvent> {
         proptest::option::of(".{0,6}"),
         proptest::option::of(".{0,6}"),
         proptest::option::of(any::<u32>()),
+        proptest::option::of(any::<u8>()),
     )
         .prop_map(
-            |(id, event_type, by, role, at, received_at, department, note, extension_hours)| {
+            |(
+                id,
+                event_type,
+                by,
+                role,
+                at,
+                received_at,
+                department,
+                note,
+                extension_hours,
+                satisfaction,
+            )| {
                 WorkOrderEvent {
                     id,
                     event_type,
@@ -88,6 +102,7 @@ fn wild_event() -> impl Strategy<Value = WorkOrderEvent> {
                     department,
                     note,
                     extension_hours,
+                    satisfaction,
                 }
             },
         )

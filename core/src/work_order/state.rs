@@ -16,7 +16,9 @@
 //!   signed or handling (progress updates); `feedback` from signed or handling; `return` from
 //!   dispatched or signed (wrong department: the department leaves the order; with none left the
 //!   order is returned to the centre to accept or re-dispatch); `request_extension` from
-//!   dispatched, signed or handling (extends the order's deadline; approval is out of scope).
+//!   dispatched, signed or handling: it waits for the centre, whose `approve_extension` moves the
+//!   deadline and whose `decline_extension` drops it (either needs a waiting request; a
+//!   department that returns the order, or a reopen, drops its waiting request).
 //! - `verify` from fed back. `close` from verified; command centres (town operator, district
 //!   centre) may also close straight from fed back, having done the call-back themselves; grid
 //!   workers and grid heads must verify first.
@@ -173,6 +175,13 @@ pub fn order_transition(
             }
             _ => Illegal,
         },
+        E::ApproveExtension | E::DeclineExtension => {
+            if from.is_departmental() {
+                Unchanged
+            } else {
+                Illegal
+            }
+        }
         E::Escalate => {
             if from.is_open() {
                 Unchanged
@@ -264,6 +273,9 @@ mod tests {
         assert_eq!(legal_from(E::Escalate, ANY), open);
         assert_eq!(order_transition(Some(S::Dispatched), E::Escalate, ANY), Unchanged);
         assert_eq!(legal_from(E::Reopen, ANY), vec![S::FedBack, S::Verified, S::Closed]);
+        for t in [E::ApproveExtension, E::DeclineExtension] {
+            assert_eq!(legal_from(t, ANY), dept, "{t}");
+        }
         assert_eq!(order_transition(Some(S::Closed), E::Reopen, ANY), To(S::Accepted));
     }
 
@@ -282,7 +294,17 @@ mod tests {
         assert_eq!(department_transition(S::Signed, E::Feedback), To(S::FedBack));
         assert_eq!(department_transition(S::Signed, E::Return), To(S::Returned));
         assert_eq!(department_transition(S::Handling, E::RequestExtension), Unchanged);
-        for t in [E::Report, E::Accept, E::Dispatch, E::Verify, E::Close, E::Escalate, E::Reopen] {
+        for t in [
+            E::Report,
+            E::Accept,
+            E::Dispatch,
+            E::Verify,
+            E::Close,
+            E::Escalate,
+            E::Reopen,
+            E::ApproveExtension,
+            E::DeclineExtension,
+        ] {
             assert!(legal(t).is_empty(), "{t} is not a department event");
         }
     }

@@ -22,6 +22,7 @@ pub fn ev(id: &str, event_type: EventType, role: Role, minutes: i64) -> WorkOrde
         department: None,
         note: None,
         extension_hours: None,
+        satisfaction: None,
     }
 }
 

@@ -65,6 +65,9 @@ pub struct ActionBody {
     /// Hours asked for by an extension request.
     #[serde(default)]
     pub extension_hours: Option<u32>,
+    /// The resident's satisfaction (1–5) given at a verify's call-back.
+    #[serde(default)]
+    pub satisfaction: Option<u8>,
 }
 
 /// What an action answers: the change and the record after it.
@@ -135,6 +138,7 @@ pub async fn act_on_work_order(
         department: b.department,
         note: b.note,
         extension_hours: b.extension_hours,
+        satisfaction: b.satisfaction,
         at: Utc::now(),
     };
     let done = authoring::work_order::act(&st, &author, id, action).await?;

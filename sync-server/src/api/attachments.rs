@@ -236,28 +236,69 @@ pub async fn download(
 ) -> ApiResult<Response> {
     let auth = active_device(&st, &headers).await?;
     let hash = hash_of(&hash_hex)?;
-    let info = match st.store.attachment(hash).await? {
-        Some(i) if i.complete => i,
-        _ => {
-            return Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                "attachment_not_found",
-                "the server holds no complete attachment with this hash",
-            ));
-        }
-    };
+    let info = complete_attachment(&st, hash).await?;
     if info.uploaded_by != auth.device.id
         && !st
             .store
             .attachment_referenced(hash, &super::read_scopes(&st, &auth.user).await?)
             .await?
     {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "out_of_scope",
-            "no record within this device's scope refers to this attachment",
-        ));
+        return Err(out_of_scope());
     }
+    send(&st, hash, &info, &headers).await
+}
+
+/// `GET /api/v1/attachments/{hash}`: a photo for a person in a browser (the workbench's
+/// thumbnails), when a record within their read scope refers to it.
+///
+/// # Errors
+/// 401/403 for the caller; 404 `attachment_not_found`; 403 `out_of_scope`.
+pub async fn download_for_caller(
+    caller: super::caller::Caller,
+    State(st): State<AppState>,
+    Path(hash_hex): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let hash = hash_of(&hash_hex)?;
+    let scopes = crate::policy::read_scopes_with(caller.grants(), caller.departments());
+    if scopes.is_empty() {
+        return Err(out_of_scope());
+    }
+    let info = complete_attachment(&st, hash).await?;
+    if !st.store.attachment_referenced(hash, &scopes).await? {
+        return Err(out_of_scope());
+    }
+    send(&st, hash, &info, &headers).await
+}
+
+fn out_of_scope() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "out_of_scope",
+        "no record within your scope refers to this attachment",
+    )
+}
+
+/// The attachment `hash` when the server holds all of it, else 404.
+async fn complete_attachment(st: &AppState, hash: [u8; 32]) -> ApiResult<AttachmentInfo> {
+    match st.store.attachment(hash).await? {
+        Some(i) if i.complete => Ok(i),
+        _ => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "attachment_not_found",
+            "the server holds no complete attachment with this hash",
+        )),
+    }
+}
+
+/// Sends the attachment (or the range asked for). Its bytes are what a phone uploaded: they
+/// never run as a page of this origin (sandboxed, no sniffing), and only images show inline.
+async fn send(
+    st: &AppState,
+    hash: [u8; 32],
+    info: &AttachmentInfo,
+    headers: &HeaderMap,
+) -> ApiResult<Response> {
     let range = parse_range(headers.get(header::RANGE).and_then(|v| v.to_str().ok()), info.size);
     let (status, start, end) = match range {
         RangeRequest::Full => (StatusCode::OK, 0, info.size),
@@ -283,6 +324,13 @@ pub async fn download(
         h.insert(header::CONTENT_TYPE, v);
     }
     h.insert(header::ACCEPT_RANGES, HeaderValue::from_static("bytes"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; sandbox"),
+    );
+    let disposition = if info.mime.starts_with("image/") { "inline" } else { "attachment" };
+    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_static(disposition));
     h.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, max-age=31536000, immutable"),

@@ -5,12 +5,10 @@
 
 use axum::Router;
 use axum::extract::Path;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{Redirect, Response};
 use axum::routing::get;
 
 use super::AppState;
-use crate::error::ApiError;
 
 /// The console's files: name, content type, bytes.
 const FILES: &[(&str, &str, &str)] = &[
@@ -19,10 +17,6 @@ const FILES: &[(&str, &str, &str)] = &[
     ("i18n.js", "text/javascript; charset=utf-8", include_str!("../../console/i18n.js")),
     ("console.css", "text/css; charset=utf-8", include_str!("../../console/console.css")),
 ];
-
-/// Only the page's own files run; data URLs are allowed for the enrolment QR image only.
-const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-                   connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// The console routes: `/` redirects to `/console`, which serves the page and its files.
 pub fn routes() -> Router<AppState> {
@@ -35,24 +29,13 @@ pub fn routes() -> Router<AppState> {
 
 /// One of the console's files with its security headers, or a JSON 404.
 fn file(name: &str) -> Response {
-    let Some((_, content_type, body)) = FILES.iter().find(|(n, _, _)| *n == name) else {
-        return ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such console file")
-            .into_response();
-    };
-    let mut res = (*body).into_response();
-    let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    res
+    super::web::serve(FILES, name)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::{StatusCode, header};
 
     #[test]
     fn every_file_is_served_with_its_type_and_csp() {

@@ -4,6 +4,7 @@
 pub mod actions;
 pub mod admin;
 pub mod admin_auth;
+pub mod alerts;
 pub mod areas;
 pub mod attachments;
 pub mod attachments_range;
@@ -22,6 +23,9 @@ pub mod reference;
 pub mod staff;
 pub mod staff_admin;
 pub mod sync;
+pub mod web;
+pub mod workbench;
+pub mod workbench_page;
 
 use std::sync::Arc;
 
@@ -142,7 +146,9 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .layer(in_flight.clone());
     // The staff query API: the caller (device credential, admin token) is resolved by the
     // handlers' `Caller` extractor, which also checks a device's rate.
-    let records = query::routes().layer(in_flight.clone());
+    let records = query::routes().merge(workbench::routes()).layer(in_flight.clone());
+    // Live alerts: long-lived streams, so they hold no request-in-flight permit.
+    let live = Router::new().route("/api/v1/alerts/stream", get(alerts::stream));
     let enrolment = Router::new()
         .route("/v1/enrol", post(enrol::enrol))
         .layer(RequestBodyLimitLayer::new(ENROL_BODY_LIMIT.min(body_limit)))
@@ -154,10 +160,12 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .route("/metrics", get(health::metrics))
         .route("/api/openapi.json", get(openapi::openapi_json))
         .merge(console::routes())
+        .merge(workbench_page::routes())
         .merge(device)
         .merge(admin)
         .merge(actions)
         .merge(records)
+        .merge(live)
         .merge(enrolment)
         .merge(staff::routes(&state, body_limit))
         .fallback(|| async {

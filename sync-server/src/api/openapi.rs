@@ -7,7 +7,7 @@ use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{actions, query, reference};
+use super::{actions, query, reference, workbench};
 
 /// The API description.
 #[derive(OpenApi)]
@@ -24,17 +24,21 @@ use super::{actions, query, reference};
         query::list_work_orders, query::get_work_order,
         query::list_tasks, query::get_task,
         actions::act_on_work_order, actions::issue_task,
+        workbench::work_order_stats, workbench::areas, workbench::departments, workbench::people,
+        workbench::allowed_actions,
         reference::get, reference::put,
     ),
     components(schemas(
         query::Page, query::Item, query::ErrorBody, query::ErrorDetail,
         actions::ActionBody, actions::TaskBody,
+        crate::query::stats::WorkOrderStats, workbench::AreaEntry, workbench::AllowedAction,
         reference::ReferenceBody, crate::reference::ReferenceEdit,
     )),
     modifiers(&Security),
     tags(
         (name = "records", description = "The read model's records, scoped by the caller's roles"),
         (name = "actions", description = "Steps and tasks taken through the server: server-authored changes"),
+        (name = "workbench", description = "The command-centre workbench's figures and directory"),
         (name = "reference", description = "The district's reference data (docs/reference-data.md)")
     )
 )]

@@ -20,7 +20,7 @@ use super::AppState;
 use super::caller::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::query::{Found, ListQuery, Listed, QueryError, QueryStore, cursor, scope, sql};
-use crate::store::now_ms;
+use crate::store::{AuditAction, AuditEntry, now_ms};
 
 /// One page of records.
 #[derive(Debug, Serialize, ToSchema)]
@@ -140,6 +140,14 @@ pub struct WorkOrderParams {
     open: Option<bool>,
     /// `true`: open orders past their deadline; `false`: all others.
     overdue: Option<bool>,
+    /// A work queue: `to_accept`, `to_dispatch`, `returned`, `to_sign`, `to_handle` (judged by
+    /// the `department` asked, else the caller's own departments, else any), `to_verify`,
+    /// `to_close`, `extensions`, `conflicts`, `supervised`.
+    queue: Option<String>,
+    /// A department code: orders dispatched to it that it still works.
+    department: Option<String>,
+    /// Search text over the title and the start of the description.
+    q: Option<String>,
 }
 
 /// Task filters.
@@ -169,7 +177,8 @@ async fn list(
     listed: Listed,
     pairs: &[(String, String)],
 ) -> ApiResult<Json<Page>> {
-    let q = ListQuery::parse(listed, pairs)?;
+    let mut q = ListQuery::parse(listed, pairs)?;
+    q.own_departments = caller.departments().to_vec();
     let scopes = scope::check(
         caller.grants(),
         caller.departments(),
@@ -234,11 +243,28 @@ pub async fn sensitive(
     let scopes = scope::check(caller.grants(), caller.departments(), kind, "sensitive data", None)?;
     let qs = store(&st)?;
     let found = qs.find(&sql::sensitive_of(qs.dialect(), resident.id, &scopes)).await?;
-    found
-        .into_iter()
-        .next()
-        .map(|f| Json(Item::from(f)))
-        .ok_or_else(|| not_found("sensitive record"))
+    let item =
+        found.into_iter().next().map(Item::from).ok_or_else(|| not_found("sensitive record"))?;
+    // Who read whose sensitive data is kept (数据安全: 履职留痕).
+    let (user_id, device_id, actor_id) = match &caller {
+        Caller::Device(d, _) => (Some(d.user.id), Some(d.device.id), None),
+        Caller::Staff(s, _) => (Some(s.user_id), None, Some(s.user_id)),
+        Caller::AdminToken => (None, None, None),
+    };
+    st.store
+        .audit(&AuditEntry {
+            id: 0,
+            at: now_ms(),
+            user_id,
+            device_id,
+            action: AuditAction::ReadSensitive,
+            count: 1,
+            areas: vec![item.area.clone()],
+            detail: format!("resident {}", resident.id),
+            actor_id,
+        })
+        .await?;
+    Ok(Json(item))
 }
 
 /// The list and lookup handlers of one kind, with their OpenAPI descriptions.

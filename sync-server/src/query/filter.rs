@@ -7,6 +7,7 @@ use gridwork_core::work_order::{Severity, WorkOrderState};
 use gridwork_core::{AreaPath, HouseholdTag};
 use uuid::Uuid;
 
+use super::queue::Queue;
 use super::{Listed, cursor};
 
 /// The most records one page holds.
@@ -94,6 +95,13 @@ pub struct ListQuery {
     pub open: Option<bool>,
     /// Open work orders past their deadline (or, `false`, all others).
     pub overdue: Option<bool>,
+    /// Work orders waiting in this queue.
+    pub queue: Option<Queue>,
+    /// Work orders a department is working (dispatched to it and not returned).
+    pub department: Option<String>,
+    /// The caller's own departments (not a filter: set by the API for a handler), which the
+    /// departmental queues judge when no `department` is asked.
+    pub own_departments: Vec<String>,
     /// Pages newest first (by record id, descending) rather than oldest first.
     pub newest_first: bool,
     /// Where the page starts (the cursor's record, excluded).
@@ -119,6 +127,9 @@ impl ListQuery {
             category: None,
             open: None,
             overdue: None,
+            queue: None,
+            department: None,
+            own_departments: Vec::new(),
             newest_first: false,
             after: None,
             limit: DEFAULT_LIMIT,
@@ -211,14 +222,13 @@ impl ListQuery {
                     invalid(name, format!("not a severity; one of: {}", all.join(", ")))
                 })?);
             }
-            "category" => {
-                let ok = !v.is_empty()
-                    && v.len() <= 64
-                    && v.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-                if !ok {
-                    return Err(invalid(name, "not a category code (a-z, 0-9, _)"));
-                }
-                self.category = Some(v.to_owned());
+            "category" => self.category = Some(code(name, v)?),
+            "department" => self.department = Some(code(name, v)?),
+            "queue" => {
+                self.queue = Some(Queue::parse(v).ok_or_else(|| {
+                    let all: Vec<&str> = Queue::ALL.iter().map(|q| q.as_str()).collect();
+                    invalid(name, format!("not a queue; one of: {}", all.join(", ")))
+                })?);
             }
             "order" => {
                 self.newest_first = match v {
@@ -245,7 +255,19 @@ pub fn filters_of(listed: Listed) -> &'static [&'static str] {
         }
         Listed::Patrols => &["area", "cursor", "limit", "order", "from", "to", "worker"],
         Listed::WorkOrders => &[
-            "area", "cursor", "limit", "order", "state", "severity", "category", "open", "overdue",
+            "area",
+            "cursor",
+            "limit",
+            "order",
+            "state",
+            "severity",
+            "category",
+            "open",
+            "overdue",
+            "queue",
+            "department",
+            "q",
+            "household",
         ],
         Listed::Tasks => &["area", "cursor", "limit", "order", "open"],
     }
@@ -262,6 +284,14 @@ fn printable(name: &str) -> String {
 
 fn tag_codes() -> String {
     HouseholdTag::ALL.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(", ")
+}
+
+/// A registry code (category, department): a-z, 0-9 and `_`, at most 64 characters.
+fn code(name: &'static str, v: &str) -> Result<String, QueryError> {
+    let ok = !v.is_empty()
+        && v.len() <= 64
+        && v.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if ok { Ok(v.to_owned()) } else { Err(invalid(name, "not a code (a-z, 0-9, _)")) }
 }
 
 fn uuid(name: &'static str, v: &str) -> Result<Uuid, QueryError> {

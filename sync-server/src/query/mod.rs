@@ -9,9 +9,11 @@
 
 pub mod cursor;
 pub mod filter;
+pub mod queue;
 pub mod scope;
 pub mod search;
 pub mod sql;
+pub mod stats;
 
 use async_trait::async_trait;
 use gridwork_core::RecordKind;
@@ -137,6 +139,12 @@ pub trait QueryStore: Send + Sync {
     /// # Errors
     /// Storage errors.
     async fn run_query(&self, statement: &Statement) -> Result<Vec<RawRow>, StoreError>;
+
+    /// Runs a counting statement: some text key columns, then a count (the last column).
+    ///
+    /// # Errors
+    /// Storage errors.
+    async fn run_counts(&self, statement: &Statement) -> Result<Vec<stats::CountRow>, StoreError>;
 
     /// Runs a statement and decodes its rows.
     ///

@@ -5,7 +5,7 @@
 //! same tokens and terms a phone's FTS5 index uses, without FTS5.
 //!
 //! A household is found by its head's name, its address and its residents' names (as on a
-//! phone); a resident by their name. Each row of `rm_search` says which record it finds
+//! phone); a resident by their name; a work order by its title and the start of its description. Each row of `rm_search` says which record it finds
 //! (`kind`, `doc_id`) and whose text it came from (`source_id`): a record's rows are replaced
 //! whenever the projector writes it, so a renamed or moved resident leaves nothing behind.
 
@@ -15,6 +15,9 @@ use uuid::Uuid;
 
 use super::sql::{Bind, Builder, Dialect, Statement};
 use crate::read_model::rows::{KindColumns, RecordRow};
+
+/// How much of a work order's description is searchable (its start says what it is about).
+const DESCRIPTION_SEARCHED: usize = 200;
 
 /// Rows of `rm_search` per `INSERT` statement.
 const ROWS_PER_INSERT: usize = 200;
@@ -50,6 +53,12 @@ pub fn rows_of(row: &RecordRow) -> Option<SearchRows> {
                 let tokens = index_tokens_with(&[name], &[], &[]);
                 add(RecordKind::Resident, row.id, tokens.clone());
                 add(RecordKind::Household, *household_id, tokens);
+            }
+        }
+        KindColumns::WorkOrder { title, description, .. } => {
+            if !row.deleted {
+                let about: String = description.chars().take(DESCRIPTION_SEARCHED).collect();
+                add(RecordKind::WorkOrder, row.id, index_tokens_with(&[], &[title, &about], &[]));
             }
         }
         _ => return None,

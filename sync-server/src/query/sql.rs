@@ -28,7 +28,7 @@ impl Dialect {
     }
 
     /// The function giving the 1-based position of a substring (0 when absent).
-    fn position(self) -> &'static str {
+    pub(crate) fn position(self) -> &'static str {
         match self {
             Dialect::Sqlite => "instr",
             Dialect::Postgres => "strpos",
@@ -75,13 +75,18 @@ impl Builder {
         self.dialect.placeholder(self.binds.len())
     }
 
+    /// The dialect's substring-position function (`instr` / `strpos`).
+    pub(crate) fn position_fn(&self) -> &'static str {
+        self.dialect.position()
+    }
+
     pub(crate) fn push(&mut self, sql: &str) {
         self.sql.push_str(sql);
     }
 
     /// Appends ` AND (scope)`: the caller's read scopes over `{alias}.area_key` (the predicate
     /// pulls use, [`scope_sql_on`], so a list shows exactly what a pull would serve).
-    fn scope(&mut self, alias: &str, kind: RecordKind, scopes: &[ReadScope]) {
+    pub(crate) fn scope(&mut self, alias: &str, kind: RecordKind, scopes: &[ReadScope]) {
         let dialect = self.dialect;
         let mut n = self.binds.len();
         let (area, code, doc) =
@@ -93,6 +98,13 @@ impl Builder {
         });
         self.binds.extend(binds.into_iter().map(Bind::Text));
         self.push(&format!(" AND ({sql})"));
+    }
+
+    /// Appends ` AND t.area_key` within `area` (any level).
+    pub(crate) fn within(&mut self, area: &str) {
+        let (lo, hi) = area_range(area);
+        let (lo, hi) = (self.bind(Bind::Text(lo)), self.bind(Bind::Text(hi)));
+        self.push(&format!(" AND t.area_key >= {lo} AND t.area_key < {hi}"));
     }
 
     pub(crate) fn finish(self) -> Statement {
@@ -118,9 +130,7 @@ pub fn list(dialect: Dialect, q: &ListQuery, scopes: &[ReadScope], now: i64) -> 
     b.push(" AND t.deleted = FALSE");
     b.scope("t", q.listed.kind(), scopes);
     if let Some(area) = &q.area {
-        let (lo, hi) = area_range(area.as_str());
-        let (lo, hi) = (b.bind(Bind::Text(lo)), b.bind(Bind::Text(hi)));
-        b.push(&format!(" AND t.area_key >= {lo} AND t.area_key < {hi}"));
+        b.within(area.as_str());
     }
     filters(&mut b, q, now);
     super::search::terms_sql(&mut b, q.listed.kind(), &q.terms);
@@ -181,6 +191,14 @@ fn filters(b: &mut Builder, q: &ListQuery, now: i64) {
             (_, true) => " AND t.is_open = TRUE",
             (_, false) => " AND t.is_open = FALSE",
         });
+    }
+    if let Some(queue) = q.queue {
+        let asked: Vec<String> = q.department.iter().cloned().collect();
+        let departments = if asked.is_empty() { &q.own_departments } else { &asked };
+        queue.push_sql(b, if queue.is_departmental() { departments } else { &[] });
+    }
+    if let Some(department) = &q.department {
+        super::queue::push_department(b, department);
     }
     if let Some(overdue) = q.overdue {
         let p = b.bind(Bind::Int(now));

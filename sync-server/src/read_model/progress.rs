@@ -6,19 +6,43 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{Notify, watch};
+use tokio::sync::{Notify, broadcast, watch};
 
-/// The projector's published cursor and its wake-up call.
+use super::rows::RecordRow;
+
+/// How many folded work orders wait for a slow listener before it misses some (it is told).
+const ORDERS_BUFFER: usize = 1024;
+
+/// The projector's published cursor, its wake-up call, and the work orders it has just folded
+/// (the workbench's live alerts listen to them).
 #[derive(Debug)]
 pub struct Progress {
     wake: Notify,
     cursor: watch::Sender<u64>,
+    orders: broadcast::Sender<Arc<RecordRow>>,
 }
 
 impl Progress {
     /// A new signal at cursor 0.
     pub fn new() -> Arc<Progress> {
-        Arc::new(Progress { wake: Notify::new(), cursor: watch::Sender::new(0) })
+        Arc::new(Progress {
+            wake: Notify::new(),
+            cursor: watch::Sender::new(0),
+            orders: broadcast::Sender::new(ORDERS_BUFFER),
+        })
+    }
+
+    /// Listens to the work orders the projector folds from now on (their rows as committed).
+    pub fn subscribe_orders(&self) -> broadcast::Receiver<Arc<RecordRow>> {
+        self.orders.subscribe()
+    }
+
+    /// Tells the listeners about work orders just committed (nobody listening is fine).
+    pub(crate) fn publish_orders(&self, rows: Vec<RecordRow>) {
+        for row in rows {
+            // An error only means nobody listens now.
+            let _ = self.orders.send(Arc::new(row));
+        }
     }
 
     /// Asks the projector to step now rather than at its next tick.

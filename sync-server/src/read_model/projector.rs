@@ -147,12 +147,17 @@ pub struct Projector {
     /// The deadline policy of each district (by code) from its reference record, loaded from
     /// the read model on the first step and updated as reference changes are folded.
     policies: Option<BTreeMap<String, DeadlinePolicy>>,
+    /// Work-order rows committed since [`Projector::take_folded_orders`] last took them.
+    folded_orders: Vec<RecordRow>,
 }
 
 /// The district (first code of the path) an area lies in.
 fn district(area: &AreaPath) -> &str {
     area.as_str().split('/').next().unwrap_or_default()
 }
+
+/// At most this many folded work orders are held for [`Projector::take_folded_orders`].
+const FOLDED_ORDERS_KEPT: usize = 10_000;
 
 impl Projector {
     /// A projector keeping up to `cached_docs` documents in memory and reading `page_bytes` of
@@ -163,7 +168,13 @@ impl Projector {
             received: BTreeMap::new(),
             page_bytes,
             policies: None,
+            folded_orders: Vec::new(),
         }
+    }
+
+    /// The work-order rows committed since the last call (for live alerts).
+    pub fn take_folded_orders(&mut self) -> Vec<RecordRow> {
+        std::mem::take(&mut self.folded_orders)
     }
 
     /// Folds one page of the log after the read model's cursor; returns how many changes it
@@ -252,6 +263,12 @@ impl Projector {
         }
         rm.rm_commit(&batch).await?;
         self.policies = Some(policies);
+        // Only what is committed is told; bounded, in case nobody takes them.
+        if self.folded_orders.len() < FOLDED_ORDERS_KEPT {
+            self.folded_orders.extend(
+                batch.rows.into_iter().filter(|r| r.kind == RecordKind::WorkOrder && !r.deleted),
+            );
+        }
         // Receive times are kept in memory only with their cached documents.
         let docs = &self.docs;
         self.received.retain(|id, _| docs.has(id));
@@ -359,6 +376,7 @@ pub async fn follow(
             if let Err(e) = &stepped {
                 tracing::warn!(error = %e, "read model: a projector step failed");
             }
+            progress.publish_orders(projector.take_folded_orders());
             let now_head = log.head_seq().await.ok();
             if let (Ok(cursor), Some(h)) = (rm.rm_cursor().await, now_head) {
                 metrics.read_model_cursor.store(cursor, Ordering::Relaxed);

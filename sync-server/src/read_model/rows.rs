@@ -111,6 +111,16 @@ pub enum KindColumns {
         escalated: bool,
         /// Departments dispatched to, comma-separated.
         departments: String,
+        /// Each dispatched department's progress, `,police=dispatched,sanitation=signed,`.
+        dept_states: String,
+        /// Extension requests waiting for the centre.
+        pending_ext: i64,
+        /// The incident's title.
+        title: String,
+        /// The household it concerns.
+        household_id: Option<Uuid>,
+        /// The incident's description (searched, not a column).
+        description: String,
         /// Conflicting steps awaiting review.
         conflicts: i64,
     },
@@ -223,6 +233,12 @@ pub fn row_with(
                     is_open: summary.is_open(),
                     escalated: summary.escalated,
                     departments: departments.join(","),
+                    dept_states: dept_states(&summary.departments),
+                    pending_ext: i64::try_from(summary.pending_extensions.len())
+                        .unwrap_or(i64::MAX),
+                    title: r.record.title.clone(),
+                    household_id: r.record.household_id,
+                    description: r.record.description.clone(),
                     conflicts: i64::try_from(summary.conflicts.len()).unwrap_or(i64::MAX),
                 },
                 json(&order),
@@ -256,4 +272,19 @@ pub fn row_with(
 /// A record as JSON; the core's record types always serialise.
 fn json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).unwrap_or_default()
+}
+
+/// Each department's progress as `,name=state,name=state,` (the map is sorted by name): one
+/// department's progress is one substring test (`query::queue`).
+pub(crate) fn dept_states(
+    departments: &std::collections::BTreeMap<String, gridwork_core::work_order::WorkOrderState>,
+) -> String {
+    let mut out = String::from(",");
+    for (name, state) in departments {
+        out.push_str(name);
+        out.push('=');
+        out.push_str(state.as_str());
+        out.push(',');
+    }
+    if out.len() == 1 { String::new() } else { out }
 }

@@ -86,6 +86,7 @@ fn field_work(seed: u64) -> (Vec<ChangeEnvelope>, Store) {
         department: dep.map(str::to_owned),
         note: None,
         extension_hours: None,
+        satisfaction: None,
         at: Utc::now(),
     };
     for id in &orders {

@@ -528,6 +528,9 @@ pub enum AuditAction {
     Account,
     /// A mutation of the admin API (method and path in `detail`).
     Admin,
+    /// A person read a resident's sensitive record through the query API (the resident in
+    /// `detail`).
+    ReadSensitive,
 }
 
 impl AuditAction {
@@ -549,6 +552,7 @@ impl AuditAction {
             AuditAction::Logout => "logout",
             AuditAction::Account => "account",
             AuditAction::Admin => "admin",
+            AuditAction::ReadSensitive => "read_sensitive",
         }
     }
 
@@ -573,6 +577,7 @@ impl AuditAction {
             "logout" => AuditAction::Logout,
             "account" => AuditAction::Account,
             "admin" => AuditAction::Admin,
+            "read_sensitive" => AuditAction::ReadSensitive,
             o => return Err(StoreError::Corrupt(format!("audit action {o}"))),
         })
     }

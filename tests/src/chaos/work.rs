@@ -302,6 +302,8 @@ impl World {
             department: action.1.map(str::to_owned),
             note: Some(format!("{}：第{}步", p.label, summary.events.len())),
             extension_hours: (action.0 == EventType::RequestExtension).then_some(24),
+            satisfaction: (action.0 == EventType::Verify)
+                .then(|| 1 + u8::try_from(p.rng.below(5)).unwrap_or(0)),
             at: Utc::now() + p.skew,
         };
         if self
@@ -412,6 +414,11 @@ fn step_options(
                     continue;
                 }
                 (rng.below(10) >= 3).then_some(DEPARTMENT)
+            }
+            EventType::ApproveExtension | EventType::DeclineExtension => {
+                [DEPARTMENT, OTHER_DEPARTMENT]
+                    .into_iter()
+                    .find(|d| summary.pending_extensions.iter().any(|p| p.department == *d))
             }
             _ => None,
         };

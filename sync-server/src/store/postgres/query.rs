@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use tokio_postgres::types::ToSql;
 
 use super::PgStore;
+use crate::query::stats::CountRow;
 use crate::query::{Bind, Dialect, QueryStore, RawRow, Statement, search};
 use crate::read_model::rows::RecordRow;
 use crate::store::{StoreError, StoreResult};
@@ -49,6 +50,21 @@ impl QueryStore for PgStore {
         let rows = c.query(statement.sql.as_str(), &params(&statement.binds)).await?;
         rows.iter()
             .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?)))
+            .collect()
+    }
+
+    async fn run_counts(&self, statement: &Statement) -> Result<Vec<CountRow>, StoreError> {
+        let c = self.client().await?;
+        let rows = c.query(statement.sql.as_str(), &params(&statement.binds)).await?;
+        rows.iter()
+            .map(|r| {
+                let keys = r.len().saturating_sub(1);
+                let mut k = Vec::with_capacity(keys);
+                for i in 0..keys {
+                    k.push(r.try_get::<_, Option<String>>(i)?.unwrap_or_default());
+                }
+                Ok((k, r.try_get(keys)?))
+            })
             .collect()
     }
 }

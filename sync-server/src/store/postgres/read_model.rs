@@ -190,20 +190,28 @@ async fn write_row(tx: &Tx<'_>, r: &RecordRow) -> StoreResult<()> {
             is_open,
             escalated,
             departments,
+            dept_states,
+            pending_ext,
+            title,
+            household_id,
+            description: _,
             conflicts,
         } => {
             let stmt = tx
                 .prepare_cached(
                     "INSERT INTO rm_work_orders (doc_id, area_key, category, severity, state,
                         reported_at, deadline_at, closed_at, closed_on_time, is_open, escalated,
-                        departments, conflicts, deleted)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+                        departments, dept_states, pending_ext, title, household_id, conflicts, deleted)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
+                        $16, $17, $18)
                      ON CONFLICT (doc_id) DO UPDATE SET area_key = excluded.area_key,
                         category = excluded.category, severity = excluded.severity,
                         state = excluded.state, reported_at = excluded.reported_at,
                         deadline_at = excluded.deadline_at, closed_at = excluded.closed_at,
                         closed_on_time = excluded.closed_on_time, is_open = excluded.is_open,
                         escalated = excluded.escalated, departments = excluded.departments,
+                        dept_states = excluded.dept_states, pending_ext = excluded.pending_ext,
+                        title = excluded.title, household_id = excluded.household_id,
                         conflicts = excluded.conflicts, deleted = excluded.deleted",
                 )
                 .await?;
@@ -222,6 +230,10 @@ async fn write_row(tx: &Tx<'_>, r: &RecordRow) -> StoreResult<()> {
                     is_open,
                     escalated,
                     departments,
+                    dept_states,
+                    pending_ext,
+                    title,
+                    &household_id.map(|h| h.as_bytes().to_vec()),
                     conflicts,
                     &r.deleted,
                 ],

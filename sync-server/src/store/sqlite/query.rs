@@ -6,6 +6,7 @@ use rusqlite::types::{ToSqlOutput, Value};
 use rusqlite::{Connection, ToSql, params_from_iter};
 
 use super::SqliteStore;
+use crate::query::stats::CountRow;
 use crate::query::{Bind, Dialect, QueryStore, RawRow, Statement, search};
 use crate::read_model::rows::RecordRow;
 use crate::store::{StoreError, StoreResult};
@@ -43,6 +44,23 @@ impl QueryStore for SqliteStore {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
             })?;
             Ok(rows.collect::<rusqlite::Result<Vec<RawRow>>>()?)
+        })
+        .await
+    }
+
+    async fn run_counts(&self, statement: &Statement) -> Result<Vec<CountRow>, StoreError> {
+        let s = statement.clone();
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(&s.sql)?;
+            let keys = stmt.column_count().saturating_sub(1);
+            let rows = stmt.query_map(params_from_iter(s.binds.iter()), |r| {
+                let mut k = Vec::with_capacity(keys);
+                for i in 0..keys {
+                    k.push(r.get::<_, Option<String>>(i)?.unwrap_or_default());
+                }
+                Ok((k, r.get(keys)?))
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<CountRow>>>()?)
         })
         .await
     }

@@ -99,13 +99,19 @@ fn write_row(tx: &Connection, r: &RecordRow) -> StoreResult<()> {
             is_open,
             escalated,
             departments,
+            dept_states,
+            pending_ext,
+            title,
+            household_id,
+            description: _,
             conflicts,
         } => tx
             .prepare_cached(
                 "INSERT OR REPLACE INTO rm_work_orders(doc_id, area_key, category, severity, state,
                     reported_at, deadline_at, closed_at, closed_on_time, is_open, escalated,
-                    departments, conflicts, deleted)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                    departments, dept_states, pending_ext, title, household_id, conflicts, deleted)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                    ?17, ?18)",
             )?
             .execute(params![
                 id,
@@ -120,6 +126,10 @@ fn write_row(tx: &Connection, r: &RecordRow) -> StoreResult<()> {
                 is_open,
                 escalated,
                 departments,
+                dept_states,
+                pending_ext,
+                title,
+                household_id.map(|h| h.as_bytes().to_vec()),
                 conflicts,
                 r.deleted
             ])?,
