@@ -76,6 +76,7 @@ async fn edited_reference_reaches_the_phone(backend: Backend) -> HarnessResult<(
                 department: None,
                 note: None,
                 extension_hours: None,
+                satisfaction: None,
                 at: chrono::Utc::now(),
             },
         )

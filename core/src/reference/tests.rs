@@ -290,6 +290,7 @@ mod on_a_device {
                     department: None,
                     note: None,
                     extension_hours: None,
+                    satisfaction: None,
                     at: Utc::now(),
                 },
             )
