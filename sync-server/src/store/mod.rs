@@ -862,30 +862,34 @@ pub(crate) fn scope_sql_on(
     let mut parts = Vec::new();
     let mut binds = Vec::new();
     for s in scopes {
-        // A handler of no department reads nothing.
-        if s.kinds.is_empty() || s.departments.as_ref().is_some_and(Vec::is_empty) {
+        if s.kinds.is_empty() {
             continue;
         }
+        // A handler of no department reads no record of its area (only the wide kinds below:
+        // the district's reference record).
+        let no_department = s.departments.as_ref().is_some_and(Vec::is_empty);
         let (lo, hi) = area_range(s.area.as_str());
         let kinds: Vec<String> = s.kinds.iter().map(|k| k.code().to_string()).collect();
-        let mut part = format!(
-            "({area_col} >= {} AND {area_col} < {} AND {kind_col} IN ({})",
-            ph(),
-            ph(),
-            kinds.join(",")
-        );
-        binds.push(lo);
-        binds.push(hi);
-        if let Some(departments) = &s.departments {
-            let phs: Vec<String> = departments.iter().map(|_| ph()).collect();
-            part.push_str(&format!(
-                " AND {doc_col} IN (SELECT doc_id FROM doc_departments WHERE department IN ({}))",
-                phs.join(",")
-            ));
-            binds.extend(departments.iter().cloned());
+        if !no_department {
+            let mut part = format!(
+                "({area_col} >= {} AND {area_col} < {} AND {kind_col} IN ({})",
+                ph(),
+                ph(),
+                kinds.join(",")
+            );
+            binds.push(lo);
+            binds.push(hi);
+            if let Some(departments) = &s.departments {
+                let phs: Vec<String> = departments.iter().map(|_| ph()).collect();
+                part.push_str(&format!(
+                    " AND {doc_col} IN (SELECT doc_id FROM doc_departments WHERE department IN ({}))",
+                    phs.join(",")
+                ));
+                binds.extend(departments.iter().cloned());
+            }
+            part.push(')');
+            parts.push(part);
         }
-        part.push(')');
-        parts.push(part);
         // Records for an area containing the scope reach it too, for the kinds issued to whole
         // areas (a town-wide task reaches every grid of the town; DESIGN §8).
         // A department handler's scope reads only its departments' documents in its own area:
