@@ -26,11 +26,14 @@ pub enum RecordKind {
     WorkOrder = 6,
     /// A task from a command centre.
     Task = 7,
+    /// The district's reference data (categories, severity deadlines, tag intervals,
+    /// departments): one document per district, written only by the server, read by all.
+    Reference = 8,
 }
 
 impl RecordKind {
     /// Every kind, in code order.
-    pub const ALL: [RecordKind; 7] = [
+    pub const ALL: [RecordKind; 8] = [
         RecordKind::Household,
         RecordKind::Resident,
         RecordKind::Sensitive,
@@ -38,6 +41,7 @@ impl RecordKind {
         RecordKind::Patrol,
         RecordKind::WorkOrder,
         RecordKind::Task,
+        RecordKind::Reference,
     ];
 
     /// The stable numeric code used on the wire and on disk.
@@ -66,6 +70,7 @@ impl RecordKind {
             RecordKind::Patrol => "patrol",
             RecordKind::WorkOrder => "work_order",
             RecordKind::Task => "task",
+            RecordKind::Reference => "reference",
         }
     }
 

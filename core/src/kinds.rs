@@ -99,6 +99,7 @@ registry! {
     Patrol => crate::patrol::PatrolSpec,
     WorkOrder => crate::work_order::WorkOrderSpec,
     Task => crate::task::TaskSpec,
+    Reference => crate::reference::ReferenceSpec,
 }
 
 fn photos_as<S: RecordSpec>(id: Uuid, d: &AutoCommit) -> Result<Vec<PhotoRef>, DecodeError> {

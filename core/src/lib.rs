@@ -31,6 +31,7 @@ pub mod patrol;
 pub mod protocol;
 #[cfg(feature = "store")]
 pub mod record;
+pub mod reference;
 pub mod resident;
 pub mod role;
 pub mod search;

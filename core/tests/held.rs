@@ -204,6 +204,9 @@ fn a_schema_3_store_migrates_and_keeps_its_outbox_in_order() {
              ALTER TABLE change DROP COLUMN area;
              ALTER TABLE doc DROP COLUMN photos;
              DROP TABLE task_area_progress;
+             DROP TABLE reference_data;
+             ALTER TABLE work_order DROP COLUMN clock_started_at;
+             ALTER TABLE work_order DROP COLUMN extension_hours;
              CREATE INDEX change_outbox ON change(outbox) WHERE outbox = 1;
              PRAGMA user_version = 3;",
         )

@@ -94,7 +94,7 @@ static NO_DEPARTMENTS: std::sync::LazyLock<Registry> = std::sync::LazyLock::new(
 
 /// A writer of no department.
 fn writer<'a>(actor: &'a ActorId, grants: &'a [RoleGrant]) -> Writer<'a> {
-    Writer { actor, grants, departments: &[], registry: &NO_DEPARTMENTS }
+    Writer { actor, grants, departments: &[], registry: &NO_DEPARTMENTS, server_authored: false }
 }
 
 /// Validated pushes, one per phone.

@@ -16,6 +16,7 @@ pub mod metrics;
 pub mod policy;
 pub mod query;
 pub mod read_model;
+pub mod reference;
 pub mod server;
 pub mod staff;
 pub mod store;

@@ -8,10 +8,12 @@ use crate::store::{ReadScope, RoleGrant};
 
 /// The kinds a role may write (and read) within its area. Sync admins handle no records;
 /// department handlers only work orders; sensitive documents only roles that may read them.
+/// Every role with records also reads the district's reference data (which only the server
+/// writes: `crate::validate` refuses a device's change to it).
 pub fn kinds_for(role: Role) -> Vec<RecordKind> {
     let base: &[RecordKind] = match role {
         Role::SyncAdmin => &[],
-        Role::DepartmentHandler => &[RecordKind::WorkOrder],
+        Role::DepartmentHandler => &[RecordKind::WorkOrder, RecordKind::Reference],
         Role::Liaison => &[
             RecordKind::Household,
             RecordKind::Resident,
@@ -19,6 +21,7 @@ pub fn kinds_for(role: Role) -> Vec<RecordKind> {
             RecordKind::Patrol,
             RecordKind::WorkOrder,
             RecordKind::Task,
+            RecordKind::Reference,
         ],
         Role::GridWorker | Role::GridHead | Role::TownOperator | Role::DistrictCentre => {
             &RecordKind::ALL

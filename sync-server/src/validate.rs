@@ -22,6 +22,9 @@ pub struct Writer<'a> {
     pub departments: &'a [String],
     /// The departments a work order may be dispatched to.
     pub registry: &'a Registry,
+    /// Whether the server itself authors these changes (`crate::authoring`): only it may write
+    /// the district's reference data.
+    pub server_authored: bool,
 }
 
 /// Why a pushed change was refused.
@@ -31,8 +34,8 @@ pub struct Rejection {
     /// The change's position in the push (0-based).
     pub index: usize,
     /// A stable error code (`corrupt_change`, `foreign_actor`, `out_of_scope`,
-    /// `kind_not_allowed`, `event_role_not_held`, `unknown_department`,
-    /// `department_not_held`).
+    /// `kind_not_allowed`, `reference_server_only`, `event_role_not_held`,
+    /// `unknown_department`, `department_not_held`).
     pub code: &'static str,
     /// What was wrong, in English.
     pub message: String,
@@ -88,6 +91,16 @@ pub fn validate(
                     change.actor_id(),
                     actor
                 ),
+            ));
+        }
+        // Reference data is the district's configuration: the server writes it (from the
+        // workbench's edits and its department registry), devices only read it.
+        if envelope.kind == RecordKind::Reference && !writer.server_authored {
+            return Err(reject(
+                "reference_server_only",
+                "reference data is edited on the server (PUT /api/v1/reference), not pushed by \
+                 devices"
+                    .into(),
             ));
         }
         match policy::may_write(grants, envelope.kind, &envelope.area) {
@@ -441,7 +454,10 @@ mod tests {
         push: Vec<ChangeEnvelope>,
     ) -> Result<ValidatedPush, Rejection> {
         let registry = Registry::new(vec![department("sanitation"), department("retired")]);
-        validate(&Writer { actor, grants, departments, registry: &registry }, push)
+        validate(
+            &Writer { actor, grants, departments, registry: &registry, server_authored: false },
+            push,
+        )
     }
 
     /// A work-order change logging one event by `role` that names `department`.

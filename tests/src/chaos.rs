@@ -335,7 +335,8 @@ impl Phone {
     fn readable(&self) -> Vec<RecordKind> {
         match self.role {
             Role::SyncAdmin => vec![],
-            Role::DepartmentHandler => vec![RecordKind::WorkOrder],
+            // The district's reference record reaches every phone (issue 11).
+            Role::DepartmentHandler => vec![RecordKind::WorkOrder, RecordKind::Reference],
             role => RecordKind::ALL
                 .into_iter()
                 .filter(|k| !k.is_sensitive() || role.may_read_sensitive())

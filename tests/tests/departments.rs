@@ -56,8 +56,16 @@ async fn handlers_see_their_departments_orders(backend: Backend) -> HarnessResul
     for d in [&sanitation, &police, &nobody] {
         d.sync().await?;
     }
+    // Every phone also holds the district's reference record (issue 11); of the records, only
+    // its departments' orders.
+    let reference = gridwork_core::reference::reference_id(&area("320612"));
     let held = |d: &Device| {
-        d.with(|s| s.digest(None).map(|v| v.into_iter().map(|x| x.id).collect::<Vec<_>>()))
+        d.with(|s| s.digest(None).map(|v| v.into_iter().map(|x| x.id).collect::<Vec<_>>())).map(
+            |ids| {
+                assert!(ids.contains(&reference), "the reference record reaches every handler");
+                ids.into_iter().filter(|id| *id != reference).collect::<Vec<_>>()
+            },
+        )
     };
     assert_eq!(held(&sanitation)?, vec![litter], "sanitation holds only its order");
     assert_eq!(held(&police)?, vec![quarrel], "police holds only its order");

@@ -18,7 +18,8 @@ async fn set_aside_change_is_reported_and_withheld(backend: Backend) -> HarnessR
 
     let id = worker.with(|s| s.households().add(household(1, MICRO_A)))?;
     assert_eq!(worker.sync().await?.pushed, 1);
-    assert_eq!(colleague.sync().await?.pulled, 1);
+    // The household, and the district's reference record (issue 11).
+    assert_eq!(colleague.sync().await?.pulled, 2);
     worker.with(|s| {
         let mut input = household(1, MICRO_A);
         input.member_count = 9;
@@ -64,7 +65,8 @@ async fn set_aside_change_is_reported_and_withheld(backend: Backend) -> HarnessR
     let newcomer = Device::new()?;
     newcomer.enrol_new_user(&server, &proxy.url, "张伟", "grid_worker", GRID_A).await?;
     let r = newcomer.sync().await?;
-    assert_eq!((r.pulled, r.refused), (1, 0), "{r:?}");
+    // The household and the district's reference record (issue 11).
+    assert_eq!((r.pulled, r.refused), (2, 0), "{r:?}");
     assert_eq!(newcomer.with(|s| s.held_counts())?, (0, 0));
     assert_eq!(newcomer.count(RecordKind::Household)?, 1);
 
@@ -74,7 +76,7 @@ async fn set_aside_change_is_reported_and_withheld(backend: Backend) -> HarnessR
     let late = Device::new()?;
     late.enrol_new_user(&server, &proxy.url, "赵敏", "grid_worker", GRID_A).await?;
     let r = late.sync().await?;
-    assert_eq!((r.pulled, r.refused), (2, 1), "{r:?}");
+    assert_eq!((r.pulled, r.refused), (3, 1), "{r:?}");
     let audit = server.audit(None).await?;
     for action in ["withhold", "restore"] {
         assert!(

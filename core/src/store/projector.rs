@@ -63,6 +63,17 @@ pub(crate) trait Projector: RecordSpec {
     /// # Errors
     /// Storage errors.
     fn forget(tx: &WriteTxn<'_>, id: Uuid) -> Result<()>;
+
+    /// Called instead of [`Projector::project`] when document `id` holds a value no version
+    /// writes (the decoder's [`DecodeError::Invalid`]): a kind whose record the device relies on
+    /// (reference data) records the refusal and falls back to its defaults. Most kinds just
+    /// leave the record without rows.
+    ///
+    /// # Errors
+    /// Storage errors.
+    fn refused(_tx: &WriteTxn<'_>, _id: Uuid, _error: &DecodeError) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// Decodes document `id` with `P` and writes its projection; returns how many photos the record
@@ -85,6 +96,7 @@ pub(crate) fn project_as<P: Projector>(
         Err(DecodeError::Incomplete { .. }) => Ok(0),
         Err(e @ DecodeError::Invalid { .. }) => {
             tracing::warn!(doc = %id, kind = %P::KIND, error = %e, "record not projected");
+            P::refused(tx, id, &e)?;
             Ok(0)
         }
     }

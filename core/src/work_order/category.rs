@@ -13,6 +13,10 @@ pub struct Category {
     pub name_zh: String,
     /// English name (Fire safety…).
     pub name_en: String,
+    /// Retired by the district: kept so that orders filed under it still show its name, but no
+    /// new report or edit may choose it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub retired: bool,
 }
 
 impl Category {
@@ -22,7 +26,12 @@ impl Category {
         name_zh: impl Into<String>,
         name_en: impl Into<String>,
     ) -> Self {
-        Category { code: code.into(), name_zh: name_zh.into(), name_en: name_en.into() }
+        Category {
+            code: code.into(),
+            name_zh: name_zh.into(),
+            name_en: name_en.into(),
+            retired: false,
+        }
     }
 
     fn validate(&self) -> Result<(), CoreError> {
@@ -115,13 +124,33 @@ impl CategoryList {
         self.categories.iter().find(|c| c.code == code)
     }
 
-    /// The category with this code, for validating a code typed or received.
+    /// The category with this code, for validating a code typed or received: it must be in the
+    /// list and not retired.
     ///
     /// # Errors
-    /// [`CoreError::Invalid`] naming `category` when the code is not in the list.
+    /// [`CoreError::Invalid`] naming `category` when the code is not in the list or retired.
     pub fn lookup(&self, code: &str) -> Result<&Category, CoreError> {
-        self.get(code)
-            .ok_or_else(|| CoreError::invalid("category", format!("unknown category `{code}`")))
+        match self.get(code) {
+            Some(c) if c.retired => Err(CoreError::invalid(
+                "category",
+                format!("category `{code}` was retired by the district"),
+            )),
+            Some(c) => Ok(c),
+            None => Err(CoreError::invalid("category", format!("unknown category `{code}`"))),
+        }
+    }
+
+    /// Lets `code` be chosen even if retired: an order filed under a category the district has
+    /// since retired may keep it when its other details are edited.
+    pub fn keep_in_use(&mut self, code: &str) {
+        if let Some(c) = self.categories.iter_mut().find(|c| c.code == code) {
+            c.retired = false;
+        }
+    }
+
+    /// The categories a new report may choose (not retired), in list order.
+    pub fn active(&self) -> impl Iterator<Item = &Category> {
+        self.categories.iter().filter(|c| !c.retired)
     }
 
     /// The categories, in list order (for pickers).
@@ -187,6 +216,21 @@ mod tests {
         assert!(list.push(Category::new("", "x", "y")).is_err());
         assert!(list.push(Category::new("blank", " ", "y")).is_err());
         assert_eq!(list.len(), 13);
+    }
+
+    #[test]
+    fn retired_categories_stay_displayable_but_not_choosable() {
+        let mut gone = Category::new("elevator", "电梯安全", "Elevator safety");
+        gone.retired = true;
+        let mut list = CategoryList::default();
+        list.push(gone).unwrap();
+        assert_eq!(list.get("elevator").unwrap().name_zh, "电梯安全");
+        let e = list.lookup("elevator").unwrap_err();
+        assert!(e.to_string().contains("retired"), "{e}");
+        assert_eq!(list.active().count(), 12);
+        let json = serde_json::to_string(&list).unwrap();
+        assert_eq!(json.matches("retired").count(), 1, "only the retired one says so");
+        assert_eq!(serde_json::from_str::<CategoryList>(&json).unwrap(), list);
     }
 
     #[test]

@@ -42,11 +42,13 @@ pub struct WorkOrderDoc {
 }
 
 impl WorkOrderDoc {
-    /// Folds the event log into the order's summary at `now` (overdue is relative to `now`).
-    /// `received` gives the time the server received a change, where the caller knows it; the
-    /// fold uses it only to measure (DESIGN §1).
-    pub fn summary(
+    /// Folds the event log into the order's summary at `now` (overdue is relative to `now`)
+    /// under the district's deadline `policy` (from its reference record). `received` gives the
+    /// time the server received a change, where the caller knows it: deadlines count on the
+    /// server's clock (DESIGN §1), the device's clock standing in only until it is known.
+    pub fn summary_with(
         &self,
+        policy: &DeadlinePolicy,
         received: impl Fn(&[u8; 32]) -> Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> WorkOrderSummary {
@@ -59,7 +61,18 @@ impl WorkOrderDoc {
                 e
             })
             .collect();
-        super::derive(&events, self.severity, &DeadlinePolicy::default(), now)
+        super::derive(&events, self.severity, policy, now)
+    }
+
+    /// [`WorkOrderDoc::summary_with`] under the default deadline policy: for checks that do not
+    /// depend on deadlines (who may take which step). Whatever shows or acts on a deadline uses
+    /// the district's policy.
+    pub fn summary(
+        &self,
+        received: impl Fn(&[u8; 32]) -> Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> WorkOrderSummary {
+        self.summary_with(&DeadlinePolicy::default(), received, now)
     }
 }
 

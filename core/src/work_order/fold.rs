@@ -47,6 +47,18 @@ impl Conflict {
     }
 }
 
+/// One dispatched department's own clock on a work order.
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct DepartmentDeadline {
+    /// The department's code.
+    pub department: String,
+    /// When its clock started: its signing (or first handling), server receive time when known.
+    pub clock_started_at: DateTime<Utc>,
+    /// Its deadline: the clock start + the severity's time + extensions.
+    pub deadline: DateTime<Utc>,
+}
+
 /// A department's extension request waiting for the centre's decision.
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -96,6 +108,20 @@ pub struct WorkOrderSummary {
     pub overdue: bool,
     /// Put under supervision (督办) at some point.
     pub escalated: bool,
+    /// How many supervision / escalation steps were applied (the automatic ones: the first when
+    /// the order becomes overdue, the second when it is overdue past the policy's escalation
+    /// threshold, to the district).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub escalations: u32,
+    /// Each dispatched department's own clock (网格吹哨、部门报到), by department code: it starts
+    /// when the department signed for the order (or began handling it, if it skipped signing),
+    /// and its deadline is that + the severity's time + extensions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub department_deadlines: Vec<DepartmentDeadline>,
+    /// The departments past their own deadline that have not fed back, at the `now` given to
+    /// [`derive`](fn@derive) (only while the order is open).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub overdue_departments: Vec<String>,
     /// When it was closed, while it is closed.
     pub closed_at: Option<DateTime<Utc>>,
     /// For a closed order, whether it closed by its deadline (for the on-time closure rate).
@@ -104,6 +130,10 @@ pub struct WorkOrderSummary {
     pub events: Vec<WorkOrderEvent>,
     /// The events not applied, in fold order, with the reason.
     pub conflicts: Vec<Conflict>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl WorkOrderSummary {
@@ -122,6 +152,9 @@ impl WorkOrderSummary {
             deadline: None,
             overdue: false,
             escalated: false,
+            escalations: 0,
+            department_deadlines: Vec::new(),
+            overdue_departments: Vec::new(),
             closed_at: None,
             closed_on_time: None,
             events: Vec::new(),
@@ -173,6 +206,7 @@ impl WorkOrderSummary {
                     }
                     EventType::Reopen => {
                         self.departments.clear();
+                        self.department_deadlines.clear();
                         self.pending_extensions.clear();
                         self.closed_at = None;
                     }
@@ -187,9 +221,19 @@ impl WorkOrderSummary {
             Step::Departments(targets) => {
                 for (department, progress) in targets {
                     if progress == WorkOrderState::Returned {
+                        self.department_deadlines.retain(|d| d.department != department);
                         self.pending_extensions.retain(|p| p.department != department);
                         self.departments.remove(&department);
                     } else {
+                        if matches!(event.event_type, EventType::Sign | EventType::Handle)
+                            && !self.department_deadlines.iter().any(|d| d.department == department)
+                        {
+                            self.department_deadlines.push(DepartmentDeadline {
+                                department: department.clone(),
+                                clock_started_at: at,
+                                deadline: at,
+                            });
+                        }
                         self.departments.insert(department, progress);
                     }
                 }
@@ -220,10 +264,43 @@ impl WorkOrderSummary {
                     self.extend(request.hours);
                 }
             }
-            Step::Escalate => self.escalated = true,
+            Step::Escalate => {
+                self.escalated = true;
+                self.escalations = self.escalations.saturating_add(1);
+            }
         }
         self.events.push(event.clone());
     }
+}
+
+/// Each department's deadline from its own clock start, and which are overdue at `now`.
+fn department_deadlines(
+    summary: &mut WorkOrderSummary,
+    policy: &DeadlinePolicy,
+    now: DateTime<Utc>,
+) {
+    let allowed = policy
+        .duration(summary.severity)
+        .checked_add(&TimeDelta::hours(i64::try_from(summary.extension_hours).unwrap_or(i64::MAX)))
+        .unwrap_or(TimeDelta::MAX);
+    for d in &mut summary.department_deadlines {
+        d.deadline =
+            d.clock_started_at.checked_add_signed(allowed).unwrap_or(DateTime::<Utc>::MAX_UTC);
+    }
+    summary.department_deadlines.sort_by(|a, b| a.department.cmp(&b.department));
+    let open = summary.is_open();
+    summary.overdue_departments = summary
+        .department_deadlines
+        .iter()
+        .filter(|d| {
+            open && now > d.deadline
+                && summary
+                    .departments
+                    .get(&d.department)
+                    .is_some_and(|p| *p < WorkOrderState::FedBack)
+        })
+        .map(|d| d.department.clone())
+        .collect();
 }
 
 /// Derives a work order's summary from its event log, deterministically.
@@ -274,8 +351,95 @@ pub fn derive(
     }
 
     summary.overdue = summary.is_open() && summary.deadline.is_some_and(|d| now > d);
+    department_deadlines(&mut summary, policy, now);
     if summary.state == Some(WorkOrderState::Closed) {
         summary.closed_on_time = summary.closed_at.zip(summary.deadline).map(|(c, d)| c <= d);
     }
     summary
+}
+
+#[cfg(test)]
+mod clock_tests {
+    use super::super::test_support::{dispatched, ev, t};
+    use super::*;
+
+    /// Important (24 h) order: report 0, accept 10, dispatch to sanitation 20 and police 25 —
+    /// each event's device clock a day fast, the server's receive time the truth.
+    fn two_departments() -> Vec<WorkOrderEvent> {
+        let skew = TimeDelta::days(1);
+        let mut events = dispatched();
+        events
+            .push(ev("d2", EventType::Dispatch, Role::TownOperator, 25).with_department("police"));
+        events
+            .into_iter()
+            .map(|e| {
+                let rx = e.at;
+                WorkOrderEvent { at: rx + skew, ..e }.with_received_at(rx)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn deadlines_count_on_the_server_clock_from_acceptance_and_each_signing() {
+        let policy = DeadlinePolicy::default();
+        let mut events = two_departments();
+        events.push(
+            ev("s1", EventType::Sign, Role::DepartmentHandler, 60)
+                .with_department("sanitation")
+                .with_received_at(t(60)),
+        );
+        events.push(
+            ev("s2", EventType::Handle, Role::DepartmentHandler, 120)
+                .with_department("police")
+                .with_received_at(t(120)),
+        );
+        let s = derive(&events, Severity::Important, &policy, t(0));
+        // The order's clock: acceptance at minute 10 as the server received it.
+        assert_eq!(s.clock_started_at, Some(t(10)));
+        assert_eq!(s.deadline, Some(t(10) + TimeDelta::hours(24)));
+        // Each department's clock: its own signing (or first handling).
+        let clocks: Vec<(&str, DateTime<Utc>, DateTime<Utc>)> = s
+            .department_deadlines
+            .iter()
+            .map(|d| (d.department.as_str(), d.clock_started_at, d.deadline))
+            .collect();
+        assert_eq!(
+            clocks,
+            vec![
+                ("police", t(120), t(120) + TimeDelta::hours(24)),
+                ("sanitation", t(60), t(60) + TimeDelta::hours(24)),
+            ]
+        );
+
+        // At minute 24 h + 90: the order and sanitation are overdue, police is not yet.
+        let later = t(24 * 60 + 90);
+        let s = derive(&events, Severity::Important, &policy, later);
+        assert!(s.overdue);
+        assert_eq!(s.overdue_departments, vec!["sanitation".to_owned()]);
+        // A district that allows 48 h: nobody is.
+        let lenient = DeadlinePolicy { important_hours: 48, ..policy };
+        let s = derive(&events, Severity::Important, &lenient, later);
+        assert!(!s.overdue && s.overdue_departments.is_empty());
+    }
+
+    #[test]
+    fn escalations_are_counted_and_returns_stop_a_department_clock() {
+        let mut events = two_departments();
+        events
+            .push(ev("s1", EventType::Sign, Role::DepartmentHandler, 30).with_department("police"));
+        events.push(ev("x1", EventType::Escalate, Role::DistrictCentre, 40));
+        events.push(ev("x2", EventType::Escalate, Role::DistrictCentre, 50));
+        events.push(
+            ev("r1", EventType::Return, Role::DepartmentHandler, 60).with_department("police"),
+        );
+        let s = derive(&events, Severity::Urgent, &DeadlinePolicy::default(), t(24 * 60));
+        assert_eq!(s.escalations, 2);
+        assert!(s.escalated);
+        assert!(s.department_deadlines.iter().all(|d| d.department != "police"));
+        assert!(
+            s.overdue_departments.is_empty(),
+            "sanitation never signed: the order's clock only"
+        );
+        assert!(s.overdue);
+    }
 }

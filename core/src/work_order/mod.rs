@@ -50,7 +50,7 @@ pub use details::{DETAIL_FIELDS, IncidentDetails, check_details_edit};
 pub use document::{LoggedEvent, append_event};
 pub use error::WorkOrderError;
 pub use event::{EventType, WorkOrderEvent, role_may_perform};
-pub use fold::{Conflict, PendingExtension, WorkOrderSummary, derive};
+pub use fold::{Conflict, DepartmentDeadline, PendingExtension, WorkOrderSummary, derive};
 pub use incident::{IncidentInput, IncidentSource, WorkOrderAction};
 #[cfg(feature = "store")]
 pub use query::WorkOrderRow;

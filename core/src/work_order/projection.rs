@@ -25,8 +25,9 @@ impl Projector for WorkOrderSpec {
         tx.prepare_cached(
             "INSERT OR REPLACE INTO work_order(id, area, category, severity, title, state,
                 reporter, reported_at, deadline_at, closed_at, closed_on_time, escalated,
-                departments, conflicts, is_open, deleted)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+                departments, conflicts, is_open, deleted, clock_started_at, extension_hours)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                ?17, ?18)",
         )?
         .execute(params![
             h.id,
@@ -45,12 +46,15 @@ impl Projector for WorkOrderSpec {
             s.conflicts.len() as i64,
             s.is_open(),
             h.deleted,
+            s.clock_started_at.map(|t| t.timestamp_millis()),
+            i64::try_from(s.extension_hours).unwrap_or(i64::MAX),
         ])?;
         Ok(())
     }
 }
 
-/// Folds a decoded work order at `now`, with the server receive times this device knows.
+/// Folds a decoded work order at `now`, with the server receive times this device knows and the
+/// deadline policy of the district's reference record (the defaults until one arrives).
 ///
 /// # Errors
 /// Storage errors.
@@ -68,5 +72,6 @@ pub(crate) fn summarize(
             known.insert(change, ms_to_time(ms));
         }
     }
-    Ok(order.summary(|h| known.get(h).copied(), now))
+    let policy = crate::reference::policy(conn)?;
+    Ok(order.summary_with(&policy, |h| known.get(h).copied(), now))
 }

@@ -218,6 +218,7 @@ proptest! {
             urgent_hours: hours.0,
             important_hours: hours.1,
             ordinary_hours: hours.2,
+            escalate_after_hours: hours.0,
         };
         let s = derive(&events, severity, &policy, now);
         let mut distinct: Vec<&WorkOrderEvent> = Vec::new();

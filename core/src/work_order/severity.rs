@@ -68,9 +68,13 @@ impl std::fmt::Display for Severity {
     }
 }
 
-/// How long a work order of each severity may take, counted from when it was first accepted or
-/// dispatched. Reference data: districts configure it; [`Default`] gives the usual 2 h / 24 h / 72 h.
+/// How long a work order of each severity may take, counted on the server's clock from when it
+/// was first accepted or dispatched (a department's own time from when it signed for the order),
+/// and when an overdue order is supervised and escalated. Reference data: the district
+/// configures it in its reference record (`crate::reference`); [`Default`] gives the usual
+/// 2 h / 24 h / 72 h and escalation to the district 24 h after the deadline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DeadlinePolicy {
     /// Hours allowed for an [`Severity::Urgent`] order.
     pub urgent_hours: u32,
@@ -78,12 +82,28 @@ pub struct DeadlinePolicy {
     pub important_hours: u32,
     /// Hours allowed for an [`Severity::Ordinary`] order.
     pub ordinary_hours: u32,
+    /// Hours past its deadline after which an overdue order, already supervised (督办), is
+    /// escalated to the district command centre (the second automatic step).
+    #[serde(default = "default_escalate_after_hours")]
+    pub escalate_after_hours: u32,
+}
+
+/// Longest time a policy may allow for anything: a year, in hours.
+pub const MAX_POLICY_HOURS: u32 = 24 * 366;
+
+fn default_escalate_after_hours() -> u32 {
+    DeadlinePolicy::default().escalate_after_hours
 }
 
 impl Default for DeadlinePolicy {
     /// Urgent 2 h, important 24 h, ordinary 72 h (DOMAIN.md, "Work orders").
     fn default() -> Self {
-        DeadlinePolicy { urgent_hours: 2, important_hours: 24, ordinary_hours: 72 }
+        DeadlinePolicy {
+            urgent_hours: 2,
+            important_hours: 24,
+            ordinary_hours: 72,
+            escalate_after_hours: 24,
+        }
     }
 }
 
@@ -100,6 +120,33 @@ impl DeadlinePolicy {
     /// The time allowed for `severity`, as a duration.
     pub fn duration(&self, severity: Severity) -> TimeDelta {
         TimeDelta::hours(i64::from(self.hours(severity)))
+    }
+
+    /// How long past its deadline an overdue order waits before it is escalated to the
+    /// district.
+    pub fn escalate_after(&self) -> TimeDelta {
+        TimeDelta::hours(i64::from(self.escalate_after_hours))
+    }
+
+    /// Checks every duration is positive and at most [`MAX_POLICY_HOURS`].
+    ///
+    /// # Errors
+    /// [`CoreError::Invalid`] naming `deadline_policy` and the bad entry.
+    pub fn validate(&self) -> Result<(), CoreError> {
+        for (name, hours) in [
+            ("urgent_hours", self.urgent_hours),
+            ("important_hours", self.important_hours),
+            ("ordinary_hours", self.ordinary_hours),
+            ("escalate_after_hours", self.escalate_after_hours),
+        ] {
+            if hours == 0 || hours > MAX_POLICY_HOURS {
+                return Err(CoreError::invalid(
+                    "deadline_policy",
+                    format!("{name} must be 1–{MAX_POLICY_HOURS} hours, not {hours}"),
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -129,6 +176,22 @@ mod tests {
         assert_eq!(p.duration(Severity::Urgent), TimeDelta::hours(2));
         assert_eq!(p.duration(Severity::Important), TimeDelta::hours(24));
         assert_eq!(p.duration(Severity::Ordinary), TimeDelta::hours(72));
+    }
+
+    #[test]
+    fn policy_validation() {
+        assert!(DeadlinePolicy::default().validate().is_ok());
+        let zero = DeadlinePolicy { important_hours: 0, ..DeadlinePolicy::default() };
+        let e = zero.validate().unwrap_err();
+        assert!(e.to_string().contains("important_hours"), "{e}");
+        let long = DeadlinePolicy { escalate_after_hours: MAX_POLICY_HOURS + 1, ..zero };
+        assert!(long.validate().is_err());
+        // Older JSON without the escalation threshold reads with the default one.
+        let old: DeadlinePolicy =
+            serde_json::from_str(r#"{"urgent_hours":1,"important_hours":2,"ordinary_hours":3}"#)
+                .unwrap();
+        assert_eq!(old.escalate_after_hours, 24);
+        assert!(serde_json::from_str::<DeadlinePolicy>(r#"{"urgent_hours":-1}"#).is_err());
     }
 
     #[test]

@@ -7,8 +7,8 @@ use uuid::Uuid;
 
 use super::document::append_event;
 use super::{
-    CategoryList, EventType, IncidentDetails, IncidentInput, WorkOrderAction, WorkOrderEvent,
-    WorkOrderSpec, WorkOrderSummary, check_details_edit,
+    EventType, IncidentDetails, IncidentInput, WorkOrderAction, WorkOrderEvent, WorkOrderSpec,
+    WorkOrderSummary, check_details_edit,
 };
 use crate::error::{CoreError, Result};
 use crate::kind::RecordKind;
@@ -38,7 +38,7 @@ impl WorkOrders<'_> {
     /// area; [`crate::CoreError::OutOfScope`]; [`crate::CoreError::NotSignedIn`]; a work-order
     /// error if the user's role may not report. Nothing is written on error.
     pub fn report(&mut self, input: IncidentInput) -> Result<Uuid> {
-        input.validate(&CategoryList::default())?;
+        input.validate(&self.store.reference_data()?.categories)?;
         let user = self.store.require_user()?.clone();
         let report =
             WorkOrderEvent::new(EventType::Report, &user.user_id, user.role, input.reported_at);
@@ -110,15 +110,23 @@ impl WorkOrders<'_> {
         id: Uuid,
         details: IncidentDetails,
     ) -> Result<WorkOrderSummary> {
-        details.validate(&CategoryList::default())?;
+        let mut categories = self.store.reference_data()?.categories;
         let user = self.store.require_user()?.clone();
-        let current = self.store.read_doc_conn(id, RecordKind::WorkOrder, |conn, d| {
-            let rec = crate::store::decoded::<WorkOrderSpec>(id, d)?;
-            if rec.header.deleted {
-                return Err(CoreError::NotFound { kind: "work_order".into(), id: id.to_string() });
-            }
-            super::projection::summarize(conn, &rec.record, Utc::now())
-        })?;
+        let (current, category) =
+            self.store.read_doc_conn(id, RecordKind::WorkOrder, |conn, d| {
+                let rec = crate::store::decoded::<WorkOrderSpec>(id, d)?;
+                if rec.header.deleted {
+                    return Err(CoreError::NotFound {
+                        kind: "work_order".into(),
+                        id: id.to_string(),
+                    });
+                }
+                let summary = super::projection::summarize(conn, &rec.record, Utc::now())?;
+                Ok((summary, rec.record.category))
+            })?;
+        // An order keeps the category it was filed under even after the district retired it.
+        categories.keep_in_use(&category);
+        details.validate(&categories)?;
         check_details_edit(&current, &user.user_id, user.role)?;
         self.store.write_doc(id, RecordKind::WorkOrder, None, "update_incident", |d, _| {
             details.write(d)

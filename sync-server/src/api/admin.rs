@@ -63,6 +63,10 @@ async fn create_area(
     let path = AreaPath::parse(&a.path).map_err(|e| invalid(e.to_string()))?;
     let name = valid_name("name", &a.name)?;
     st.store.put_area(&path, name).await?;
+    if path.parent().is_none() {
+        // A new district gets its reference record at once (devices enrolled next receive it).
+        crate::reference::ensure(&st, &path).await?;
+    }
     Ok((StatusCode::CREATED, Json(json!({ "path": path, "name": name }))))
 }
 

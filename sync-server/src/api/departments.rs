@@ -6,6 +6,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
+use gridwork_core::AreaPath;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -58,8 +59,18 @@ pub async fn put(
     if d.code != code {
         return Err(invalid("code", "differs from the code in the path"));
     }
-    d.validate().map_err(|(field, m)| invalid(field, m))?;
+    let district = match &d.area {
+        Some(a) => AreaPath::parse(crate::reference::district_code(a)).ok(),
+        None => crate::reference::districts(&st).await?.into_iter().next(),
+    };
+    let categories = match district {
+        Some(district) => crate::reference::current(&st, &district).await?.categories,
+        None => gridwork_core::work_order::CategoryList::default(),
+    };
+    d.validate_with(&categories).map_err(|(field, m)| invalid(field, m))?;
     st.store.departments().put_department(&d).await?;
+    // Devices learn departments from the district's reference record.
+    crate::reference::departments_changed(&st).await;
     st.store
         .audit(&AuditEntry {
             id: 0,

@@ -73,6 +73,7 @@ pub async fn ingest(
         grants: &pusher.user.roles,
         departments: pusher.departments,
         registry: &registry,
+        server_authored: pusher.device_id == SERVER_DEVICE,
     };
     let validated = match validate(&writer, push) {
         Ok(v) => {

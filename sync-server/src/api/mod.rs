@@ -20,6 +20,7 @@ pub mod ingest;
 pub mod ledgers;
 pub mod openapi;
 pub mod query;
+pub mod reference;
 pub mod staff;
 pub mod staff_admin;
 pub mod sync;
@@ -140,6 +141,7 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
     let actions = Router::new()
         .route("/api/v1/work-orders/{id}/actions", post(actions::act_on_work_order))
         .route("/api/v1/tasks", post(actions::issue_task))
+        .route("/api/v1/reference", get(reference::get).put(reference::put))
         .layer(RequestBodyLimitLayer::new(ACTION_BODY_LIMIT.min(body_limit)))
         .layer(oversize(ACTION_BODY_LIMIT.min(body_limit)))
         .layer(in_flight.clone());

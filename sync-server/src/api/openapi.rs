@@ -7,7 +7,7 @@ use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{actions, ledgers, query, workbench};
+use super::{actions, ledgers, query, reference, workbench};
 
 /// The API description.
 #[derive(OpenApi)]
@@ -27,6 +27,7 @@ use super::{actions, ledgers, query, workbench};
         workbench::work_order_stats, workbench::areas, workbench::departments, workbench::people,
         workbench::allowed_actions,
         ledgers::list_ledgers, ledgers::download, ledgers::get_assessment, ledgers::get_trend,
+        reference::get, reference::put,
     ),
     components(schemas(
         query::Page, query::Item, query::ErrorBody, query::ErrorDetail,
@@ -36,13 +37,15 @@ use super::{actions, ledgers, query, workbench};
         crate::ledger::assessment::Assessment, crate::ledger::assessment::Trend,
         crate::ledger::assessment::Month, crate::ledger::assessment::Group,
         crate::ledger::assessment::Figures, crate::ledger::assessment::Rate,
+        reference::ReferenceBody, crate::reference::ReferenceEdit,
     )),
     modifiers(&Security),
     tags(
         (name = "records", description = "The read model's records, scoped by the caller's roles"),
         (name = "actions", description = "Steps and tasks taken through the server: server-authored changes"),
         (name = "workbench", description = "The command-centre workbench's figures and directory"),
-        (name = "ledgers", description = "Ledgers (台账) downloaded as JSON, CSV or XLSX, and the assessment (考核) figures")
+        (name = "ledgers", description = "Ledgers (台账) downloaded as JSON, CSV or XLSX, and the assessment (考核) figures"),
+        (name = "reference", description = "The district's reference data (docs/reference-data.md)")
     )
 )]
 pub struct ApiDoc;
@@ -59,6 +62,15 @@ impl Modify for Security {
                 HttpBuilder::new()
                     .scheme(HttpAuthScheme::Bearer)
                     .description(Some("A device credential `gwd_…` (its user's role grants)"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "admin",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("The sync admin token `gwa_…` (automation)"))
                     .build(),
             ),
         );

@@ -4,11 +4,11 @@
 //! server's receive times, in the first of the person's roles over the order that may take it.
 
 use chrono::{DateTime, Utc};
-use gridwork_core::RecordKind;
 use gridwork_core::spec::decode;
 use gridwork_core::work_order::{
     WorkOrderAction, WorkOrderSpec, WorkOrderSummary, append_event, check_event,
 };
+use gridwork_core::{AreaPath, RecordKind};
 use uuid::Uuid;
 
 use super::{Author, Authored, MAX_ATTEMPTS, commit_and_ingest, core_error, load, lost_race};
@@ -87,7 +87,11 @@ async fn act_once(
     }
     let received = loaded.received.clone();
     let now = Utc::now();
-    let current = rec.record.summary(|h| received.get(h).and_then(|at| ms(*at)), now);
+    // Deadlines under the district's policy (its reference record).
+    let district = AreaPath::parse(crate::reference::district_code(&rec.header.area))
+        .map_err(|e| core_error(&e))?;
+    let policy = crate::reference::policy(st, &district).await?;
+    let current = rec.record.summary_with(&policy, |h| received.get(h).and_then(|at| ms(*at)), now);
     if !wanted(&current) {
         return Ok(None);
     }
@@ -136,6 +140,7 @@ async fn act_once(
     })?;
     let mut received = loaded.received;
     received.insert(change.hash, change.received_at);
-    let summary = after.record.summary(|h| received.get(h).and_then(|at| ms(*at)), Utc::now());
+    let summary =
+        after.record.summary_with(&policy, |h| received.get(h).and_then(|at| ms(*at)), Utc::now());
     Ok(Some(Acted { change, summary }))
 }

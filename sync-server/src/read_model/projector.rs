@@ -9,11 +9,12 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use gridwork_core::kinds::AnyRecord;
+use gridwork_core::work_order::DeadlinePolicy;
 use gridwork_core::{AreaPath, RecordKind};
 use uuid::Uuid;
 
 use super::docs::{Docs, FoldError};
-use super::rows::{RecordRow, row_of};
+use super::rows::{RecordRow, row_with};
 use crate::store::{DynStore, PullQuery, ReadScope, StoreError};
 
 /// A logged change's bytes and server receive time (ms).
@@ -73,6 +74,19 @@ pub trait ReadModelStore: Send + Sync {
     /// Storage errors.
     async fn rm_overdue(&self, now_ms: i64, limit: u32) -> Result<Vec<Uuid>, StoreError>;
 
+    /// Open work orders already under supervision whose deadline passed before `before_ms`,
+    /// latest deadline first (those crossing the escalation threshold most recently), at most
+    /// `limit`: the candidates for escalation to the district ([`crate::supervision`] checks
+    /// each against its district's threshold and its escalation count).
+    ///
+    /// # Errors
+    /// Storage errors.
+    async fn rm_supervised_overdue(
+        &self,
+        before_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<Uuid>, StoreError>;
+
     /// Empties the read model (rows, states, cursor), for a rebuild from the log.
     ///
     /// # Errors
@@ -130,8 +144,16 @@ pub struct Projector {
     received: BTreeMap<Uuid, BTreeMap<[u8; 32], i64>>,
     /// Bytes of log per step.
     page_bytes: u32,
+    /// The deadline policy of each district (by code) from its reference record, loaded from
+    /// the read model on the first step and updated as reference changes are folded.
+    policies: Option<BTreeMap<String, DeadlinePolicy>>,
     /// Work-order rows committed since [`Projector::take_folded_orders`] last took them.
     folded_orders: Vec<RecordRow>,
+}
+
+/// The district (first code of the path) an area lies in.
+fn district(area: &AreaPath) -> &str {
+    area.as_str().split('/').next().unwrap_or_default()
 }
 
 /// At most this many folded work orders are held for [`Projector::take_folded_orders`].
@@ -145,6 +167,7 @@ impl Projector {
             docs: Docs::new(cached_docs),
             received: BTreeMap::new(),
             page_bytes,
+            policies: None,
             folded_orders: Vec::new(),
         }
     }
@@ -168,7 +191,12 @@ impl Projector {
         let cursor = rm.rm_cursor().await?;
         let scopes = everything(log).await?;
         let page = log
-            .pull(&PullQuery { cursor, scopes, exclude_device: None, max_bytes: self.page_bytes })
+            .pull(&PullQuery {
+                cursor,
+                scopes: scopes.clone(),
+                exclude_device: None,
+                max_bytes: self.page_bytes,
+            })
             .await?;
         if page.changes.is_empty() {
             // Changes outside every registered area are passed over: the cursor still moves.
@@ -194,6 +222,10 @@ impl Projector {
         // before its turn. What is cached always equals what is committed, so either serves.
         let stored: BTreeMap<Uuid, DocState> =
             rm.rm_states(&order).await?.into_iter().map(|s| (s.id, s)).collect();
+        let mut policies = match self.policies.take() {
+            Some(p) => p,
+            None => stored_policies(rm, &scopes).await?,
+        };
         let mut batch = RmBatch { rows: Vec::new(), states: Vec::new(), cursor: page.next_cursor };
         for id in order {
             let Some((kind, changes)) = by_doc.remove(&id) else { continue };
@@ -216,13 +248,21 @@ impl Projector {
             )?;
             let received = received.clone();
             if let Some(record) = record {
-                batch.rows.push(row(&record, &received, now));
+                if let AnyRecord::Reference(r) = &record {
+                    policies.insert(district(&r.header.area).to_owned(), r.record.deadline_policy);
+                }
+                let policy = match &record {
+                    AnyRecord::WorkOrder(r) => policies.get(district(&r.header.area)).copied(),
+                    _ => None,
+                };
+                batch.rows.push(row(&record, &policy.unwrap_or_default(), &received, now));
             }
             if let Some(state) = self.docs.save(&id) {
                 batch.states.push(DocState { id, kind, state, received });
             }
         }
         rm.rm_commit(&batch).await?;
+        self.policies = Some(policies);
         // Only what is committed is told; bounded, in case nobody takes them.
         if self.folded_orders.len() < FOLDED_ORDERS_KEPT {
             self.folded_orders.extend(
@@ -256,8 +296,41 @@ impl Projector {
     }
 }
 
-fn row(record: &AnyRecord, received: &BTreeMap<[u8; 32], i64>, now: DateTime<Utc>) -> RecordRow {
-    row_of(record, |h| received.get(h).and_then(|ms| DateTime::from_timestamp_millis(*ms)), now)
+fn row(
+    record: &AnyRecord,
+    policy: &DeadlinePolicy,
+    received: &BTreeMap<[u8; 32], i64>,
+    now: DateTime<Utc>,
+) -> RecordRow {
+    row_with(
+        record,
+        policy,
+        |h| received.get(h).and_then(|ms| DateTime::from_timestamp_millis(*ms)),
+        now,
+    )
+}
+
+/// The deadline policies of the districts of `scopes` as their reference records, folded into
+/// the read model already, hold them.
+async fn stored_policies<S: ReadModelStore + ?Sized>(
+    rm: &S,
+    scopes: &[ReadScope],
+) -> Result<BTreeMap<String, DeadlinePolicy>, StoreError> {
+    let ids: Vec<Uuid> = scopes
+        .iter()
+        .filter_map(|s| AreaPath::parse(district(&s.area)).ok())
+        .map(|d| gridwork_core::reference::reference_id(&d))
+        .collect();
+    let mut out = BTreeMap::new();
+    for state in rm.rm_states(&ids).await? {
+        let Ok(doc) = automerge::AutoCommit::load(&state.state) else { continue };
+        if let Ok(r) =
+            gridwork_core::spec::decode::<gridwork_core::reference::ReferenceSpec>(state.id, &doc)
+        {
+            out.insert(district(&r.header.area).to_owned(), r.record.deadline_policy);
+        }
+    }
+    Ok(out)
 }
 
 /// A read scope over every area the server knows and every kind: the read model holds all (and

@@ -7,6 +7,7 @@
 use chrono::{DateTime, Utc};
 use gridwork_core::kinds::AnyRecord;
 use gridwork_core::spec::Header;
+use gridwork_core::work_order::DeadlinePolicy;
 use gridwork_core::{AreaPath, RecordKind};
 use uuid::Uuid;
 
@@ -123,6 +124,8 @@ pub enum KindColumns {
         /// Conflicting steps awaiting review.
         conflicts: i64,
     },
+    /// The district's reference data (no typed columns: its JSON is the record).
+    Reference,
     /// A task.
     Task {
         /// Title.
@@ -134,10 +137,21 @@ pub enum KindColumns {
     },
 }
 
-/// The row of a decoded record. `received` gives the server receive time of a change (the
-/// work-order fold measures deadlines with it); `now` is only passed to the fold.
+/// The row of a decoded record under the default deadline policy (see [`row_with`]).
 pub fn row_of(
     record: &AnyRecord,
+    received: impl Fn(&[u8; 32]) -> Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> RecordRow {
+    row_with(record, &DeadlinePolicy::default(), received, now)
+}
+
+/// The row of a decoded record. `policy` is the deadline policy of the record's district (from
+/// its reference record); `received` gives the server receive time of a change (the work-order
+/// fold measures deadlines with it); `now` is only passed to the fold.
+pub fn row_with(
+    record: &AnyRecord,
+    policy: &DeadlinePolicy,
     received: impl Fn(&[u8; 32]) -> Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> RecordRow {
@@ -203,7 +217,7 @@ pub fn row_of(
             )
         }
         AnyRecord::WorkOrder(r) => {
-            let summary = r.record.summary(&received, now);
+            let summary = r.record.summary_with(policy, &received, now);
             let departments: Vec<&str> = summary.departments.keys().map(String::as_str).collect();
             let order = gridwork_core::work_order::WorkOrder::new(r.clone(), summary.clone());
             (
@@ -230,6 +244,7 @@ pub fn row_of(
                 json(&order),
             )
         }
+        AnyRecord::Reference(r) => (&r.header, KindColumns::Reference, json(&r.record)),
         AnyRecord::Task(r) => {
             let t = &r.record;
             (

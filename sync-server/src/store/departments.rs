@@ -51,11 +51,20 @@ fn active_default() -> bool {
 }
 
 impl Department {
-    /// Checks the fields, naming the first bad one.
+    /// Checks the fields against the standard categories, naming the first bad one.
     ///
     /// # Errors
     /// `(field, message)`.
     pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        self.validate_with(&CategoryList::default())
+    }
+
+    /// Checks the fields, its categories against the district's list `known` (from its
+    /// reference data, `crate::reference`), naming the first bad one.
+    ///
+    /// # Errors
+    /// `(field, message)`.
+    pub fn validate_with(&self, known: &CategoryList) -> Result<(), (&'static str, String)> {
         if !valid_code(&self.code) {
             return Err((
                 "code",
@@ -73,7 +82,6 @@ impl Department {
                 ));
             }
         }
-        let known = CategoryList::default();
         for c in &self.categories {
             if known.lookup(c).is_err() {
                 return Err(("categories", format!("unknown incident category `{c}`")));

@@ -879,35 +879,42 @@ pub(crate) fn scope_sql_on(
     let mut parts = Vec::new();
     let mut binds = Vec::new();
     for s in scopes {
-        // A handler of no department reads nothing.
-        if s.kinds.is_empty() || s.departments.as_ref().is_some_and(Vec::is_empty) {
+        if s.kinds.is_empty() {
             continue;
         }
+        // A handler of no department reads no record of its area (only the wide kinds below:
+        // the district's reference record).
+        let no_department = s.departments.as_ref().is_some_and(Vec::is_empty);
         let (lo, hi) = area_range(s.area.as_str());
         let kinds: Vec<String> = s.kinds.iter().map(|k| k.code().to_string()).collect();
-        let mut part = format!(
-            "({area_col} >= {} AND {area_col} < {} AND {kind_col} IN ({})",
-            ph(),
-            ph(),
-            kinds.join(",")
-        );
-        binds.push(lo);
-        binds.push(hi);
-        if let Some(departments) = &s.departments {
-            let phs: Vec<String> = departments.iter().map(|_| ph()).collect();
-            part.push_str(&format!(
-                " AND {doc_col} IN (SELECT doc_id FROM doc_departments WHERE department IN ({}))",
-                phs.join(",")
-            ));
-            binds.extend(departments.iter().cloned());
+        if !no_department {
+            let mut part = format!(
+                "({area_col} >= {} AND {area_col} < {} AND {kind_col} IN ({})",
+                ph(),
+                ph(),
+                kinds.join(",")
+            );
+            binds.push(lo);
+            binds.push(hi);
+            if let Some(departments) = &s.departments {
+                let phs: Vec<String> = departments.iter().map(|_| ph()).collect();
+                part.push_str(&format!(
+                    " AND {doc_col} IN (SELECT doc_id FROM doc_departments WHERE department IN ({}))",
+                    phs.join(",")
+                ));
+                binds.extend(departments.iter().cloned());
+            }
+            part.push(')');
+            parts.push(part);
         }
-        part.push(')');
-        parts.push(part);
         // Records for an area containing the scope reach it too, for the kinds issued to whole
         // areas (a town-wide task reaches every grid of the town; DESIGN §8).
-        let ancestors: Vec<String> = std::iter::successors(s.area.parent(), |a| a.parent())
-            .map(|a| area_key(a.as_str()))
-            .collect();
+        // A department handler's scope reads only its departments' documents in its own area:
+        // the wide kinds issued for that very area (the district's reference record, for a
+        // handler of the whole district) reach it here too.
+        let from = if s.departments.is_some() { Some(s.area.clone()) } else { s.area.parent() };
+        let ancestors: Vec<String> =
+            std::iter::successors(from, |a| a.parent()).map(|a| area_key(a.as_str())).collect();
         let wide: Vec<String> = s
             .kinds
             .iter()

@@ -252,7 +252,7 @@ async fn write_row(tx: &Tx<'_>, r: &RecordRow) -> StoreResult<()> {
                 .await?;
             tx.execute(&stmt, &[&id, &area, title, due_at, completed_at, &r.deleted]).await?;
         }
-        KindColumns::Sensitive { .. } => {}
+        KindColumns::Sensitive { .. } | KindColumns::Reference => {}
     }
     super::query::write_search(tx, r).await
 }
@@ -360,6 +360,28 @@ impl ReadModelStore for PgStore {
                  WHERE is_open AND NOT deleted AND NOT escalated AND deadline_at < $1
                  ORDER BY deadline_at, doc_id LIMIT $2",
                 &[&now_ms, &i64::from(limit)],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let b: &[u8] = r.try_get(0)?;
+                Uuid::from_slice(b).map_err(|e| StoreError::Corrupt(e.to_string()))
+            })
+            .collect()
+    }
+
+    async fn rm_supervised_overdue(
+        &self,
+        before_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<Uuid>, StoreError> {
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                "SELECT doc_id FROM rm_work_orders
+                 WHERE is_open AND NOT deleted AND escalated AND deadline_at < $1
+                 ORDER BY deadline_at DESC, doc_id LIMIT $2",
+                &[&before_ms, &i64::from(limit)],
             )
             .await?;
         rows.iter()

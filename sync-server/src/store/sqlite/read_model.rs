@@ -139,7 +139,7 @@ fn write_row(tx: &Connection, r: &RecordRow) -> StoreResult<()> {
                     deleted) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )?
             .execute(params![id, area, title, due_at, completed_at, r.deleted])?,
-        KindColumns::Sensitive { .. } => 0,
+        KindColumns::Sensitive { .. } | KindColumns::Reference => 0,
     };
     super::query::write_search(tx, r)
 }
@@ -235,6 +235,27 @@ impl ReadModelStore for SqliteStore {
             )?;
             let ids = stmt
                 .query_map(params![now_ms, limit], |r| r.get::<_, Vec<u8>>(0))?
+                .collect::<Result<Vec<_>, _>>()?;
+            ids.iter()
+                .map(|b| Uuid::from_slice(b).map_err(|e| StoreError::Corrupt(e.to_string())))
+                .collect()
+        })
+        .await
+    }
+
+    async fn rm_supervised_overdue(
+        &self,
+        before_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<Uuid>, StoreError> {
+        self.read(move |c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT doc_id FROM rm_work_orders
+                 WHERE is_open = 1 AND deleted = 0 AND escalated = 1 AND deadline_at < ?1
+                 ORDER BY deadline_at DESC, doc_id LIMIT ?2",
+            )?;
+            let ids = stmt
+                .query_map(params![before_ms, limit], |r| r.get::<_, Vec<u8>>(0))?
                 .collect::<Result<Vec<_>, _>>()?;
             ids.iter()
                 .map(|b| Uuid::from_slice(b).map_err(|e| StoreError::Corrupt(e.to_string())))
