@@ -7,7 +7,7 @@ use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{actions, query, workbench};
+use super::{actions, hotline, query, workbench};
 
 /// The API description.
 #[derive(OpenApi)]
@@ -26,6 +26,7 @@ use super::{actions, query, workbench};
         actions::act_on_work_order, actions::issue_task,
         workbench::work_order_stats, workbench::areas, workbench::departments, workbench::people,
         workbench::allowed_actions,
+        hotline::create_order, hotline::update_order, hotline::order_state, hotline::events,
     ),
     components(schemas(
         query::Page, query::Item, query::ErrorBody, query::ErrorDetail,
@@ -36,7 +37,8 @@ use super::{actions, query, workbench};
     tags(
         (name = "records", description = "The read model's records, scoped by the caller's roles"),
         (name = "actions", description = "Steps and tasks taken through the server: server-authored changes"),
-        (name = "workbench", description = "The command-centre workbench's figures and directory")
+        (name = "workbench", description = "The command-centre workbench's figures and directory"),
+        (name = "hotline", description = "The 12345 hotline platform's signed exchange (docs/12345-exchange.md)")
     )
 )]
 pub struct ApiDoc;

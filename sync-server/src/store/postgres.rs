@@ -27,6 +27,7 @@ use super::{
 
 mod blobs;
 mod departments;
+mod hotline;
 mod query;
 mod read_model;
 mod staff;
@@ -264,6 +265,10 @@ impl Store for PgStore {
     }
 
     fn departments(&self) -> &dyn super::departments::DepartmentStore {
+        self
+    }
+
+    fn hotline(&self) -> &dyn super::hotline::HotlineStore {
         self
     }
 

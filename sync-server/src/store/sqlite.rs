@@ -25,6 +25,7 @@ use super::{
 
 mod blobs;
 mod departments;
+mod hotline;
 mod query;
 mod read_model;
 mod staff;
@@ -330,6 +331,10 @@ impl Store for SqliteStore {
     }
 
     fn departments(&self) -> &dyn super::departments::DepartmentStore {
+        self
+    }
+
+    fn hotline(&self) -> &dyn super::hotline::HotlineStore {
         self
     }
 
