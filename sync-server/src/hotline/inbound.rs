@@ -310,7 +310,9 @@ pub async fn create(
     msg.validate()?;
     let area = msg.area(platform)?;
     let _one_at_a_time = INBOUND.lock().await;
-    if let Some(existing) = st.store.hotline().order(platform_id, &msg.order_number).await? {
+    if let Some(existing) = st.store.hotline().order(platform_id, &msg.order_number).await?
+        && !st.store.doc_areas(&[existing.doc_id]).await?.is_empty()
+    {
         let _ = record(st, platform_id, &msg.order_number, &msg.message_id, "create", msg, APPLIED)
             .await?;
         return Ok(Outcome { status: 200, body: created_body(&existing, true) });
@@ -319,25 +321,9 @@ pub async fn create(
         .await?
     {
         Recorded::New(id) => id,
-        Recorded::Duplicate(m) if m.status == HELD => {
-            return Ok(held_outcome(&msg.order_number, &m.detail));
-        }
-        Recorded::Duplicate(_) => {
-            // Recorded but its order row is missing: a crash before the row; make it now.
-            let Some(m) = st
-                .store
-                .hotline()
-                .messages(Some(platform_id), Some(&msg.order_number), APPLIED)
-                .await?
-                .into_iter()
-                .find(|m| m.message_id == msg.message_id)
-            else {
-                return Err(
-                    HotlineError::invalid("message_id", "reused for another message").into()
-                );
-            };
-            m.id
-        }
+        // Held, or recorded before a failure or crash left the order unmade: try again (the
+        // mapping may have changed; an order row already written is reused).
+        Recorded::Duplicate(m) => m.id,
     };
     apply_create(st, platform_id, platform, msg, area, id).await
 }
