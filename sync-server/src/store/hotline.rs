@@ -1,7 +1,7 @@
 //! Storage of the 12345 hotline exchange (issue 13, `docs/12345-exchange.md`), both backends,
 //! reached by [`super::Store::hotline`]: the platforms' configuration, the signatures seen in the
 //! replay window, the hotline orders made into work orders, every inbound message with its
-//! status, and the durable outbox of steps delivered back to the platform (tables of migration 9).
+//! status, and the durable outbox of steps delivered back to the platform (tables of migration 10).
 
 use async_trait::async_trait;
 use serde::Serialize;

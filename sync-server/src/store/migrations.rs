@@ -88,7 +88,7 @@ pub static SQLITE: &[SqliteMigration] = &[
     Migration::new(6, "staff", include_str!("migrations/sqlite/0006_staff.sql")),
     Migration::new(7, "query", include_str!("migrations/sqlite/0007_query.sql")),
     Migration::new(8, "workbench", include_str!("migrations/sqlite/0008_workbench.sql")),
-    Migration::new(9, "hotline", include_str!("migrations/sqlite/0009_hotline.sql")),
+    Migration::new(10, "hotline", include_str!("migrations/sqlite/0010_hotline.sql")),
 ];
 
 /// PostgreSQL's migrations, in version order. A new migration is one more line here.
@@ -105,7 +105,7 @@ pub static POSTGRES: &[PgMigration] = &[
     Migration::new(6, "staff", include_str!("migrations/postgres/0006_staff.sql")),
     Migration::new(7, "query", include_str!("migrations/postgres/0007_query.sql")),
     Migration::new(8, "workbench", include_str!("migrations/postgres/0008_workbench.sql")),
-    Migration::new(9, "hotline", include_str!("migrations/postgres/0009_hotline.sql")),
+    Migration::new(10, "hotline", include_str!("migrations/postgres/0010_hotline.sql")),
 ];
 
 /// The table of applied migrations, the same in both dialects.

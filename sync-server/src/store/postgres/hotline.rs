@@ -1,5 +1,5 @@
 //! The 12345 hotline exchange in PostgreSQL (`store::hotline`), as in SQLite
-//! (`sqlite/hotline.rs`): tables of migration 9.
+//! (`sqlite/hotline.rs`): tables of migration 10.
 
 use async_trait::async_trait;
 use tokio_postgres::Row;

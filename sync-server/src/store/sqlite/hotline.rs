@@ -1,4 +1,4 @@
-//! The 12345 hotline exchange in SQLite (`store::hotline`, tables of migration 9).
+//! The 12345 hotline exchange in SQLite (`store::hotline`, tables of migration 10).
 
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
