@@ -4,7 +4,7 @@
 //!
 //! - [`GridworkStore`]: the offline record store — areas, households, residents, sensitive
 //!   records, visits, due visits, patrols, incidents and work orders, tasks, search, history and
-//!   unresolved concurrent values, my day, the assessment, photos and the change exchange
+//!   unresolved concurrent values, my day, my alerts, the assessment, photos and the change exchange
 //!   (outbox / apply) that sync builds on. Thread-safe: the core's single-writer store sits
 //!   behind a `Mutex`.
 //! - [`GridworkError`]: the small public error enum every fallible call returns; nothing panics
@@ -20,6 +20,7 @@
 
 uniffi::setup_scaffolding!();
 
+mod alerts;
 mod error;
 mod observer;
 mod records;

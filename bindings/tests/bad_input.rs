@@ -139,6 +139,9 @@ fn every_exported_function_rejects_bad_input_with_a_typed_error() {
     code("not_signed_in", anon.add_household(household("张三")));
     code("not_signed_in", anon.add_households(vec![household("张三")]));
     code("not_signed_in", anon.my_day(Utc::now(), Utc::now()));
+    code("not_signed_in", anon.alerts(Utc::now(), false));
+    code("not_signed_in", anon.unseen_alert_count(Utc::now()));
+    code("not_signed_in", anon.ack_alert("task_overdue:x".into(), Utc::now()));
     invalid("user_id", anon.sign_in(SignedInUser { user_id: " ".into(), ..user() }));
     invalid("name", anon.sign_in(SignedInUser { name: String::new(), ..user() }));
 
@@ -589,6 +592,9 @@ fn residents_patrols_work_orders_and_tasks_reject_bad_input() {
     invalid("photos", s.add_attachment(vec![], "image/jpeg".into()));
     invalid("photos", s.add_attachment(vec![1, 2, 3], "text/plain".into()));
     invalid("hash", s.attachment_bytes("not-hex".into()));
+    // Alerts: an alert the user does not have.
+    code("not_found", s.ack_alert(String::new(), now));
+    code("not_found", s.ack_alert("work_order_overdue:nope".into(), now));
 
     // Still usable.
     assert_eq!(s.count_records(RecordKind::WorkOrder).unwrap(), 1);

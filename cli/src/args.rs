@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-/// A Gridwork device in a terminal: enrol, record, list, sync. Every command prints plain text,
-/// or JSON with `--json` for scripts.
+/// A Gridwork device in a terminal: enrol, record, list, act on work orders, sync. Every command
+/// prints text for people (tables with names and local times), or JSON with `--json` for scripts.
 #[derive(Debug, Parser)]
 #[command(name = "gridwork", version)]
 pub struct Cli {
@@ -86,6 +86,27 @@ pub enum Command {
     Incident(IncidentCmd),
     /// Open work orders in the user's scope.
     WorkOrders,
+    /// One work order: show it with its timeline, or take a step on it.
+    #[command(subcommand)]
+    WorkOrder(WorkOrderCmd),
+    /// Tasks for the user's areas: list them, complete one.
+    #[command(subcommand)]
+    Task(TaskCmd),
+    /// Patrols: start one, check in on it, stop it.
+    #[command(subcommand)]
+    Patrol(PatrolCmd),
+    /// Residents of a household.
+    #[command(subcommand)]
+    Resident(ResidentCmd),
+    /// My alerts: supervised, returned or overdue work orders, changes to my reports, tasks due.
+    Alerts {
+        /// Mark this alert seen (its id from the list); repeatable.
+        #[arg(long = "ack")]
+        ack: Vec<String>,
+        /// Also list alerts already marked seen.
+        #[arg(long)]
+        all: bool,
+    },
     /// A record's history: who changed what, when.
     History {
         /// Record kind (household, visit, work_order…).
@@ -202,5 +223,125 @@ pub enum IncidentCmd {
         /// Longitude (WGS-84), with --lat.
         #[arg(long, requires = "lat", allow_hyphen_values = true)]
         lon: Option<f64>,
+    },
+}
+
+/// Commands on one work order.
+#[derive(Debug, Subcommand)]
+pub enum WorkOrderCmd {
+    /// The order's details and its whole event timeline (who, role, device and server time).
+    Show {
+        /// The work order's id.
+        id: uuid::Uuid,
+    },
+    /// Take a step on the order as the signed-in user: the same check and event as on a phone.
+    Act {
+        /// The work order's id.
+        id: uuid::Uuid,
+        /// accept, dispatch, sign, handle, feedback, return, request_extension (or extend),
+        /// approve_extension (or approve), decline_extension (or decline), escalate (or
+        /// supervise), verify, close, reopen.
+        action: String,
+        /// Departments (codes, comma-separated): required for dispatch (one step per
+        /// department); for a department's steps, the department acting (default: every
+        /// dispatched department the step applies to); for approving or declining an extension,
+        /// the department whose request it is (default: the only one waiting).
+        #[arg(long, value_delimiter = ',')]
+        departments: Vec<String>,
+        /// For request_extension: how many hours more.
+        #[arg(long)]
+        hours: Option<u32>,
+        /// For verify: the resident's satisfaction at the call-back, 1 (very dissatisfied) to 5
+        /// (very satisfied).
+        #[arg(long)]
+        satisfaction: Option<u8>,
+        /// A note: what was done, why it is returned, what the resident said…
+        #[arg(long)]
+        note: Option<String>,
+    },
+}
+
+/// Task commands.
+#[derive(Debug, Subcommand)]
+pub enum TaskCmd {
+    /// Tasks for the user's areas (open first, by due date) with their progress here.
+    List {
+        /// Area (defaults to the signed-in user's scope).
+        #[arg(long)]
+        area: Option<String>,
+    },
+    /// Complete a task (for a task issued to a wider area: this grid's part) with a result note.
+    Complete {
+        /// The task's id.
+        id: uuid::Uuid,
+        /// The result (办结情况).
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+}
+
+/// Patrol commands.
+#[derive(Debug, Subcommand)]
+pub enum PatrolCmd {
+    /// Start a patrol of a grid or micro-grid; prints its id.
+    Start {
+        /// Area code path (defaults to the signed-in user's scope).
+        #[arg(long)]
+        area: Option<String>,
+        /// The task the patrol carries out, if any.
+        #[arg(long)]
+        task: Option<uuid::Uuid>,
+    },
+    /// Check in (打卡) at a place on an open patrol.
+    CheckIn {
+        /// The patrol's id.
+        patrol: uuid::Uuid,
+        /// What is checked in at, e.g. 幸福小区3幢.
+        #[arg(long)]
+        name: String,
+        /// Latitude (WGS-84).
+        #[arg(long, allow_hyphen_values = true)]
+        lat: f64,
+        /// Longitude (WGS-84).
+        #[arg(long, allow_hyphen_values = true)]
+        lon: f64,
+        /// Something noticed there: recorded as an observation at the same place.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// End an open patrol; prints its summary.
+    Stop {
+        /// The patrol's id.
+        patrol: uuid::Uuid,
+    },
+}
+
+/// Resident commands.
+#[derive(Debug, Subcommand)]
+pub enum ResidentCmd {
+    /// Add a resident to a household; the ID-card number goes into the resident's sensitive
+    /// record (only roles that may hold sensitive data may give it).
+    Add {
+        /// The household's id.
+        #[arg(long)]
+        household: uuid::Uuid,
+        /// Full name.
+        #[arg(long)]
+        name: String,
+        /// male or female.
+        #[arg(long)]
+        gender: String,
+        /// head, spouse, child, parent, grandchild, sibling or other.
+        #[arg(long, default_value = "other")]
+        relation: String,
+        /// Year of birth.
+        #[arg(long)]
+        birth_year: Option<i32>,
+        /// Phone.
+        #[arg(long)]
+        phone: Option<String>,
+        /// Resident ID-card number (18 characters).
+        #[arg(long)]
+        id_number: Option<String>,
     },
 }

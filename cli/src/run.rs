@@ -1,5 +1,5 @@
-//! Running one command against the device store; every command returns a JSON value that
-//! `main` prints as JSON or as text.
+//! Running one command against the device store; every command returns a [`Reply`] that `main`
+//! prints as JSON or as text.
 
 use std::sync::Mutex;
 
@@ -12,8 +12,13 @@ use gridwork_core::{
 };
 use serde_json::{Value, json};
 
-use crate::args::{Cli, Command, HouseholdCmd, IncidentCmd, VisitCmd};
+use crate::args::{
+    Cli, Command, HouseholdCmd, IncidentCmd, PatrolCmd, ResidentCmd, TaskCmd, VisitCmd,
+    WorkOrderCmd,
+};
+use crate::commands::{alerts, patrol, resident, task, to_json, work_order};
 use crate::error::CliError;
+use crate::output::Reply;
 
 /// Opens the store named on the command line, with its key if one is given.
 fn open(cli: &Cli) -> Result<Store, CliError> {
@@ -36,14 +41,68 @@ fn area_or_scope(store: &Store, area: Option<&str>) -> Result<AreaPath, CliError
     }
 }
 
-fn to_json<T: serde::Serialize>(v: &T) -> Value {
-    serde_json::to_value(v).unwrap_or(Value::Null)
-}
-
 /// Runs the command and returns what to print.
-pub fn run(cli: &Cli) -> Result<Value, CliError> {
+pub fn run(cli: &Cli) -> Result<Reply, CliError> {
     let mut store = open(cli)?;
-    match &cli.command {
+    // The commands for taking part in the work answer with text for people; the others with
+    // JSON either way (enrolment, sync, records added and edited).
+    let value: Result<Value, CliError> = match &cli.command {
+        Command::WorkOrders => return work_order::list(&mut store),
+        Command::WorkOrder(WorkOrderCmd::Show { id }) => return work_order::show(&mut store, *id),
+        Command::WorkOrder(WorkOrderCmd::Act {
+            id,
+            action,
+            departments,
+            hours,
+            satisfaction,
+            note,
+        }) => {
+            let args = work_order::ActArgs {
+                action,
+                departments,
+                hours: *hours,
+                satisfaction: *satisfaction,
+                note: note.as_deref(),
+            };
+            return work_order::act(&mut store, *id, &args);
+        }
+        Command::Task(TaskCmd::List { area }) => {
+            let area = area_or_scope(&store, area.as_deref())?;
+            return task::list(&mut store, &area);
+        }
+        Command::Task(TaskCmd::Complete { id, note }) => {
+            return task::complete(&mut store, *id, note);
+        }
+        Command::Patrol(PatrolCmd::Start { area, task }) => {
+            let area = area_or_scope(&store, area.as_deref())?;
+            return patrol::start(&mut store, &area, *task);
+        }
+        Command::Patrol(PatrolCmd::CheckIn { patrol: id, name, lat, lon, note }) => {
+            let args = patrol::CheckInArgs { name, lat: *lat, lon: *lon, note: note.as_deref() };
+            return patrol::check_in(&mut store, *id, &args);
+        }
+        Command::Patrol(PatrolCmd::Stop { patrol: id }) => return patrol::stop(&mut store, *id),
+        Command::Alerts { ack, all } => return alerts::run(&mut store, ack, *all),
+        Command::Resident(ResidentCmd::Add {
+            household,
+            name,
+            gender,
+            relation,
+            birth_year,
+            phone,
+            id_number,
+        }) => {
+            let args = resident::AddArgs {
+                household: *household,
+                name,
+                gender,
+                relation,
+                birth_year: *birth_year,
+                phone: phone.as_deref(),
+                id_number: id_number.as_deref(),
+            };
+            return resident::add(&mut store, &args);
+        }
         Command::Enrol { server, code, device_name } => {
             let store = Mutex::new(store);
             let client = SyncClient::new(SyncConfig::default())?;
@@ -176,12 +235,9 @@ pub fn run(cli: &Cli) -> Result<Value, CliError> {
             store.work_orders().update_incident(*id, details)?;
             Ok(to_json(&store.work_orders().get(*id)?))
         }
-        Command::WorkOrders => {
-            let area = area_or_scope(&store, None)?;
-            Ok(to_json(&store.work_orders().open(&area, Utc::now(), 200)?))
-        }
         Command::History { kind, id } => {
             Ok(to_json(&store.history(RecordKind::parse(kind)?, *id)?))
         }
-    }
+    };
+    value.map(Reply::json)
 }

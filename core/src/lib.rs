@@ -8,6 +8,8 @@
 //! The crate is pure Rust with no FFI or server code; `bindings/`, `cli/` and `sync-server/` build
 //! on it.
 
+#[cfg(feature = "store")]
+pub mod alert;
 pub mod area;
 #[cfg(feature = "store")]
 pub mod assessment;

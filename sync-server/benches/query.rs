@@ -239,7 +239,7 @@ async fn bench<S: ReadModelStore + QueryStore>(
     for i in 0..runs + runs / 10 {
         let t = Instant::now();
         let now = now_ms();
-        let mut answers: [Vec<stats::CountRow>; 4] = Default::default();
+        let mut answers: [Vec<stats::CountRow>; stats::STATEMENTS] = Default::default();
         let statements = stats::statements(
             store.dialect(),
             &scopes,

@@ -12,6 +12,7 @@ pub mod demo;
 pub mod demo_records;
 pub mod error;
 pub mod hotline;
+pub mod ledger;
 pub mod metrics;
 pub mod policy;
 pub mod query;

@@ -59,6 +59,8 @@ enum Command {
         #[command(subcommand)]
         command: gridwork_sync_server::staff::cli::AdminCommand,
     },
+    /// Write a ledger (台账) to a file: CSV, XLSX or JSON (docs/server-ledgers-api.md).
+    Export(gridwork_sync_server::ledger::cli::ExportArgs),
 }
 
 fn load_config(args: &Args) -> Result<Config, String> {
@@ -100,6 +102,13 @@ async fn run(args: Args) -> Result<(), String> {
     let store = server::open_store(&config).await.map_err(|e| e.to_string())?;
     if let Some(Command::Admin { command }) = args.command.clone() {
         let out = gridwork_sync_server::staff::cli::run(&store, command)
+            .await
+            .map_err(|e| e.to_string())?;
+        print!("{out}");
+        return Ok(());
+    }
+    if let Some(Command::Export(export)) = &args.command {
+        let out = gridwork_sync_server::ledger::cli::run(&store, export)
             .await
             .map_err(|e| e.to_string())?;
         print!("{out}");

@@ -28,6 +28,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { sql: include_str!("schema/005_doc_photos.sql"), after: None },
     Migration { sql: include_str!("schema/006_task_area_progress.sql"), after: None },
     Migration { sql: include_str!("schema/007_held_reported.sql"), after: None },
+    Migration { sql: include_str!("schema/008_alert_seen.sql"), after: None },
 ];
 
 /// Length in bytes of a raw SQLCipher key.

@@ -18,6 +18,7 @@ pub mod health;
 pub mod held;
 pub mod hotline;
 pub mod ingest;
+pub mod ledgers;
 pub mod openapi;
 pub mod query;
 pub mod staff;
@@ -150,7 +151,10 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .layer(in_flight.clone());
     // The staff query API: the caller (device credential, admin token) is resolved by the
     // handlers' `Caller` extractor, which also checks a device's rate.
-    let records = query::routes().merge(workbench::routes()).layer(in_flight.clone());
+    let records = query::routes()
+        .merge(workbench::routes())
+        .merge(ledgers::routes())
+        .layer(in_flight.clone());
     // Live alerts: long-lived streams, so they hold no request-in-flight permit.
     let live = Router::new().route("/api/v1/alerts/stream", get(alerts::stream));
     let enrolment = Router::new()

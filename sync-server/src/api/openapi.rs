@@ -7,7 +7,7 @@ use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{actions, hotline, query, workbench};
+use super::{actions, hotline, ledgers, query, workbench};
 
 /// The API description.
 #[derive(OpenApi)]
@@ -26,18 +26,24 @@ use super::{actions, hotline, query, workbench};
         actions::act_on_work_order, actions::issue_task,
         workbench::work_order_stats, workbench::areas, workbench::departments, workbench::people,
         workbench::allowed_actions,
+        ledgers::list_ledgers, ledgers::download, ledgers::get_assessment, ledgers::get_trend,
         hotline::create_order, hotline::update_order, hotline::order_state, hotline::events,
     ),
     components(schemas(
         query::Page, query::Item, query::ErrorBody, query::ErrorDetail,
         actions::ActionBody, actions::TaskBody,
         crate::query::stats::WorkOrderStats, workbench::AreaEntry, workbench::AllowedAction,
+        ledgers::LedgerInfo, ledgers::ColumnInfo,
+        crate::ledger::assessment::Assessment, crate::ledger::assessment::Trend,
+        crate::ledger::assessment::Month, crate::ledger::assessment::Group,
+        crate::ledger::assessment::Figures, crate::ledger::assessment::Rate,
     )),
     modifiers(&Security),
     tags(
         (name = "records", description = "The read model's records, scoped by the caller's roles"),
         (name = "actions", description = "Steps and tasks taken through the server: server-authored changes"),
         (name = "workbench", description = "The command-centre workbench's figures and directory"),
+        (name = "ledgers", description = "Ledgers (台账) downloaded as JSON, CSV or XLSX, and the assessment (考核) figures"),
         (name = "hotline", description = "The 12345 hotline platform's signed exchange (docs/12345-exchange.md)")
     )
 )]

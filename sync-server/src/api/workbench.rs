@@ -86,7 +86,7 @@ pub async fn work_order_stats(
         since,
         now,
     );
-    let mut answers: [Vec<stats::CountRow>; 4] = Default::default();
+    let mut answers: [Vec<stats::CountRow>; stats::STATEMENTS] = Default::default();
     for (slot, s) in answers.iter_mut().zip(&statements) {
         // An empty scope list for tasks still runs: its predicate is false.
         *slot = qs.run_counts(s).await?;

@@ -81,23 +81,37 @@ impl Queue {
         }
     }
 
+    /// Whether only open orders wait in this queue: all but the conflicts, which wait for review
+    /// on a closed order too (a close that lost to another one).
+    pub const fn open_only(self) -> bool {
+        !matches!(self, Queue::Conflicts)
+    }
+
     /// Appends this queue's condition on `rm_work_orders t`. `departments` narrows the
     /// departmental queues to those departments' progress (empty: any department's).
     pub(crate) fn push_sql(self, b: &mut Builder, departments: &[String]) {
-        b.push(" AND t.is_open = TRUE");
-        let state = |b: &mut Builder, s: &str| {
+        let cond = self.condition(b, departments);
+        let open = if self.open_only() { " AND t.is_open = TRUE" } else { "" };
+        b.push(&format!("{open} AND ({cond})"));
+    }
+
+    /// This queue's condition on an order of `rm_work_orders t` (besides being open, for
+    /// [`Queue::open_only`] queues), as an SQL expression
+    /// (its values bound in `b`): the list filters with it, the Today figures count with it.
+    pub(crate) fn condition(self, b: &mut Builder, departments: &[String]) -> String {
+        let mut state = |s: &str| {
             let p = b.bind(Bind::Text(s.to_owned()));
-            b.push(&format!(" AND t.state = {p}"));
+            format!("t.state = {p}")
         };
         match self {
-            Queue::ToAccept => state(b, "reported"),
-            Queue::ToDispatch => state(b, "accepted"),
-            Queue::Returned => state(b, "returned"),
-            Queue::ToVerify => state(b, "fed_back"),
-            Queue::ToClose => state(b, "verified"),
-            Queue::Extensions => b.push(" AND t.pending_ext > 0"),
-            Queue::Conflicts => b.push(" AND t.conflicts > 0"),
-            Queue::Supervised => b.push(" AND t.escalated = TRUE"),
+            Queue::ToAccept => state("reported"),
+            Queue::ToDispatch => state("accepted"),
+            Queue::Returned => state("returned"),
+            Queue::ToVerify => state("fed_back"),
+            Queue::ToClose => state("verified"),
+            Queue::Extensions => "t.pending_ext > 0".to_owned(),
+            Queue::Conflicts => "t.conflicts > 0".to_owned(),
+            Queue::Supervised => "t.escalated = TRUE".to_owned(),
             Queue::ToSign | Queue::ToHandle => {
                 let mut needles = Vec::new();
                 for progress in self.progress() {
@@ -107,14 +121,15 @@ impl Queue {
                         needles.extend(departments.iter().map(|d| format!(",{d}={progress},")));
                     }
                 }
+                let position = b.position_fn();
                 let tests: Vec<String> = needles
                     .into_iter()
                     .map(|n| {
                         let p = b.bind(Bind::Text(n));
-                        format!("{}(t.dept_states, {p}) > 0", b.position_fn())
+                        format!("{position}(t.dept_states, {p}) > 0")
                     })
                     .collect();
-                b.push(&format!(" AND ({})", tests.join(" OR ")));
+                format!("({})", tests.join(" OR "))
             }
         }
     }

@@ -41,6 +41,9 @@ pub struct WorkOrderStats {
 /// A grouped count: its key columns (as text) and the count.
 pub type CountRow = (Vec<String>, i64);
 
+/// How many statements [`statements`] makes (and [`WorkOrderStats::fold`] reads).
+pub const STATEMENTS: usize = 3;
+
 /// The statements the figures are counted with, in the order [`WorkOrderStats::fold`] reads
 /// their answers.
 pub fn statements(
@@ -62,30 +65,35 @@ pub fn statements(
             b.within(a);
         }
     };
-    // Open orders grouped by area, state, severity, category and whether overdue.
+    // Open orders grouped by area, state, severity, category, whether overdue and which queues
+    // they wait in: one pass over the open orders gives every figure but two.
     let mut groups = Builder::new(dialect, "");
     let p = groups.bind(Bind::Int(now));
-    orders(
-        &mut groups,
-        &format!(
-            "SELECT t.area_key, t.state, t.severity, t.category, \
-             CASE WHEN t.deadline_at IS NOT NULL AND t.deadline_at < {p} THEN 'y' ELSE 'n' END, \
-             COUNT(*)"
-        ),
+    let mut select = format!(
+        "SELECT t.area_key, t.state, t.severity, t.category, \
+         CASE WHEN t.deadline_at IS NOT NULL AND t.deadline_at < {p} THEN 'y' ELSE 'n' END"
     );
-    groups.push(" AND t.is_open = TRUE GROUP BY 1, 2, 3, 4, 5");
+    for queue in Queue::ALL.into_iter().filter(|q| q.open_only()) {
+        let cond =
+            queue.condition(&mut groups, if queue.is_departmental() { departments } else { &[] });
+        select.push_str(&format!(", CASE WHEN {cond} THEN 'y' ELSE 'n' END"));
+    }
+    select.push_str(", COUNT(*)");
+    orders(&mut groups, &select);
+    let keys = 5 + Queue::ALL.iter().filter(|q| q.open_only()).count();
+    let by: Vec<String> = (1..=keys).map(|i| i.to_string()).collect();
+    groups.push(&format!(" AND t.is_open = TRUE GROUP BY {}", by.join(", ")));
+    // Reported since, and the queues that hold closed orders too, over every order.
     let mut reported = Builder::new(dialect, "");
     orders(&mut reported, "SELECT 'reported', COUNT(*)");
     let s = reported.bind(Bind::Int(since));
     reported.push(&format!(" AND t.reported_at >= {s}"));
-    let mut queues = Builder::new(dialect, "");
-    for (i, queue) in Queue::ALL.into_iter().enumerate() {
-        if i > 0 {
-            queues.push(" UNION ALL ");
-        }
+    for queue in Queue::ALL.into_iter().filter(|q| !q.open_only()) {
         // The queue code is this server's own constant, not input.
-        orders(&mut queues, &format!("SELECT '{}', COUNT(*)", queue.as_str()));
-        queue.push_sql(&mut queues, if queue.is_departmental() { departments } else { &[] });
+        reported.push(" UNION ALL ");
+        orders(&mut reported, &format!("SELECT '{}', COUNT(*)", queue.as_str()));
+        let cond = queue.condition(&mut reported, &[]);
+        reported.push(&format!(" AND ({cond})"));
     }
     let mut tasks = Builder::new(
         dialect,
@@ -98,7 +106,7 @@ pub fn statements(
     if let Some(a) = area {
         tasks.within(a);
     }
-    vec![groups.finish(), reported.finish(), queues.finish(), tasks.finish()]
+    vec![groups.finish(), reported.finish(), tasks.finish()]
 }
 
 /// The town of an area key (`320612/004/017/03/` → `320612/004`): its first two levels.
@@ -112,12 +120,20 @@ fn count(n: i64) -> u64 {
 
 impl WorkOrderStats {
     /// The figures from the answers to [`statements`], in their order.
-    pub fn fold(now: i64, answers: [Vec<CountRow>; 4]) -> WorkOrderStats {
-        let [groups, reported, queues, tasks] = answers;
+    pub fn fold(now: i64, answers: [Vec<CountRow>; STATEMENTS]) -> WorkOrderStats {
+        let [groups, reported, tasks] = answers;
         let mut out = WorkOrderStats { now, ..WorkOrderStats::default() };
+        out.queues = Queue::ALL.iter().map(|q| (q.as_str().to_owned(), 0)).collect();
         for (keys, n) in groups {
-            let [area, state, severity, category, late] = keys.as_slice() else { continue };
+            let [area, state, severity, category, late, queues @ ..] = keys.as_slice() else {
+                continue;
+            };
             let n = count(n);
+            for (queue, waits) in Queue::ALL.iter().filter(|q| q.open_only()).zip(queues) {
+                if waits == "y" {
+                    *out.queues.entry(queue.as_str().to_owned()).or_default() += n;
+                }
+            }
             out.open += n;
             *out.by_severity.entry(severity.clone()).or_default() += n;
             *out.by_category.entry(category.clone()).or_default() += n;
@@ -127,11 +143,15 @@ impl WorkOrderStats {
                 *out.overdue_by_severity.entry(severity.clone()).or_default() += n;
             }
         }
-        out.reported_since = reported.iter().map(|(_, n)| count(*n)).sum();
-        out.queues = queues
-            .into_iter()
-            .filter_map(|(keys, n)| Some((keys.into_iter().next()?, count(n))))
-            .collect();
+        for (keys, n) in reported {
+            match keys.first().map(String::as_str) {
+                Some("reported") => out.reported_since = count(n),
+                Some(queue) => {
+                    out.queues.insert(queue.to_owned(), count(n));
+                }
+                None => {}
+            }
+        }
         out.tasks_due = tasks.iter().map(|(_, n)| count(*n)).sum();
         out
     }
@@ -149,18 +169,37 @@ mod tests {
 
     #[test]
     fn folds_groups_into_figures() {
-        let row = |k: &[&str], n| (k.iter().map(|s| s.to_string()).collect::<Vec<_>>(), n);
+        // Keys: area, state, severity, category, overdue, then one flag per queue.
+        let row = |k: &[&str], queue: Option<Queue>, n| {
+            let mut keys: Vec<String> = k.iter().map(|s| s.to_string()).collect();
+            keys.extend(
+                Queue::ALL.iter().map(|q| if Some(*q) == queue { "y" } else { "n" }.into()),
+            );
+            (keys, n)
+        };
+        let to_accept = Some(Queue::ToAccept);
         let stats = WorkOrderStats::fold(
             5,
             [
                 vec![
-                    row(&["320612/004/017/03/", "reported", "urgent", "fire_safety", "y"], 2),
-                    row(&["320612/004/018/01/", "dispatched", "ordinary", "dispute", "n"], 3),
-                    row(&["320612/005/001/01/", "reported", "urgent", "dispute", "n"], 1),
+                    row(
+                        &["320612/004/017/03/", "reported", "urgent", "fire_safety", "y"],
+                        to_accept,
+                        2,
+                    ),
+                    row(
+                        &["320612/004/018/01/", "dispatched", "ordinary", "dispute", "n"],
+                        Some(Queue::ToSign),
+                        3,
+                    ),
+                    row(
+                        &["320612/005/001/01/", "reported", "urgent", "dispute", "n"],
+                        to_accept,
+                        1,
+                    ),
                 ],
-                vec![row(&["reported"], 4)],
-                vec![row(&["to_accept"], 3), row(&["to_sign"], 0)],
-                vec![row(&["tasks"], 7)],
+                vec![(vec!["reported".into()], 4), (vec!["conflicts".into()], 2)],
+                vec![(vec!["tasks".into()], 7)],
             ],
         );
         assert_eq!(
@@ -173,5 +212,8 @@ mod tests {
         assert_eq!(stats.by_town["320612/004"]["dispatched"], 3);
         assert_eq!(stats.by_town["320612/005"]["reported"], 1);
         assert_eq!(stats.queues["to_accept"], 3);
+        assert_eq!(stats.queues["to_sign"], 3);
+        assert_eq!(stats.queues["extensions"], 0, "every queue is listed");
+        assert_eq!(stats.queues["conflicts"], 2, "closed orders' conflicts count too");
     }
 }

@@ -88,6 +88,7 @@ pub static SQLITE: &[SqliteMigration] = &[
     Migration::new(6, "staff", include_str!("migrations/sqlite/0006_staff.sql")),
     Migration::new(7, "query", include_str!("migrations/sqlite/0007_query.sql")),
     Migration::new(8, "workbench", include_str!("migrations/sqlite/0008_workbench.sql")),
+    Migration::new(9, "ledgers", include_str!("migrations/sqlite/0009_ledgers.sql")),
     Migration::new(10, "hotline", include_str!("migrations/sqlite/0010_hotline.sql")),
 ];
 
@@ -105,6 +106,7 @@ pub static POSTGRES: &[PgMigration] = &[
     Migration::new(6, "staff", include_str!("migrations/postgres/0006_staff.sql")),
     Migration::new(7, "query", include_str!("migrations/postgres/0007_query.sql")),
     Migration::new(8, "workbench", include_str!("migrations/postgres/0008_workbench.sql")),
+    Migration::new(9, "ledgers", include_str!("migrations/postgres/0009_ledgers.sql")),
     Migration::new(10, "hotline", include_str!("migrations/postgres/0010_hotline.sql")),
 ];
 

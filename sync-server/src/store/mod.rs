@@ -11,7 +11,7 @@ pub mod held;
 pub mod hotline;
 pub mod migrations;
 pub mod postgres;
-mod rm_rows;
+pub mod rm_rows;
 pub mod sqlite;
 pub mod staff;
 
@@ -28,6 +28,14 @@ pub use blobs::{AttachmentChunk, AttachmentInfo, AttachmentRef, ChunkProblem};
 pub use held::{DeviceReport, HeldChange, HeldReport, ReportOutcome, Withholding};
 pub use migrations::SchemaProblem;
 
+/// A PostgreSQL error with the server's own message and SQLSTATE when it sent one.
+fn pg_message(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(d) => format!("{e}: {} ({})", d.message(), d.code().code()),
+        None => e.to_string(),
+    }
+}
+
 /// Errors of the storage layer.
 #[derive(Debug, Error)]
 #[non_exhaustive]
@@ -35,8 +43,9 @@ pub enum StoreError {
     /// SQLite failed.
     #[error("sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    /// PostgreSQL failed.
-    #[error("postgres: {0}")]
+    /// PostgreSQL failed (the server's own message when it sent one: the driver's display
+    /// alone says only "db error").
+    #[error("postgres: {}", pg_message(.0))]
     Postgres(#[from] tokio_postgres::Error),
     /// No PostgreSQL connection could be had from the pool.
     #[error("postgres pool: {0}")]
@@ -532,6 +541,8 @@ pub enum AuditAction {
     /// A person read a resident's sensitive record through the query API (the resident in
     /// `detail`).
     ReadSensitive,
+    /// A ledger was exported (downloaded or written by `gridwork-server export`).
+    Export,
 }
 
 impl AuditAction {
@@ -554,6 +565,7 @@ impl AuditAction {
             AuditAction::Account => "account",
             AuditAction::Admin => "admin",
             AuditAction::ReadSensitive => "read_sensitive",
+            AuditAction::Export => "export",
         }
     }
 
@@ -579,6 +591,7 @@ impl AuditAction {
             "account" => AuditAction::Account,
             "admin" => AuditAction::Admin,
             "read_sensitive" => AuditAction::ReadSensitive,
+            "export" => AuditAction::Export,
             o => return Err(StoreError::Corrupt(format!("audit action {o}"))),
         })
     }
@@ -652,6 +665,10 @@ pub trait Store: Send + Sync + 'static {
     fn staff(&self) -> &dyn staff::StaffStore;
     /// The backend's answers to the staff query API over its read model, if it keeps one.
     fn query(&self) -> Option<&dyn crate::query::QueryStore> {
+        None
+    }
+    /// The backend's ledger and assessment queries over its read model, if it keeps one.
+    fn ledger(&self) -> Option<&dyn crate::ledger::store::LedgerStore> {
         None
     }
 

@@ -28,6 +28,7 @@ use super::{
 mod blobs;
 mod departments;
 mod hotline;
+mod ledger;
 mod query;
 mod read_model;
 mod staff;
@@ -281,6 +282,10 @@ impl Store for PgStore {
     }
 
     fn query(&self) -> Option<&dyn crate::query::QueryStore> {
+        Some(self)
+    }
+
+    fn ledger(&self) -> Option<&dyn crate::ledger::store::LedgerStore> {
         Some(self)
     }
 

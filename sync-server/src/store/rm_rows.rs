@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 /// How a read-model column is read back (both backends' `rm_` tables hold these types:
 /// migration 3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Col {
+pub enum Col {
     /// `BLOB` / `BYTEA`.
     Bytes,
     /// `INTEGER` / `BIGINT` (read as 64 bits).
@@ -24,7 +24,7 @@ pub(crate) enum Col {
 
 /// One value read back.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Cell {
+pub enum Cell {
     /// SQL NULL.
     Null,
     /// Bytes.

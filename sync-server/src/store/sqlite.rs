@@ -26,6 +26,7 @@ use super::{
 mod blobs;
 mod departments;
 mod hotline;
+mod ledger;
 mod query;
 mod read_model;
 mod staff;
@@ -347,6 +348,10 @@ impl Store for SqliteStore {
     }
 
     fn query(&self) -> Option<&dyn crate::query::QueryStore> {
+        Some(self)
+    }
+
+    fn ledger(&self) -> Option<&dyn crate::ledger::store::LedgerStore> {
         Some(self)
     }
 

@@ -129,6 +129,10 @@ export class World {
     const context = await this.browser.newContext({ locale: lang });
     const page = await context.newPage();
     page.on("pageerror", (e) => this.pageErrors.push(`${login}: ${e}`));
+    // A server error is a bug: keep what the server said and where.
+    page.on("response", async (r) => {
+      if (r.status() >= 500) this.pageErrors.push(`${login}: ${r.status()} ${r.url()} ${await r.text().catch(() => "")}`);
+    });
     page.on("console", (m) => {
       // The page asks who is signed in before anyone is: that 401 is expected.
       if (m.type() === "error" && !/status of 401/.test(m.text())) this.pageErrors.push(`${login}: ${m.text()}`);

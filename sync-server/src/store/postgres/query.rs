@@ -11,7 +11,7 @@ use crate::read_model::rows::RecordRow;
 use crate::store::{StoreError, StoreResult};
 
 /// The bound values of a statement as PostgreSQL parameters.
-fn params(binds: &[Bind]) -> Vec<&(dyn ToSql + Sync)> {
+pub(super) fn params(binds: &[Bind]) -> Vec<&(dyn ToSql + Sync)> {
     binds
         .iter()
         .map(|b| match b {

@@ -258,7 +258,7 @@ async fn write_row(tx: &Tx<'_>, r: &RecordRow) -> StoreResult<()> {
 }
 
 /// Column `i` of `r`, read as `col` (integer columns are selected as BIGINT).
-fn cell(r: &Row, i: usize, col: Col) -> StoreResult<Cell> {
+pub(super) fn cell(r: &Row, i: usize, col: Col) -> StoreResult<Cell> {
     Ok(match col {
         Col::Bytes => r.try_get::<_, Option<Vec<u8>>>(i)?.into(),
         Col::Int => r.try_get::<_, Option<i64>>(i)?.into(),

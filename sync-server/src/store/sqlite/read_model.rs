@@ -268,7 +268,7 @@ impl ReadModelStore for SqliteStore {
 }
 
 /// Column `i` of `r`, read as `col`.
-fn cell(r: &rusqlite::Row<'_>, i: usize, col: Col) -> rusqlite::Result<Cell> {
+pub(super) fn cell(r: &rusqlite::Row<'_>, i: usize, col: Col) -> rusqlite::Result<Cell> {
     Ok(match col {
         Col::Bytes => r.get::<_, Option<Vec<u8>>>(i)?.into(),
         Col::Int => r.get::<_, Option<i64>>(i)?.into(),

@@ -11,6 +11,8 @@ ALTER TABLE rm_work_orders ADD COLUMN pending_ext BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE rm_work_orders ADD COLUMN title TEXT NOT NULL DEFAULT '';
 ALTER TABLE rm_work_orders ADD COLUMN household_id BYTEA;
 CREATE INDEX rm_work_orders_household ON rm_work_orders (household_id);
+-- A queue's page walks the open orders newest first and stops at a page.
+CREATE INDEX rm_work_orders_open_id ON rm_work_orders (is_open, doc_id);
 DELETE FROM rm_search;
 DELETE FROM rm_tasks;
 DELETE FROM rm_work_orders;
