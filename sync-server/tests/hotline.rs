@@ -32,7 +32,6 @@ struct Hot {
     base: String,
     admin: String,
     http: reqwest::Client,
-    store: DynStore,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -57,13 +56,7 @@ async fn start(store: DynStore) -> Hot {
     tokio::spawn(server::serve(listener, st, config.body_limit_bytes, async {
         let _ = rx.await;
     }));
-    let h = Hot {
-        base: format!("http://{addr}"),
-        admin,
-        http: reqwest::Client::new(),
-        store,
-        _stop: tx,
-    };
+    let h = Hot { base: format!("http://{addr}"), admin, http: reqwest::Client::new(), _stop: tx };
     // The read model folds the areas it knows.
     for (path, name) in
         [(DISTRICT, "通州区"), ("320612/001", "镇"), ("320612/001/001", "社区"), (GRID, "网格")]
@@ -423,13 +416,14 @@ async fn outbox_delivers_in_order(store: DynStore) {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let r = rx.lock().unwrap();
-    let types: Vec<&str> = r.steps.iter().map(|s| s["type"].as_str().unwrap()).collect();
-    assert_eq!(types, ["accept", "dispatch", "escalate"], "in order, each once");
-    assert!(r.steps.iter().all(|s| s["order_number"] == "F-1"));
-    assert_eq!(r.bad_signatures, 0);
-    assert!(r.calls > 3, "failures were retried ({} calls)", r.calls);
-    drop(r);
+    {
+        let r = rx.lock().unwrap();
+        let types: Vec<&str> = r.steps.iter().map(|s| s["type"].as_str().unwrap()).collect();
+        assert_eq!(types, ["accept", "dispatch", "escalate"], "in order, each once");
+        assert!(r.steps.iter().all(|s| s["order_number"] == "F-1"));
+        assert_eq!(r.bad_signatures, 0);
+        assert!(r.calls > 3, "failures were retried ({} calls)", r.calls);
+    }
     // The poll lists the same steps, with cursors.
     let (s, ev) = h.get("/hotline/v1/events?cursor=0").await;
     assert_eq!(s, 200, "{ev}");

@@ -204,14 +204,15 @@ async fn hotline_round_trip(backend: Backend) -> HarnessResult<()> {
     }
     // Nothing more arrives later (no second copy of a step gets recorded as new).
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let p = platform.lock().unwrap();
-    let got: Vec<&str> = p.steps.iter().map(|s| s["type"].as_str().unwrap_or("?")).collect();
-    assert_eq!(got, want, "every step, in order, once");
-    assert!(p.steps.iter().all(|s| s["order_number"] == "HL-E2E-1"));
-    assert_eq!(p.bad_signatures, 0);
-    assert!(p.calls > want.len(), "failures were injected and retried ({} calls)", p.calls);
-    eprintln!("hotline e2e: {} calls, {} repeats deduped", p.calls, p.repeats);
-    drop(p);
+    {
+        let p = platform.lock().unwrap();
+        let got: Vec<&str> = p.steps.iter().map(|s| s["type"].as_str().unwrap_or("?")).collect();
+        assert_eq!(got, want, "every step, in order, once");
+        assert!(p.steps.iter().all(|s| s["order_number"] == "HL-E2E-1"));
+        assert_eq!(p.bad_signatures, 0);
+        assert!(p.calls > want.len(), "failures were injected and retried ({} calls)", p.calls);
+        eprintln!("hotline e2e: {} calls, {} repeats deduped", p.calls, p.repeats);
+    }
     let (_, dead) = server.admin("GET", "/hotline/dead-letters", None).await?;
     assert_eq!(dead["dead_letters"], json!([]), "{dead}");
     Ok(())

@@ -365,7 +365,7 @@ async fn apply_create(
     } else {
         match st.store.hotline().order(platform_id, &msg.order_number).await? {
             Some(existing) => existing,
-            None => return Err(storage("a hotline order row vanished").into()),
+            None => return Err(storage("a hotline order row vanished")),
         }
     };
     let author = Author::system(platform.district());
