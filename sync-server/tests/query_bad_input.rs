@@ -16,7 +16,9 @@ async fn bad_input(store: DynStore) {
     let cases: Vec<(&str, u16, &str)> = vec![
         ("/api/v1/households?state=open", 400, "unknown_filter"),
         ("/api/v1/households?' OR 1=1 --=1", 400, "unknown_filter"),
-        ("/api/v1/work-orders?q=王芳", 400, "unknown_filter"),
+        ("/api/v1/work-orders?tag=rental", 400, "unknown_filter"),
+        ("/api/v1/work-orders?queue=to_nowhere", 400, "invalid_filter"),
+        ("/api/v1/work-orders?department=%27%20OR%201=1", 400, "invalid_filter"),
         ("/api/v1/households?area=' OR 1=1 --", 400, "invalid_area"),
         ("/api/v1/households?area=%25", 400, "invalid_area"),
         ("/api/v1/households?area=_", 400, "invalid_area"),
