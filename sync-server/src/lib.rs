@@ -11,6 +11,7 @@ pub mod config;
 pub mod demo;
 pub mod demo_records;
 pub mod error;
+pub mod hotline;
 pub mod ledger;
 pub mod metrics;
 pub mod policy;

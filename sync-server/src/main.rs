@@ -187,6 +187,8 @@ async fn run(args: Args) -> Result<(), String> {
         state.clone(),
         std::time::Duration::from_secs(60),
     ));
+    // Steps on 12345 hotline orders go back up through the durable outbox.
+    tokio::spawn(gridwork_sync_server::hotline::outbox::run(state.clone()));
     server::serve(listener, state, config.body_limit_bytes, server::shutdown_signal())
         .await
         .map_err(|e| e.to_string())

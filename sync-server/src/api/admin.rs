@@ -39,6 +39,7 @@ pub fn routes() -> Router<AppState> {
         .route("/held/{hash}/withhold", post(super::held::withhold))
         .route("/held/{hash}/restore", post(super::held::restore))
         .merge(super::staff_admin::routes())
+        .merge(super::hotline::admin_routes())
 }
 
 fn invalid(message: impl Into<String>) -> ApiError {

@@ -16,6 +16,7 @@ pub mod enrol;
 pub mod guard;
 pub mod health;
 pub mod held;
+pub mod hotline;
 pub mod ingest;
 pub mod ledgers;
 pub mod openapi;
@@ -145,6 +146,11 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .layer(RequestBodyLimitLayer::new(ACTION_BODY_LIMIT.min(body_limit)))
         .layer(oversize(ACTION_BODY_LIMIT.min(body_limit)))
         .layer(in_flight.clone());
+    // The 12345 hotline platform's signed requests (`docs/12345-exchange.md`).
+    let hotline = hotline::routes()
+        .layer(RequestBodyLimitLayer::new(hotline::HOTLINE_BODY_LIMIT.min(body_limit)))
+        .layer(oversize(hotline::HOTLINE_BODY_LIMIT.min(body_limit)))
+        .layer(in_flight.clone());
     // The staff query API: the caller (device credential, admin token) is resolved by the
     // handlers' `Caller` extractor, which also checks a device's rate.
     let records = query::routes()
@@ -168,6 +174,7 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .merge(device)
         .merge(admin)
         .merge(actions)
+        .merge(hotline)
         .merge(records)
         .merge(live)
         .merge(enrolment)

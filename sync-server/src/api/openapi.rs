@@ -7,7 +7,7 @@ use axum::Json;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{actions, ledgers, query, reference, workbench};
+use super::{actions, hotline, ledgers, query, reference, workbench};
 
 /// The API description.
 #[derive(OpenApi)]
@@ -28,6 +28,7 @@ use super::{actions, ledgers, query, reference, workbench};
         workbench::allowed_actions,
         ledgers::list_ledgers, ledgers::download, ledgers::get_assessment, ledgers::get_trend,
         reference::get, reference::put,
+        hotline::create_order, hotline::update_order, hotline::order_state, hotline::events,
     ),
     components(schemas(
         query::Page, query::Item, query::ErrorBody, query::ErrorDetail,
@@ -45,7 +46,8 @@ use super::{actions, ledgers, query, reference, workbench};
         (name = "actions", description = "Steps and tasks taken through the server: server-authored changes"),
         (name = "workbench", description = "The command-centre workbench's figures and directory"),
         (name = "ledgers", description = "Ledgers (台账) downloaded as JSON, CSV or XLSX, and the assessment (考核) figures"),
-        (name = "reference", description = "The district's reference data (docs/reference-data.md)")
+        (name = "reference", description = "The district's reference data (docs/reference-data.md)"),
+        (name = "hotline", description = "The 12345 hotline platform's signed exchange (docs/12345-exchange.md)")
     )
 )]
 pub struct ApiDoc;

@@ -89,6 +89,7 @@ pub static SQLITE: &[SqliteMigration] = &[
     Migration::new(7, "query", include_str!("migrations/sqlite/0007_query.sql")),
     Migration::new(8, "workbench", include_str!("migrations/sqlite/0008_workbench.sql")),
     Migration::new(9, "ledgers", include_str!("migrations/sqlite/0009_ledgers.sql")),
+    Migration::new(10, "hotline", include_str!("migrations/sqlite/0010_hotline.sql")),
 ];
 
 /// PostgreSQL's migrations, in version order. A new migration is one more line here.
@@ -106,6 +107,7 @@ pub static POSTGRES: &[PgMigration] = &[
     Migration::new(7, "query", include_str!("migrations/postgres/0007_query.sql")),
     Migration::new(8, "workbench", include_str!("migrations/postgres/0008_workbench.sql")),
     Migration::new(9, "ledgers", include_str!("migrations/postgres/0009_ledgers.sql")),
+    Migration::new(10, "hotline", include_str!("migrations/postgres/0010_hotline.sql")),
 ];
 
 /// The table of applied migrations, the same in both dialects.

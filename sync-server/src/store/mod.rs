@@ -8,6 +8,7 @@
 pub mod blobs;
 pub mod departments;
 pub mod held;
+pub mod hotline;
 pub mod migrations;
 pub mod postgres;
 pub mod rm_rows;
@@ -651,6 +652,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// The departments' registry, memberships and dispatched documents.
     fn departments(&self) -> &dyn departments::DepartmentStore;
+
+    /// The 12345 hotline exchange's platforms, messages and outbox.
+    fn hotline(&self) -> &dyn hotline::HotlineStore;
 
     /// The backend's read-model tables, if it keeps them (DESIGN §8).
     fn read_model(&self) -> Option<&dyn crate::read_model::projector::ReadModelStore> {

@@ -27,6 +27,7 @@ use super::{
 
 mod blobs;
 mod departments;
+mod hotline;
 mod ledger;
 mod query;
 mod read_model;
@@ -265,6 +266,10 @@ impl Store for PgStore {
     }
 
     fn departments(&self) -> &dyn super::departments::DepartmentStore {
+        self
+    }
+
+    fn hotline(&self) -> &dyn super::hotline::HotlineStore {
         self
     }
 

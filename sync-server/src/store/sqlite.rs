@@ -25,6 +25,7 @@ use super::{
 
 mod blobs;
 mod departments;
+mod hotline;
 mod ledger;
 mod query;
 mod read_model;
@@ -331,6 +332,10 @@ impl Store for SqliteStore {
     }
 
     fn departments(&self) -> &dyn super::departments::DepartmentStore {
+        self
+    }
+
+    fn hotline(&self) -> &dyn super::hotline::HotlineStore {
         self
     }
 
