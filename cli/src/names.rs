@@ -21,7 +21,12 @@ impl<'s> Names<'s> {
             .filter(|l| !l.is_empty())
             .or_else(|| std::env::var("LANG").ok())
             .unwrap_or_default();
-        Names { store, categories: CategoryList::default(), chinese: locale.starts_with("zh") }
+        // The district's categories as this device last received them (the defaults before).
+        let categories = store
+            .reference_data()
+            .map(|r| r.categories)
+            .unwrap_or_else(|_| CategoryList::default());
+        Names { store, categories, chinese: locale.starts_with("zh") }
     }
 
     /// A person's name when this device knows it (the signed-in user), else their user id.

@@ -9,12 +9,14 @@ import { renderOrder } from "/workbench/order.js";
 import { renderTasks } from "/workbench/tasks.js";
 import { renderHouseholds } from "/workbench/households.js";
 import { renderPatrols } from "/workbench/patrols.js";
+import { renderReference } from "/workbench/reference.js";
 
 /** The page's state shared by the views. */
 export const ui = {
   lang: localStorage.getItem("gridwork.lang") || (navigator.language.startsWith("zh") ? "zh-CN" : "en"),
   areas: new Map(),
   departments: new Map(),
+  categories: new Map(),
   mine: [],
   people: new Map(),
 };
@@ -57,8 +59,13 @@ export function personName(id) {
 }
 const SYSTEM_USER = "67726964-776f-726b-0000-000000000001";
 
-/** A code's text: `prefix.code` when translated, else the code itself. */
+/** A code's text: a category's name from the district's reference data; else `prefix.code`
+ * when translated, else the code itself. */
 export function codeText(prefix, code) {
+  if (prefix === "category" && ui.categories.has(code)) {
+    const c = ui.categories.get(code);
+    return ui.lang === "zh-CN" ? c.name_zh : c.name_en;
+  }
   const key = `${prefix}.${code}`;
   return TEXTS[ui.lang]?.[key] ?? code;
 }
@@ -96,7 +103,7 @@ function translateStatic() {
 /** The views by route name. */
 const VIEWS = {
   today: renderToday, queues: renderQueues, order: renderOrder, tasks: renderTasks,
-  households: renderHouseholds, patrols: renderPatrols,
+  households: renderHouseholds, patrols: renderPatrols, reference: renderReference,
 };
 
 /** Renders the view the address names (`#/queues/to_accept`, `#/order/<id>`…). */
@@ -125,6 +132,13 @@ async function loadDirectory() {
   ui.departments = new Map(deps.departments.map((d) => [d.code, d]));
   ui.mine = deps.mine;
   ui.people = new Map(Object.entries(people));
+  // The district's categories (names of the ones it added); the defaults' names otherwise.
+  try {
+    const ref = await call("GET", "/api/v1/reference");
+    ui.categories = new Map(ref.data.categories.map((c) => [c.code, c]));
+  } catch {
+    ui.categories = new Map();
+  }
 }
 
 /** Opens the workbench for a session (from sign-in or `GET /api/v1/me`). */

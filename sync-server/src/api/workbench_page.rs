@@ -27,6 +27,11 @@ const FILES: super::web::Files = &[
         include_str!("../../workbench/households.js"),
     ),
     ("patrols.js", "text/javascript; charset=utf-8", include_str!("../../workbench/patrols.js")),
+    (
+        "reference.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../../workbench/reference.js"),
+    ),
     ("i18n.js", "text/javascript; charset=utf-8", include_str!("../../workbench/i18n.js")),
     ("workbench.css", "text/css; charset=utf-8", include_str!("../../workbench/workbench.css")),
 ];

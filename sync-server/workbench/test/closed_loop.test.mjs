@@ -129,7 +129,7 @@ for (const backend of backends()) {
 
     await t.test("in English every text of every view is translated", async () => {
       await centre.selectOption("#lang", "en");
-      for (const hash of ["#/today", "#/queues/to_accept", `#/order/${id}`, "#/tasks", "#/households", "#/patrols"]) {
+      for (const hash of ["#/today", "#/queues/to_accept", `#/order/${id}`, "#/tasks", "#/households", "#/patrols", "#/reference"]) {
         await open(centre, hash);
         const text = await centre.evaluate(() => document.body.innerText);
         assert.ok(!text.includes("⟦"), `${hash}: an untranslated key: ${text.match(/⟦[^⟧]*⟧/)}`);

@@ -22,7 +22,7 @@ test("every key the page names is translated", () => {
   for (const f of readdirSync(HERE).filter((f) => f.endsWith(".js") && f !== "i18n.js")) {
     const src = readFileSync(join(HERE, f), "utf8");
     for (const m of src.matchAll(/\btr\("([a-z_.]+)"/g)) used.add(m[1]);
-    for (const m of src.matchAll(/"((?:col|task|household|patrol)\.[a-z_]+)"/g)) used.add(m[1]);
+    for (const m of src.matchAll(/"((?:col|task|household|patrol|reference)\.[a-z_]+)"/g)) used.add(m[1]);
   }
   for (const m of readFileSync(join(HERE, "index.html"), "utf8").matchAll(/data-i18n="([a-z_.]+)"/g)) used.add(m[1]);
   assert.ok(used.size > 40, `found ${used.size} keys`);
