@@ -86,6 +86,13 @@ pub struct Config {
     /// Longest wait for a request's headers, which is also how long an idle keep-alive
     /// connection is kept (`GRIDWORK_HEADER_TIMEOUT_SECS`), default 15.
     pub header_timeout_secs: u64,
+    /// How often automatic supervision looks for overdue work orders
+    /// (`GRIDWORK_SUPERVISION_EVERY_SECS`), default 60.
+    pub supervision_every_secs: u64,
+    /// Seconds added to the server's clock when automatic supervision judges deadlines
+    /// (`GRIDWORK_SUPERVISION_CLOCK_OFFSET_SECS`), default 0. For drills and tests only: it lets
+    /// a trial run see tomorrow's overdue orders today. Never set it in production.
+    pub supervision_clock_offset_secs: i64,
     /// Longest time to receive a whole request body (`GRIDWORK_BODY_TIMEOUT_SECS`), default 60
     /// (the device client's request timeout); slower bodies get 408 `body_timeout`.
     pub body_timeout_secs: u64,
@@ -119,6 +126,8 @@ impl Default for Config {
             memory_budget_bytes: DEFAULT_MEMORY_BUDGET_BYTES,
             header_timeout_secs: DEFAULT_HEADER_TIMEOUT_SECS,
             body_timeout_secs: DEFAULT_BODY_TIMEOUT_SECS,
+            supervision_every_secs: 60,
+            supervision_clock_offset_secs: 0,
             requests_per_second: DEFAULT_REQUESTS_PER_SECOND,
             request_burst: DEFAULT_REQUEST_BURST,
             max_change_bytes: gridwork_core::protocol::limits::DEFAULT_MAX_CHANGE_BYTES,
@@ -165,6 +174,12 @@ impl Config {
         number(&get, "GRIDWORK_MAX_IN_FLIGHT", &mut self.max_in_flight)?;
         number(&get, "GRIDWORK_MEMORY_BUDGET", &mut self.memory_budget_bytes)?;
         number(&get, "GRIDWORK_HEADER_TIMEOUT_SECS", &mut self.header_timeout_secs)?;
+        number(&get, "GRIDWORK_SUPERVISION_EVERY_SECS", &mut self.supervision_every_secs)?;
+        number(
+            &get,
+            "GRIDWORK_SUPERVISION_CLOCK_OFFSET_SECS",
+            &mut self.supervision_clock_offset_secs,
+        )?;
         number(&get, "GRIDWORK_BODY_TIMEOUT_SECS", &mut self.body_timeout_secs)?;
         number(&get, "GRIDWORK_RATE_LIMIT", &mut self.requests_per_second)?;
         number(&get, "GRIDWORK_RATE_BURST", &mut self.request_burst)?;

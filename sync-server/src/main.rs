@@ -183,9 +183,16 @@ async fn run(args: Args) -> Result<(), String> {
         std::time::Duration::from_millis(500),
     ));
     // Overdue work orders are put under supervision on the server's clock, once a minute.
+    if config.supervision_clock_offset_secs != 0 {
+        tracing::warn!(
+            offset_secs = config.supervision_clock_offset_secs,
+            "supervision judges deadlines on a shifted clock (drills and tests only)"
+        );
+    }
     tokio::spawn(gridwork_sync_server::supervision::supervise(
         state.clone(),
-        std::time::Duration::from_secs(60),
+        std::time::Duration::from_secs(config.supervision_every_secs.max(1)),
+        chrono::TimeDelta::seconds(config.supervision_clock_offset_secs),
     ));
     // Steps on 12345 hotline orders go back up through the durable outbox.
     tokio::spawn(gridwork_sync_server::hotline::outbox::run(state.clone()));

@@ -139,13 +139,14 @@ async fn district_of(st: &AppState, id: uuid::Uuid) -> Result<Option<AreaPath>, 
     Ok(AreaPath::parse(crate::reference::district_code(&area)).ok())
 }
 
-/// Runs a [`pass`] every `every` until the process ends, first making sure every district has
+/// Runs a pass every `every` (at the server's clock plus `clock_offset`, zero but in drills and
+/// tests) until the process ends, first making sure every district has
 /// its reference record ([`crate::reference::ensure_all`]); a failing pass is logged and
 /// retried.
-pub async fn supervise(st: AppState, every: Duration) {
+pub async fn supervise(st: AppState, every: Duration, clock_offset: chrono::TimeDelta) {
     loop {
         crate::reference::ensure_all(&st).await;
-        match pass(&st).await {
+        match pass_at(&st, Utc::now() + clock_offset).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(steps = n, "automatic supervision"),
             Err(e) => tracing::warn!(error = %e, "automatic supervision pass failed"),

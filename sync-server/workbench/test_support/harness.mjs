@@ -37,12 +37,12 @@ async function freshDatabase() {
 
 /** A running server with its data directory, the admin API and devices. */
 export class World {
-  static async start(backend) {
+  static async start(backend, { env = {} } = {}) {
     if (!SERVER || !CLI) throw new Error("GRIDWORK_SERVER_BIN and GRIDWORK_CLI_BIN must be set (workbench/test.sh sets them)");
     const w = new World();
     w.dir = mkdtempSync(join(tmpdir(), "gridwork-workbench-"));
     const database = backend === "postgres" ? await freshDatabase() : "";
-    w.env = { ...process.env, GRIDWORK_ADMIN_TOKEN: TOKEN, GRIDWORK_LOG: "warn", GRIDWORK_DATABASE_URL: database };
+    w.env = { ...process.env, GRIDWORK_ADMIN_TOKEN: TOKEN, GRIDWORK_LOG: "warn", GRIDWORK_DATABASE_URL: database, ...env };
     w.url = await new Promise((resolve, reject) => {
       w.server = spawn(SERVER, ["--listen", "127.0.0.1:0", "--data-dir", join(w.dir, "server")], {
         env: w.env, stdio: ["ignore", "pipe", "inherit"],
