@@ -2,7 +2,13 @@
 //! what the store shows of them, for `tests/upgrade.rs`: every later schema must open that file,
 //! migrate it and show the same records. Run once per schema version, before its successor:
 //!
-//! `cargo run -p gridwork-core --example schema_fixture -- core/tests/fixtures/store-schema4`
+//! `cargo run -p gridwork-core --example schema_fixture -- core/tests/fixtures/store-schema9`
+//!
+//! Besides every kind of record it leaves: a household edited often enough to be compacted into
+//! a snapshot (with unsent changes inside it), changes received from another phone, one held for
+//! a missing dependency and one corrupt change set aside, acknowledged and unsent outbox changes.
+//! The JSON also lists every document's heads and every change's bytes, so an upgrade that
+//! changes how documents and changes are stored must give back exactly the same.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 use chrono::{TimeZone, Utc};
@@ -11,8 +17,9 @@ use gridwork_core::work_order::{
     EventType, IncidentInput, IncidentSource, Severity, WorkOrderAction,
 };
 use gridwork_core::{
-    AreaPath, Gender, ObservationInput, Relation, ResidentInput, Role, SensitiveInput,
-    SignedInUser, Store, TaskInput, TrackPoint, VisitInput, VisitOutcome,
+    AreaPath, ChangeEnvelope, Gender, Incoming, ObservationInput, Received, RecordKind, Relation,
+    ResidentInput, Role, SensitiveInput, SignedInUser, Store, TaskInput, TrackPoint, VisitInput,
+    VisitOutcome,
 };
 use serde_json::json;
 
@@ -46,6 +53,32 @@ fn main() {
     for _ in 0..3 {
         households.push(s.households().add(demo::household(&mut rng, &micro)).unwrap());
     }
+    // Two edits made on the other phone; only the second arrives here: held for its missing
+    // dependency. And a change too corrupt to read, set aside.
+    let mut edited = demo::household(&mut rng, &micro);
+    edited.phone = Some("13700000001".into());
+    other.households().update(theirs, edited.clone()).unwrap();
+    edited.phone = Some("13700000002".into());
+    other.households().update(theirs, edited).unwrap();
+    let mut other_outbox = other.outbox(usize::MAX).unwrap();
+    let second_edit = other_outbox.pop().unwrap();
+    let first_edit = other_outbox.pop().unwrap();
+    let corrupt = ChangeEnvelope {
+        doc_id: theirs,
+        kind: RecordKind::Household,
+        area: micro.clone(),
+        bytes: vec![0x85, 0x6f, 0x4a, 0x83, 0xde, 0xad],
+    };
+    let report = s
+        .apply_incoming(Incoming {
+            changes: [second_edit, corrupt]
+                .into_iter()
+                .map(|envelope| Received { envelope, received_at: Some(1_764_000_000_000) })
+                .collect(),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!((report.held, report.refused), (1, 1), "{report:?}");
     let head = s
         .residents()
         .add(ResidentInput {
@@ -74,6 +107,10 @@ fn main() {
     visit.satisfaction = Some(5);
     visit.photos = vec![photo.clone()];
     let visit = s.visits().record(visit).unwrap();
+    let not_home = s
+        .visits()
+        .record(VisitInput::routine(households[2], at(20, 10), VisitOutcome::NotHome))
+        .unwrap();
     let patrol = s.patrols().start(&grid, at(21, 8), None).unwrap();
     let points: Vec<TrackPoint> = (0..20)
         .map(|i| TrackPoint {
@@ -137,6 +174,17 @@ fn main() {
             assignee: None,
         })
         .unwrap();
+    // Edited until its loose changes are folded into a snapshot; half of these edits stay unsent
+    // (inside the snapshot and in the outbox) after the acknowledgement below.
+    let mut often = demo::household(&mut rng, &micro);
+    let compacted = s.households().add(often.clone()).unwrap();
+    let address = often.address.clone();
+    for i in 0..16 {
+        often.phone = Some(format!("1390000{i:04}"));
+        often.address = format!("{address}（第{i}次核对）");
+        s.households().update(compacted, often.clone()).unwrap();
+    }
+    households.push(compacted);
     // Half the outbox acknowledged, half still waiting.
     let sent = s.outbox(usize::MAX).unwrap();
     let acked: Vec<[u8; 32]> = sent[..sent.len() / 2]
@@ -145,15 +193,24 @@ fn main() {
         .collect();
     s.acknowledge(&acked).unwrap();
 
+    let mut changes: Vec<String> =
+        s.changes_missing_from(&[], None).unwrap().iter().map(|e| hex::encode(&e.bytes)).collect();
+    changes.sort();
     let shown = json!({
         "households": households.iter().map(|h| s.households().get(*h).unwrap()).collect::<Vec<_>>(),
         "residents": s.residents().of_household(households[1]).unwrap(),
         "sensitive": s.sensitive().of_resident(head).unwrap(),
         "visit": s.visits().get(visit).unwrap(),
+        "visits": [s.visits().get(visit).unwrap(), s.visits().get(not_home).unwrap()],
         "patrol": s.patrols().get(patrol).unwrap(),
         "work_order": s.work_orders().get(order).unwrap(),
         "task": s.tasks().get(task).unwrap(),
         "outbox": s.outbox(usize::MAX).unwrap().iter().map(|e| hex::encode(&e.bytes)).collect::<Vec<_>>(),
+        "held": s.held_changes().unwrap(),
+        "held_dependency": hex::encode(&first_edit.bytes),
+        "held_household": theirs,
+        "digest": s.digest(None).unwrap(),
+        "changes": changes,
     });
     drop(s);
     std::fs::write(format!("{base}.json"), serde_json::to_string_pretty(&shown).unwrap()).unwrap();
