@@ -110,3 +110,54 @@ fn a_damaged_compressed_row_is_an_error_not_a_panic() {
     assert_eq!(err.code(), "corrupt_data", "{err}");
     assert_eq!(s.outbox(usize::MAX).unwrap_err().code(), "corrupt_data");
 }
+
+/// Schema 10 keeps no heads for a document that is its one loose change: the digest still gives
+/// its head (that change's hash), and heads are written out as soon as it has a second change or
+/// a snapshot (compaction drops the sent changes they could be read from).
+#[test]
+fn a_one_change_document_keeps_no_heads_and_its_digest_stays_exact() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("h.sqlite");
+    let mut s = store_at(Some(&path), "w1");
+    let id = s.households().add(household(1)).unwrap();
+    let first = s.outbox(usize::MAX).unwrap()[0].hash().unwrap();
+    let stored_heads = |path: &std::path::Path| -> Option<Vec<u8>> {
+        let c = Connection::open(path).unwrap();
+        c.query_row("SELECT heads FROM doc", [], |r| r.get(0)).unwrap()
+    };
+    assert_eq!(stored_heads(&path), None);
+    assert_eq!(s.digest(None).unwrap()[0].heads, vec![first]);
+
+    // Edited until compacted, then every change acknowledged (the sent rows go).
+    let mut h = household(1);
+    for i in 0..20 {
+        h.phone = Some(format!("1380000{i:04}"));
+        s.households().update(id, h.clone()).unwrap();
+    }
+    let sent: Vec<[u8; 32]> =
+        s.outbox(usize::MAX).unwrap().iter().map(|e| e.hash().unwrap()).collect();
+    let last = *sent.last().unwrap();
+    s.acknowledge(&sent).unwrap();
+    drop(s);
+    let c = Connection::open(&path).unwrap();
+    let (snapshots, rows): (i64, i64) = c
+        .query_row(
+            "SELECT (SELECT count(*) FROM doc WHERE snapshot IS NOT NULL),
+                    (SELECT count(*) FROM change)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    drop(c);
+    assert_eq!(snapshots, 1, "compacted");
+    assert!(rows < 21, "sent changes inside the snapshot were dropped ({rows} left)");
+    assert_eq!(stored_heads(&path), Some(last.to_vec()));
+    let s = Store::open(&path, None).unwrap();
+    assert_eq!(s.digest(None).unwrap()[0].heads, vec![last]);
+
+    // A peer that applies the history shows the same heads.
+    let mut b = store_at(None, "w2");
+    let mut a = Store::open(&path, None).unwrap();
+    b.apply_changes(&a.changes_missing_from(&[], None).unwrap()).unwrap();
+    assert_eq!(b.digest(None).unwrap(), a.digest(None).unwrap());
+}

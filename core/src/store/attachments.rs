@@ -250,11 +250,12 @@ impl Store {
     /// Storage and document errors.
     pub fn queue_referenced_downloads(&mut self) -> Result<usize> {
         let todo: Vec<(Uuid, u8, Vec<u8>)> = {
-            let mut stmt = self.conn().prepare(
-                "SELECT d.id, d.kind, d.heads FROM doc d
+            let heads = super::docs::HEADS;
+            let mut stmt = self.conn().prepare(&format!(
+                "SELECT d.id, d.kind, {heads} FROM doc d
                  LEFT JOIN attachment_scan s ON s.doc_id = d.id
-                 WHERE d.photos > 0 AND (s.heads IS NULL OR s.heads <> d.heads)",
-            )?;
+                 WHERE d.photos > 0 AND (s.heads IS NULL OR s.heads <> {heads})"
+            ))?;
             let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
             rows.collect::<rusqlite::Result<_>>()?
         };

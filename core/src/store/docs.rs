@@ -38,6 +38,11 @@ fn heads_blob(heads: &[ChangeHash]) -> Vec<u8> {
     heads.iter().flat_map(|h| h.0).collect()
 }
 
+/// A document's heads in SQL, for a query over `doc d`: a document that is its one loose change
+/// keeps no heads (`doc.heads` is NULL, schema 10) — its head is that change's hash.
+pub(super) const HEADS: &str =
+    "coalesce(d.heads, (SELECT c.hash FROM change c WHERE c.doc_id = d.id))";
+
 fn blob_heads(blob: &[u8]) -> Vec<[u8; 32]> {
     blob.chunks_exact(32).filter_map(|c| <[u8; 32]>::try_from(c).ok()).collect()
 }
@@ -135,11 +140,11 @@ pub(super) fn persist(
     new_changes: &[(ChangeHash, Vec<u8>)],
     outbox_ord: Option<i64>,
 ) -> Result<()> {
-    let now = Utc::now().timestamp_millis();
     let area = doc::get_str(doc, common::AREA)
         .or_else(|| fallback_area.map(|a| a.as_str().to_owned()))
         .unwrap_or_default();
     let added: i64 = new_changes.iter().map(|(_, b)| b.len() as i64).sum();
+    let mut inserted = 0;
     {
         let mut ins = tx.prepare_cached(
             "INSERT OR IGNORE INTO change(hash, doc_id, bytes, outbox, ord, area)
@@ -149,7 +154,7 @@ pub(super) fn persist(
         // A change made here is addressed to the record's area as it is now, after the change.
         let own_area = outbox_ord.map(|_| area.as_str());
         for (hash, bytes) in new_changes {
-            ins.execute(params![
+            inserted += ins.execute(params![
                 hash.0,
                 id.as_bytes(),
                 super::change_bytes::pack(bytes),
@@ -160,35 +165,42 @@ pub(super) fn persist(
         }
     }
     let photos = crate::kinds::project(tx, kind, id, doc)?;
-    let heads = heads_blob(&doc.get_heads());
+    let head_hashes = doc.get_heads();
+    let heads = heads_blob(&head_hashes);
+    // A new document made of this one change keeps no heads: its head is that change's hash
+    // (see `HEADS`). A document that already had a row gets its heads written.
+    let one_change = inserted == 1
+        && matches!((new_changes, head_hashes.as_slice()), ([(h, _)], [head]) if h == head);
+    let new_heads = if one_change { None } else { Some(heads.as_slice()) };
     let (snapshot_len, pending_len): (i64, i64) = tx
         .prepare_cached(
-            "INSERT INTO doc(id, kind, area, heads, pending_len, updated_at, photos)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+            "INSERT INTO doc(id, kind, area, heads, pending_len, photos)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT(id) DO UPDATE SET area = coalesce(nullif(excluded.area, ''), area),
-               heads = excluded.heads,
-               pending_len = pending_len + excluded.pending_len, updated_at = excluded.updated_at,
+               heads = ?7, pending_len = pending_len + excluded.pending_len,
                photos = excluded.photos
              RETURNING snapshot_len, pending_len",
         )?
         .query_row(
-            params![id.as_bytes(), kind.code(), area, heads, added, now, photos as i64],
+            params![id.as_bytes(), kind.code(), area, new_heads, added, photos as i64, heads],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
     if pending_len >= snapshot_len.max(COMPACT_MIN_BYTES) && doc.get_missing_deps(&[]).is_empty() {
-        compact(tx, id, doc)?;
+        compact(tx, id, doc, &heads)?;
     }
     Ok(())
 }
 
 /// Folds a document's loose changes into a fresh snapshot. Outbox changes keep their bytes
-/// (never throw away unsent work) but are marked as inside the snapshot.
-fn compact(tx: &Connection, id: Uuid, doc: &mut AutoCommit) -> Result<()> {
+/// (never throw away unsent work) but are marked as inside the snapshot. The heads are written
+/// out: the changes they could be read from may go.
+fn compact(tx: &Connection, id: Uuid, doc: &mut AutoCommit, heads: &[u8]) -> Result<()> {
     let snapshot = doc.save();
     tx.prepare_cached(
-        "UPDATE doc SET snapshot = ?2, snapshot_len = ?3, pending_len = 0 WHERE id = ?1",
+        "UPDATE doc SET snapshot = ?2, snapshot_len = ?3, pending_len = 0, heads = ?4
+         WHERE id = ?1",
     )?
-    .execute(params![id.as_bytes(), snapshot, snapshot.len() as i64])?;
+    .execute(params![id.as_bytes(), snapshot, snapshot.len() as i64, heads])?;
     tx.prepare_cached("DELETE FROM change WHERE doc_id = ?1 AND outbox = ?2")?
         .execute(params![id.as_bytes(), state::SENT])?;
     tx.prepare_cached("UPDATE change SET compacted = 1 WHERE doc_id = ?1")?
@@ -399,8 +411,9 @@ impl Store {
 
     /// Heads of the documents within `area`, each with its stored area path.
     fn doc_rows(&self, area: Option<&AreaPath>) -> Result<Vec<(DocHeads, String)>> {
-        let mut stmt =
-            self.conn.prepare_cached("SELECT id, area, heads, kind FROM doc ORDER BY id")?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT d.id, d.area, {HEADS}, d.kind FROM doc d ORDER BY d.id"
+        ))?;
         let mut rows = stmt.query([])?;
         let mut out = Vec::new();
         while let Some(r) = rows.next()? {
