@@ -164,6 +164,15 @@ async fn reconciliation_reports_deliberate_mismatches(backend: Backend) -> Harne
         )
         .await?;
     assert_eq!((s, v["error"]["code"].as_str()), (400, Some("invalid_input")), "{v}");
+
+    // The OpenAPI description has the reconciliation and the upload contract.
+    let openapi = reqwest::get(format!("{}/api/openapi.json", server.url)).await?;
+    let doc: Value = serde_json::from_slice(&openapi.bytes().await?)?;
+    let paths = &doc["paths"];
+    assert!(paths["/admin/v1/hotline/reconciliation"]["get"].is_object(), "reconciliation");
+    assert!(paths["/admin/v1/hotline/reconciliation/run"]["post"].is_object(), "run");
+    let create = paths["/hotline/v1/orders"]["post"].to_string();
+    assert!(create.contains("content_base64") && create.contains("attachment_too_large"));
     Ok(())
 }
 both!(reconciliation_reports_deliberate_mismatches);

@@ -29,7 +29,7 @@ use super::inbound::load_order;
 use super::platform::Platform;
 use crate::api::AppState;
 use crate::authoring::Author;
-use crate::store::hotline::{DONE, FAILED, HELD, Mismatch, ReconciliationRun};
+use crate::store::hotline::{DONE, FAILED, HELD, Mismatch, ReconciliationRun, RunOutcome};
 use crate::store::now_ms;
 
 /// Default seconds between scheduled runs: daily.
@@ -183,16 +183,17 @@ pub async fn run_one(
 ) -> Result<(), super::HotlineError> {
     let hotline = st.store.hotline();
     let Some(r) = &p.reconcile else {
-        hotline
-            .reconciliation_finish(run_id, id, now_ms(), FAILED, "no reconcile endpoint", 0, &[])
-            .await?;
+        let error = "no reconcile endpoint";
+        let outcome = RunOutcome { status: FAILED, error, compared: 0, mismatches: &[] };
+        hotline.reconciliation_finish(run_id, id, now_ms(), &outcome).await?;
         return Ok(());
     };
     let listed = match fetch_listing(http, p, r).await {
         Ok(l) => l,
         Err(why) => {
             tracing::warn!(platform = id, error = %why, "hotline reconciliation failed");
-            hotline.reconciliation_finish(run_id, id, now_ms(), FAILED, &why, 0, &[]).await?;
+            let outcome = RunOutcome { status: FAILED, error: &why, compared: 0, mismatches: &[] };
+            hotline.reconciliation_finish(run_id, id, now_ms(), &outcome).await?;
             return Ok(());
         }
     };
@@ -222,7 +223,8 @@ pub async fn run_one(
         )
         .collect();
     let compared = i64::try_from(compared.len()).unwrap_or(i64::MAX);
-    hotline.reconciliation_finish(run_id, id, now_ms(), DONE, "", compared, &mismatches).await?;
+    let outcome = RunOutcome { status: DONE, error: "", compared, mismatches: &mismatches };
+    hotline.reconciliation_finish(run_id, id, now_ms(), &outcome).await?;
     Ok(())
 }
 

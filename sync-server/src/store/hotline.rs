@@ -139,6 +139,19 @@ pub struct Mismatch {
     pub detail: String,
 }
 
+/// How a reconciliation run ended.
+#[derive(Debug, Clone, Copy)]
+pub struct RunOutcome<'a> {
+    /// [`DONE`] or [`FAILED`].
+    pub status: &'a str,
+    /// Why it failed (empty when done).
+    pub error: &'a str,
+    /// Orders compared.
+    pub compared: i64,
+    /// The mismatches found.
+    pub mismatches: &'a [Mismatch],
+}
+
 /// A new inbound message.
 #[derive(Debug, Clone)]
 pub struct NewMessage<'a> {
@@ -274,16 +287,13 @@ pub trait HotlineStore: Send + Sync {
         now: i64,
     ) -> StoreResult<Option<i64>>;
 
-    /// Finishes run `id`: its status, error, the orders compared and the mismatches found.
+    /// Finishes run `id` of `platform` at `now` with its outcome.
     async fn reconciliation_finish(
         &self,
         id: i64,
         platform: &str,
         now: i64,
-        status: &str,
-        error: &str,
-        compared: i64,
-        mismatches: &[Mismatch],
+        outcome: &RunOutcome<'_>,
     ) -> StoreResult<()>;
 
     /// The latest runs, newest first (of one platform when given), at most `limit`.

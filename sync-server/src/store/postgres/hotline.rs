@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::PgStore;
 use crate::store::hotline::{
     DEAD, DELIVERED, HotlineOrder, HotlineStore, InboundMessage, Mismatch, NewMessage, OutboxItem,
-    PENDING, RUNNING, ReconciliationRun, Recorded,
+    PENDING, RUNNING, ReconciliationRun, Recorded, RunOutcome,
 };
 use crate::store::{StoreError, StoreResult};
 
@@ -381,11 +381,9 @@ impl HotlineStore for PgStore {
         id: i64,
         platform: &str,
         now: i64,
-        status: &str,
-        error: &str,
-        compared: i64,
-        mismatches: &[Mismatch],
+        outcome: &RunOutcome<'_>,
     ) -> StoreResult<()> {
+        let RunOutcome { status, error, compared, mismatches } = *outcome;
         let mut c = self.client().await?;
         let tx = c.transaction().await?;
         for m in mismatches {

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::SqliteStore;
 use crate::store::hotline::{
     DEAD, DELIVERED, HotlineOrder, HotlineStore, InboundMessage, Mismatch, NewMessage, OutboxItem,
-    PENDING, RUNNING, ReconciliationRun, Recorded,
+    PENDING, RUNNING, ReconciliationRun, Recorded, RunOutcome,
 };
 use crate::store::{StoreError, StoreResult};
 
@@ -424,11 +424,9 @@ impl HotlineStore for SqliteStore {
         id: i64,
         platform: &str,
         now: i64,
-        status: &str,
-        error: &str,
-        compared: i64,
-        mismatches: &[Mismatch],
+        outcome: &RunOutcome<'_>,
     ) -> StoreResult<()> {
+        let RunOutcome { status, error, compared, mismatches } = *outcome;
         let (platform, status, error, mismatches) =
             (platform.to_owned(), status.to_owned(), error.to_owned(), mismatches.to_vec());
         self.write(move |c| {
