@@ -125,9 +125,6 @@ async function renderHealth() {
   $("#stat-changes").textContent = h.changes;
   $("#stat-devices").textContent = active.length;
   $("#stat-stale").textContent = active.filter((d) => deviceState(d, h.now) !== "active").length;
-  // The latest 12345 reconciliation of each platform (docs/12345-exchange.md).
-  const rec = await api("GET", "/hotline/reconciliation");
-  $("#stat-hotline").textContent = rec.latest.reduce((n, l) => n + l.mismatches.length, 0);
   $("#health-table tbody").replaceChildren(...h.devices.map((d) => {
     const s = deviceState(d, h.now);
     const row = el("tr", null, { class: s, "data-device": d.device_id });
@@ -135,6 +132,10 @@ async function renderHealth() {
       el("td", d.cursor), el("td", d.cursor_lag), el("td", tr(`state.${s}`)));
     return row;
   }));
+  // The latest 12345 reconciliation of each platform (docs/12345-exchange.md); the device
+  // table above does not wait for it.
+  const rec = await api("GET", "/hotline/reconciliation");
+  $("#stat-hotline").textContent = rec.latest.reduce((n, l) => n + l.mismatches.length, 0);
 }
 
 async function renderDevices() {
