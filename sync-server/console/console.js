@@ -132,6 +132,10 @@ async function renderHealth() {
       el("td", d.cursor), el("td", d.cursor_lag), el("td", tr(`state.${s}`)));
     return row;
   }));
+  // The latest 12345 reconciliation of each platform (docs/12345-exchange.md); the device
+  // table above does not wait for it.
+  const rec = await api("GET", "/hotline/reconciliation");
+  $("#stat-hotline").textContent = rec.latest.reduce((n, l) => n + l.mismatches.length, 0);
 }
 
 async function renderDevices() {

@@ -196,6 +196,7 @@ async fn run(args: Args) -> Result<(), String> {
     ));
     // Steps on 12345 hotline orders go back up through the durable outbox.
     tokio::spawn(gridwork_sync_server::hotline::outbox::run(state.clone()));
+    tokio::spawn(gridwork_sync_server::hotline::reconcile::run(state.clone()));
     server::serve(listener, state, config.body_limit_bytes, server::shutdown_signal())
         .await
         .map_err(|e| e.to_string())

@@ -76,6 +76,8 @@ pub struct Metrics {
     pub read_model_cursor: AtomicU64,
     /// Changes logged but not yet in the read model.
     pub read_model_lag: AtomicU64,
+    /// Mismatches the latest 12345 reconciliation of each platform found (from the database).
+    pub hotline_mismatches: AtomicU64,
     errors: Mutex<BTreeMap<(u16, &'static str), u64>>,
 }
 
@@ -113,7 +115,7 @@ impl Metrics {
             let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
             let _ = writeln!(out, "{name} {}", c.load(Ordering::Relaxed));
         }
-        let gauges: [(&str, &str, &AtomicU64); 2] = [
+        let gauges: [(&str, &str, &AtomicU64); 3] = [
             (
                 "gridwork_read_model_cursor",
                 "Log position the read model has folded up to",
@@ -123,6 +125,11 @@ impl Metrics {
                 "gridwork_read_model_lag_changes",
                 "Changes logged but not yet in the read model",
                 &self.read_model_lag,
+            ),
+            (
+                "gridwork_hotline_reconciliation_mismatches",
+                "Mismatches the latest 12345 reconciliation of each platform found",
+                &self.hotline_mismatches,
             ),
         ];
         for (name, help, g) in gauges {

@@ -14,14 +14,16 @@ use serde_json::{Value, json};
 use super::{AppState, admin_auth, parse_json};
 use crate::error::{ApiError, ApiResult};
 use crate::hotline::inbound::{self, CreateOrder, Outcome, UpdateOrder};
-use crate::hotline::outbox::Step;
+use crate::hotline::outbox::{self, Step};
 use crate::hotline::platform::{Platform, valid_id};
+use crate::hotline::reconcile;
 use crate::hotline::{HotlineError, auth};
 use crate::store::hotline::{HELD, OutboxItem};
 use crate::store::{AuditAction, AuditEntry, now_ms};
 
-/// Largest body of a hotline request (attachments come by URL).
-pub const HOTLINE_BODY_LIMIT: usize = 1024 * 1024;
+/// Largest body of a hotline request (uploaded attachments included, base64); larger: 413
+/// `payload_too_large`. Each upload is limited on its own (`hotline::uploads::MAX_UPLOAD_BYTES`).
+pub const HOTLINE_BODY_LIMIT: usize = 16 * 1024 * 1024;
 
 /// Most items of one page of events or dead letters.
 pub const MAX_PAGE: u32 = 500;
@@ -43,6 +45,23 @@ pub fn admin_routes() -> Router<AppState> {
         .route("/hotline/held", get(held))
         .route("/hotline/dead-letters", get(dead_letters))
         .route("/hotline/dead-letters/{id}/retry", post(retry_dead_letter))
+        .route("/hotline/reconciliation", get(reconciliation))
+        .route("/hotline/reconciliation/run", post(run_reconciliation))
+}
+
+/// Runs an inbound message's handling in its own task: a platform that hangs up mid-request
+/// does not cut the handling (and its order lease) short.
+async fn detached(
+    work: impl std::future::Future<Output = ApiResult<Outcome>> + Send + 'static,
+) -> ApiResult<Response> {
+    match tokio::spawn(work).await {
+        Ok(outcome) => Ok(answer(outcome?)),
+        Err(e) => Err(ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            format!("the message's handling failed: {e}"),
+        )),
+    }
 }
 
 fn path_of(uri: &Uri) -> &str {
@@ -66,14 +85,15 @@ fn answer(o: Outcome) -> Response {
 
 #[utoipa::path(
     post, path = "/hotline/v1/orders", tag = "hotline",
-    request_body(content_type = "application/json", description = "The hotline order (docs/12345-exchange.md, \"Create\")"),
+    request_body(content_type = "application/json", description = "The hotline order (docs/12345-exchange.md, \"Create\"); attachments by link `{url, name, size}` or uploaded `{content_base64, mime: image/…, name}` (at most 5 MiB decoded each; the body at most 16 MiB)"),
     responses(
         (status = 201, description = "A work order was made", content_type = "application/json"),
         (status = 200, description = "The order number was received before: the same work order", content_type = "application/json"),
         (status = 202, description = "Held: a value no mapping knows (`unmapped` lists them)", content_type = "application/json"),
         (status = 400, description = "Malformed body or a bad field (named)", body = super::query::ErrorBody),
         (status = 401, description = "Unknown platform, bad signature, expired timestamp, replay", body = super::query::ErrorBody),
-        (status = 413, description = "An attachment or the body is too large", body = super::query::ErrorBody),
+        (status = 413, description = "An attachment (`attachment_too_large`, naming which) or the body (`payload_too_large`) is too large", body = super::query::ErrorBody),
+        (status = 503, description = "The order is being handled by another request (`order_busy`): send again", body = super::query::ErrorBody),
     )
 )]
 /// `POST /hotline/v1/orders`: a new hotline order.
@@ -89,7 +109,8 @@ pub async fn create_order(
 ) -> ApiResult<Response> {
     let (id, platform) = signed(&st, &method, &uri, &headers, &body).await?;
     let msg: CreateOrder = parse_json(&body)?;
-    Ok(answer(inbound::create(&st, &id, &platform, &msg).await?))
+    drop(body);
+    detached(async move { inbound::create(&st, &id, &platform, &msg).await }).await
 }
 
 #[utoipa::path(
@@ -118,7 +139,7 @@ pub async fn update_order(
 ) -> ApiResult<Response> {
     let (id, platform) = signed(&st, &method, &uri, &headers, &body).await?;
     let msg: UpdateOrder = parse_json(&body)?;
-    Ok(answer(inbound::update(&st, &id, &platform, &number, &msg).await?))
+    detached(async move { inbound::update(&st, &id, &platform, &number, &msg).await }).await
 }
 
 #[utoipa::path(
@@ -305,4 +326,110 @@ pub async fn retry_dead_letter(
         ));
     }
     Ok(Json(json!({ "id": id, "status": "pending" })))
+}
+
+/// `GET /admin/v1/hotline/reconciliation` query.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunsQuery {
+    /// One platform only.
+    pub platform: Option<String>,
+}
+
+#[utoipa::path(
+    get, path = "/admin/v1/hotline/reconciliation", tag = "hotline",
+    params(("platform" = Option<String>, Query, description = "One platform only")),
+    responses(
+        (status = 200, description = "`{latest: [{run, mismatches: [{order_number, kind, gridwork_state, platform_state, detail}]}], runs: [...]}`", content_type = "application/json"),
+        (status = 401, description = "Not a sync admin", body = super::query::ErrorBody),
+    )
+)]
+/// `GET /admin/v1/hotline/reconciliation`: the latest finished run of each platform with its
+/// mismatches, and the recent runs.
+///
+/// # Errors
+/// 401; storage errors.
+pub async fn reconciliation(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<RunsQuery>, axum::extract::rejection::QueryRejection>,
+) -> ApiResult<Json<Value>> {
+    admin_auth(&st, &headers).await?;
+    let Query(q) = query.map_err(|e| ApiError::bad_request("invalid_input", e.body_text()))?;
+    let mut latest = Vec::new();
+    for run in reconcile::latest(&st).await? {
+        if q.platform.as_ref().is_some_and(|p| *p != run.platform) {
+            continue;
+        }
+        let mismatches = st.store.hotline().mismatches(run.id).await?;
+        latest.push(json!({ "run": run, "mismatches": mismatches }));
+    }
+    let runs = st.store.hotline().reconciliations(q.platform.as_deref(), 50).await?;
+    Ok(Json(json!({ "latest": latest, "runs": runs })))
+}
+
+/// `POST /admin/v1/hotline/reconciliation/run` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunBody {
+    /// The platform to reconcile now.
+    pub platform: String,
+}
+
+#[utoipa::path(
+    post, path = "/admin/v1/hotline/reconciliation/run", tag = "hotline",
+    request_body(content_type = "application/json", description = "`{platform}`"),
+    responses(
+        (status = 200, description = "The finished run and its mismatches", content_type = "application/json"),
+        (status = 400, description = "The platform has no `reconcile` setting (`invalid_input`)", body = super::query::ErrorBody),
+        (status = 401, description = "Not a sync admin", body = super::query::ErrorBody),
+        (status = 404, description = "No such platform", body = super::query::ErrorBody),
+    )
+)]
+/// `POST /admin/v1/hotline/reconciliation/run`: reconciles one platform now and answers the
+/// run (`failed` with the reason when the platform could not be asked).
+///
+/// # Errors
+/// 400 without a `reconcile` setting; 401; 404 for an unknown platform; storage errors.
+pub async fn run_reconciliation(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<Value>> {
+    admin_auth(&st, &headers).await?;
+    let b: RunBody = parse_json(&body)?;
+    let p = match Platform::load(&st.store, &b.platform).await {
+        Err(HotlineError::UnknownPlatform(id)) => {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("no hotline platform `{id}`"),
+            ));
+        }
+        other => other?,
+    };
+    if p.reconcile.is_none() {
+        return Err(HotlineError::invalid("platform", "has no `reconcile` setting").into());
+    }
+    let slot = format!("admin-{}", uuid::Uuid::now_v7());
+    let run_id = st
+        .store
+        .hotline()
+        .reconciliation_start(&b.platform, &slot, "admin", now_ms())
+        .await?
+        .ok_or_else(|| {
+            ApiError::from(crate::store::StoreError::Corrupt("run slot taken".into()))
+        })?;
+    let http = outbox::http_client()
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e))?;
+    reconcile::run_one(&st, &http, &b.platform, &p, run_id).await?;
+    let run = st
+        .store
+        .hotline()
+        .reconciliations(Some(&b.platform), 20)
+        .await?
+        .into_iter()
+        .find(|r| r.id == run_id);
+    let mismatches = st.store.hotline().mismatches(run_id).await?;
+    Ok(Json(json!({ "run": run, "mismatches": mismatches })))
 }

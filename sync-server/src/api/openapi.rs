@@ -29,6 +29,7 @@ use super::{actions, hotline, ledgers, query, reference, workbench};
         ledgers::list_ledgers, ledgers::download, ledgers::get_assessment, ledgers::get_trend,
         reference::get, reference::put,
         hotline::create_order, hotline::update_order, hotline::order_state, hotline::events,
+        hotline::reconciliation, hotline::run_reconciliation,
     ),
     components(schemas(
         query::Page, query::Item, query::ErrorBody, query::ErrorDetail,

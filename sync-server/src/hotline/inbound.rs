@@ -24,14 +24,14 @@ use gridwork_core::work_order::{
     EventType, IncidentDetails, IncidentInput, IncidentSource, WorkOrderAction, WorkOrderDoc,
     WorkOrderEvent, WorkOrderSpec, WorkOrderSummary, check_event,
 };
-use gridwork_core::{AreaPath, RecordKind, Role, validate};
+use gridwork_core::{AreaPath, PhotoRef, RecordKind, Role, validate};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::HotlineError;
 use super::mapping::{self, Mapped, Unmapped};
 use super::platform::Platform;
+use super::{HotlineError, uploads};
 use crate::api::AppState;
 use crate::authoring::{self, Author, MAX_ATTEMPTS, commit_and_ingest, core_error, lost_race};
 use crate::error::{ApiError, ApiResult};
@@ -40,10 +40,12 @@ use crate::store::hotline::{
 };
 use crate::store::{StoreError, now_ms};
 
-/// Serialises this server's handling of inbound messages: a waiting update is applied once even
-/// when two messages of its order arrive together (several servers over one database would need
-/// a row claim instead; see `docs/12345-exchange.md`).
-static INBOUND: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+/// How long a lease on a hotline order lasts (ms): the messages of one order are handled by one
+/// holder at a time — across server processes sharing the database — and a holder that died
+/// (a crash) is outlasted after this long.
+pub const ORDER_LEASE_MS: i64 = 10_000;
+/// How long a message waits for its order's lease before the platform is told to retry (503).
+pub const ORDER_LEASE_WAIT: std::time::Duration = std::time::Duration::from_secs(12);
 
 /// Most attachments of one order.
 pub const MAX_ATTACHMENTS: usize = 9;
@@ -52,17 +54,39 @@ pub const MAX_ATTACHMENT_BYTES: u64 = 20 * 1024 * 1024;
 /// Longest order number or message id.
 pub const MAX_ID_LEN: usize = 64;
 
-/// An attachment by URL.
+/// An attachment: a link (`url` and its declared `size`) or uploaded bytes (`content_base64`
+/// and `mime`, an image). An upload is stored as the server's attachment when the message
+/// arrives; the message is recorded with its `sha256` and `size` instead of the bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Attachment {
-    /// Where the platform serves it (`http(s)://`).
-    pub url: String,
+    /// Where the platform serves it (`http(s)://`), for a link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
     /// Its file name.
     #[serde(default)]
     pub name: String,
-    /// Its size in bytes.
-    pub size: u64,
+    /// Its size in bytes: declared for a link; the decoded size of an upload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    /// Its MIME type (`image/…`), for an upload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mime: Option<String>,
+    /// The uploaded bytes, base64 (standard alphabet, padded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_base64: Option<String>,
+    /// SHA-256 of an upload (hex): optional from the platform (checked when given), set by the
+    /// server once the bytes are stored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+}
+
+impl Attachment {
+    /// The stored upload's reference, once [`store_uploads`] ran.
+    fn photo(&self) -> Option<PhotoRef> {
+        Some(PhotoRef { hash: self.sha256.clone()?, size: self.size?, mime: self.mime.clone()? })
+            .filter(|_| self.url.is_none())
+    }
 }
 
 /// `POST /hotline/v1/orders`: a new hotline order.
@@ -146,6 +170,86 @@ pub struct Outcome {
     pub body: Value,
 }
 
+/// Checks attachment `index`: a link with its declared size, or an image upload.
+fn check_attachment(index: usize, a: &Attachment) -> Result<(), HotlineError> {
+    let bad =
+        |why: &str| HotlineError::invalid("attachments", format!("attachment {index}: {why}"));
+    check_text("attachments", &a.name, validate::NAME_MAX)?;
+    match (&a.url, &a.content_base64) {
+        (Some(url), None) => {
+            let size = a.size.ok_or_else(|| bad("a link declares its `size`"))?;
+            if size > MAX_ATTACHMENT_BYTES {
+                return Err(HotlineError::AttachmentTooLarge {
+                    index,
+                    size,
+                    limit: MAX_ATTACHMENT_BYTES,
+                });
+            }
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(bad("a URL must be http(s)"));
+            }
+            check_text("attachments", url, validate::ADDRESS_MAX * 2)
+        }
+        (None, Some(b64)) => {
+            let size = uploads::decoded_len(b64);
+            if size > uploads::MAX_UPLOAD_BYTES {
+                return Err(HotlineError::AttachmentTooLarge {
+                    index,
+                    size,
+                    limit: uploads::MAX_UPLOAD_BYTES,
+                });
+            }
+            match a.mime.as_deref() {
+                Some(m)
+                    if m.starts_with("image/")
+                        && m.len() <= 64
+                        && !m.contains(char::is_whitespace) =>
+                {
+                    Ok(())
+                }
+                _ => {
+                    Err(bad("an upload is an image: `mime` must be image/… (other files by link)"))
+                }
+            }
+        }
+        (Some(_), Some(_)) => Err(bad("either `url` or `content_base64`, not both")),
+        (None, None) => Err(bad("needs `url` or `content_base64`")),
+    }
+}
+
+/// Decodes and stores the uploads of `msg` as the server's attachments, replacing each upload's
+/// bytes by its `sha256` and `size` (the message is recorded without the bytes).
+///
+/// # Errors
+/// 413/400 for an upload (too large, not base64, a `sha256` that does not match); storage.
+async fn store_uploads(st: &AppState, msg: &mut CreateOrder) -> Result<(), HotlineError> {
+    // Every upload decoded and checked first: a bad one stores none of them.
+    let mut decoded = Vec::new();
+    for (index, a) in msg.attachments.iter().enumerate() {
+        let Some(b64) = &a.content_base64 else { continue };
+        let bytes = uploads::decode(index, b64)?;
+        let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+        if let Some(given) = &a.sha256
+            && !given.eq_ignore_ascii_case(&hash)
+        {
+            return Err(HotlineError::invalid(
+                "attachments",
+                format!("attachment {index}: the bytes hash to {hash}, not {given}"),
+            ));
+        }
+        decoded.push((index, bytes));
+    }
+    for (index, bytes) in decoded {
+        let Some(a) = msg.attachments.get_mut(index) else { continue };
+        let photo =
+            uploads::store(&st.store, &bytes, a.mime.as_deref().unwrap_or_default()).await?;
+        a.content_base64 = None;
+        a.sha256 = Some(photo.hash);
+        a.size = Some(photo.size);
+    }
+    Ok(())
+}
+
 fn check_id(field: &'static str, v: &str) -> Result<(), HotlineError> {
     if v.is_empty()
         || v.len() > MAX_ID_LEN
@@ -194,18 +298,7 @@ impl CreateOrder {
             ));
         }
         for (index, a) in self.attachments.iter().enumerate() {
-            if a.size > MAX_ATTACHMENT_BYTES {
-                return Err(HotlineError::AttachmentTooLarge {
-                    index,
-                    size: a.size,
-                    limit: MAX_ATTACHMENT_BYTES,
-                });
-            }
-            if !(a.url.starts_with("https://") || a.url.starts_with("http://")) {
-                return Err(HotlineError::invalid("attachments", "a URL must be http(s)"));
-            }
-            check_text("attachments", &a.url, validate::ADDRESS_MAX * 2)?;
-            check_text("attachments", &a.name, validate::NAME_MAX)?;
+            check_attachment(index, a)?;
         }
         Ok(())
     }
@@ -246,7 +339,10 @@ impl CreateOrder {
             d.push_str(&format!("\n热线建议承办单位：{dep}"));
         }
         for a in &self.attachments {
-            d.push_str(&format!("\n附件：{} {}", a.name, a.url));
+            match &a.url {
+                Some(url) => d.push_str(&format!("\n附件：{} {url}", a.name)),
+                None => d.push_str(&format!("\n附件（照片）：{}", a.name)),
+            }
         }
         (title, d)
     }
@@ -265,6 +361,44 @@ impl UpdateOrder {
         }
         Ok(())
     }
+}
+
+/// Runs `work` holding the lease of order `number` (`hotline_claims`): a waiting update is
+/// applied once and an order made once even when messages of one order reach several server
+/// processes at the same time. Waits up to [`ORDER_LEASE_WAIT`] for another holder.
+///
+/// # Errors
+/// 503 `order_busy` when the lease could not be had in time; storage errors; `work`'s errors.
+async fn under_lease<T>(
+    st: &AppState,
+    platform: &str,
+    number: &str,
+    work: impl std::future::Future<Output = ApiResult<T>>,
+) -> ApiResult<T> {
+    let holder = Uuid::now_v7().to_string();
+    let hotline = st.store.hotline();
+    let give_up = tokio::time::Instant::now() + ORDER_LEASE_WAIT;
+    let mut pause = std::time::Duration::from_millis(2);
+    loop {
+        let now = now_ms();
+        if hotline.claim_order(platform, number, &holder, now, now + ORDER_LEASE_MS).await? {
+            break;
+        }
+        if tokio::time::Instant::now() >= give_up {
+            return Err(ApiError::new(
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                "order_busy",
+                format!("hotline order {number} is being handled; send the message again"),
+            ));
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(std::time::Duration::from_millis(50));
+    }
+    let out = work.await;
+    if let Err(e) = hotline.release_order(platform, number, &holder).await {
+        tracing::warn!(order = number, error = %e, "hotline order lease not released; it expires");
+    }
+    out
 }
 
 fn storage(e: impl std::fmt::Display) -> ApiError {
@@ -309,7 +443,25 @@ pub async fn create(
 ) -> ApiResult<Outcome> {
     msg.validate()?;
     let area = msg.area(platform)?;
-    let _one_at_a_time = INBOUND.lock().await;
+    let mut msg = msg.clone();
+    store_uploads(st, &mut msg).await?;
+    let msg = &msg;
+    under_lease(
+        st,
+        platform_id,
+        &msg.order_number,
+        create_leased(st, platform_id, platform, msg, area),
+    )
+    .await
+}
+
+async fn create_leased(
+    st: &AppState,
+    platform_id: &str,
+    platform: &Platform,
+    msg: &CreateOrder,
+    area: AreaPath,
+) -> ApiResult<Outcome> {
     if let Some(existing) = st.store.hotline().order(platform_id, &msg.order_number).await?
         && !st.store.doc_areas(&[existing.doc_id]).await?.is_empty()
     {
@@ -393,7 +545,7 @@ async fn write_order(
         title,
         description,
         location: None,
-        photos: vec![],
+        photos: msg.attachments.iter().filter_map(Attachment::photo).collect(),
         source: IncidentSource::Hotline,
         household_id: None,
         patrol_id: None,
@@ -477,8 +629,18 @@ pub async fn update(
 ) -> ApiResult<Outcome> {
     check_id("order_number", number)?;
     msg.validate()?;
+    under_lease(st, platform_id, number, update_leased(st, platform_id, platform, number, msg))
+        .await
+}
+
+async fn update_leased(
+    st: &AppState,
+    platform_id: &str,
+    platform: &Platform,
+    number: &str,
+    msg: &UpdateOrder,
+) -> ApiResult<Outcome> {
     let kind = msg.kind.as_str();
-    let _one_at_a_time = INBOUND.lock().await;
     let id = match record(st, platform_id, number, &msg.message_id, kind, msg, WAITING).await? {
         Recorded::New(id) => id,
         Recorded::Duplicate(m) => return Ok(repeated(&m)),
@@ -630,12 +792,26 @@ async fn append_description(st: &AppState, author: &Author, id: Uuid, text: &str
 /// # Errors
 /// Storage errors; the work order's refusals.
 pub async fn retry_held(st: &AppState, platform_id: &str, platform: &Platform) -> ApiResult<usize> {
-    let _one_at_a_time = INBOUND.lock().await;
     let mut made = 0;
     for m in st.store.hotline().messages(Some(platform_id), None, HELD).await? {
         let Ok(msg) = serde_json::from_str::<CreateOrder>(&m.body) else { continue };
         let area = msg.area(platform)?;
-        if apply_create(st, platform_id, platform, &msg, area, m.id).await?.status == 201 {
+        let retried = under_lease(st, platform_id, &m.order_number, async {
+            // Another process may have made it meanwhile: only a message still held is tried.
+            let still_held = st
+                .store
+                .hotline()
+                .messages(Some(platform_id), Some(&m.order_number), HELD)
+                .await?
+                .iter()
+                .any(|h| h.id == m.id);
+            if !still_held {
+                return Ok::<_, ApiError>(None);
+            }
+            apply_create(st, platform_id, platform, &msg, area, m.id).await.map(Some)
+        })
+        .await?;
+        if retried.is_some_and(|o| o.status == 201) {
             made += 1;
         }
     }

@@ -11,13 +11,18 @@
 //! - [`inbound`]: the messages, idempotent by order number and message id; reordered updates
 //!   wait for their create.
 //! - [`outbox`]: queueing each step of a hotline order and delivering it, in order per order,
-//!   with retries, exponential backoff and a dead-letter list.
+//!   with retries, exponential backoff and a dead-letter list; steps leased so that several
+//!   server processes on one database deliver each once.
+//! - [`uploads`]: attachments uploaded with an order, stored as the server's attachments.
+//! - [`reconcile`]: the daily comparison of the platform's open orders with Gridwork's.
 
 pub mod auth;
 pub mod inbound;
 pub mod mapping;
 pub mod outbox;
 pub mod platform;
+pub mod reconcile;
+pub mod uploads;
 
 use axum::http::StatusCode;
 use thiserror::Error;

@@ -16,6 +16,10 @@
 //!   an order is never sent before an earlier one is delivered or dead: in order per order. A
 //!   step delivered but not acknowledged (the answer lost) is sent again: the platform dedupes
 //!   on the step id, which makes each step count once on its side.
+//! - **Several processes.** A step is leased before it is sent (`outbox_claim`: an atomic
+//!   update of the due heads not leased by anyone, `FOR UPDATE SKIP LOCKED` on PostgreSQL), so
+//!   two server processes on one database never send the same step; a lease held by a process
+//!   that died runs out after the longest delivery timeout plus [`LEASE_MARGIN_MS`].
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -172,14 +176,38 @@ async fn post(http: &reqwest::Client, p: &Platform, item: &OutboxItem) -> Result
     }
 }
 
+/// This process's name as the holder of outbox leases (a fresh id per start).
+fn holder() -> &'static str {
+    static HOLDER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HOLDER.get_or_init(|| format!("outbox-{}", Uuid::now_v7()))
+}
+
+/// Extra lease time beyond the longest delivery timeout (ms): the database round trips.
+pub const LEASE_MARGIN_MS: i64 = 5_000;
+
 /// Delivers the due steps once; returns how many were attempted.
+///
+/// The steps are leased first (`outbox_claim`: each due head of an order, not leased by another
+/// process), for the longest delivery timeout plus [`LEASE_MARGIN_MS`], and delivered at the
+/// same time, so every delivery ends within its lease: another process sharing the database
+/// never sends a step this one is sending.
 ///
 /// # Errors
 /// Storage errors.
 pub async fn deliver_due(st: &AppState, http: &reqwest::Client) -> Result<usize, HotlineError> {
     let mut platforms = Platforms::default();
-    let due = st.store.hotline().outbox_due(now_ms(), BATCH).await?;
-    let mut tried = 0;
+    let mut longest = 0u64;
+    for (id, _) in st.store.hotline().platforms().await? {
+        if let Some(p) = platforms.get(st, &id).await {
+            longest = longest.max(p.delivery.timeout_ms);
+        }
+    }
+    let now = now_ms();
+    let lease = now
+        .saturating_add(i64::try_from(longest).unwrap_or(i64::MAX / 2))
+        .saturating_add(LEASE_MARGIN_MS);
+    let due = st.store.hotline().outbox_claim(now, BATCH, holder(), lease).await?;
+    let mut sending = tokio::task::JoinSet::new();
     for item in due {
         let Some(p) = platforms.get(st, &item.platform).await else { continue };
         if p.endpoint.is_none() || !p.enabled {
@@ -192,21 +220,41 @@ pub async fn deliver_due(st: &AppState, http: &reqwest::Client) -> Result<usize,
                 .await?;
             continue;
         }
+        let (st, http) = (st.clone(), http.clone());
+        sending.spawn(async move { deliver_one(&st, &http, &p, &item).await });
+    }
+    let mut tried = 0;
+    while let Some(done) = sending.join_next().await {
         tried += 1;
-        match post(http, &p, &item).await {
-            Ok(()) => st.store.hotline().outbox_delivered(item.id, now_ms()).await?,
-            Err(why) => {
-                let attempts = item.attempts.saturating_add(1);
-                let n = u32::try_from(attempts).unwrap_or(u32::MAX);
-                let dead = n >= p.delivery.max_attempts;
-                let delay = i64::try_from(p.delivery.backoff_ms(n)).unwrap_or(i64::MAX);
-                let next = now_ms().saturating_add(delay);
-                tracing::info!(step = %item.step_id, attempts, dead, error = %why, "hotline delivery failed");
-                st.store.hotline().outbox_failed(item.id, attempts, next, &why, dead).await?;
-            }
+        match done {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "hotline delivery not recorded"),
+            Err(e) => tracing::warn!(error = %e, "hotline delivery task failed"),
         }
     }
     Ok(tried)
+}
+
+/// Sends one leased step and records the outcome.
+async fn deliver_one(
+    st: &AppState,
+    http: &reqwest::Client,
+    p: &Platform,
+    item: &OutboxItem,
+) -> Result<(), HotlineError> {
+    match post(http, p, item).await {
+        Ok(()) => st.store.hotline().outbox_delivered(item.id, now_ms()).await?,
+        Err(why) => {
+            let attempts = item.attempts.saturating_add(1);
+            let n = u32::try_from(attempts).unwrap_or(u32::MAX);
+            let dead = n >= p.delivery.max_attempts;
+            let delay = i64::try_from(p.delivery.backoff_ms(n)).unwrap_or(i64::MAX);
+            let next = now_ms().saturating_add(delay);
+            tracing::info!(step = %item.step_id, attempts, dead, error = %why, "hotline delivery failed");
+            st.store.hotline().outbox_failed(item.id, attempts, next, &why, dead).await?;
+        }
+    }
+    Ok(())
 }
 
 /// The HTTP client deliveries use (rustls; per-request timeouts from the platform).

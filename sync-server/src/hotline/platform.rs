@@ -7,10 +7,14 @@ use serde::{Deserialize, Serialize};
 
 use super::HotlineError;
 use super::mapping::Mapping;
+use super::reconcile::{MIN_EVERY_SECS, Reconcile};
 use crate::store::DynStore;
 
 /// Shortest signing secret accepted (bytes).
 pub const MIN_SECRET_LEN: usize = 32;
+
+/// Longest delivery timeout (ms): a step's lease outlasts its delivery (see `outbox`).
+pub const MAX_TIMEOUT_MS: u64 = 60_000;
 
 /// How outbound steps are delivered to a platform.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,6 +72,9 @@ pub struct Platform {
     /// Delivery schedule.
     #[serde(default)]
     pub delivery: Delivery,
+    /// The daily reconciliation: where the platform lists its open orders, how often.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reconcile: Option<Reconcile>,
 }
 
 fn enabled_default() -> bool {
@@ -93,11 +100,25 @@ impl Platform {
         {
             return Err(HotlineError::invalid("endpoint", "must be an http(s) URL"));
         }
-        if self.delivery.max_attempts == 0 || self.delivery.timeout_ms == 0 {
+        if self.delivery.max_attempts == 0
+            || self.delivery.timeout_ms == 0
+            || self.delivery.timeout_ms > MAX_TIMEOUT_MS
+        {
             return Err(HotlineError::invalid(
                 "delivery",
-                "max_attempts and timeout_ms must be positive",
+                format!("max_attempts must be positive, timeout_ms 1–{MAX_TIMEOUT_MS}"),
             ));
+        }
+        if let Some(r) = &self.reconcile {
+            if !(r.endpoint.starts_with("https://") || r.endpoint.starts_with("http://")) {
+                return Err(HotlineError::invalid("reconcile", "endpoint must be an http(s) URL"));
+            }
+            if r.every_secs < MIN_EVERY_SECS {
+                return Err(HotlineError::invalid(
+                    "reconcile",
+                    format!("every_secs must be at least {MIN_EVERY_SECS}"),
+                ));
+            }
         }
         self.mapping.validate()
     }

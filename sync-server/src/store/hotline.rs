@@ -1,7 +1,9 @@
 //! Storage of the 12345 hotline exchange (issue 13, `docs/12345-exchange.md`), both backends,
 //! reached by [`super::Store::hotline`]: the platforms' configuration, the signatures seen in the
 //! replay window, the hotline orders made into work orders, every inbound message with its
-//! status, and the durable outbox of steps delivered back to the platform (tables of migration 10).
+//! status, and the durable outbox of steps delivered back to the platform (tables of migration 10);
+//! the per-order leases and outbox leases that let several server processes share one database,
+//! and the reconciliation runs with their mismatches (migration 11).
 
 use async_trait::async_trait;
 use serde::Serialize;
@@ -88,6 +90,66 @@ pub struct OutboxItem {
     pub created_at: i64,
     /// When the platform acknowledged it (ms).
     pub delivered_at: Option<i64>,
+}
+
+/// Reconciliation run status: running (or died running).
+pub const RUNNING: &str = "running";
+/// Reconciliation run status: compared.
+pub const DONE: &str = "done";
+/// Reconciliation run status: the platform's list could not be had.
+pub const FAILED: &str = "failed";
+
+/// One reconciliation run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReconciliationRun {
+    /// Its id.
+    pub id: i64,
+    /// The platform compared.
+    pub platform: String,
+    /// The schedule slot (`YYYY-MM-DD…` of a scheduled run) or `manual-…` for an on-demand run.
+    pub slot: String,
+    /// `schedule` or `admin`.
+    pub run_by: String,
+    /// When it started (ms).
+    pub started_at: i64,
+    /// When it finished (ms).
+    pub finished_at: Option<i64>,
+    /// [`RUNNING`], [`DONE`] or [`FAILED`].
+    pub status: String,
+    /// Why it failed.
+    pub error: String,
+    /// Orders compared.
+    pub compared: i64,
+    /// Mismatches found.
+    pub mismatches: i64,
+}
+
+/// One order on which the two sides disagree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Mismatch {
+    /// The hotline's order number.
+    pub order_number: String,
+    /// `missing_in_gridwork`, `not_open_on_platform` or `state_differs`.
+    pub kind: String,
+    /// Gridwork's state (`None`: Gridwork has no such order).
+    pub gridwork_state: Option<String>,
+    /// The platform's state (`None`: the platform does not list it).
+    pub platform_state: Option<String>,
+    /// A sentence for the admin.
+    pub detail: String,
+}
+
+/// How a reconciliation run ended.
+#[derive(Debug, Clone, Copy)]
+pub struct RunOutcome<'a> {
+    /// [`DONE`] or [`FAILED`].
+    pub status: &'a str,
+    /// Why it failed (empty when done).
+    pub error: &'a str,
+    /// Orders compared.
+    pub compared: i64,
+    /// The mismatches found.
+    pub mismatches: &'a [Mismatch],
 }
 
 /// A new inbound message.
@@ -180,15 +242,75 @@ pub trait HotlineStore: Send + Sync {
         now: i64,
     ) -> StoreResult<usize>;
 
-    /// The next pending step of each order, if due at `now` (at most `limit`): a later step of
-    /// an order waits until the earlier one is delivered or dead.
-    async fn outbox_due(&self, now: i64, limit: u32) -> StoreResult<Vec<OutboxItem>>;
+    /// Takes the lease of hotline order `order_number` for `holder` until `until` when nobody
+    /// holds it or its lease expired before `now` (one atomic `INSERT … ON CONFLICT DO UPDATE …
+    /// WHERE`); `false` when another holder has it.
+    async fn claim_order(
+        &self,
+        platform: &str,
+        order_number: &str,
+        holder: &str,
+        now: i64,
+        until: i64,
+    ) -> StoreResult<bool>;
 
-    /// Marks a step delivered.
+    /// Gives back `holder`'s lease of an order (nothing when another holds it now).
+    async fn release_order(
+        &self,
+        platform: &str,
+        order_number: &str,
+        holder: &str,
+    ) -> StoreResult<()>;
+
+    /// Leases to `holder`, until `lease_until`, the next pending step of each order that is due
+    /// at `now` and not leased by anyone (at most `limit`; PostgreSQL: `FOR UPDATE SKIP
+    /// LOCKED`): a later step of an order waits until the earlier one is delivered or dead, and
+    /// a leased step is delivered by its holder only.
+    async fn outbox_claim(
+        &self,
+        now: i64,
+        limit: u32,
+        holder: &str,
+        lease_until: i64,
+    ) -> StoreResult<Vec<OutboxItem>>;
+
+    /// The order numbers of `platform` with a step not yet delivered (pending).
+    async fn outbox_pending_orders(&self, platform: &str) -> StoreResult<Vec<String>>;
+
+    /// Starts a reconciliation run of `platform` for `slot`; `None` when a run of that slot
+    /// exists (another process, or an earlier start, took it).
+    async fn reconciliation_start(
+        &self,
+        platform: &str,
+        slot: &str,
+        run_by: &str,
+        now: i64,
+    ) -> StoreResult<Option<i64>>;
+
+    /// Finishes run `id` of `platform` at `now` with its outcome.
+    async fn reconciliation_finish(
+        &self,
+        id: i64,
+        platform: &str,
+        now: i64,
+        outcome: &RunOutcome<'_>,
+    ) -> StoreResult<()>;
+
+    /// The latest runs, newest first (of one platform when given), at most `limit`.
+    async fn reconciliations(
+        &self,
+        platform: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<ReconciliationRun>>;
+
+    /// The mismatches run `id` found, by order number.
+    async fn mismatches(&self, id: i64) -> StoreResult<Vec<Mismatch>>;
+
+    /// Marks a step delivered (its lease ends).
     async fn outbox_delivered(&self, id: i64, now: i64) -> StoreResult<()>;
 
     /// Records a failed attempt: the attempts made, when to try again, why; `dead` moves it to
-    /// the dead-letter list.
+    /// the dead-letter list; its lease ends.
     async fn outbox_failed(
         &self,
         id: i64,

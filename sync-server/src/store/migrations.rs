@@ -90,6 +90,7 @@ pub static SQLITE: &[SqliteMigration] = &[
     Migration::new(8, "workbench", include_str!("migrations/sqlite/0008_workbench.sql")),
     Migration::new(9, "ledgers", include_str!("migrations/sqlite/0009_ledgers.sql")),
     Migration::new(10, "hotline", include_str!("migrations/sqlite/0010_hotline.sql")),
+    Migration::new(11, "hotline_scale", include_str!("migrations/sqlite/0011_hotline_scale.sql")),
 ];
 
 /// PostgreSQL's migrations, in version order. A new migration is one more line here.
@@ -108,6 +109,7 @@ pub static POSTGRES: &[PgMigration] = &[
     Migration::new(8, "workbench", include_str!("migrations/postgres/0008_workbench.sql")),
     Migration::new(9, "ledgers", include_str!("migrations/postgres/0009_ledgers.sql")),
     Migration::new(10, "hotline", include_str!("migrations/postgres/0010_hotline.sql")),
+    Migration::new(11, "hotline_scale", include_str!("migrations/postgres/0011_hotline_scale.sql")),
 ];
 
 /// The table of applied migrations, the same in both dialects.

@@ -7,8 +7,8 @@ use uuid::Uuid;
 
 use super::PgStore;
 use crate::store::hotline::{
-    DEAD, DELIVERED, HotlineOrder, HotlineStore, InboundMessage, NewMessage, OutboxItem, PENDING,
-    Recorded,
+    DEAD, DELIVERED, HotlineOrder, HotlineStore, InboundMessage, Mismatch, NewMessage, OutboxItem,
+    PENDING, RUNNING, ReconciliationRun, Recorded, RunOutcome,
 };
 use crate::store::{StoreError, StoreResult};
 
@@ -59,6 +59,24 @@ fn order(r: &Row) -> StoreResult<HotlineOrder> {
         doc_id,
         created_at: r.try_get(3)?,
         withdrawn: r.try_get(4)?,
+    })
+}
+
+const RUN_COLS: &str =
+    "id, platform, slot, run_by, started_at, finished_at, status, error, compared, mismatches";
+
+fn run(r: &Row) -> StoreResult<ReconciliationRun> {
+    Ok(ReconciliationRun {
+        id: r.try_get(0)?,
+        platform: r.try_get(1)?,
+        slot: r.try_get(2)?,
+        run_by: r.try_get(3)?,
+        started_at: r.try_get(4)?,
+        finished_at: r.try_get(5)?,
+        status: r.try_get(6)?,
+        error: r.try_get(7)?,
+        compared: r.try_get(8)?,
+        mismatches: r.try_get(9)?,
     })
 }
 
@@ -257,29 +275,190 @@ impl HotlineStore for PgStore {
         Ok(usize::try_from(added).unwrap_or(usize::MAX))
     }
 
-    async fn outbox_due(&self, now: i64, n: u32) -> StoreResult<Vec<OutboxItem>> {
+    async fn claim_order(
+        &self,
+        platform: &str,
+        order_number: &str,
+        holder: &str,
+        now: i64,
+        until: i64,
+    ) -> StoreResult<bool> {
+        let c = self.client().await?;
+        let row = c
+            .query_opt(
+                "INSERT INTO hotline_claims (platform, order_number, holder, until_ms)
+                 VALUES ($1, $2, $3, $5)
+                 ON CONFLICT (platform, order_number) DO UPDATE SET holder = $3, until_ms = $5
+                 WHERE hotline_claims.until_ms < $4 OR hotline_claims.holder = $3
+                 RETURNING holder",
+                &[&platform, &order_number, &holder, &now, &until],
+            )
+            .await?;
+        Ok(row.is_some())
+    }
+
+    async fn release_order(
+        &self,
+        platform: &str,
+        order_number: &str,
+        holder: &str,
+    ) -> StoreResult<()> {
+        let c = self.client().await?;
+        c.execute(
+            "DELETE FROM hotline_claims WHERE platform = $1 AND order_number = $2 AND holder = $3",
+            &[&platform, &order_number, &holder],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn outbox_claim(
+        &self,
+        now: i64,
+        n: u32,
+        holder: &str,
+        lease_until: i64,
+    ) -> StoreResult<Vec<OutboxItem>> {
+        let c = self.client().await?;
+        // The head of each order's pending steps, due and not leased; a head leased by another
+        // process keeps the order's later steps back (in order per order).
+        let rows = c
+            .query(
+                &format!(
+                    "UPDATE hotline_outbox SET lease_holder = $3, lease_until = $4
+                     WHERE id IN (
+                       SELECT o.id FROM hotline_outbox o
+                       WHERE o.status = $1 AND o.next_at <= $2 AND o.lease_until <= $2
+                         AND o.id = (
+                           SELECT MIN(p.id) FROM hotline_outbox p
+                           WHERE p.status = $1 AND p.platform = o.platform
+                             AND p.order_number = o.order_number)
+                       ORDER BY o.id LIMIT $5
+                       FOR UPDATE SKIP LOCKED)
+                       AND status = $1 AND lease_until <= $2
+                     RETURNING {OUTBOX_COLS}"
+                ),
+                &[&PENDING, &now, &holder, &lease_until, &limit(n)],
+            )
+            .await?;
+        let mut items = rows.iter().map(outbox).collect::<StoreResult<Vec<_>>>()?;
+        items.sort_by_key(|i| i.id);
+        Ok(items)
+    }
+
+    async fn outbox_pending_orders(&self, platform: &str) -> StoreResult<Vec<String>> {
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                "SELECT DISTINCT order_number FROM hotline_outbox
+                 WHERE platform = $1 AND status = $2",
+                &[&platform, &PENDING],
+            )
+            .await?;
+        rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+    }
+
+    async fn reconciliation_start(
+        &self,
+        platform: &str,
+        slot: &str,
+        run_by: &str,
+        now: i64,
+    ) -> StoreResult<Option<i64>> {
+        let c = self.client().await?;
+        let row = c
+            .query_opt(
+                "INSERT INTO hotline_reconciliations (platform, slot, run_by, started_at, status)
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (platform, slot) DO NOTHING RETURNING id",
+                &[&platform, &slot, &run_by, &now, &RUNNING],
+            )
+            .await?;
+        Ok(row.map(|r| r.try_get(0)).transpose()?)
+    }
+
+    async fn reconciliation_finish(
+        &self,
+        id: i64,
+        platform: &str,
+        now: i64,
+        outcome: &RunOutcome<'_>,
+    ) -> StoreResult<()> {
+        let RunOutcome { status, error, compared, mismatches } = *outcome;
+        let mut c = self.client().await?;
+        let tx = c.transaction().await?;
+        for m in mismatches {
+            tx.execute(
+                "INSERT INTO hotline_mismatches
+                   (run_id, platform, order_number, kind, gridwork_state, platform_state, detail)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+                &[
+                    &id,
+                    &platform,
+                    &m.order_number,
+                    &m.kind,
+                    &m.gridwork_state,
+                    &m.platform_state,
+                    &m.detail,
+                ],
+            )
+            .await?;
+        }
+        let found = i64::try_from(mismatches.len()).unwrap_or(i64::MAX);
+        tx.execute(
+            "UPDATE hotline_reconciliations SET finished_at = $2, status = $3, error = $4,
+               compared = $5, mismatches = $6 WHERE id = $1",
+            &[&id, &now, &status, &error, &compared, &found],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn reconciliations(
+        &self,
+        platform: Option<&str>,
+        n: u32,
+    ) -> StoreResult<Vec<ReconciliationRun>> {
         let c = self.client().await?;
         let rows = c
             .query(
                 &format!(
-                    "SELECT {OUTBOX_COLS} FROM hotline_outbox o
-                     WHERE o.status = $1 AND o.next_at <= $2 AND o.id = (
-                       SELECT MIN(p.id) FROM hotline_outbox p
-                       WHERE p.status = $1 AND p.platform = o.platform
-                         AND p.order_number = o.order_number)
-                     ORDER BY o.id LIMIT $3"
+                    "SELECT {RUN_COLS} FROM hotline_reconciliations
+                     WHERE ($1::TEXT IS NULL OR platform = $1) ORDER BY id DESC LIMIT $2"
                 ),
-                &[&PENDING, &now, &limit(n)],
+                &[&platform, &limit(n)],
             )
             .await?;
-        rows.iter().map(outbox).collect()
+        rows.iter().map(run).collect()
+    }
+
+    async fn mismatches(&self, id: i64) -> StoreResult<Vec<Mismatch>> {
+        let c = self.client().await?;
+        let rows = c
+            .query(
+                "SELECT order_number, kind, gridwork_state, platform_state, detail
+                 FROM hotline_mismatches WHERE run_id = $1 ORDER BY order_number",
+                &[&id],
+            )
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Mismatch {
+                    order_number: r.try_get(0)?,
+                    kind: r.try_get(1)?,
+                    gridwork_state: r.try_get(2)?,
+                    platform_state: r.try_get(3)?,
+                    detail: r.try_get(4)?,
+                })
+            })
+            .collect()
     }
 
     async fn outbox_delivered(&self, id: i64, now: i64) -> StoreResult<()> {
         let c = self.client().await?;
         c.execute(
-            "UPDATE hotline_outbox SET status = $1, delivered_at = $2, attempts = attempts + 1
-             WHERE id = $3",
+            "UPDATE hotline_outbox SET status = $1, delivered_at = $2, attempts = attempts + 1,
+               lease_until = 0 WHERE id = $3",
             &[&DELIVERED, &now, &id],
         )
         .await?;
@@ -297,8 +476,8 @@ impl HotlineStore for PgStore {
         let c = self.client().await?;
         let status = if dead { DEAD } else { PENDING };
         c.execute(
-            "UPDATE hotline_outbox SET status = $1, attempts = $2, next_at = $3, last_error = $4
-             WHERE id = $5",
+            "UPDATE hotline_outbox SET status = $1, attempts = $2, next_at = $3, last_error = $4,
+               lease_until = 0 WHERE id = $5",
             &[&status, &attempts, &next_at, &error, &id],
         )
         .await?;
@@ -342,7 +521,7 @@ impl HotlineStore for PgStore {
         let c = self.client().await?;
         let n = c
             .execute(
-                "UPDATE hotline_outbox SET status = $1, attempts = 0, next_at = $2
+                "UPDATE hotline_outbox SET status = $1, attempts = 0, next_at = $2, lease_until = 0
                  WHERE id = $3 AND status = $4",
                 &[&PENDING, &now, &id, &DEAD],
             )

@@ -1,4 +1,6 @@
-//! The 12345 hotline exchange in SQLite (`store::hotline`, tables of migration 10).
+//! The 12345 hotline exchange in SQLite (`store::hotline`, tables of migrations 10 and 11). The
+//! leases are single statements under the file's write lock, so they hold across processes
+//! sharing the file too.
 
 use async_trait::async_trait;
 use rusqlite::{OptionalExtension, TransactionBehavior, params};
@@ -6,8 +8,8 @@ use uuid::Uuid;
 
 use super::SqliteStore;
 use crate::store::hotline::{
-    DEAD, DELIVERED, HotlineOrder, HotlineStore, InboundMessage, NewMessage, OutboxItem, PENDING,
-    Recorded,
+    DEAD, DELIVERED, HotlineOrder, HotlineStore, InboundMessage, Mismatch, NewMessage, OutboxItem,
+    PENDING, RUNNING, ReconciliationRun, Recorded, RunOutcome,
 };
 use crate::store::{StoreError, StoreResult};
 
@@ -43,6 +45,24 @@ fn outbox(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxItem> {
         last_error: r.get(8)?,
         created_at: r.get(9)?,
         delivered_at: r.get(10)?,
+    })
+}
+
+const RUN_COLS: &str =
+    "id, platform, slot, run_by, started_at, finished_at, status, error, compared, mismatches";
+
+fn run(r: &rusqlite::Row<'_>) -> rusqlite::Result<ReconciliationRun> {
+    Ok(ReconciliationRun {
+        id: r.get(0)?,
+        platform: r.get(1)?,
+        slot: r.get(2)?,
+        run_by: r.get(3)?,
+        started_at: r.get(4)?,
+        finished_at: r.get(5)?,
+        status: r.get(6)?,
+        error: r.get(7)?,
+        compared: r.get(8)?,
+        mismatches: r.get(9)?,
     })
 }
 
@@ -293,17 +313,184 @@ impl HotlineStore for SqliteStore {
         .await
     }
 
-    async fn outbox_due(&self, now: i64, limit: u32) -> StoreResult<Vec<OutboxItem>> {
+    async fn claim_order(
+        &self,
+        platform: &str,
+        order_number: &str,
+        holder: &str,
+        now: i64,
+        until: i64,
+    ) -> StoreResult<bool> {
+        let (platform, number, holder) =
+            (platform.to_owned(), order_number.to_owned(), holder.to_owned());
+        self.write(move |c| {
+            let got: Option<String> = c
+                .query_row(
+                    "INSERT INTO hotline_claims (platform, order_number, holder, until_ms)
+                     VALUES (?1, ?2, ?3, ?5)
+                     ON CONFLICT (platform, order_number) DO UPDATE SET holder = ?3, until_ms = ?5
+                     WHERE hotline_claims.until_ms < ?4 OR hotline_claims.holder = ?3
+                     RETURNING holder",
+                    params![platform, number, holder, now, until],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            Ok(got.is_some())
+        })
+        .await
+    }
+
+    async fn release_order(
+        &self,
+        platform: &str,
+        order_number: &str,
+        holder: &str,
+    ) -> StoreResult<()> {
+        let (platform, number, holder) =
+            (platform.to_owned(), order_number.to_owned(), holder.to_owned());
+        self.write(move |c| {
+            c.execute(
+                "DELETE FROM hotline_claims WHERE platform = ? AND order_number = ? AND holder = ?",
+                params![platform, number, holder],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn outbox_claim(
+        &self,
+        now: i64,
+        limit: u32,
+        holder: &str,
+        lease_until: i64,
+    ) -> StoreResult<Vec<OutboxItem>> {
+        let holder = holder.to_owned();
+        self.write(move |c| {
+            let mut s = c.prepare_cached(&format!(
+                "UPDATE hotline_outbox SET lease_holder = ?3, lease_until = ?4
+                 WHERE id IN (
+                   SELECT o.id FROM hotline_outbox o
+                   WHERE o.status = ?1 AND o.next_at <= ?2 AND o.lease_until <= ?2
+                     AND o.id = (
+                       SELECT MIN(p.id) FROM hotline_outbox p
+                       WHERE p.status = ?1 AND p.platform = o.platform
+                         AND p.order_number = o.order_number)
+                   ORDER BY o.id LIMIT ?5)
+                 RETURNING {OUTBOX_COLS}"
+            ))?;
+            let rows = s.query_map(params![PENDING, now, holder, lease_until, limit], outbox)?;
+            let mut items: Vec<OutboxItem> = rows.collect::<Result<_, _>>()?;
+            items.sort_by_key(|i| i.id);
+            Ok(items)
+        })
+        .await
+    }
+
+    async fn outbox_pending_orders(&self, platform: &str) -> StoreResult<Vec<String>> {
+        let platform = platform.to_owned();
+        self.read(move |c| {
+            let mut s = c.prepare_cached(
+                "SELECT DISTINCT order_number FROM hotline_outbox WHERE platform = ? AND status = ?",
+            )?;
+            let rows = s.query_map(params![platform, PENDING], |r| r.get(0))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    async fn reconciliation_start(
+        &self,
+        platform: &str,
+        slot: &str,
+        run_by: &str,
+        now: i64,
+    ) -> StoreResult<Option<i64>> {
+        let (platform, slot, run_by) = (platform.to_owned(), slot.to_owned(), run_by.to_owned());
+        self.write(move |c| {
+            Ok(c.query_row(
+                "INSERT INTO hotline_reconciliations (platform, slot, run_by, started_at, status)
+                 VALUES (?, ?, ?, ?, ?) ON CONFLICT (platform, slot) DO NOTHING RETURNING id",
+                params![platform, slot, run_by, now, RUNNING],
+                |r| r.get(0),
+            )
+            .optional()?)
+        })
+        .await
+    }
+
+    async fn reconciliation_finish(
+        &self,
+        id: i64,
+        platform: &str,
+        now: i64,
+        outcome: &RunOutcome<'_>,
+    ) -> StoreResult<()> {
+        let RunOutcome { status, error, compared, mismatches } = *outcome;
+        let (platform, status, error, mismatches) =
+            (platform.to_owned(), status.to_owned(), error.to_owned(), mismatches.to_vec());
+        self.write(move |c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            for m in &mismatches {
+                tx.execute(
+                    "INSERT OR IGNORE INTO hotline_mismatches
+                       (run_id, platform, order_number, kind, gridwork_state, platform_state, detail)
+                     VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    params![
+                        id,
+                        platform,
+                        m.order_number,
+                        m.kind,
+                        m.gridwork_state,
+                        m.platform_state,
+                        m.detail
+                    ],
+                )?;
+            }
+            let found = i64::try_from(mismatches.len()).unwrap_or(i64::MAX);
+            tx.execute(
+                "UPDATE hotline_reconciliations SET finished_at = ?2, status = ?3, error = ?4,
+                   compared = ?5, mismatches = ?6 WHERE id = ?1",
+                params![id, now, status, error, compared, found],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn reconciliations(
+        &self,
+        platform: Option<&str>,
+        limit: u32,
+    ) -> StoreResult<Vec<ReconciliationRun>> {
+        let platform = platform.map(str::to_owned);
         self.read(move |c| {
             let mut s = c.prepare_cached(&format!(
-                "SELECT {OUTBOX_COLS} FROM hotline_outbox o
-                 WHERE o.status = ?1 AND o.next_at <= ?2 AND o.id = (
-                   SELECT MIN(p.id) FROM hotline_outbox p
-                   WHERE p.status = ?1 AND p.platform = o.platform
-                     AND p.order_number = o.order_number)
-                 ORDER BY o.id LIMIT ?3"
+                "SELECT {RUN_COLS} FROM hotline_reconciliations
+                 WHERE (?1 IS NULL OR platform = ?1) ORDER BY id DESC LIMIT ?2"
             ))?;
-            let rows = s.query_map(params![PENDING, now, limit], outbox)?;
+            let rows = s.query_map(params![platform, limit], run)?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+    }
+
+    async fn mismatches(&self, id: i64) -> StoreResult<Vec<Mismatch>> {
+        self.read(move |c| {
+            let mut s = c.prepare_cached(
+                "SELECT order_number, kind, gridwork_state, platform_state, detail
+                 FROM hotline_mismatches WHERE run_id = ? ORDER BY order_number",
+            )?;
+            let rows = s.query_map(params![id], |r| {
+                Ok(Mismatch {
+                    order_number: r.get(0)?,
+                    kind: r.get(1)?,
+                    gridwork_state: r.get(2)?,
+                    platform_state: r.get(3)?,
+                    detail: r.get(4)?,
+                })
+            })?;
             Ok(rows.collect::<Result<_, _>>()?)
         })
         .await
@@ -312,8 +499,8 @@ impl HotlineStore for SqliteStore {
     async fn outbox_delivered(&self, id: i64, now: i64) -> StoreResult<()> {
         self.write(move |c| {
             c.execute(
-                "UPDATE hotline_outbox SET status = ?, delivered_at = ?, attempts = attempts + 1
-                 WHERE id = ?",
+                "UPDATE hotline_outbox SET status = ?, delivered_at = ?, attempts = attempts + 1,
+                   lease_until = 0 WHERE id = ?",
                 params![DELIVERED, now, id],
             )?;
             Ok(())
@@ -333,8 +520,8 @@ impl HotlineStore for SqliteStore {
         let status = if dead { DEAD } else { PENDING };
         self.write(move |c| {
             c.execute(
-                "UPDATE hotline_outbox SET status = ?, attempts = ?, next_at = ?, last_error = ?
-                 WHERE id = ?",
+                "UPDATE hotline_outbox SET status = ?, attempts = ?, next_at = ?, last_error = ?,
+                   lease_until = 0 WHERE id = ?",
                 params![status, attempts, next_at, error, id],
             )?;
             Ok(())
@@ -374,7 +561,7 @@ impl HotlineStore for SqliteStore {
     async fn outbox_retry(&self, id: i64, now: i64) -> StoreResult<bool> {
         self.write(move |c| {
             let n = c.execute(
-                "UPDATE hotline_outbox SET status = ?, attempts = 0, next_at = ?
+                "UPDATE hotline_outbox SET status = ?, attempts = 0, next_at = ?, lease_until = 0
                  WHERE id = ? AND status = ?",
                 params![PENDING, now, id, DEAD],
             )?;
