@@ -2,7 +2,6 @@
 //! [`HouseholdInput`] that would write the document as it is. The derived fields a
 //! [`super::Household`] shows (interval, last visit, next due date) come from the store.
 
-
 use super::{HouseholdInput, HouseholdTag, field};
 use crate::doc::{self, Fields};
 use crate::kind::RecordKind;
@@ -30,7 +29,8 @@ impl RecordSpec for HouseholdSpec {
             unit: d.str(field::UNIT),
             room: d.str(field::ROOM),
             head_name: required(d.str(field::HEAD_NAME), field::HEAD_NAME)?,
-            member_count: d.i64(field::MEMBER_COUNT)
+            member_count: d
+                .i64(field::MEMBER_COUNT)
                 .and_then(|n| u32::try_from(n).ok())
                 .unwrap_or(1),
             phone: d.str(field::PHONE),

@@ -45,11 +45,13 @@ impl RecordSpec for ResidentSpec {
             household_id: required(d.uuid(field::HOUSEHOLD), field::HOUSEHOLD)?,
             area: header.area.clone(),
             name: required(d.str(field::NAME), field::NAME)?,
-            gender: d.str(field::GENDER)
+            gender: d
+                .str(field::GENDER)
                 .and_then(|g| Gender::parse(&g).ok())
                 .unwrap_or(Gender::Male),
             birth_year: d.i64(field::BIRTH_YEAR).and_then(|y| i32::try_from(y).ok()),
-            relation: d.str(field::RELATION)
+            relation: d
+                .str(field::RELATION)
                 .and_then(|r| Relation::parse(&r).ok())
                 .unwrap_or(Relation::Other),
             phone: d.str(field::PHONE),

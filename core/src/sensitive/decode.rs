@@ -43,10 +43,10 @@ impl RecordSpec for SensitiveSpec {
             household_id: required(d.uuid(field::HOUSEHOLD), field::HOUSEHOLD)?,
             id_card: d.str(field::ID_CARD),
             health: d.str(field::HEALTH).unwrap_or_default(),
-            key_population: d.str(field::KEY_POPULATION)
+            key_population: d
+                .str(field::KEY_POPULATION)
                 .and_then(|k| KeyPopulation::parse(&k).ok()),
-            relief_status: d.str(field::RELIEF_STATUS)
-                .and_then(|k| ReliefStatus::parse(&k).ok()),
+            relief_status: d.str(field::RELIEF_STATUS).and_then(|k| ReliefStatus::parse(&k).ok()),
         })
     }
 }

@@ -507,7 +507,9 @@ fn has_change(doc: &AutoCommit, hash: &ChangeHash) -> bool {
 
 /// Whether any change is held at all (waiting or refused).
 fn any_held(tx: &Connection) -> Result<bool> {
-    Ok(tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM held_change)")?.query_row([], |r| r.get(0))?)
+    Ok(tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM held_change)")?
+        .query_row([], |r| r.get(0))?)
 }
 
 /// The kind code of document `id` as stored, if the database has it.

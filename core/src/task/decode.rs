@@ -98,10 +98,10 @@ fn area_progress(d: &Fields<'_>) -> Vec<super::AreaProgress> {
             let at = d.i64(&progress::key(&area, progress::COMPLETED_AT))?;
             Some(super::AreaProgress {
                 completed_at: ms_to_time(at),
-                completed_by: d.str(&progress::key(&area, progress::COMPLETED_BY))
+                completed_by: d
+                    .str(&progress::key(&area, progress::COMPLETED_BY))
                     .unwrap_or_default(),
-                result: d.str(&progress::key(&area, progress::RESULT))
-                    .unwrap_or_default(),
+                result: d.str(&progress::key(&area, progress::RESULT)).unwrap_or_default(),
                 area,
             })
         })

@@ -61,18 +61,13 @@ impl RecordSpec for VisitSpec {
             id: header.id,
             household_id: required(d.uuid(field::HOUSEHOLD), field::HOUSEHOLD)?,
             visitor: d.str(field::VISITOR).unwrap_or_default(),
-            visited_at: ms_to_time(required(
-                d.i64(field::VISITED_AT),
-                field::VISITED_AT,
-            )?),
-            kind: d.str(field::KIND)
+            visited_at: ms_to_time(required(d.i64(field::VISITED_AT), field::VISITED_AT)?),
+            kind: d
+                .str(field::KIND)
                 .and_then(|k| VisitKind::parse(&k).ok())
                 .unwrap_or(VisitKind::Routine),
-            outcome: VisitOutcome::parse(&required(
-                d.str(field::OUTCOME),
-                field::OUTCOME,
-            )?)
-            .unwrap_or(VisitOutcome::Met),
+            outcome: VisitOutcome::parse(&required(d.str(field::OUTCOME), field::OUTCOME)?)
+                .unwrap_or(VisitOutcome::Met),
             situation: d.str(field::SITUATION).unwrap_or_default(),
             needs: d.str(field::NEEDS).unwrap_or_default(),
             satisfaction: d.i64(field::SATISFACTION).and_then(|s| u8::try_from(s).ok()),

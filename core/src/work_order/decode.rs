@@ -135,12 +135,14 @@ impl RecordSpec for WorkOrderSpec {
     fn decode(_header: &Header, d: &Fields<'_>) -> Result<WorkOrderDoc, DecodeError> {
         Ok(WorkOrderDoc {
             category: required(d.str(field::CATEGORY), field::CATEGORY)?,
-            severity: d.str(field::SEVERITY)
+            severity: d
+                .str(field::SEVERITY)
                 .and_then(|s| Severity::parse(&s).ok())
                 .unwrap_or(Severity::Ordinary),
             title: required(d.str(field::TITLE), field::TITLE)?,
             description: d.str(field::DESCRIPTION).unwrap_or_default(),
-            source: d.str(field::SOURCE)
+            source: d
+                .str(field::SOURCE)
                 .and_then(|s| IncidentSource::parse(&s).ok())
                 .unwrap_or(IncidentSource::Other),
             location: Location::read(d.doc()),
