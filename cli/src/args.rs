@@ -240,7 +240,8 @@ pub enum WorkOrderCmd {
         id: uuid::Uuid,
         /// accept, dispatch, sign, handle, feedback, return, request_extension (or extend),
         /// approve_extension (or approve), decline_extension (or decline), escalate (or
-        /// supervise), verify, close, reopen.
+        /// supervise), verify, close, reopen, review_conflicts (or review: the centre has
+        /// reviewed the order's conflicting steps).
         action: String,
         /// Departments (codes, comma-separated): required for dispatch (one step per
         /// department); for a department's steps, the department acting (default: every

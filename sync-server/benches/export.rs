@@ -17,6 +17,7 @@
 //!
 //! `cargo bench -p gridwork-sync-server --bench export`. PostgreSQL runs when
 //! `GRIDWORK_TEST_PG_URL` is set; `GW_BENCH_ONLY=sqlite|postgres` runs one backend;
+//! `GW_BENCH_ASSESS_ONLY=1` skips the exports (to iterate on the assessment);
 //! `GW_BENCH_SCALE` scales the rows (default 1.0; under `cargo test --benches`, a 0.01 smoke
 //! run).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
@@ -165,7 +166,9 @@ async fn bench(
     let visits = (1_000_000.0 * scale) as u64;
 
     let dir = tempfile::tempdir().unwrap();
-    for format in ["csv", "xlsx"] {
+    let formats: &[&str] =
+        if std::env::var_os("GW_BENCH_ASSESS_ONLY").is_some() { &[] } else { &["csv", "xlsx"] };
+    for format in formats {
         let out = dir.path().join(format!("visits.{format}"));
         let (rows, secs, rss, size) = export(url, format, &out);
         assert_eq!(rows, visits);

@@ -132,7 +132,8 @@ async function loadDirectory() {
   ui.departments = new Map(deps.departments.map((d) => [d.code, d]));
   ui.mine = deps.mine;
   ui.people = new Map(Object.entries(people));
-  // The district's categories (names of the ones it added); the defaults' names otherwise.
+  // Category names come only from the district's reference data (its defaults when it has
+  // none stored): the page keeps no copy of the list.
   try {
     const ref = await call("GET", "/api/v1/reference");
     ui.categories = new Map(ref.data.categories.map((c) => [c.code, c]));

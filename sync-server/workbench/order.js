@@ -119,7 +119,10 @@ export async function renderOrder(root, [id]) {
   if (s.conflicts?.length) {
     const ul = el("ul", null, { id: "conflicts" });
     for (const c of s.conflicts) {
-      ul.append(el("li", `${codeText("event", c.event_type)} · ${personName(c.by)} · ${fmtTime(c.at)} · ${codeText("error", c.code)}`));
+      const mark = c.reviewed ? ` · ${tr("order.conflict_reviewed")}` : "";
+      const li = el("li", `${codeText("event", c.event_type)} · ${personName(c.by)} · ${fmtTime(c.at)} · ${codeText("error", c.code)}${mark}`);
+      li.dataset.reviewed = String(Boolean(c.reviewed));
+      ul.append(li);
     }
     root.append(el("h3", tr("queue.conflicts")), ul);
   }

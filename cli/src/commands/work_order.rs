@@ -180,7 +180,8 @@ pub struct ActArgs<'a> {
 }
 
 /// The event type an action name stands for: the core's names, and `supervise` for escalate,
-/// `extend` for request_extension, `approve` / `decline` for deciding an extension request.
+/// `extend` for request_extension, `approve` / `decline` for deciding an extension request,
+/// `review` for review_conflicts.
 ///
 /// # Errors
 /// [`CoreError::Invalid`] naming `action` for an unknown name or `report` (a separate command).
@@ -190,13 +191,14 @@ pub fn parse_action(name: &str) -> Result<EventType, CoreError> {
         "extend" | "extension" => EventType::RequestExtension,
         "approve" => EventType::ApproveExtension,
         "decline" => EventType::DeclineExtension,
+        "review" => EventType::ReviewConflicts,
         other => EventType::parse(other).map_err(|_| {
             CoreError::invalid(
                 "action",
                 format!(
                     "unknown action `{other}`: use accept, dispatch, sign, handle, feedback, \
                      return, request_extension, approve_extension, decline_extension, escalate, \
-                     verify, close or reopen"
+                     verify, close, reopen or review_conflicts"
                 ),
             )
         })?,
@@ -305,5 +307,6 @@ mod tests {
         assert_eq!(approve[0].event_type, EventType::ApproveExtension);
         assert_eq!(approve[0].department.as_deref(), Some("sanitation"));
         assert_eq!(parse_action("decline").unwrap(), EventType::DeclineExtension);
+        assert_eq!(parse_action("review").unwrap(), EventType::ReviewConflicts);
     }
 }

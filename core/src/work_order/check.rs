@@ -30,6 +30,8 @@ pub(crate) enum Step {
     },
     /// Flag the order supervised.
     Escalate,
+    /// Mark the conflicts folded so far reviewed.
+    ReviewConflicts,
 }
 
 /// Whether a user in `role` may perform `event_type` on the work order `summary` describes,
@@ -46,6 +48,7 @@ pub fn check_transition(
     role: Role,
 ) -> Result<(), WorkOrderError> {
     check_role(event_type, role)?;
+    check_reviewable(summary, event_type)?;
     match order_transition(summary.state, event_type, role) {
         Transition::Illegal => Err(illegal(summary, event_type)),
         Transition::Unchanged
@@ -67,7 +70,7 @@ pub fn check_transition(
 
 /// Whether `event` may be applied to the work order `summary` describes: role, state, the
 /// department it names and, for an extension, its hours. The fold applies exactly the events this
-/// accepts at their place.
+/// accepts at their place (and a conflict review only when a conflict waits for one).
 ///
 /// # Errors
 /// Any [`WorkOrderError`] but `DuplicateEventId`, naming the event and why.
@@ -75,7 +78,21 @@ pub fn check_event(
     summary: &WorkOrderSummary,
     event: &WorkOrderEvent,
 ) -> Result<(), WorkOrderError> {
-    plan(summary, event).map(|_| ())
+    plan(summary, event)?;
+    check_reviewable(summary, event.event_type)
+}
+
+/// A conflict review needs a conflict waiting for one. Only writers are held to this: the fold
+/// applies a review that finds nothing (a second reviewer's, concurrent with the first) as a
+/// no-op, so reviewing never makes a new conflict.
+fn check_reviewable(
+    summary: &WorkOrderSummary,
+    event_type: EventType,
+) -> Result<(), WorkOrderError> {
+    if event_type == EventType::ReviewConflicts && !summary.has_conflicts() {
+        return Err(WorkOrderError::NoConflictToReview);
+    }
+    Ok(())
 }
 
 /// Decides what `event` does to the order, or why it may not.
@@ -95,6 +112,7 @@ pub(crate) fn plan(
                     approve: t == EventType::ApproveExtension,
                 })
             }
+            EventType::ReviewConflicts => Ok(Step::ReviewConflicts),
             _ => Ok(Step::Escalate),
         },
         Transition::To(to) => match t {

@@ -71,6 +71,9 @@ pub enum WorkOrderError {
         /// The department named by the decision, if any.
         department: Option<String>,
     },
+    /// A conflict review when no conflicting step waits for one.
+    #[error("no conflicting step waits for review")]
+    NoConflictToReview,
     /// A resident satisfaction score outside 1–5, or given on a step other than verify.
     #[error("invalid satisfaction: {reason}")]
     InvalidSatisfaction {
@@ -134,6 +137,7 @@ impl WorkOrderError {
             WorkOrderError::AlreadyDispatched { .. } => "already_dispatched",
             WorkOrderError::InvalidExtension { .. } => "invalid_extension",
             WorkOrderError::NoPendingExtension { .. } => "no_pending_extension",
+            WorkOrderError::NoConflictToReview => "no_conflict_to_review",
             WorkOrderError::InvalidSatisfaction { .. } => "invalid_satisfaction",
             WorkOrderError::DuplicateEventId { .. } => "duplicate_event",
         }

@@ -42,11 +42,14 @@ pub enum EventType {
     ApproveExtension,
     /// 延期驳回: the centre refuses a department's waiting extension request.
     DeclineExtension,
+    /// 冲突复核: the centre has reviewed the conflicting steps it saw (the second of two
+    /// concurrent closes…); they leave the conflicts queue. Does not change the order.
+    ReviewConflicts,
 }
 
 impl EventType {
     /// Every event type, in flow order.
-    pub const ALL: [EventType; 14] = [
+    pub const ALL: [EventType; 15] = [
         EventType::Report,
         EventType::Accept,
         EventType::Dispatch,
@@ -61,6 +64,7 @@ impl EventType {
         EventType::Reopen,
         EventType::ApproveExtension,
         EventType::DeclineExtension,
+        EventType::ReviewConflicts,
     ];
 
     /// The stable snake_case name (`report`, `request_extension`…).
@@ -80,6 +84,7 @@ impl EventType {
             EventType::Reopen => "reopen",
             EventType::ApproveExtension => "approve_extension",
             EventType::DeclineExtension => "decline_extension",
+            EventType::ReviewConflicts => "review_conflicts",
         }
     }
 
@@ -116,8 +121,8 @@ impl std::fmt::Display for EventType {
 /// Whether a user acting in `role` may perform `event_type` at all (the state decides the rest):
 ///
 /// - report: anyone in scope except the sync admin;
-/// - accept, dispatch, escalate, approve/decline an extension: grid head, town operator,
-///   district centre;
+/// - accept, dispatch, escalate, approve/decline an extension, review conflicts: grid head, town
+///   operator, district centre;
 /// - sign, handle, feedback, return, request_extension: department handler;
 /// - verify, close, reopen: grid worker, grid head, town operator, district centre;
 /// - the sync admin: nothing (it runs devices, not cases).
@@ -125,7 +130,12 @@ pub fn role_may_perform(role: Role, event_type: EventType) -> bool {
     use EventType as E;
     match event_type {
         E::Report => !matches!(role, Role::SyncAdmin),
-        E::Accept | E::Dispatch | E::Escalate | E::ApproveExtension | E::DeclineExtension => {
+        E::Accept
+        | E::Dispatch
+        | E::Escalate
+        | E::ApproveExtension
+        | E::DeclineExtension
+        | E::ReviewConflicts => {
             matches!(role, Role::GridHead | Role::TownOperator | Role::DistrictCentre)
         }
         E::Sign | E::Handle | E::Feedback | E::Return | E::RequestExtension => {

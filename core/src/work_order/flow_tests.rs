@@ -238,6 +238,60 @@ fn two_people_closing() {
 }
 
 #[test]
+fn reviewing_conflicts() {
+    let two_closes = with(closed(), ev("c2", E::Close, Role::GridHead, 71));
+    let s = fold(&two_closes, 0);
+    assert!(s.has_conflicts());
+    assert_eq!(s.unreviewed_conflicts(), 1);
+    // Who may review: the centres and the grid head, not a worker or a handler.
+    for role in [Role::GridHead, Role::TownOperator, Role::DistrictCentre] {
+        assert_eq!(check_transition(&s, E::ReviewConflicts, role), Ok(()), "{role}");
+    }
+    for role in [Role::GridWorker, Role::DepartmentHandler, Role::Liaison] {
+        let e = check_transition(&s, E::ReviewConflicts, role).unwrap_err();
+        assert_eq!(e.code(), "role_not_allowed", "{role}");
+    }
+
+    // Reviewed: the conflict stays in the record, marked, and no longer waits; the order's state
+    // is untouched; the review is in the timeline.
+    let reviewed = with(two_closes.clone(), ev("rv", E::ReviewConflicts, Role::TownOperator, 80));
+    let r = fold(&reviewed, 0);
+    assert_eq!(r.state, Some(S::Closed));
+    assert_eq!(r.closed_at, s.closed_at);
+    assert_eq!(r.conflicts.len(), 1);
+    assert!(r.conflicts[0].reviewed && !r.has_conflicts() && r.unreviewed_conflicts() == 0);
+    assert_eq!(r.events.last().map(|e| e.event_type), Some(E::ReviewConflicts));
+
+    // Nothing left to review: writers are refused, with a code.
+    let again = ev("rv2", E::ReviewConflicts, Role::DistrictCentre, 81);
+    assert_eq!(check_event(&r, &again).unwrap_err().code(), "no_conflict_to_review");
+    assert_eq!(
+        check_transition(&r, E::ReviewConflicts, Role::DistrictCentre).unwrap_err().code(),
+        "no_conflict_to_review"
+    );
+    assert_eq!(
+        check_transition(&fold(&closed(), 0), E::ReviewConflicts, Role::GridHead)
+            .unwrap_err()
+            .code(),
+        "no_conflict_to_review"
+    );
+
+    // Two reviewers at once (or a double press merged from two phones): the second review is a
+    // no-op in the fold, never a new conflict.
+    let twice = with(reviewed.clone(), again);
+    let r2 = fold(&twice, 0);
+    assert!(!r2.has_conflicts());
+    assert_eq!(r2.conflicts.len(), 1);
+
+    // A conflict the reviewer had not seen (folded after the review) still waits.
+    let late = with(reviewed, ev("c3", E::Close, Role::GridWorker, 82));
+    let l = fold(&late, 0);
+    assert_eq!(l.conflicts.len(), 2);
+    assert_eq!(l.unreviewed_conflicts(), 1);
+    assert!(!l.conflicts[1].reviewed && l.conflicts[1].event_id == "c3");
+}
+
+#[test]
 fn close_while_reopening() {
     // Reopen lands first: the concurrent close is a conflict, the order is open again.
     let events = with(

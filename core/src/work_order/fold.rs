@@ -31,6 +31,10 @@ pub struct Conflict {
     pub code: String,
     /// Why it was not applied, in English (`cannot close a work order in state closed`).
     pub reason: String,
+    /// Reviewed by the centre (a later `review_conflicts` step): it no longer waits in the
+    /// conflicts queue, and the timeline still shows it.
+    #[serde(default)]
+    pub reviewed: bool,
 }
 
 impl Conflict {
@@ -43,6 +47,7 @@ impl Conflict {
             at: event.effective_at(),
             code: error.code().to_owned(),
             reason: error.to_string(),
+            reviewed: false,
         }
     }
 }
@@ -167,9 +172,14 @@ impl WorkOrderSummary {
         self.state.is_some_and(WorkOrderState::is_open)
     }
 
-    /// Whether any event needs review.
+    /// Whether any conflicting event waits for review.
     pub fn has_conflicts(&self) -> bool {
-        !self.conflicts.is_empty()
+        self.conflicts.iter().any(|c| !c.reviewed)
+    }
+
+    /// How many conflicting events wait for review (the conflicts queue counts these).
+    pub fn unreviewed_conflicts(&self) -> usize {
+        self.conflicts.iter().filter(|c| !c.reviewed).count()
     }
 
     fn start_clock(&mut self, at: DateTime<Utc>, policy: &DeadlinePolicy) {
@@ -267,6 +277,13 @@ impl WorkOrderSummary {
             Step::Escalate => {
                 self.escalated = true;
                 self.escalations = self.escalations.saturating_add(1);
+            }
+            // What the reviewer saw: the conflicts folded before this step. One concurrent with
+            // the review folds after it and still waits.
+            Step::ReviewConflicts => {
+                for c in &mut self.conflicts {
+                    c.reviewed = true;
+                }
             }
         }
         self.events.push(event.clone());

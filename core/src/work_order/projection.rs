@@ -43,7 +43,7 @@ impl Projector for WorkOrderSpec {
             s.closed_on_time,
             s.escalated,
             departments.join(","),
-            s.conflicts.len() as i64,
+            s.unreviewed_conflicts() as i64,
             s.is_open(),
             h.deleted,
             s.clock_started_at.map(|t| t.timestamp_millis()),

@@ -193,6 +193,8 @@ pub fn order_transition(
             S::FedBack | S::Verified | S::Closed => To(S::Accepted),
             _ => Illegal,
         },
+        // Conflicts wait for review whatever the state, a closed order's too.
+        E::ReviewConflicts => Unchanged,
     }
 }
 

@@ -5,14 +5,11 @@
 //! into the binary and served with the console's strict headers ([`super::web`]).
 
 use axum::Router;
-use axum::extract::Path;
-use axum::response::Response;
-use axum::routing::get;
 
 use super::AppState;
 
 /// The workbench's files: name, content type, bytes.
-const FILES: super::web::Files = &[
+pub(super) const FILES: super::web::Files = &[
     ("index.html", "text/html; charset=utf-8", include_str!("../../workbench/index.html")),
     ("app.js", "text/javascript; charset=utf-8", include_str!("../../workbench/app.js")),
     ("api.js", "text/javascript; charset=utf-8", include_str!("../../workbench/api.js")),
@@ -38,32 +35,12 @@ const FILES: super::web::Files = &[
 
 /// The workbench routes: `/workbench` serves the page, `/workbench/{name}` its files.
 pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/workbench", get(|| async { file("index.html") }))
-        .route("/workbench/", get(|| async { file("index.html") }))
-        .route("/workbench/{name}", get(|Path(name): Path<String>| async move { file(&name) }))
-}
-
-fn file(name: &str) -> Response {
-    super::web::serve(FILES, name)
+    super::web::routes("workbench", FILES)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::{StatusCode, header};
-
-    #[test]
-    fn every_file_is_served_with_its_type_and_csp() {
-        for (name, content_type, body) in FILES {
-            let res = file(name);
-            assert_eq!(res.status(), StatusCode::OK, "{name}");
-            assert_eq!(res.headers()[header::CONTENT_TYPE], *content_type);
-            assert!(res.headers().contains_key(header::CONTENT_SECURITY_POLICY));
-            assert!(!body.is_empty());
-        }
-        assert_eq!(file("../Cargo.toml").status(), StatusCode::NOT_FOUND);
-    }
 
     #[test]
     fn the_page_loads_only_its_own_files() {

@@ -448,6 +448,12 @@ fn corrupt(what: &str) -> LedgerError {
 /// as of the period's start (the core's rule: its last met visit before the period plus its
 /// visit interval, else its creation). The interval is the smallest of its tags' and its
 /// residents' key-population categories' intervals (`ledger_tag_interval`), 365 days without.
+///
+/// The intervals are joined, not looked up per household: the tag lists' (`ti`, a handful of
+/// rows) and the key-population residents' (`sk`, one row per household that has one) are each
+/// computed once. Only the last met visit stays a per-household probe of the covering index
+/// `rm_visits_met`: its cost follows the households asked about, not the years of visits behind
+/// them (docs/BENCHMARKS.md, "Ledger exports and assessment").
 fn due_households(b: &mut Builder, dialect: Dialect, q: &AssessmentQuery, scopes: &Scopes) {
     let pos = dialect.position();
     let least = match dialect {
@@ -459,21 +465,27 @@ fn due_households(b: &mut Builder, dialect: Dialect, q: &AssessmentQuery, scopes
         "WITH ti AS MATERIALIZED (SELECT x.tags, min(l.days) AS days
             FROM (SELECT DISTINCT tags FROM rm_households) x
             JOIN ledger_tag_interval l ON {pos}(',' || x.tags || ',', ',' || l.tag || ',') > 0
-            GROUP BY x.tags),"
+            GROUP BY x.tags),
+          sk AS MATERIALIZED (SELECT s.household_id, min(l.days) AS days FROM rm_sensitive s
+            JOIN ledger_tag_interval l ON l.tag = s.key_population
+            WHERE s.deleted = FALSE"
     ));
+    if let Some(area) = &q.area {
+        in_area(b, "s.area_key", area.as_str());
+    }
+    b.push(" GROUP BY s.household_id),");
     let from = b.bind(Bind::Int(q.from));
     b.push(&format!(
         " h AS (SELECT t.doc_id, t.area_key, t.tags,
             coalesce((SELECT max(v.visited_at) FROM rm_visits v
                 WHERE v.household_id = t.doc_id AND v.outcome = 'met' AND v.deleted = FALSE
                   AND v.visited_at < {from})
-              + {least}(coalesce((SELECT ti.days FROM ti WHERE ti.tags = t.tags), 365),
-                  coalesce((SELECT min(l.days) FROM rm_sensitive s
-                      JOIN ledger_tag_interval l ON l.tag = s.key_population
-                      WHERE s.household_id = t.doc_id AND s.deleted = FALSE), 365))
+              + {least}(coalesce(ti.days, 365), coalesce(sk.days, 365))
                 * CAST({DAY_MS} AS BIGINT),
               r.created_at) AS due_at
           FROM rm_households t JOIN rm_records r ON r.doc_id = t.doc_id
+            LEFT JOIN ti ON ti.tags = t.tags
+            LEFT JOIN sk ON sk.household_id = t.doc_id
           WHERE t.deleted = FALSE"
     ));
     b.scope("t", RecordKind::Household, &scopes.households);
@@ -625,8 +637,15 @@ async fn raw(
     scopes: &Scopes,
 ) -> Result<Raw, LedgerError> {
     let mut raw = Raw::default();
-    for (part, st, cols) in statements(ls.dialect(), q, scopes) {
-        let rows = ls.aggregate_rows(&st, cols).await?;
+    // The statements are independent: run at once, the answer takes the slowest one's time, not
+    // the sum (each backend gives each its own connection).
+    let statements = statements(ls.dialect(), q, scopes);
+    let answers = futures_util::future::try_join_all(
+        statements.iter().map(|(_, st, cols)| ls.aggregate_rows(st, cols)),
+    )
+    .await?;
+    for ((part, _, _), rows) in statements.iter().zip(answers) {
+        let part = *part;
         for r in rows {
             let area = area_of(r.first().ok_or_else(|| corrupt("empty"))?)?;
             let c = |i: usize| r.get(i).unwrap_or(&Cell::Null);

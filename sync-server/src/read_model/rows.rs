@@ -239,7 +239,7 @@ pub fn row_with(
                     title: r.record.title.clone(),
                     household_id: r.record.household_id,
                     description: r.record.description.clone(),
-                    conflicts: i64::try_from(summary.conflicts.len()).unwrap_or(i64::MAX),
+                    conflicts: i64::try_from(summary.unreviewed_conflicts()).unwrap_or(i64::MAX),
                 },
                 json(&order),
             )

@@ -90,6 +90,23 @@ for (const backend of backends()) {
       // replica), one close comes second and cannot apply: it waits for review.
       assert.match(await centre.textContent("#conflicts"), new RegExp(ZH["event.close"]));
       assert.equal(await centre.textContent("#order-state"), ZH["state.closed"]);
+
+      // The centre marks it reviewed: the conflict stays on the record, marked, the order leaves
+      // the queue, and there is nothing left to review.
+      await centre.click('form[data-action="review_conflicts"] button[type=submit]');
+      await centre.waitForSelector('#timeline li[data-type="review_conflicts"]');
+      const marks = await centre.$$eval("#conflicts li", (lis) => lis.map((li) => li.dataset.reviewed));
+      assert.ok(marks.length >= 1 && marks.every((m) => m === "true"), String(marks));
+      assert.match(await centre.textContent("#conflicts"), new RegExp(ZH["order.conflict_reviewed"]));
+      assert.equal(await centre.$('form[data-action="review_conflicts"]'), null);
+      assert.equal(await centre.textContent("#order-state"), ZH["state.closed"]);
+      await until(centre, "#/queues/conflicts", (oid) => !document.querySelector(`tr[data-id="${oid}"]`), id);
+      // The grid worker's phone folds the same: the conflict reviewed, the order still closed.
+      await one("sync");
+      const shown = await one("work-order", "show", id);
+      assert.equal(shown.summary.state, "closed");
+      // (The phone's offline verify and close both came second: each is a reviewed conflict.)
+      assert.deepEqual(shown.summary.conflicts.map((c) => c.reviewed), marks.map(() => true));
     });
 
     assert.deepEqual(w.pageErrors, []);

@@ -90,8 +90,10 @@ struct Fold {
     extension_hours: u64,
     /// Applied events, in fold order (short ids).
     events: Vec<String>,
-    /// Conflicts: event (short id), type and code.
+    /// Conflicts: event (short id), type, code and whether reviewed.
     conflicts: Vec<String>,
+    /// How many conflicts wait for review (what the lists count).
+    unreviewed: usize,
 }
 
 fn short(id: &str) -> String {
@@ -118,8 +120,12 @@ impl Fold {
             conflicts: s
                 .conflicts
                 .iter()
-                .map(|c| format!("{}:{}:{}", c.event_type, short(&c.event_id), c.code))
+                .map(|c| {
+                    let mark = if c.reviewed { ":reviewed" } else { "" };
+                    format!("{}:{}:{}{mark}", c.event_type, short(&c.event_id), c.code)
+                })
                 .collect(),
+            unreviewed: s.unreviewed_conflicts(),
         }
     }
 }
@@ -220,7 +226,7 @@ impl View {
                 }
                 (true, Some(r)) => {
                     let listed = (Some(r.state.clone()), r.conflicts as usize, r.deadline);
-                    let record = (f.state.clone(), f.conflicts.len(), f.deadline);
+                    let record = (f.state.clone(), f.unreviewed, f.deadline);
                     if listed != record {
                         out.push(format!(
                             "work order {}: list shows (state, conflicts, deadline) {listed:?}, record {record:?}",
