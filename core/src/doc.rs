@@ -3,8 +3,12 @@
 //! events, check-ins). Writers only touch fields whose value changed, so a change carries exactly
 //! what the user edited and two people editing different fields never conflict.
 
+use std::borrow::Cow;
+
 use automerge::transaction::Transactable;
-use automerge::{AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, Value};
+use automerge::{
+    AutoCommit, ObjId, ObjType, ReadDoc, ScalarValue, ScalarValueRef, Value, ValueRef,
+};
 
 use crate::error::{CoreError, Result};
 
@@ -101,6 +105,89 @@ pub fn get_f64(doc: &AutoCommit, key: &str) -> Option<f64> {
 /// Root-map boolean field.
 pub fn get_bool(doc: &AutoCommit, key: &str) -> Option<bool> {
     get_bool_in(doc, &automerge::ROOT, key)
+}
+
+/// A record document's root fields, read in one pass over its root map: a decoder reads a
+/// dozen fields, and each separate look-up in the document (a search of its op columns, and a
+/// key allocated for it) cost more than the whole pass. Values are the deterministic winners
+/// of concurrent writes, as [`get_str`] and the other root readers return them; nested objects
+/// (lists of maps, sets) are read from [`Fields::doc`].
+#[derive(Debug)]
+pub struct Fields<'a> {
+    doc: &'a AutoCommit,
+    /// The root map's entries in key order (the order Automerge keeps a map in).
+    entries: Vec<(Cow<'a, str>, ValueRef<'a>)>,
+}
+
+impl<'a> Fields<'a> {
+    /// Reads the root map of `doc`.
+    pub fn read(doc: &'a AutoCommit) -> Fields<'a> {
+        let mut entries: Vec<(Cow<'a, str>, ValueRef<'a>)> =
+            doc.map_range(automerge::ROOT, ..).map(|item| (item.key, item.value)).collect();
+        // Already in key order; sorting an ordered list is one comparison per entry.
+        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        Fields { doc, entries }
+    }
+
+    /// The document the fields were read from (for nested objects).
+    pub fn doc(&self) -> &'a AutoCommit {
+        self.doc
+    }
+
+    /// The root map's keys, in order.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|(k, _)| k.as_ref())
+    }
+
+    fn scalar(&self, key: &str) -> Option<&ScalarValueRef<'a>> {
+        let i = self.entries.binary_search_by(|(k, _)| k.as_ref().cmp(key)).ok()?;
+        match &self.entries[i].1 {
+            ValueRef::Scalar(s) => Some(s),
+            ValueRef::Object(_) => None,
+        }
+    }
+
+    /// The string under `key`, if it is a string (as [`get_str`]).
+    pub fn str(&self, key: &str) -> Option<String> {
+        match self.scalar(key)? {
+            ScalarValueRef::Str(s) => Some(s.to_string()),
+            _ => None,
+        }
+    }
+
+    /// The integer under `key` (as [`get_i64`]).
+    pub fn i64(&self, key: &str) -> Option<i64> {
+        match self.scalar(key)? {
+            ScalarValueRef::Int(i) | ScalarValueRef::Timestamp(i) => Some(*i),
+            ScalarValueRef::Uint(u) => i64::try_from(*u).ok(),
+            _ => None,
+        }
+    }
+
+    /// The float under `key` (as [`get_f64`]).
+    pub fn f64(&self, key: &str) -> Option<f64> {
+        match self.scalar(key)? {
+            ScalarValueRef::F64(f) => Some(*f),
+            ScalarValueRef::Int(i) => Some(*i as f64),
+            _ => None,
+        }
+    }
+
+    /// The boolean under `key` (as [`get_bool`]).
+    pub fn bool(&self, key: &str) -> Option<bool> {
+        match self.scalar(key)? {
+            ScalarValueRef::Boolean(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// The record id stored as text under `key`, if well-formed (as [`get_uuid`]).
+    pub fn uuid(&self, key: &str) -> Option<uuid::Uuid> {
+        match self.scalar(key)? {
+            ScalarValueRef::Str(s) => uuid::Uuid::parse_str(s).ok(),
+            _ => None,
+        }
+    }
 }
 
 /// Sets `key` of `obj` to `value` unless it already holds exactly that value (and no concurrent
@@ -289,5 +376,65 @@ fn scalar_text(s: &ScalarValue) -> String {
         ScalarValue::Bytes(b) => format!("<{} bytes>", b.len()),
         ScalarValue::Null => "null".into(),
         other => format!("{other:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use automerge::{ActorId, AutoCommit, ObjType, ReadDoc, ScalarValue};
+
+    use super::*;
+
+    /// A document with every kind of root value, a deleted key, an object, and keys two
+    /// replicas set concurrently (so they hold conflicting values).
+    fn sample() -> AutoCommit {
+        let mut a = AutoCommit::new().with_actor(ActorId::from(vec![1u8; 16]));
+        a.put(automerge::ROOT, "s", "text").unwrap();
+        a.put(automerge::ROOT, "i", 42i64).unwrap();
+        a.put(automerge::ROOT, "u", ScalarValue::Uint(7)).unwrap();
+        a.put(automerge::ROOT, "big", ScalarValue::Uint(u64::MAX)).unwrap();
+        a.put(automerge::ROOT, "t", ScalarValue::Timestamp(1_700_000_000_000)).unwrap();
+        a.put(automerge::ROOT, "f", 2.5f64).unwrap();
+        a.put(automerge::ROOT, "b", true).unwrap();
+        a.put(automerge::ROOT, "id", "0191b0e0-7d1c-7c8e-9a41-3f5f5b2a9c10").unwrap();
+        a.put(automerge::ROOT, "bad_id", "not-a-uuid").unwrap();
+        a.put(automerge::ROOT, "gone", "x").unwrap();
+        a.delete(automerge::ROOT, "gone").unwrap();
+        a.put_object(automerge::ROOT, "tags", ObjType::Map).unwrap();
+        a.put(automerge::ROOT, "c", "first").unwrap();
+        let mut b = a.fork().with_actor(ActorId::from(vec![2u8; 16]));
+        a.put(automerge::ROOT, "c", "from a").unwrap();
+        b.put(automerge::ROOT, "c", "from b").unwrap();
+        a.put(automerge::ROOT, "n", 1i64).unwrap();
+        b.put(automerge::ROOT, "n", "one").unwrap();
+        a.merge(&mut b).unwrap();
+        a
+    }
+
+    #[test]
+    fn fields_read_what_the_single_readers_read() {
+        let d = sample();
+        assert_eq!(d.get_all(automerge::ROOT, "c").unwrap().len(), 2, "the sample has a conflict");
+        let f = Fields::read(&d);
+        let mut keys: Vec<String> = d.keys(automerge::ROOT).collect();
+        keys.extend(["gone", "missing"].map(String::from));
+        for k in &keys {
+            assert_eq!(f.str(k), get_str(&d, k), "str {k}");
+            assert_eq!(f.i64(k), get_i64(&d, k), "i64 {k}");
+            assert_eq!(f.f64(k), get_f64(&d, k), "f64 {k}");
+            assert_eq!(f.bool(k), get_bool(&d, k), "bool {k}");
+            assert_eq!(f.uuid(k), get_uuid(&d, k), "uuid {k}");
+        }
+        assert_eq!(f.keys().collect::<Vec<_>>(), d.keys(automerge::ROOT).collect::<Vec<_>>());
+        // Spot checks, so the comparison above is not vacuous.
+        assert_eq!(f.str("s").as_deref(), Some("text"));
+        assert_eq!(f.i64("u"), Some(7));
+        assert_eq!(f.i64("big"), None);
+        assert_eq!(f.i64("t"), Some(1_700_000_000_000));
+        assert_eq!(f.f64("i"), Some(42.0));
+        assert!(f.uuid("id").is_some() && f.uuid("bad_id").is_none());
+        assert_eq!(f.str("tags"), None);
+        assert_eq!(f.str("gone"), None);
+        assert!(f.str("c").is_some_and(|c| c.starts_with("from ")));
     }
 }

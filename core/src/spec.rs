@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::area::AreaPath;
 use crate::attachment::PhotoRef;
-use crate::doc::{self, common};
+use crate::doc::{Fields, common};
 use crate::kind::RecordKind;
 
 /// Why a document could not be decoded into its record.
@@ -60,21 +60,27 @@ impl Header {
     /// [`DecodeError::Incomplete`] when the kind or area is missing (the creating change has
     /// not arrived); [`DecodeError::Invalid`] for an unknown kind or a malformed area.
     pub fn decode(id: Uuid, d: &AutoCommit) -> Result<Header, DecodeError> {
-        let kind =
-            doc::get_str(d, common::KIND).ok_or(DecodeError::Incomplete { field: common::KIND })?;
+        Header::read(id, &Fields::read(d))
+    }
+
+    /// [`Header::decode`] from root fields already read.
+    ///
+    /// # Errors
+    /// As [`Header::decode`].
+    pub fn read(id: Uuid, d: &Fields<'_>) -> Result<Header, DecodeError> {
+        let kind = d.str(common::KIND).ok_or(DecodeError::Incomplete { field: common::KIND })?;
         let kind = RecordKind::parse(&kind)
             .map_err(|e| DecodeError::Invalid { field: common::KIND, reason: e.to_string() })?;
-        let area =
-            doc::get_str(d, common::AREA).ok_or(DecodeError::Incomplete { field: common::AREA })?;
+        let area = d.str(common::AREA).ok_or(DecodeError::Incomplete { field: common::AREA })?;
         let area = AreaPath::parse(&area)
             .map_err(|e| DecodeError::Invalid { field: common::AREA, reason: e.to_string() })?;
         Ok(Header {
             id,
             kind,
             area,
-            deleted: doc::get_bool(d, common::DELETED).unwrap_or(false),
-            created_at: doc::get_i64(d, common::CREATED_AT).unwrap_or(0),
-            created_by: doc::get_str(d, common::CREATED_BY).unwrap_or_default(),
+            deleted: d.bool(common::DELETED).unwrap_or(false),
+            created_at: d.i64(common::CREATED_AT).unwrap_or(0),
+            created_by: d.str(common::CREATED_BY).unwrap_or_default(),
         })
     }
 }
@@ -93,14 +99,16 @@ pub trait RecordSpec {
     /// sub-areas (a town-wide task concerns every grid of the town; DESIGN §8).
     const REACHES_SUB_AREAS: bool = false;
 
-    /// Decodes the kind-specific fields of a document whose common fields are `header`. Pure:
+    /// Decodes the kind-specific fields of a document whose common fields are `header`, from its
+    /// root fields `d` (read once for the header and the record; nested objects through
+    /// [`Fields::doc`]). Pure:
     /// no SQL, no I/O, no clock. A value no version writes falls back to the kind's default
     /// here, and only here.
     ///
     /// # Errors
     /// [`DecodeError::Incomplete`] naming a field the creating change writes when it is
     /// missing.
-    fn decode(header: &Header, d: &AutoCommit) -> Result<Self::Record, DecodeError>;
+    fn decode(header: &Header, d: &Fields<'_>) -> Result<Self::Record, DecodeError>;
 
     /// The photos the record references (what a device downloads and the server indexes).
     fn photos(_record: &Self::Record) -> Vec<PhotoRef> {
@@ -123,11 +131,12 @@ pub struct Decoded<R> {
 /// [`DecodeError::Incomplete`] when the document is not complete yet or of another kind;
 /// [`DecodeError::Invalid`] for malformed common fields.
 pub fn decode<S: RecordSpec>(id: Uuid, d: &AutoCommit) -> Result<Decoded<S::Record>, DecodeError> {
-    let header = Header::decode(id, d)?;
+    let fields = Fields::read(d);
+    let header = Header::read(id, &fields)?;
     if header.kind != S::KIND {
         return Err(DecodeError::Incomplete { field: common::KIND });
     }
-    let record = S::decode(&header, d)?;
+    let record = S::decode(&header, &fields)?;
     Ok(Decoded { header, record })
 }
 

@@ -2,10 +2,8 @@
 //! [`HouseholdInput`] that would write the document as it is. The derived fields a
 //! [`super::Household`] shows (interval, last visit, next due date) come from the store.
 
-use automerge::AutoCommit;
-
 use super::{HouseholdInput, HouseholdTag, field};
-use crate::doc;
+use crate::doc::{self, Fields};
 use crate::kind::RecordKind;
 use crate::spec::{DecodeError, Header, RecordSpec, required};
 
@@ -17,8 +15,8 @@ impl RecordSpec for HouseholdSpec {
     const KIND: RecordKind = RecordKind::Household;
     type Record = HouseholdInput;
 
-    fn decode(header: &Header, d: &AutoCommit) -> Result<HouseholdInput, DecodeError> {
-        let mut tags: Vec<HouseholdTag> = doc::set_members(d, field::TAGS)
+    fn decode(header: &Header, d: &Fields<'_>) -> Result<HouseholdInput, DecodeError> {
+        let mut tags: Vec<HouseholdTag> = doc::set_members(d.doc(), field::TAGS)
             .iter()
             .filter_map(|t| HouseholdTag::parse(t).ok())
             .collect();
@@ -26,15 +24,16 @@ impl RecordSpec for HouseholdSpec {
         tags.dedup();
         Ok(HouseholdInput {
             area: header.area.clone(),
-            address: required(doc::get_str(d, field::ADDRESS), field::ADDRESS)?,
-            building: doc::get_str(d, field::BUILDING),
-            unit: doc::get_str(d, field::UNIT),
-            room: doc::get_str(d, field::ROOM),
-            head_name: required(doc::get_str(d, field::HEAD_NAME), field::HEAD_NAME)?,
-            member_count: doc::get_i64(d, field::MEMBER_COUNT)
+            address: required(d.str(field::ADDRESS), field::ADDRESS)?,
+            building: d.str(field::BUILDING),
+            unit: d.str(field::UNIT),
+            room: d.str(field::ROOM),
+            head_name: required(d.str(field::HEAD_NAME), field::HEAD_NAME)?,
+            member_count: d
+                .i64(field::MEMBER_COUNT)
                 .and_then(|n| u32::try_from(n).ok())
                 .unwrap_or(1),
-            phone: doc::get_str(d, field::PHONE),
+            phone: d.str(field::PHONE),
             tags,
         })
     }

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::field;
 use crate::area::AreaPath;
 use crate::attachment::PhotoRef;
-use crate::doc;
+use crate::doc::{self, Fields};
 use crate::kind::RecordKind;
 use crate::location::Location;
 use crate::spec::{DecodeError, Header, RecordSpec, required};
@@ -123,43 +123,43 @@ impl RecordSpec for PatrolSpec {
     const CARRIES_PHOTOS: bool = true;
     type Record = Patrol;
 
-    fn decode(header: &Header, d: &AutoCommit) -> Result<Patrol, DecodeError> {
-        let (track, unreadable_chunks) = track_of(d);
+    fn decode(header: &Header, d: &Fields<'_>) -> Result<Patrol, DecodeError> {
+        let (track, unreadable_chunks) = track_of(d.doc());
         let stats = track_stats(&track);
-        let started = required(doc::get_i64(d, field::STARTED_AT), field::STARTED_AT)?;
-        let ended = doc::get_i64(d, field::ENDED_AT);
-        let checkins = doc::list_maps(d, field::CHECKINS)
+        let started = required(d.i64(field::STARTED_AT), field::STARTED_AT)?;
+        let ended = d.i64(field::ENDED_AT);
+        let checkins = doc::list_maps(d.doc(), field::CHECKINS)
             .iter()
             .filter_map(|m| {
                 Some(CheckIn {
-                    id: doc::get_uuid_in(d, m, field::ID)?,
-                    name: doc::get_str_in(d, m, field::NAME)?,
-                    location: Location::read_in(d, m)?,
-                    at: ms_to_time(doc::get_i64_in(d, m, field::AT)?),
-                    point_id: doc::get_str_in(d, m, field::POINT),
+                    id: doc::get_uuid_in(d.doc(), m, field::ID)?,
+                    name: doc::get_str_in(d.doc(), m, field::NAME)?,
+                    location: Location::read_in(d.doc(), m)?,
+                    at: ms_to_time(doc::get_i64_in(d.doc(), m, field::AT)?),
+                    point_id: doc::get_str_in(d.doc(), m, field::POINT),
                 })
             })
             .collect();
-        let observations = doc::list_maps(d, field::OBSERVATIONS)
+        let observations = doc::list_maps(d.doc(), field::OBSERVATIONS)
             .iter()
             .filter_map(|m| {
                 Some(Observation {
-                    id: doc::get_uuid_in(d, m, field::ID)?,
-                    text: doc::get_str_in(d, m, field::TEXT)?,
-                    location: Location::read_in(d, m),
-                    at: ms_to_time(doc::get_i64_in(d, m, field::AT)?),
-                    photos: PhotoRef::read_all_in(d, m, field::PHOTOS),
-                    incident_id: doc::get_uuid_in(d, m, field::INCIDENT),
+                    id: doc::get_uuid_in(d.doc(), m, field::ID)?,
+                    text: doc::get_str_in(d.doc(), m, field::TEXT)?,
+                    location: Location::read_in(d.doc(), m),
+                    at: ms_to_time(doc::get_i64_in(d.doc(), m, field::AT)?),
+                    photos: PhotoRef::read_all_in(d.doc(), m, field::PHOTOS),
+                    incident_id: doc::get_uuid_in(d.doc(), m, field::INCIDENT),
                 })
             })
             .collect();
         Ok(Patrol {
             id: header.id,
             area: header.area.clone(),
-            worker: required(doc::get_str(d, field::WORKER), field::WORKER)?,
+            worker: required(d.str(field::WORKER), field::WORKER)?,
             started_at: ms_to_time(started),
             ended_at: opt_ms_to_time(ended),
-            task_id: doc::get_uuid(d, field::TASK),
+            task_id: d.uuid(field::TASK),
             duration_s: duration_s(started, ended, &stats),
             track,
             stats,

@@ -2,11 +2,10 @@
 //! checked as the server checks an edit. Pure: the device's store and the server's read model
 //! call it alike.
 
-use automerge::AutoCommit;
 use serde::de::DeserializeOwned;
 
 use super::{ReferenceData, field};
-use crate::doc;
+use crate::doc::Fields;
 use crate::kind::RecordKind;
 use crate::spec::{DecodeError, Header, RecordSpec, required};
 
@@ -20,7 +19,7 @@ impl RecordSpec for ReferenceSpec {
     const REACHES_SUB_AREAS: bool = true;
     type Record = ReferenceData;
 
-    fn decode(_header: &Header, d: &AutoCommit) -> Result<ReferenceData, DecodeError> {
+    fn decode(_header: &Header, d: &Fields<'_>) -> Result<ReferenceData, DecodeError> {
         let data = ReferenceData {
             categories: section(d, field::CATEGORIES)?,
             deadline_policy: section(d, field::DEADLINE_POLICY)?,
@@ -38,8 +37,8 @@ impl RecordSpec for ReferenceSpec {
 }
 
 /// One section, parsed from its JSON field.
-fn section<T: DeserializeOwned>(d: &AutoCommit, name: &'static str) -> Result<T, DecodeError> {
-    let json = required(doc::get_str(d, name), name)?;
+fn section<T: DeserializeOwned>(d: &Fields<'_>, name: &'static str) -> Result<T, DecodeError> {
+    let json = required(d.str(name), name)?;
     serde_json::from_str(&json)
         .map_err(|e| DecodeError::Invalid { field: name, reason: e.to_string() })
 }

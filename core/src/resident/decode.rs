@@ -1,12 +1,11 @@
 //! The resident document's one decoder ([`ResidentSpec`]) and the record it decodes to.
 
-use automerge::AutoCommit;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{Gender, Relation, field};
 use crate::area::AreaPath;
-use crate::doc;
+use crate::doc::Fields;
 use crate::kind::RecordKind;
 use crate::spec::{DecodeError, Header, RecordSpec, required};
 
@@ -40,20 +39,22 @@ impl RecordSpec for ResidentSpec {
     const KIND: RecordKind = RecordKind::Resident;
     type Record = Resident;
 
-    fn decode(header: &Header, d: &AutoCommit) -> Result<Resident, DecodeError> {
+    fn decode(header: &Header, d: &Fields<'_>) -> Result<Resident, DecodeError> {
         Ok(Resident {
             id: header.id,
-            household_id: required(doc::get_uuid(d, field::HOUSEHOLD), field::HOUSEHOLD)?,
+            household_id: required(d.uuid(field::HOUSEHOLD), field::HOUSEHOLD)?,
             area: header.area.clone(),
-            name: required(doc::get_str(d, field::NAME), field::NAME)?,
-            gender: doc::get_str(d, field::GENDER)
+            name: required(d.str(field::NAME), field::NAME)?,
+            gender: d
+                .str(field::GENDER)
                 .and_then(|g| Gender::parse(&g).ok())
                 .unwrap_or(Gender::Male),
-            birth_year: doc::get_i64(d, field::BIRTH_YEAR).and_then(|y| i32::try_from(y).ok()),
-            relation: doc::get_str(d, field::RELATION)
+            birth_year: d.i64(field::BIRTH_YEAR).and_then(|y| i32::try_from(y).ok()),
+            relation: d
+                .str(field::RELATION)
                 .and_then(|r| Relation::parse(&r).ok())
                 .unwrap_or(Relation::Other),
-            phone: doc::get_str(d, field::PHONE),
+            phone: d.str(field::PHONE),
         })
     }
 }

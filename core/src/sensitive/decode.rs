@@ -1,11 +1,10 @@
 //! The sensitive document's one decoder ([`SensitiveSpec`]) and the record it decodes to.
 
-use automerge::AutoCommit;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{KeyPopulation, ReliefStatus, field};
-use crate::doc;
+use crate::doc::Fields;
 use crate::kind::RecordKind;
 use crate::spec::{DecodeError, Header, RecordSpec, required};
 
@@ -37,17 +36,17 @@ impl RecordSpec for SensitiveSpec {
     const KIND: RecordKind = RecordKind::Sensitive;
     type Record = SensitiveRecord;
 
-    fn decode(header: &Header, d: &AutoCommit) -> Result<SensitiveRecord, DecodeError> {
+    fn decode(header: &Header, d: &Fields<'_>) -> Result<SensitiveRecord, DecodeError> {
         Ok(SensitiveRecord {
             id: header.id,
-            resident_id: required(doc::get_uuid(d, field::RESIDENT), field::RESIDENT)?,
-            household_id: required(doc::get_uuid(d, field::HOUSEHOLD), field::HOUSEHOLD)?,
-            id_card: doc::get_str(d, field::ID_CARD),
-            health: doc::get_str(d, field::HEALTH).unwrap_or_default(),
-            key_population: doc::get_str(d, field::KEY_POPULATION)
+            resident_id: required(d.uuid(field::RESIDENT), field::RESIDENT)?,
+            household_id: required(d.uuid(field::HOUSEHOLD), field::HOUSEHOLD)?,
+            id_card: d.str(field::ID_CARD),
+            health: d.str(field::HEALTH).unwrap_or_default(),
+            key_population: d
+                .str(field::KEY_POPULATION)
                 .and_then(|k| KeyPopulation::parse(&k).ok()),
-            relief_status: doc::get_str(d, field::RELIEF_STATUS)
-                .and_then(|k| ReliefStatus::parse(&k).ok()),
+            relief_status: d.str(field::RELIEF_STATUS).and_then(|k| ReliefStatus::parse(&k).ok()),
         })
     }
 }

@@ -13,7 +13,7 @@
 //! document, never the whole device. Direct callers ([`Store::apply_changes`]) get a
 //! [`CoreError::BadChange`] for those instead, and nothing is stored.
 
-use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use automerge::{AutoCommit, Change, ChangeHash};
 use chrono::Utc;
@@ -224,8 +224,19 @@ impl Store {
             // Looked up first: acknowledging drops the rows of changes already in a snapshot.
             let acked_docs = docs_of(tx, &acked)?;
             outbox::acknowledge(tx, &acked)?;
-            let mut cx =
-                DocApply { tx, cache, actor, strict, report: &mut report, refusals: &mut refusals };
+            let mut cx = DocApply {
+                tx,
+                cache,
+                actor,
+                strict,
+                report: &mut report,
+                refusals: &mut refusals,
+                // One query for the page: without held rows (the usual case) no document needs
+                // its own look-up, only those that get some in this page.
+                held_before: any_held(tx)?,
+                held_now: HashSet::new(),
+                created: HashMap::new(),
+            };
             // Every document this page changed (the cache keeps only the last few of them).
             let mut changed: Vec<Uuid> = Vec::new();
             for ((id, _), batch) in by_doc {
@@ -245,6 +256,8 @@ impl Store {
                     keep(&mut touched, id, doc);
                 }
             }
+            let (held_before, held_now) = (cx.held_before, std::mem::take(&mut cx.held_now));
+            let mut known = std::mem::take(&mut cx.created);
             for r in &refusals {
                 hold(tx, &r.envelope, &r.key, r.code, &r.detail)?;
             }
@@ -256,7 +269,16 @@ impl Store {
                 candidates.extend(acked_docs.iter().copied());
                 candidates.sort_unstable();
                 candidates.dedup();
-                forgotten = moved_out(tx, scope, candidates.into_iter(), &left)?;
+                // A document this page created has only the row it just wrote — no own
+                // changes, and held rows only if this page held some: its scope check needs no
+                // query.
+                if held_before {
+                    known.clear();
+                }
+                for id in held_now.iter().chain(refusals.iter().map(|r| &r.envelope.doc_id)) {
+                    known.remove(id);
+                }
+                forgotten = moved_out(tx, scope, candidates.into_iter(), &left, &known)?;
                 report.moved_out = forgotten.len();
             }
             for (k, v) in &incoming.meta {
@@ -285,13 +307,23 @@ struct DocApply<'t, 'c> {
     strict: bool,
     report: &'c mut ApplyReport,
     refusals: &'c mut Vec<Refusal>,
+    /// Whether `held_change` had any row when the page began.
+    held_before: bool,
+    /// Documents this page held changes of (waiting for dependencies).
+    held_now: HashSet<Uuid>,
+    /// Documents this page created, with their kind and the area their row got.
+    created: HashMap<Uuid, (RecordKind, String)>,
 }
 
 impl DocApply<'_, '_> {
     /// Applies one document's changes and whatever they release of its held ones. Returns the
     /// document to cache, if it exists.
     fn apply_doc(&mut self, id: Uuid, batch: DocBatch) -> Result<Option<AutoCommit>> {
-        let held = held_for(self.tx, id)?;
+        let held = if self.held_before || self.held_now.contains(&id) {
+            held_for(self.tx, id)?
+        } else {
+            Vec::new()
+        };
         let stored = stored_kind(self.tx, id)?;
         if held.is_empty()
             && stored == Some(batch.kind.code())
@@ -330,7 +362,7 @@ impl DocApply<'_, '_> {
         let mut fresh = Vec::new();
         for c in batch.changes.iter().cloned().chain(held) {
             let h = c.hash();
-            if !seen.insert(h) || doc.get_change_by_hash(&h).is_some() {
+            if !seen.insert(h) || has_change(&doc, &h) {
                 if !was_held.contains(&h) {
                     self.report.duplicates += 1;
                 }
@@ -343,6 +375,7 @@ impl DocApply<'_, '_> {
             if !was_held.contains(&c.hash()) {
                 let env = envelope_of(id, &batch, c);
                 hold(self.tx, &env, &c.hash().0, MISSING_DEPS, "waiting for earlier changes")?;
+                self.held_now.insert(id);
                 self.report.held += 1;
             }
         }
@@ -374,8 +407,15 @@ impl DocApply<'_, '_> {
         }
         self.report.applied += stored.len();
         self.report.documents += 1;
-        release(self.tx, stored.iter().map(|(h, _)| h).filter(|h| was_held.contains(h)))?;
+        if !was_held.is_empty() {
+            release(self.tx, stored.iter().map(|(h, _)| h).filter(|h| was_held.contains(h)))?;
+        }
         persist(self.tx, id, batch.kind, Some(&batch.area), &mut doc, &stored, None)?;
+        if !existed {
+            // The area `persist` gave the new row.
+            let area = doc::get_str(&doc, common::AREA).unwrap_or_else(|| batch.area.to_string());
+            self.created.insert(id, (batch.kind, area));
+        }
         Ok(Some(doc))
     }
 
@@ -436,7 +476,7 @@ pub(super) fn split_ready(doc: &mut AutoCommit, fresh: Vec<Change>) -> (Vec<Chan
         let before = pending.len();
         let mut rest = Vec::new();
         for c in pending {
-            if c.deps().iter().all(|d| have.contains(d) || doc.get_change_by_hash(d).is_some()) {
+            if c.deps().iter().all(|d| have.contains(d) || has_change(doc, d)) {
                 have.insert(c.hash());
                 ready.push(c);
             } else {
@@ -457,6 +497,19 @@ fn envelope_of(id: Uuid, batch: &DocBatch, c: &Change) -> ChangeEnvelope {
         area: batch.area.clone(),
         bytes: c.raw_bytes().to_vec(),
     }
+}
+
+/// Whether `doc` holds change `hash` (a look-up in its change graph; unlike
+/// `get_change_by_hash`, which rebuilds the change from the document's columns).
+fn has_change(doc: &AutoCommit, hash: &ChangeHash) -> bool {
+    automerge::ReadDoc::get_missing_deps(doc, std::slice::from_ref(hash)).is_empty()
+}
+
+/// Whether any change is held at all (waiting or refused).
+fn any_held(tx: &Connection) -> Result<bool> {
+    Ok(tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM held_change)")?
+        .query_row([], |r| r.get(0))?)
 }
 
 /// The kind code of document `id` as stored, if the database has it.
@@ -565,6 +618,7 @@ fn moved_out(
     scope: &AreaPath,
     ids: impl Iterator<Item = Uuid>,
     left: &[Uuid],
+    known: &HashMap<Uuid, (RecordKind, String)>,
 ) -> Result<Vec<Uuid>> {
     let mut gone = Vec::new();
     {
@@ -575,6 +629,13 @@ fn moved_out(
         let mut held_areas =
             tx.prepare_cached("SELECT DISTINCT area FROM held_change WHERE doc_id = ?1")?;
         for id in ids {
+            // Created in this page, without held rows: its row is known, with no own changes.
+            if let Some((kind, area)) = known.get(&id) {
+                if !area.is_empty() && elsewhere(scope, area) {
+                    gone.push((id, *kind));
+                }
+                continue;
+            }
             let row: Option<(u8, String, bool)> = stmt
                 .query_row(params![id.as_bytes(), state::SENT], |r| {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?))

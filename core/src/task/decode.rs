@@ -1,13 +1,12 @@
 //! The task document's one decoder ([`TaskSpec`]) and the record it decodes to.
 
-use automerge::AutoCommit;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::field;
 use crate::area::AreaPath;
-use crate::doc;
+use crate::doc::{self, Fields};
 use crate::kind::RecordKind;
 use crate::spec::{DecodeError, Header, RecordSpec, required};
 use crate::time::{ms_to_time, opt_ms_to_time};
@@ -56,8 +55,8 @@ impl RecordSpec for TaskSpec {
     const REACHES_SUB_AREAS: bool = true;
     type Record = Task;
 
-    fn decode(header: &Header, d: &AutoCommit) -> Result<Task, DecodeError> {
-        let mut households: Vec<Uuid> = doc::set_members(d, field::HOUSEHOLDS)
+    fn decode(header: &Header, d: &Fields<'_>) -> Result<Task, DecodeError> {
+        let mut households: Vec<Uuid> = doc::set_members(d.doc(), field::HOUSEHOLDS)
             .iter()
             .filter_map(|h| Uuid::parse_str(h).ok())
             .collect();
@@ -66,16 +65,16 @@ impl RecordSpec for TaskSpec {
         Ok(Task {
             id: header.id,
             area: header.area.clone(),
-            title: required(doc::get_str(d, field::TITLE), field::TITLE)?,
-            instructions: doc::get_str(d, field::INSTRUCTIONS).unwrap_or_default(),
+            title: required(d.str(field::TITLE), field::TITLE)?,
+            instructions: d.str(field::INSTRUCTIONS).unwrap_or_default(),
             households,
-            due_at: opt_ms_to_time(doc::get_i64(d, field::DUE_AT)),
-            issued_by: doc::get_str(d, field::ISSUED_BY).unwrap_or_default(),
+            due_at: opt_ms_to_time(d.i64(field::DUE_AT)),
+            issued_by: d.str(field::ISSUED_BY).unwrap_or_default(),
             issued_at: ms_to_time(header.created_at),
-            assignee: doc::get_str(d, field::ASSIGNEE),
-            completed_at: opt_ms_to_time(doc::get_i64(d, field::COMPLETED_AT)),
-            completed_by: doc::get_str(d, field::COMPLETED_BY),
-            result: doc::get_str(d, field::RESULT).unwrap_or_default(),
+            assignee: d.str(field::ASSIGNEE),
+            completed_at: opt_ms_to_time(d.i64(field::COMPLETED_AT)),
+            completed_by: d.str(field::COMPLETED_BY),
+            result: d.str(field::RESULT).unwrap_or_default(),
             deleted: header.deleted,
             progress: area_progress(d),
         })
@@ -83,27 +82,26 @@ impl RecordSpec for TaskSpec {
 }
 
 /// The sub-areas' completions recorded in a task document, by area.
-fn area_progress(d: &AutoCommit) -> Vec<super::AreaProgress> {
-    use automerge::ReadDoc;
+fn area_progress(d: &Fields<'_>) -> Vec<super::AreaProgress> {
     use std::collections::BTreeMap;
 
     use super::progress;
     let mut areas: BTreeMap<AreaPath, ()> = BTreeMap::new();
-    for key in d.keys(automerge::ROOT) {
-        if let Some((area, _)) = progress::parse(&key) {
+    for key in d.keys() {
+        if let Some((area, _)) = progress::parse(key) {
             areas.insert(area, ());
         }
     }
     areas
         .into_keys()
         .filter_map(|area| {
-            let at = doc::get_i64(d, &progress::key(&area, progress::COMPLETED_AT))?;
+            let at = d.i64(&progress::key(&area, progress::COMPLETED_AT))?;
             Some(super::AreaProgress {
                 completed_at: ms_to_time(at),
-                completed_by: doc::get_str(d, &progress::key(&area, progress::COMPLETED_BY))
+                completed_by: d
+                    .str(&progress::key(&area, progress::COMPLETED_BY))
                     .unwrap_or_default(),
-                result: doc::get_str(d, &progress::key(&area, progress::RESULT))
-                    .unwrap_or_default(),
+                result: d.str(&progress::key(&area, progress::RESULT)).unwrap_or_default(),
                 area,
             })
         })

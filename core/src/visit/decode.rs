@@ -1,12 +1,11 @@
 //! The visit document: its one decoder ([`VisitSpec`]) and the record it decodes to.
 
-use automerge::AutoCommit;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{PhotoRef, VisitKind, VisitOutcome, field};
-use crate::doc;
+use crate::doc::Fields;
 use crate::kind::RecordKind;
 use crate::location::Location;
 use crate::spec::{DecodeError, Header, RecordSpec, required};
@@ -57,32 +56,27 @@ impl RecordSpec for VisitSpec {
     const CARRIES_PHOTOS: bool = true;
     type Record = Visit;
 
-    fn decode(header: &Header, d: &AutoCommit) -> Result<Visit, DecodeError> {
+    fn decode(header: &Header, d: &Fields<'_>) -> Result<Visit, DecodeError> {
         Ok(Visit {
             id: header.id,
-            household_id: required(doc::get_uuid(d, field::HOUSEHOLD), field::HOUSEHOLD)?,
-            visitor: doc::get_str(d, field::VISITOR).unwrap_or_default(),
-            visited_at: ms_to_time(required(
-                doc::get_i64(d, field::VISITED_AT),
-                field::VISITED_AT,
-            )?),
-            kind: doc::get_str(d, field::KIND)
+            household_id: required(d.uuid(field::HOUSEHOLD), field::HOUSEHOLD)?,
+            visitor: d.str(field::VISITOR).unwrap_or_default(),
+            visited_at: ms_to_time(required(d.i64(field::VISITED_AT), field::VISITED_AT)?),
+            kind: d
+                .str(field::KIND)
                 .and_then(|k| VisitKind::parse(&k).ok())
                 .unwrap_or(VisitKind::Routine),
-            outcome: VisitOutcome::parse(&required(
-                doc::get_str(d, field::OUTCOME),
-                field::OUTCOME,
-            )?)
-            .unwrap_or(VisitOutcome::Met),
-            situation: doc::get_str(d, field::SITUATION).unwrap_or_default(),
-            needs: doc::get_str(d, field::NEEDS).unwrap_or_default(),
-            satisfaction: doc::get_i64(d, field::SATISFACTION).and_then(|s| u8::try_from(s).ok()),
-            knows_worker: doc::get_bool(d, field::KNOWS_WORKER),
-            follow_up_due: opt_ms_to_time(doc::get_i64(d, field::FOLLOW_UP_DUE)),
-            photos: PhotoRef::read_all(d, field::PHOTOS),
-            location: Location::read(d),
-            incident_id: doc::get_uuid(d, field::INCIDENT),
-            task_id: doc::get_uuid(d, field::TASK),
+            outcome: VisitOutcome::parse(&required(d.str(field::OUTCOME), field::OUTCOME)?)
+                .unwrap_or(VisitOutcome::Met),
+            situation: d.str(field::SITUATION).unwrap_or_default(),
+            needs: d.str(field::NEEDS).unwrap_or_default(),
+            satisfaction: d.i64(field::SATISFACTION).and_then(|s| u8::try_from(s).ok()),
+            knows_worker: d.bool(field::KNOWS_WORKER),
+            follow_up_due: opt_ms_to_time(d.i64(field::FOLLOW_UP_DUE)),
+            photos: PhotoRef::read_all(d.doc(), field::PHOTOS),
+            location: Location::read(d.doc()),
+            incident_id: d.uuid(field::INCIDENT),
+            task_id: d.uuid(field::TASK),
         })
     }
 

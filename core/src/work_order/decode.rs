@@ -1,7 +1,6 @@
 //! The work-order document's one decoder ([`WorkOrderSpec`]): the incident as reported and its
 //! event log, and the whole [`WorkOrder`] a store or the server builds from it with the fold.
 
-use automerge::AutoCommit;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -11,7 +10,7 @@ use super::incident::IncidentSource;
 use super::{DeadlinePolicy, Severity, WorkOrderEvent, WorkOrderSummary};
 use crate::area::AreaPath;
 use crate::attachment::PhotoRef;
-use crate::doc;
+use crate::doc::Fields;
 use crate::kind::RecordKind;
 use crate::location::Location;
 use crate::spec::{DecodeError, Decoded, Header, RecordSpec, required};
@@ -133,22 +132,24 @@ impl RecordSpec for WorkOrderSpec {
     const CARRIES_PHOTOS: bool = true;
     type Record = WorkOrderDoc;
 
-    fn decode(_header: &Header, d: &AutoCommit) -> Result<WorkOrderDoc, DecodeError> {
+    fn decode(_header: &Header, d: &Fields<'_>) -> Result<WorkOrderDoc, DecodeError> {
         Ok(WorkOrderDoc {
-            category: required(doc::get_str(d, field::CATEGORY), field::CATEGORY)?,
-            severity: doc::get_str(d, field::SEVERITY)
+            category: required(d.str(field::CATEGORY), field::CATEGORY)?,
+            severity: d
+                .str(field::SEVERITY)
                 .and_then(|s| Severity::parse(&s).ok())
                 .unwrap_or(Severity::Ordinary),
-            title: required(doc::get_str(d, field::TITLE), field::TITLE)?,
-            description: doc::get_str(d, field::DESCRIPTION).unwrap_or_default(),
-            source: doc::get_str(d, field::SOURCE)
+            title: required(d.str(field::TITLE), field::TITLE)?,
+            description: d.str(field::DESCRIPTION).unwrap_or_default(),
+            source: d
+                .str(field::SOURCE)
                 .and_then(|s| IncidentSource::parse(&s).ok())
                 .unwrap_or(IncidentSource::Other),
-            location: Location::read(d),
-            photos: PhotoRef::read_all(d, field::PHOTOS),
-            household_id: doc::get_uuid(d, field::HOUSEHOLD),
-            patrol_id: doc::get_uuid(d, field::PATROL),
-            events: read_events(d),
+            location: Location::read(d.doc()),
+            photos: PhotoRef::read_all(d.doc(), field::PHOTOS),
+            household_id: d.uuid(field::HOUSEHOLD),
+            patrol_id: d.uuid(field::PATROL),
+            events: read_events(d.doc()),
         })
     }
 
