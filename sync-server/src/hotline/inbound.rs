@@ -855,6 +855,6 @@ pub async fn state(
         "escalated": s.escalated,
         "closed_at": s.closed_at,
         "satisfaction": s.satisfaction,
-        "steps": s.events.iter().filter(|e| e.event_type != EventType::Report).count(),
+        "steps": s.events.iter().filter(|e| super::outbox::goes_up(e.event_type)).count(),
     }))
 }

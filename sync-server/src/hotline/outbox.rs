@@ -78,6 +78,13 @@ pub struct Step {
     pub state: Option<WorkOrderState>,
 }
 
+/// Whether a step of this type goes back up to the platform: all but the report (the platform's
+/// own order) and a conflict review (the centre's internal bookkeeping, nothing the citizen is
+/// told about).
+pub fn goes_up(t: EventType) -> bool {
+    !matches!(t, EventType::Report | EventType::ReviewConflicts)
+}
+
 /// Queues the steps of hotline order `row` not queued yet; returns how many were new.
 ///
 /// # Errors
@@ -92,7 +99,7 @@ pub async fn queue_order(
         .summary
         .events
         .iter()
-        .filter(|e| e.event_type != EventType::Report)
+        .filter(|e| goes_up(e.event_type))
         .map(|e| {
             let step = Step {
                 step_id: e.id.clone(),
