@@ -3,6 +3,7 @@
 //! fault-injecting TCP proxy that counts bytes; and the district chaos scenario ([`chaos`]).
 
 pub mod chaos;
+pub mod cli;
 pub mod device;
 pub mod measure;
 pub mod proxy;
@@ -10,6 +11,7 @@ pub mod server;
 pub mod wire;
 pub mod workload;
 
+pub use cli::Cli;
 pub use device::{Device, HeldChange};
 pub use proxy::{ChaosFaults, Fault, Proxy};
 pub use server::{Backend, Server, cli_binary};

@@ -9,87 +9,14 @@
 mod common;
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 
 use chrono::{TimeDelta, Utc};
 use common::*;
 use gridwork_core::Role;
-use gridwork_tests::{Backend, Device, HarnessResult, Server, cli_binary};
+use gridwork_tests::{Backend, Cli, Device, HarnessResult, cli_binary};
 use serde_json::{Value, json};
-
-/// A `gridwork` device: its store file, run with a fixed time zone (UTC+8, as in China) so that
-/// local times in the text output can be checked.
-#[derive(Clone)]
-struct Cli {
-    store: PathBuf,
-}
-
-impl Cli {
-    fn command(&self) -> Command {
-        let mut c = Command::new(cli_binary().unwrap());
-        c.arg("--store").arg(&self.store).env("TZ", "Asia/Shanghai").env("LANG", "C");
-        c.stdin(Stdio::null());
-        c
-    }
-
-    /// Runs the CLI with `args` (off the async runtime: it blocks).
-    async fn run(&self, args: &[&str]) -> HarnessResult<Output> {
-        let mut cmd = self.command();
-        cmd.args(args);
-        Ok(tokio::task::spawn_blocking(move || cmd.output()).await??)
-    }
-
-    /// `--json` output of a successful command.
-    async fn json(&self, args: &[&str]) -> HarnessResult<Value> {
-        let mut all = vec!["--json"];
-        all.extend_from_slice(args);
-        let out = self.run(&all).await?;
-        assert!(
-            out.status.success(),
-            "gridwork {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        Ok(serde_json::from_slice(&out.stdout)?)
-    }
-
-    /// Text output of a successful command.
-    async fn text(&self, args: &[&str]) -> HarnessResult<String> {
-        let out = self.run(args).await?;
-        assert!(
-            out.status.success(),
-            "gridwork {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        Ok(String::from_utf8(out.stdout)?)
-    }
-
-    /// The JSON error of a refused command (non-zero exit, nothing on stdout).
-    async fn refused(&self, args: &[&str]) -> HarnessResult<Value> {
-        let mut all = vec!["--json"];
-        all.extend_from_slice(args);
-        let out = self.run(&all).await?;
-        assert!(!out.status.success(), "gridwork {args:?} should have been refused");
-        assert!(out.stdout.is_empty());
-        Ok(serde_json::from_slice::<Value>(&out.stderr)?["error"].clone())
-    }
-
-    /// A new CLI device enrolled as a new user of `role` over `area`.
-    async fn enrolled(
-        server: &Server,
-        url: &str,
-        dir: &Path,
-        name: &str,
-        role: &str,
-        area: &str,
-    ) -> HarnessResult<(Cli, String)> {
-        let user = server.create_user(name, role, area).await?;
-        let code = server.enrolment_code(&user).await?;
-        let cli = Cli { store: dir.join(format!("{user}.db")) };
-        cli.json(&["enrol", "--server", url, "--code", &code]).await?;
-        Ok((cli, user))
-    }
-}
 
 fn steps(order: &Value) -> Vec<&str> {
     order["timeline"]
@@ -342,7 +269,7 @@ fn offline(dir: &Path, name: &str, role: Role, scope: &str) -> Cli {
         scope: area(scope),
     })
     .unwrap();
-    Cli { store }
+    Cli::new(store)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -534,8 +461,14 @@ fn a_closed_stdout_pipe_is_a_quiet_end() {
 
     // The pipe closed before anything is written, for a table too.
     for args in [&["work-orders"][..], &["--json", "household", "list"][..]] {
-        let mut child =
-            cli.command().args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let mut child = cli
+            .command()
+            .unwrap()
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
         drop(child.stdout.take());
         let status = child.wait().unwrap();
         let mut stderr = String::new();

@@ -15,7 +15,7 @@ mod hotline_common;
 use std::time::Duration;
 
 use common::*;
-use gridwork_tests::{Backend, Device, HarnessResult};
+use gridwork_tests::{Backend, Cli, Device, HarnessResult};
 use hotline_common::*;
 use serde_json::json;
 

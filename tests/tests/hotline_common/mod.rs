@@ -5,8 +5,6 @@
 #![allow(dead_code, missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -15,7 +13,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use chrono::Utc;
-use gridwork_tests::{HarnessResult, Server, cli_binary};
+use gridwork_tests::{HarnessResult, Server};
 use hmac::{KeyInit, Mac};
 use serde_json::{Value, json};
 
@@ -245,43 +243,4 @@ pub async fn act_on(url: &str, credential: &str, id: &str, body: Value) -> Harne
         return Err(format!("{body}: {status} {text}").into());
     }
     Ok(())
-}
-
-/// A `gridwork` CLI device: its store file.
-pub struct Cli {
-    store: PathBuf,
-}
-
-impl Cli {
-    /// `--json` output of a successful command (run off the async runtime: it blocks).
-    pub async fn json(&self, args: &[&str]) -> HarnessResult<Value> {
-        let mut cmd = Command::new(cli_binary()?);
-        cmd.arg("--store").arg(&self.store).arg("--json").args(args).env("LANG", "C");
-        cmd.stdin(Stdio::null());
-        let out = tokio::task::spawn_blocking(move || cmd.output()).await??;
-        if !out.status.success() {
-            return Err(format!(
-                "gridwork {args:?} failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-            .into());
-        }
-        Ok(serde_json::from_slice(&out.stdout)?)
-    }
-
-    /// A new CLI device enrolled as a new user of `role` over `area`; returns it and the user.
-    pub async fn enrolled(
-        server: &Server,
-        url: &str,
-        dir: &Path,
-        name: &str,
-        role: &str,
-        area: &str,
-    ) -> HarnessResult<(Cli, String)> {
-        let user = server.create_user(name, role, area).await?;
-        let code = server.enrolment_code(&user).await?;
-        let cli = Cli { store: dir.join(format!("{user}.db")) };
-        cli.json(&["enrol", "--server", url, "--code", &code]).await?;
-        Ok((cli, user))
-    }
 }
