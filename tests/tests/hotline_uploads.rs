@@ -1,7 +1,8 @@
 //! Attachments the 12345 platform uploads with an order (issue 13), against the real
 //! `gridwork-server` process on both backends: an image uploaded base64 inside the signed body
 //! becomes the work order's photo, which a grid worker's phone in scope downloads byte for byte
-//! (and a phone out of scope may not); the signature covers the bytes (one byte changed: 401);
+//! (and a phone out of scope may not), and the steps going up list it for the platform to
+//! download with a signed request; the signature covers the bytes (one byte changed: 401);
 //! an upload over 5 MiB → 413 `attachment_too_large`, a body over 16 MiB → 413
 //! `payload_too_large`, a non-image or a wrong `sha256` → 400 — each refusal writes nothing.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -30,6 +31,20 @@ fn with_attachments(number: &str, attachments: Value) -> Value {
 async fn state(url: &str, number: &str) -> HarnessResult<(u16, Value)> {
     let path = format!("/hotline/v1/orders/{number}");
     hotline_request(&reqwest::Client::new(), url, "GET", &path, None).await
+}
+
+/// A signed `GET` of the platform: status and body bytes.
+async fn platform_get(url: &str, path: &str) -> HarnessResult<(u16, Vec<u8>)> {
+    let ts = Utc::now().timestamp_millis();
+    let r = reqwest::Client::new()
+        .get(format!("{url}{path}"))
+        .header("x-hotline-platform", PLATFORM)
+        .header("x-hotline-timestamp", ts.to_string())
+        .header("x-hotline-signature", sign(ts, "GET", path, b""))
+        .send()
+        .await?;
+    let s = r.status().as_u16();
+    Ok((s, r.bytes().await?.to_vec()))
 }
 
 async fn uploads_become_photos_the_phone_downloads(backend: Backend) -> HarnessResult<()> {
@@ -98,6 +113,40 @@ async fn uploads_become_photos_the_phone_downloads(backend: Backend) -> HarnessR
     elsewhere.enrol_new_user(&server, url, "李雷", "grid_worker", GRID_B).await?;
     let (s, _) = download(elsewhere.enrolment()?.credential).await?;
     assert_eq!(s, 403, "a phone with no record referring to it may not download it");
+
+    // The centre accepts: the step that goes up lists the order's photo, and the platform
+    // downloads it with a signed GET, byte for byte; a hash the order lacks is 404, and an
+    // unsigned request 401.
+    let centre = Device::new()?;
+    centre.enrol_new_user(&server, url, "区指挥中心", "district_centre", "320612").await?;
+    act_on(url, &centre.enrolment()?.credential, &wo.to_string(), json!({ "type": "accept" }))
+        .await?;
+    let http = reqwest::Client::new();
+    let mut accept = Value::Null;
+    for _ in 0..100 {
+        let (_, v) =
+            hotline_request(&http, url, "GET", "/hotline/v1/events?cursor=0", None).await?;
+        if let Some(e) = v["events"].as_array().and_then(|es| {
+            es.iter().find(|e| e["step"]["type"] == "accept").map(|e| e["step"].clone())
+        }) {
+            accept = e;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let path = format!("/hotline/v1/orders/HL-UP-1/photos/{hash}");
+    assert_eq!(
+        accept["photos"],
+        json!([{ "hash": hash, "mime": "image/jpeg", "size": 300_000, "path": path }]),
+        "{accept}"
+    );
+    assert_eq!(platform_get(url, &path).await?, (200, photo.clone()), "the platform's own bytes");
+    let other = format!("/hotline/v1/orders/HL-UP-1/photos/{}", "0".repeat(64));
+    assert_eq!(platform_get(url, &other).await?.0, 404);
+    let unknown_order = format!("/hotline/v1/orders/HL-NONE/photos/{hash}");
+    assert_eq!(platform_get(url, &unknown_order).await?.0, 404);
+    let unsigned = http.get(format!("{url}{path}")).send().await?;
+    assert_eq!(unsigned.status().as_u16(), 401);
 
     // The same order again (a retry after a lost answer): the same work order, one photo.
     let mut again = order.clone();

@@ -271,6 +271,21 @@ pub async fn download_for_caller(
     send(&st, hash, &info, &headers).await
 }
 
+/// Sends the complete attachment `hash_hex` (or the range asked for) to a caller its route has
+/// already authorised for it — the 12345 platform, for its own orders' photos.
+///
+/// # Errors
+/// 400 for a malformed hash; 404 `attachment_not_found`; storage errors.
+pub async fn send_authorised(
+    st: &AppState,
+    hash_hex: &str,
+    headers: &HeaderMap,
+) -> ApiResult<Response> {
+    let hash = hash_of(hash_hex)?;
+    let info = complete_attachment(st, hash).await?;
+    send(st, hash, &info, headers).await
+}
+
 fn out_of_scope() -> ApiError {
     ApiError::new(
         StatusCode::FORBIDDEN,

@@ -34,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .route("/hotline/v1/orders", post(create_order))
         .route("/hotline/v1/orders/{number}", get(order_state))
         .route("/hotline/v1/orders/{number}/updates", post(update_order))
+        .route("/hotline/v1/orders/{number}/photos/{hash}", get(order_photo))
         .route("/hotline/v1/events", get(events))
 }
 
@@ -164,6 +165,35 @@ pub async fn order_state(
 ) -> ApiResult<Json<Value>> {
     let (id, platform) = signed(&st, &method, &uri, &headers, &[]).await?;
     Ok(Json(inbound::state(&st, &id, &platform, &number).await?))
+}
+
+#[utoipa::path(
+    get, path = "/hotline/v1/orders/{number}/photos/{hash}", tag = "hotline",
+    params(
+        ("number" = String, Path, description = "The hotline's order number"),
+        ("hash" = String, Path, description = "The photo's SHA-256 (64 hex digits), as a step lists it"),
+    ),
+    responses(
+        (status = 200, description = "The photo's bytes (a `Range` request gets 206)", content_type = "application/octet-stream"),
+        (status = 401, description = "Unknown platform, bad signature, expired timestamp, replay", body = super::query::ErrorBody),
+        (status = 404, description = "No such hotline order (`unknown_order`), or the order has no such photo (`attachment_not_found`)", body = super::query::ErrorBody),
+    )
+)]
+/// `GET /hotline/v1/orders/{number}/photos/{hash}`: a photo of the platform's own order (the
+/// ones its steps list), for the call-back to the citizen.
+///
+/// # Errors
+/// 401 for the signature; 404 for an unknown order or a photo it does not have.
+pub async fn order_photo(
+    State(st): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    Path((number, hash)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let (id, platform) = signed(&st, &method, &uri, &headers, &[]).await?;
+    inbound::check_order_photo(&st, &id, &platform, &number, &hash).await?;
+    super::attachments::send_authorised(&st, &hash, &headers).await
 }
 
 /// `GET /hotline/v1/events` query.

@@ -28,7 +28,8 @@ use super::{actions, hotline, ledgers, query, reference, workbench};
         workbench::allowed_actions,
         ledgers::list_ledgers, ledgers::download, ledgers::get_assessment, ledgers::get_trend,
         reference::get, reference::put,
-        hotline::create_order, hotline::update_order, hotline::order_state, hotline::events,
+        hotline::create_order, hotline::update_order, hotline::order_state, hotline::order_photo,
+        hotline::events,
         hotline::reconciliation, hotline::run_reconciliation,
     ),
     components(schemas(

@@ -431,6 +431,36 @@ pub async fn load_order(st: &AppState, author: &Author, id: Uuid) -> ApiResult<O
     Ok(OrderView { doc: loaded.doc, order, summary })
 }
 
+/// Checks that `hash` is one of the photos of the platform's order `number` (what a platform
+/// may download: its own orders' photos, nothing else on the server).
+///
+/// # Errors
+/// 404 `unknown_order`; 404 `attachment_not_found` for a hash the order does not show.
+pub async fn check_order_photo(
+    st: &AppState,
+    platform_id: &str,
+    platform: &Platform,
+    number: &str,
+    hash: &str,
+) -> ApiResult<()> {
+    check_id("order_number", number)?;
+    let row = st
+        .store
+        .hotline()
+        .order(platform_id, number)
+        .await?
+        .ok_or_else(|| HotlineError::UnknownOrder(number.to_owned()))?;
+    let view = load_order(st, &Author::system(platform.district()), row.doc_id).await?;
+    if view.order.record.photos.iter().any(|p| p.hash == hash) {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        axum::http::StatusCode::NOT_FOUND,
+        "attachment_not_found",
+        format!("order {number} has no photo {hash}"),
+    ))
+}
+
 /// Handles a create message.
 ///
 /// # Errors

@@ -74,8 +74,26 @@ pub struct Step {
     pub note: Option<String>,
     /// The resident's satisfaction on a verify, 1–5.
     pub satisfaction: Option<u8>,
+    /// The order's photos when the step was queued — the reporter's, the uploads and those the
+    /// handlers added with their feedback — each downloadable by the platform at its `path`
+    /// (the platform keeps each hash once).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub photos: Vec<StepPhoto>,
     /// The order's state when the step was queued.
     pub state: Option<WorkOrderState>,
+}
+
+/// A photo of the order, as a step carries it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StepPhoto {
+    /// SHA-256 of the bytes, 64 lowercase hex digits.
+    pub hash: String,
+    /// MIME type (`image/jpeg`…).
+    pub mime: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Where the platform downloads it (a signed `GET`): `/hotline/v1/orders/{number}/photos/{hash}`.
+    pub path: String,
 }
 
 /// Whether a step of this type goes back up to the platform: all but the report (the platform's
@@ -95,6 +113,18 @@ pub async fn queue_order(
     row: &HotlineOrder,
 ) -> ApiResult<usize> {
     let view = load_order(st, &Author::system(platform.district()), row.doc_id).await?;
+    let photos: Vec<StepPhoto> = view
+        .order
+        .record
+        .photos
+        .iter()
+        .map(|p| StepPhoto {
+            hash: p.hash.clone(),
+            mime: p.mime.clone(),
+            size: p.size,
+            path: format!("/hotline/v1/orders/{}/photos/{}", row.order_number, p.hash),
+        })
+        .collect();
     let steps: Vec<(String, String)> = view
         .summary
         .events
@@ -110,6 +140,7 @@ pub async fn queue_order(
                 department: e.department.clone(),
                 note: e.note.clone(),
                 satisfaction: e.satisfaction,
+                photos: photos.clone(),
                 state: view.summary.state,
             };
             (e.id.clone(), serde_json::to_string(&step).unwrap_or_default())
