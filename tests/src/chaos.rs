@@ -132,7 +132,7 @@ pub struct ChaosReport {
     pub cli_kills: u64,
     /// Changes in the server's log at the end.
     pub changes: u64,
-    /// Work-order conflicts listed at the end (reference phone).
+    /// Work-order conflicts at the end, reviewed ones included (reference phone).
     pub conflicts: u64,
     /// Everything that did not converge, one line each; empty when the district converged.
     pub divergences: Vec<String>,
