@@ -19,6 +19,8 @@ stop_pg() {
     else
       "$bindir/pg_ctl" -D "$GRIDWORK_TEST_PG_DATA" -m fast stop >/dev/null 2>&1 || true
     fi
+    # The cluster was this run's alone: leave nothing behind in the temporary directory.
+    rm -rf "$GRIDWORK_TEST_PG_DATA" "$GRIDWORK_TEST_PG_DATA.initdb.log"
   fi
 }
 
