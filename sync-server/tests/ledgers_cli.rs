@@ -5,18 +5,16 @@
 //! naming what is wrong and write nothing.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod common;
+
 use std::process::Command;
-use std::sync::Arc;
 
 use calamine::{Reader, Xlsx};
 use chrono::Utc;
 use gridwork_sync_server::demo;
 use gridwork_sync_server::demo_records::CoreDemoRecords;
 use gridwork_sync_server::read_model::projector::Projector;
-use gridwork_sync_server::store::postgres::PgStore;
-use gridwork_sync_server::store::sqlite::SqliteStore;
 use gridwork_sync_server::store::{AuditAction, DynStore};
-use uuid::Uuid;
 
 /// Runs `gridwork-server --database-url URL export ARGS…`; returns success, stdout and stderr.
 fn export(url: &str, args: &[&str]) -> (bool, String, String) {
@@ -123,22 +121,12 @@ async fn command_line_exports(store: DynStore, url: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sqlite_command_line_exports() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("gridwork.db");
-    let store: DynStore = Arc::new(SqliteStore::open(&path).await.unwrap());
-    command_line_exports(store, &path.display().to_string()).await;
+    let (t, url) = common::sqlite_with_url().await;
+    command_line_exports(t.store.clone(), &url).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_command_line_exports() {
-    let Ok(url) = std::env::var("GRIDWORK_TEST_PG_URL") else {
-        assert!(std::env::var_os("CI").is_none(), "GRIDWORK_TEST_PG_URL is unset under CI");
-        eprintln!("skipping PostgreSQL test: GRIDWORK_TEST_PG_URL is unset");
-        return;
-    };
-    let schema = format!("t_{}", Uuid::now_v7().simple());
-    let store: DynStore = Arc::new(PgStore::connect_in_schema(&url, Some(&schema)).await.unwrap());
-    let sep = if url.contains('?') { '&' } else { '?' };
-    let schema_url = format!("{url}{sep}options=-c%20search_path%3D{schema}");
-    command_line_exports(store, &schema_url).await;
+    let Some((t, url)) = common::postgres_with_url().await else { return };
+    command_line_exports(t.store.clone(), &url).await;
 }

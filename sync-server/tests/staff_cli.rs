@@ -7,14 +7,10 @@
 mod common;
 
 use std::process::Command;
-use std::sync::Arc;
 
 use common::spawn;
 use gridwork_sync_server::store::DynStore;
-use gridwork_sync_server::store::postgres::PgStore;
-use gridwork_sync_server::store::sqlite::SqliteStore;
 use serde_json::{Value, json};
-use uuid::Uuid;
 
 /// Runs `gridwork-server --database-url URL admin ARGS…`; returns stdout, asserting success.
 fn admin(url: &str, args: &[&str]) -> String {
@@ -126,22 +122,12 @@ async fn local_commands(store: DynStore, url: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sqlite_local_admin_commands() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("gridwork.db");
-    let store: DynStore = Arc::new(SqliteStore::open(&path).await.unwrap());
-    local_commands(store, &path.display().to_string()).await;
+    let (t, url) = common::sqlite_with_url().await;
+    local_commands(t.store.clone(), &url).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn postgres_local_admin_commands() {
-    let Ok(url) = std::env::var("GRIDWORK_TEST_PG_URL") else {
-        assert!(std::env::var_os("CI").is_none(), "GRIDWORK_TEST_PG_URL is unset under CI");
-        eprintln!("skipping PostgreSQL test: GRIDWORK_TEST_PG_URL is unset");
-        return;
-    };
-    let schema = format!("t_{}", Uuid::now_v7().simple());
-    let store: DynStore = Arc::new(PgStore::connect_in_schema(&url, Some(&schema)).await.unwrap());
-    let sep = if url.contains('?') { '&' } else { '?' };
-    let schema_url = format!("{url}{sep}options=-c%20search_path%3D{schema}");
-    local_commands(store, &schema_url).await;
+    let Some((t, url)) = common::postgres_with_url().await else { return };
+    local_commands(t.store.clone(), &url).await;
 }

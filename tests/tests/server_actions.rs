@@ -68,6 +68,7 @@ async fn actions_reach_phones(backend: Backend) -> HarnessResult<()> {
     for (body, want_status, code) in [
         (dispatch.as_str(), 409, "already_dispatched"),
         (r#"{"type": "close"}"#, 409, "illegal_transition"),
+        (r#"{"type": "review_conflicts"}"#, 409, "no_conflict_to_review"),
         (r#"{"type": "sign", "department": "sanitation"}"#, 403, "role_not_allowed"),
         (r#"{"type": "dispatch", "department": "aliens"}"#, 403, "unknown_department"),
         (r#"{"type": "teleport"}"#, 400, "invalid_input"),

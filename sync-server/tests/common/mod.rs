@@ -40,6 +40,24 @@ pub async fn postgres() -> Option<TestStore> {
 /// As [`postgres`], the concrete [`PgStore`] (for tests of what only it and [`SqliteStore`]
 /// implement beside [`gridwork_sync_server::store::Store`], such as the read model).
 pub async fn pg_store() -> Option<PgStore> {
+    Some(pg_store_with_url().await?.0)
+}
+
+/// The SQLite store in a temp dir and the database location a `gridwork-server` process is
+/// given for it (`--database-url`): for tests of the server's own commands.
+pub async fn sqlite_with_url() -> (TestStore, String) {
+    let t = sqlite().await;
+    let url = t._dir.as_ref().unwrap().path().join("t.db").display().to_string();
+    (t, url)
+}
+
+/// As [`postgres`], with the URL naming its schema (for a `gridwork-server` process).
+pub async fn postgres_with_url() -> Option<(TestStore, String)> {
+    let (store, url) = pg_store_with_url().await?;
+    Some((TestStore { store: Arc::new(store), _dir: None }, url))
+}
+
+async fn pg_store_with_url() -> Option<(PgStore, String)> {
     let Ok(url) = std::env::var("GRIDWORK_TEST_PG_URL") else {
         if std::env::var_os("CI").is_some() {
             panic!("GRIDWORK_TEST_PG_URL is unset under CI: PostgreSQL tests must run, not skip");
@@ -48,7 +66,9 @@ pub async fn pg_store() -> Option<PgStore> {
         return None;
     };
     let schema = format!("t_{}", Uuid::now_v7().simple());
-    Some(PgStore::connect_in_schema(&url, Some(&schema)).await.unwrap())
+    let store = PgStore::connect_in_schema(&url, Some(&schema)).await.unwrap();
+    let sep = if url.contains('?') { '&' } else { '?' };
+    Some((store, format!("{url}{sep}options=-c%20search_path%3D{schema}")))
 }
 
 /// Runs an async test body against both backends: `both!(name, body_fn)`.
