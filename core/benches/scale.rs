@@ -34,8 +34,8 @@ use chrono::{DateTime, TimeDelta, Utc};
 use gridwork_core::demo::{self, DemoRng};
 use gridwork_core::location::Location;
 use gridwork_core::{
-    AreaLevel, AreaPath, ChangeEnvelope, HouseholdInput, HouseholdTag, RecordKind, Role,
-    SignedInUser, Store, VisitInput, VisitOutcome,
+    AreaLevel, AreaPath, ChangeEnvelope, HouseholdInput, HouseholdTag, Incoming, Received,
+    RecordKind, Role, SignedInUser, Store, VisitInput, VisitOutcome,
 };
 use rusqlite::{Connection, params};
 use uuid::Uuid;
@@ -548,7 +548,54 @@ fn import(
         cb / cn.max(1),
         fts_tokens
     ));
+    received_size(dir, &store_path, ps, inputs.len(), cfg.apply_page, out);
     Imported { store_path, plain_path }
+}
+
+/// The same households as a phone holds them after a sync: applied to an empty store from the
+/// server's pages (pages of `page`, each change with its server receive time), as a bootstrap
+/// does. Every change is then one the server has, so none keeps an outbox row.
+fn received_size(
+    dir: &Path,
+    imported: &Path,
+    plain_size: u64,
+    n: usize,
+    page: usize,
+    out: &mut Summary,
+) {
+    let changes = Store::open(imported, None).unwrap().outbox(usize::MAX).unwrap();
+    let path = dir.join("import-received.db");
+    let _ = std::fs::remove_file(&path);
+    let mut store = new_store(&path, None);
+    let t = Timer::now();
+    for chunk in changes.chunks(page) {
+        let incoming = Incoming {
+            changes: chunk
+                .iter()
+                .map(|e| Received { envelope: e.clone(), received_at: Some(1_790_000_000_000) })
+                .collect(),
+            acks: Vec::new(),
+            meta: Vec::new(),
+        };
+        store.apply_incoming(incoming).unwrap();
+    }
+    let took = t.elapsed();
+    store.checkpoint().unwrap();
+    drop(store);
+    let size = file_size(&path);
+    out.add(format!(
+        "size received: {} changes applied in pages of {page} in {:.2} s ({:.0} per CPU-second); \
+         gridwork {:.2} MiB ({} B/household) vs plain {:.2} MiB; ratio {:.2}x (goal <= 2x)",
+        changes.len(),
+        secs(took),
+        changes.len() as f64 / cpu_secs(took),
+        mib(size),
+        size / n as u64,
+        mib(plain_size),
+        size as f64 / plain_size as f64
+    ));
+    size_breakdown("received", &path, None, out);
+    let _ = std::fs::remove_file(&path);
 }
 
 /// Bytes per table (indexes and FTS shadow tables grouped under their table) from `dbstat`.

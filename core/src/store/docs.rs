@@ -47,7 +47,13 @@ fn blob_heads(blob: &[u8]) -> Vec<[u8; 32]> {
     blob.chunks_exact(32).filter_map(|c| <[u8; 32]>::try_from(c).ok()).collect()
 }
 
-/// Loads a document from its snapshot and loose changes, with `actor` set for local edits.
+/// Loads a document from its stored bytes and loose changes, with `actor` set for local edits.
+///
+/// A document's stored bytes (`doc.snapshot`, packed by `change_bytes`) are a sequence of
+/// Automerge chunks: an optional saved document followed by the changes it received or had
+/// acknowledged since (`persist`, `outbox::acknowledge`). Its loose rows (`compacted = 0`) are
+/// its own changes the server has not acknowledged yet, and, in stores written before that
+/// layout, changes of every kind. Together they are the whole document.
 pub(super) fn load_from_db(
     conn: &Connection,
     id: Uuid,
@@ -57,8 +63,9 @@ pub(super) fn load_from_db(
         .prepare_cached("SELECT kind, snapshot FROM doc WHERE id = ?1")?
         .query_row([id.as_bytes()], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
-    let Some((kind, snapshot)) = row else { return Ok(None) };
+    let Some((kind, stored)) = row else { return Ok(None) };
     let kind = RecordKind::from_code(kind)?;
+    let stored = stored.map(super::change_bytes::unpack).transpose()?.unwrap_or_default();
     let mut loose: Vec<Vec<u8>> = Vec::new();
     {
         let mut stmt =
@@ -71,18 +78,16 @@ pub(super) fn load_from_db(
     // Our own database is trusted: skip re-verifying the heads' hashes on every load.
     let trusted =
         || automerge::LoadOptions::new().verification_mode(automerge::VerificationMode::DontCheck);
+    // One load of everything: Automerge applies each change once the ones it depends on are
+    // in, whatever their order in the bytes (a received change may depend on an own change
+    // still waiting in its row).
+    let all: Vec<u8> = [stored.as_slice()]
+        .into_iter()
+        .chain(loose.iter().map(Vec::as_slice))
+        .collect::<Vec<_>>()
+        .concat();
     let fast = || -> Result<AutoCommit> {
-        let joined = loose.concat();
-        let mut d = match &snapshot {
-            Some(s) => {
-                let mut d = AutoCommit::load_with_options(s, trusted())?;
-                if !joined.is_empty() {
-                    d.load_incremental(&joined)?;
-                }
-                d
-            }
-            None => AutoCommit::load_with_options(&joined, trusted())?,
-        };
+        let mut d = AutoCommit::load_with_options(&all, trusted())?;
         if d.get_missing_deps(&[]).is_empty() {
             Ok(d)
         } else {
@@ -95,10 +100,8 @@ pub(super) fn load_from_db(
         // never arrived: load what is complete and leave that change out, so the record stays
         // readable and editable.
         Err(_) => {
-            let mut d = match &snapshot {
-                Some(s) => AutoCommit::load_with_options(s, trusted())?,
-                None => AutoCommit::new(),
-            };
+            let partial = trusted().on_partial_load(automerge::OnPartialLoad::Ignore);
+            let mut d = AutoCommit::load_with_options(&stored, partial)?;
             let changes = loose.into_iter().filter_map(|b| Change::from_bytes(b).ok()).collect();
             let (ready, _gaps) = super::apply::split_ready(&mut d, changes);
             d.apply_changes(ready)?;
@@ -130,7 +133,12 @@ pub(super) fn take_doc(
 }
 
 /// Writes the projections and the document row after `new_changes` were added to `doc`, and
-/// compacts when the loose changes have grown large enough.
+/// compacts when the changes since the last saved document have grown large enough.
+///
+/// An own change (`outbox_ord` given) gets its row in the outbox. A received change needs no
+/// row: it is appended to the document's stored bytes, where a change goes once the server
+/// has it (`outbox::acknowledge` moves an own change there too). Only changes someone still
+/// waits for cost a row, its hash and its index entries.
 pub(super) fn persist(
     tx: &super::WriteTxn<'_>,
     id: Uuid,
@@ -145,44 +153,54 @@ pub(super) fn persist(
         .unwrap_or_default();
     let added: i64 = new_changes.iter().map(|(_, b)| b.len() as i64).sum();
     let mut inserted = 0;
-    {
+    let mut stored = None;
+    if let Some(ord) = outbox_ord {
         let mut ins = tx.prepare_cached(
             "INSERT OR IGNORE INTO change(hash, doc_id, bytes, outbox, ord, area)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )?;
-        let flag = if outbox_ord.is_some() { state::WAITING } else { state::SENT };
         // A change made here is addressed to the record's area as it is now, after the change.
-        let own_area = outbox_ord.map(|_| area.as_str());
         for (hash, bytes) in new_changes {
             inserted += ins.execute(params![
                 hash.0,
                 id.as_bytes(),
                 super::change_bytes::pack(bytes),
-                flag,
-                outbox_ord.unwrap_or(0),
-                own_area
+                state::WAITING,
+                ord,
+                area.as_str()
             ])?;
         }
+    } else if !new_changes.is_empty() {
+        stored = Some(append_stored(tx, id, new_changes.iter().map(|(_, b)| b.as_slice()))?);
     }
     let photos = crate::kinds::project(tx, kind, id, doc)?;
     let head_hashes = doc.get_heads();
     let heads = heads_blob(&head_hashes);
-    // A new document made of this one change keeps no heads: its head is that change's hash
-    // (see `HEADS`). A document that already had a row gets its heads written.
+    // A new document made of this one own change keeps no heads: its head is that change's
+    // hash (see `HEADS`). A document that already had a row gets its heads written.
     let one_change = inserted == 1
         && matches!((new_changes, head_hashes.as_slice()), ([(h, _)], [head]) if h == head);
     let new_heads = if one_change { None } else { Some(heads.as_slice()) };
     let (snapshot_len, pending_len): (i64, i64) = tx
         .prepare_cached(
-            "INSERT INTO doc(id, kind, area, heads, pending_len, photos)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+            "INSERT INTO doc(id, kind, area, heads, pending_len, photos, snapshot)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?8)
              ON CONFLICT(id) DO UPDATE SET area = coalesce(nullif(excluded.area, ''), area),
                heads = ?7, pending_len = pending_len + excluded.pending_len,
-               photos = excluded.photos
+               photos = excluded.photos, snapshot = coalesce(excluded.snapshot, snapshot)
              RETURNING snapshot_len, pending_len",
         )?
         .query_row(
-            params![id.as_bytes(), kind.code(), area, new_heads, added, photos as i64, heads],
+            params![
+                id.as_bytes(),
+                kind.code(),
+                area,
+                new_heads,
+                added,
+                photos as i64,
+                heads,
+                stored
+            ],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
     if pending_len >= snapshot_len.max(COMPACT_MIN_BYTES) && doc.get_missing_deps(&[]).is_empty() {
@@ -191,16 +209,33 @@ pub(super) fn persist(
     Ok(())
 }
 
-/// Folds a document's loose changes into a fresh snapshot. Outbox changes keep their bytes
-/// (never throw away unsent work) but are marked as inside the snapshot. The heads are written
-/// out: the changes they could be read from may go.
+/// Document `id`'s stored bytes with `changes` appended, packed: what its `snapshot` column
+/// holds next (see [`load_from_db`]). The document may not have a row yet.
+pub(super) fn append_stored<'b>(
+    tx: &Connection,
+    id: Uuid,
+    changes: impl Iterator<Item = &'b [u8]>,
+) -> Result<Vec<u8>> {
+    let old: Option<Vec<u8>> = tx
+        .prepare_cached("SELECT snapshot FROM doc WHERE id = ?1")?
+        .query_row([id.as_bytes()], |r| r.get(0))
+        .optional()?
+        .flatten();
+    let mut raw = old.map(super::change_bytes::unpack).transpose()?.unwrap_or_default();
+    changes.for_each(|c| raw.extend_from_slice(c));
+    Ok(super::change_bytes::pack(&raw))
+}
+
+/// Replaces a document's stored bytes by one saved document. Own changes still waiting for the
+/// server keep their rows (never throw away unsent work) but are marked as inside it. The
+/// heads are written out: the rows they could be read from may go.
 fn compact(tx: &Connection, id: Uuid, doc: &mut AutoCommit, heads: &[u8]) -> Result<()> {
-    let snapshot = doc.save();
+    let saved = super::change_bytes::pack(&doc.save());
     tx.prepare_cached(
         "UPDATE doc SET snapshot = ?2, snapshot_len = ?3, pending_len = 0, heads = ?4
          WHERE id = ?1",
     )?
-    .execute(params![id.as_bytes(), snapshot, snapshot.len() as i64, heads])?;
+    .execute(params![id.as_bytes(), saved, saved.len() as i64, heads])?;
     tx.prepare_cached("DELETE FROM change WHERE doc_id = ?1 AND outbox = ?2")?
         .execute(params![id.as_bytes(), state::SENT])?;
     tx.prepare_cached("UPDATE change SET compacted = 1 WHERE doc_id = ?1")?

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use uuid::Uuid;
 
 use super::{Store, write_txn};
@@ -74,9 +74,23 @@ impl Store {
 /// Deletes documents with their changes, held changes, receive times, projection rows and
 /// search tokens, in the caller's transaction. The caller decides which (never unsent work).
 pub(super) fn forget_docs(tx: &super::WriteTxn<'_>, gone: &[(Uuid, RecordKind)]) -> Result<()> {
+    let actor = automerge::ActorId::random();
     for (uuid, kind) in gone {
         crate::kinds::forget(tx, *kind, *uuid)?;
         let id = uuid.as_bytes().as_slice();
+        // Receive times are kept by change hash: those of the changes inside the document's
+        // stored bytes are found by loading it (an unreadable document has none to find).
+        let has_bytes: bool = tx
+            .prepare_cached("SELECT snapshot IS NOT NULL FROM doc WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?
+            .unwrap_or(false);
+        if has_bytes && let Ok(Some((_, mut doc))) = super::docs::load_from_db(tx, *uuid, &actor) {
+            let mut del = tx.prepare_cached("DELETE FROM change_received WHERE hash = ?1")?;
+            for c in doc.get_changes(&[]) {
+                del.execute([c.hash().0.as_slice()])?;
+            }
+        }
         tx.prepare_cached(
             "DELETE FROM change_received WHERE hash IN (SELECT hash FROM change WHERE doc_id = ?1)",
         )?

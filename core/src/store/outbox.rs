@@ -4,7 +4,7 @@
 //! (and every other phone) before its edits.
 
 use automerge::Change;
-use rusqlite::{Connection, Transaction};
+use rusqlite::{Connection, OptionalExtension, Transaction};
 use uuid::Uuid;
 
 use super::{Store, write_txn};
@@ -186,13 +186,56 @@ impl Store {
     }
 }
 
-/// Marks `hashes` acknowledged, dropping the bytes of those already inside their snapshot.
+/// Marks `hashes` acknowledged. An acknowledged change needs no row of its own any more: it
+/// joins its document's stored bytes (`docs::load_from_db`), or, when the document's saved
+/// form already holds it (`compacted`), is simply dropped.
 pub(super) fn acknowledge(tx: &Connection, hashes: &[[u8; 32]]) -> Result<()> {
-    let mut upd = tx.prepare_cached("UPDATE change SET outbox = ?2 WHERE hash = ?1")?;
-    for h in hashes {
-        upd.execute(rusqlite::params![h.as_slice(), state::SENT])?;
+    // Acknowledged changes still in their rows, by document, in the order they were written.
+    let mut moving: std::collections::BTreeMap<Vec<u8>, Vec<(i64, Vec<u8>)>> = Default::default();
+    {
+        let mut find = tx.prepare_cached(
+            "SELECT id, doc_id, compacted, bytes FROM change WHERE hash = ?1 AND outbox <> ?2",
+        )?;
+        let mut drop_row = tx.prepare_cached("DELETE FROM change WHERE id = ?1")?;
+        for h in hashes {
+            let row: Option<(i64, Vec<u8>, bool, Vec<u8>)> = find
+                .query_row(rusqlite::params![h.as_slice(), state::SENT], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })
+                .optional()?;
+            match row {
+                Some((row, _, true, _)) => {
+                    drop_row.execute([row])?;
+                }
+                Some((row, doc, false, bytes)) => {
+                    moving.entry(doc).or_default().push((row, bytes));
+                }
+                None => {}
+            }
+        }
     }
-    tx.prepare_cached("DELETE FROM change WHERE compacted = 1 AND outbox = ?1")?
-        .execute([state::SENT])?;
+    for (doc, mut rows) in moving {
+        rows.sort_by_key(|(row, _)| *row);
+        let id = Uuid::from_slice(&doc).map_err(|e| CoreError::BadChange {
+            doc_id: hex::encode(&doc),
+            reason: e.to_string(),
+        })?;
+        let raw = rows
+            .iter()
+            .map(|(_, b)| super::change_bytes::unpack(b.clone()))
+            .collect::<Result<Vec<_>>>()?;
+        let stored = super::docs::append_stored(tx, id, raw.iter().map(Vec::as_slice))?;
+        // The heads are written before the rows go: a one-change document's head is read from
+        // its row (`docs::HEADS`).
+        tx.prepare_cached(&format!(
+            "UPDATE doc AS d SET snapshot = ?2, heads = {} WHERE d.id = ?1",
+            super::docs::HEADS
+        ))?
+        .execute(rusqlite::params![doc, stored])?;
+        let mut drop_row = tx.prepare_cached("DELETE FROM change WHERE id = ?1")?;
+        for (row, _) in &rows {
+            drop_row.execute([row])?;
+        }
+    }
     Ok(())
 }
