@@ -38,6 +38,13 @@ macro_rules! registry {
             }
         }
 
+        /// Whether the rules of `kind` read the server's receive times of its changes.
+        pub fn reads_receive_times(kind: RecordKind) -> bool {
+            match kind {
+                $(RecordKind::$kind => <$spec as RecordSpec>::READS_RECEIVE_TIMES,)*
+            }
+        }
+
         /// Whether records of `kind` can reference photos.
         pub fn carries_photos(kind: RecordKind) -> bool {
             match kind {

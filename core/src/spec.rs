@@ -98,6 +98,10 @@ pub trait RecordSpec {
     /// Whether a record issued for an area also concerns — and reaches the devices of — its
     /// sub-areas (a town-wide task concerns every grid of the town; DESIGN §8).
     const REACHES_SUB_AREAS: bool = false;
+    /// Whether the kind's rules read the server's receive time of each change (a work order's
+    /// deadlines and fold order, DESIGN §1). A device keeps those times only for such kinds:
+    /// for the others they would cost a row per change and decide nothing.
+    const READS_RECEIVE_TIMES: bool = false;
 
     /// Decodes the kind-specific fields of a document whose common fields are `header`, from its
     /// root fields `d` (read once for the header and the record; nested objects through

@@ -8,8 +8,10 @@
 
 mod common;
 
-use common::{MICRO, area, household, store_as, store_at};
-use gridwork_core::{ChangeEnvelope, Incoming, Received, RecordKind, Role, Store};
+use chrono::Utc;
+use common::{MICRO, area, household, store_at};
+use gridwork_core::work_order::{IncidentDetails, IncidentInput, IncidentSource, Severity};
+use gridwork_core::{ChangeEnvelope, Incoming, Received, RecordKind, Store};
 use rusqlite::Connection;
 
 fn count(path: &std::path::Path, sql: &str) -> i64 {
@@ -39,7 +41,9 @@ fn an_acknowledged_change_joins_its_document_and_keeps_no_row() {
     s.acknowledge(&hashes).unwrap();
     assert_eq!(count(&path, "SELECT count(*) FROM change"), 0, "acknowledged: no rows left");
     assert_eq!(count(&path, "SELECT count(*) FROM doc WHERE snapshot IS NULL"), 0);
-    assert_eq!(count(&path, "SELECT count(*) FROM doc WHERE heads IS NULL"), 0);
+    // The two households never edited are one change each: their stored bytes are that change
+    // and they keep no heads (the digest reads the head from the bytes); the edited one does.
+    assert_eq!(count(&path, "SELECT count(*) FROM doc WHERE heads IS NULL"), 2);
     drop(s);
 
     // After a reopen (nothing cached): the same records, heads and change bytes.
@@ -130,35 +134,63 @@ fn an_older_change_delivered_again_is_a_duplicate() {
     assert_eq!(phone.households().get(id).unwrap().unwrap().member_count, h.member_count);
 }
 
-#[test]
-fn a_document_that_moves_away_takes_its_receive_times_along() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("p.sqlite");
-    let mut town = store_as("t", Role::TownOperator, "320612/001");
-    let id = town.households().add(household(9)).unwrap();
-    let mut phone = store_at(Some(&path), "w1");
-    let page = |changes: Vec<ChangeEnvelope>| Incoming {
+fn incident() -> IncidentInput {
+    IncidentInput {
+        area: area(MICRO),
+        category: "safety_hazard".into(),
+        severity: Severity::Ordinary,
+        title: "楼道堆放杂物".into(),
+        description: "3幢2单元楼道堆放纸箱".into(),
+        location: None,
+        photos: vec![],
+        source: IncidentSource::GridReport,
+        household_id: None,
+        patrol_id: None,
+        reported_at: Utc::now(),
+    }
+}
+
+/// A pulled page: every change with the server's receive time.
+fn page(changes: Vec<ChangeEnvelope>) -> Incoming<'static> {
+    Incoming {
         changes: changes
             .into_iter()
             .map(|envelope| Received { envelope, received_at: Some(1_700_000_000_000) })
             .collect(),
         acks: vec![],
         meta: vec![],
-    };
-    phone.apply_incoming(page(town.outbox(usize::MAX).unwrap())).unwrap();
-    assert_eq!(count(&path, "SELECT count(*) FROM change_received"), 1);
-    let sent: Vec<[u8; 32]> =
-        town.outbox(usize::MAX).unwrap().iter().map(|e| e.hash().unwrap()).collect();
-    town.acknowledge(&sent).unwrap();
+    }
+}
 
-    // The town moves the household to a grid outside the phone's scope.
-    let mut moved = household(9);
-    moved.area = area("320612/001/002/01/01");
-    assert_ne!(moved.area, area(MICRO));
-    town.households().update(id, moved).unwrap();
-    let r = phone.apply_incoming(page(town.outbox(usize::MAX).unwrap())).unwrap();
+#[test]
+fn receive_times_are_kept_for_work_orders_only_and_leave_with_their_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("p.sqlite");
+    let mut other = store_at(None, "w2");
+    let household = other.households().add(household(9)).unwrap();
+    let order = other.work_orders().report(incident()).unwrap();
+    let mut phone = store_at(Some(&path), "w1");
+    phone.apply_incoming(page(other.outbox(usize::MAX).unwrap())).unwrap();
+    // A work order's deadlines and fold order read the server's clock; a household's rules
+    // read none, so its receive time is not kept.
+    assert_eq!(count(&path, "SELECT count(*) FROM change_received"), 1);
+    let history = phone.history(RecordKind::WorkOrder, order).unwrap();
+    assert_eq!(history[0].received_at.map(|t| t.timestamp_millis()), Some(1_700_000_000_000));
+    assert_eq!(phone.history(RecordKind::Household, household).unwrap()[0].received_at, None);
+    let sent: Vec<[u8; 32]> =
+        other.outbox(usize::MAX).unwrap().iter().map(|e| e.hash().unwrap()).collect();
+    other.acknowledge(&sent).unwrap();
+
+    // The server says the order is now elsewhere (its envelope carries its current area): the
+    // phone forgets it, and the receive times of the changes in its stored bytes go too.
+    let mut fixed = phone.work_orders().get(order).unwrap();
+    fixed.title = "楼道堆放杂物（已核实）".into();
+    other.work_orders().update_incident(order, IncidentDetails::from(&fixed)).unwrap();
+    let mut moved = other.outbox(usize::MAX).unwrap();
+    moved[0].area = area("320612/001/002/01/01");
+    let r = phone.apply_incoming(page(moved)).unwrap();
     assert_eq!(r.moved_out, 1, "{r:?}");
-    assert_eq!(phone.record_kind(id).unwrap(), None::<RecordKind>);
-    assert_eq!(count(&path, "SELECT count(*) FROM doc"), 0);
+    assert_eq!(phone.record_kind(order).unwrap(), None::<RecordKind>);
+    assert_eq!(count(&path, "SELECT count(*) FROM doc"), 1, "the household stays");
     assert_eq!(count(&path, "SELECT count(*) FROM change_received"), 0, "no receive time left");
 }

@@ -178,7 +178,9 @@ impl Store {
                     continue;
                 }
             };
-            if let Some(at) = r.received_at {
+            if let Some(at) = r.received_at
+                && crate::kinds::reads_receive_times(r.envelope.kind)
+            {
                 received.push((change.hash().0, at));
             }
             let env = r.envelope;
@@ -194,11 +196,8 @@ impl Store {
                 .changes
                 .push(change);
         }
-        for a in &incoming.acks {
-            if let Some(at) = a.received_at {
-                received.push((a.hash, at));
-            }
-        }
+        let timed_acks: Vec<([u8; 32], i64)> =
+            incoming.acks.iter().filter_map(|a| Some((a.hash, a.received_at?))).collect();
         let user_scope = self.user.as_ref().map(|u| u.scope.clone());
         // From the server, an envelope carries its record's *current* area: a record now on
         // another branch of the area tree has left this device's scope (this change is the move
@@ -220,6 +219,7 @@ impl Store {
         write_txn(&mut self.conn, self.batch.as_mut(), |tx| {
             // Receive times first: the projections written below read them.
             record_received(tx, &received)?;
+            record_received(tx, &own_timed(tx, &timed_acks)?)?;
             let acked: Vec<[u8; 32]> = incoming.acks.iter().map(|a| a.hash).collect();
             // Looked up first: acknowledging drops the rows of changes already in a snapshot.
             let acked_docs = docs_of(tx, &acked)?;
@@ -329,7 +329,7 @@ impl DocApply<'_, '_> {
         if held.is_empty()
             && let Some((kind, heads)) = &row
             && *kind == batch.kind.code()
-            && all_stored(self.tx, id, heads.as_deref(), &batch.changes)?
+            && all_stored(self.tx, id, heads, &batch.changes)?
         {
             self.report.duplicates += batch.changes.len();
             return Ok(None);
@@ -514,30 +514,39 @@ fn any_held(tx: &Connection) -> Result<bool> {
         .query_row([], |r| r.get(0))?)
 }
 
-/// The kind code and heads (NULL: see `docs::HEADS`) of document `id` as stored, if the
-/// database has it.
-fn stored_row(conn: &Connection, id: Uuid) -> Result<Option<(u8, Option<Vec<u8>>)>> {
-    Ok(conn
-        .prepare_cached("SELECT kind, heads FROM doc WHERE id = ?1")?
-        .query_row([id.as_bytes()], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?)
+/// The kind code and heads of document `id` as stored, if the database has it.
+fn stored_row(conn: &Connection, id: Uuid) -> Result<Option<(u8, Vec<[u8; 32]>)>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT d.kind, d.heads, {} FROM doc d WHERE d.id = ?1",
+        super::docs::ONE_CHANGE_BYTES
+    ))?;
+    let mut rows = stmt.query([id.as_bytes()])?;
+    let Some(r) = rows.next()? else { return Ok(None) };
+    // A one-change document waiting in the outbox has no heads here: its change has a row.
+    Ok(Some((r.get(0)?, super::docs::heads_of(r.get(1)?, r.get(2)?)?)))
 }
 
 /// Whether every change is already stored for document `id` (so applying them would change
-/// nothing), told without loading it: a change is one of the document's heads (a page
-/// delivered again, the usual duplicate) or waits in its own row. Anything else — an older
-/// change inside the stored bytes — takes the full path, which finds it in the loaded
-/// document. The caller has checked the document's kind.
-fn all_stored(
-    conn: &Connection,
-    id: Uuid,
-    heads: Option<&[u8]>,
-    changes: &[Change],
-) -> Result<bool> {
+/// nothing), told without loading it: a change is stored when it waits in its own row, is one
+/// of the document's heads, or is an ancestor (through the batch) of a stored change — a page
+/// delivered again, the usual duplicate, is found this way. Anything else takes the full path,
+/// which finds an older change in the loaded document. The caller has checked the kind.
+fn all_stored(conn: &Connection, id: Uuid, heads: &[[u8; 32]], changes: &[Change]) -> Result<bool> {
+    // Grows from the heads down through the batch's own dependency links.
+    let by_hash: HashMap<[u8; 32], &Change> = changes.iter().map(|c| (c.hash().0, c)).collect();
+    let mut known: HashSet<[u8; 32]> = heads.iter().copied().collect();
+    let mut todo: Vec<[u8; 32]> = heads.to_vec();
+    while let Some(h) = todo.pop() {
+        for d in by_hash.get(&h).map(|c| c.deps()).unwrap_or_default() {
+            if known.insert(d.0) {
+                todo.push(d.0);
+            }
+        }
+    }
     let mut stmt = conn.prepare_cached("SELECT 1 FROM change WHERE hash = ?1 AND doc_id = ?2")?;
     for c in changes {
         let hash = c.hash().0;
-        if heads.is_some_and(|h| h.chunks_exact(32).any(|x| x == hash)) {
+        if known.contains(&hash) {
             continue;
         }
         if !stmt.exists(params![hash, id.as_bytes()])? {
@@ -607,6 +616,24 @@ fn record_received(tx: &Connection, received: &[([u8; 32], i64)]) -> Result<()> 
         ins.execute(params![h.as_slice(), at])?;
     }
     Ok(())
+}
+
+/// The acknowledged own changes among `acks` whose kind reads receive times
+/// ([`crate::spec::RecordSpec::READS_RECEIVE_TIMES`]).
+fn own_timed(tx: &Connection, acks: &[([u8; 32], i64)]) -> Result<Vec<([u8; 32], i64)>> {
+    let mut stmt = tx.prepare_cached(
+        "SELECT d.kind FROM change c JOIN doc d ON d.id = c.doc_id WHERE c.hash = ?1",
+    )?;
+    let mut out = Vec::new();
+    for (hash, at) in acks {
+        let kind: Option<u8> = stmt.query_row([hash.as_slice()], |r| r.get(0)).optional()?;
+        if let Some(k) = kind
+            && crate::kinds::reads_receive_times(RecordKind::from_code(k)?)
+        {
+            out.push((*hash, *at));
+        }
+    }
+    Ok(out)
 }
 
 /// The documents the changes `hashes` belong to.

@@ -38,10 +38,34 @@ fn heads_blob(heads: &[ChangeHash]) -> Vec<u8> {
     heads.iter().flat_map(|h| h.0).collect()
 }
 
-/// A document's heads in SQL, for a query over `doc d`: a document that is its one loose change
-/// keeps no heads (`doc.heads` is NULL, schema 10) — its head is that change's hash.
+/// A document's heads in SQL, for a query over `doc d`. A document that is one change keeps no
+/// heads (`doc.heads` is NULL, schema 10): its head is that change's hash, read here from its row
+/// while it waits in the outbox. Once the change is in the document's stored bytes this gives
+/// NULL, and [`heads_of`] reads the hash from those bytes; documents that reference photos
+/// always keep their heads there (the photo scan compares them in SQL).
 pub(super) const HEADS: &str =
     "coalesce(d.heads, (SELECT c.hash FROM change c WHERE c.doc_id = d.id))";
+
+/// SQL for the stored bytes [`heads_of`] needs: only those of a document that keeps no heads.
+pub(super) const ONE_CHANGE_BYTES: &str = "CASE WHEN d.heads IS NULL THEN d.snapshot END";
+
+/// A document's heads from what a query read: [`HEADS`], and [`ONE_CHANGE_BYTES`] for a
+/// document that is one change stored in its bytes.
+///
+/// # Errors
+/// [`CoreError::Corrupt`] or [`CoreError::BadChange`] when those bytes are damaged.
+pub(super) fn heads_of(
+    heads: Option<Vec<u8>>,
+    one_change: Option<Vec<u8>>,
+) -> Result<Vec<[u8; 32]>> {
+    if let Some(h) = heads {
+        return Ok(blob_heads(&h));
+    }
+    let Some(stored) = one_change else { return Ok(Vec::new()) };
+    let change = Change::from_bytes(super::change_bytes::unpack(stored)?)
+        .map_err(|e| CoreError::Corrupt { what: "document".into(), reason: e.to_string() })?;
+    Ok(vec![change.hash().0])
+}
 
 fn blob_heads(blob: &[u8]) -> Vec<[u8; 32]> {
     blob.chunks_exact(32).filter_map(|c| <[u8; 32]>::try_from(c).ok()).collect()
@@ -176,10 +200,13 @@ pub(super) fn persist(
     let photos = crate::kinds::project(tx, kind, id, doc)?;
     let head_hashes = doc.get_heads();
     let heads = heads_blob(&head_hashes);
-    // A new document made of this one own change keeps no heads: its head is that change's
-    // hash (see `HEADS`). A document that already had a row gets its heads written.
-    let one_change = inserted == 1
-        && matches!((new_changes, head_hashes.as_slice()), ([(h, _)], [head]) if h == head);
+    // A new document made of this one change keeps no heads: its head is that change's hash
+    // (see `HEADS`), in its row or, received, in its stored bytes (unless it references photos:
+    // see `HEADS`). A document that already had a row gets its heads written.
+    let one_change = match outbox_ord {
+        Some(_) => inserted == 1,
+        None => photos == 0,
+    } && matches!((new_changes, head_hashes.as_slice()), ([(h, _)], [head]) if h == head);
     let new_heads = if one_change { None } else { Some(heads.as_slice()) };
     let (snapshot_len, pending_len): (i64, i64) = tx
         .prepare_cached(
@@ -447,7 +474,7 @@ impl Store {
     /// Heads of the documents within `area`, each with its stored area path.
     fn doc_rows(&self, area: Option<&AreaPath>) -> Result<Vec<(DocHeads, String)>> {
         let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT d.id, d.area, {HEADS}, d.kind FROM doc d ORDER BY d.id"
+            "SELECT d.id, d.area, {HEADS}, d.kind, {ONE_CHANGE_BYTES} FROM doc d ORDER BY d.id"
         ))?;
         let mut rows = stmt.query([])?;
         let mut out = Vec::new();
@@ -462,7 +489,7 @@ impl Store {
                 continue;
             }
             let id: Uuid = r.get(0)?;
-            out.push((DocHeads { id, heads: blob_heads(&r.get::<_, Vec<u8>>(2)?) }, a));
+            out.push((DocHeads { id, heads: heads_of(r.get(2)?, r.get(4)?)? }, a));
         }
         Ok(out)
     }

@@ -225,10 +225,13 @@ pub(super) fn acknowledge(tx: &Connection, hashes: &[[u8; 32]]) -> Result<()> {
             .map(|(_, b)| super::change_bytes::unpack(b.clone()))
             .collect::<Result<Vec<_>>>()?;
         let stored = super::docs::append_stored(tx, id, raw.iter().map(Vec::as_slice))?;
-        // The heads are written before the rows go: a one-change document's head is read from
-        // its row (`docs::HEADS`).
+        // A one-change document keeps no heads (its stored bytes are then that change), unless
+        // it references photos: its heads are written before the row they are read from goes
+        // (`docs::HEADS`).
         tx.prepare_cached(&format!(
-            "UPDATE doc AS d SET snapshot = ?2, heads = {} WHERE d.id = ?1",
+            "UPDATE doc AS d SET snapshot = ?2,
+               heads = CASE WHEN d.photos > 0 THEN {} ELSE d.heads END
+             WHERE d.id = ?1",
             super::docs::HEADS
         ))?
         .execute(rusqlite::params![doc, stored])?;

@@ -130,6 +130,7 @@ pub struct WorkOrderSpec;
 impl RecordSpec for WorkOrderSpec {
     const KIND: RecordKind = RecordKind::WorkOrder;
     const CARRIES_PHOTOS: bool = true;
+    const READS_RECEIVE_TIMES: bool = true;
     type Record = WorkOrderDoc;
 
     fn decode(_header: &Header, d: &Fields<'_>) -> Result<WorkOrderDoc, DecodeError> {
