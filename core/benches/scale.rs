@@ -549,6 +549,7 @@ fn import(
         fts_tokens
     ));
     received_size(dir, &store_path, ps, inputs.len(), cfg.apply_page, out);
+    acknowledged_size(dir, &store_path, ps, cfg.apply_page, out);
     Imported { store_path, plain_path }
 }
 
@@ -595,6 +596,40 @@ fn received_size(
         size as f64 / plain_size as f64
     ));
     size_breakdown("received", &path, None, out);
+    let _ = std::fs::remove_file(&path);
+}
+
+/// The imported store after its pushes were acknowledged (rounds of `page`, as a sync sends
+/// them): the time acknowledging takes and the live b-tree bytes afterwards (freed pages stay in
+/// the file until reused, so the b-trees are what compares).
+fn acknowledged_size(dir: &Path, imported: &Path, plain_size: u64, page: usize, out: &mut Summary) {
+    let path = dir.join("import-acked.db");
+    let _ = std::fs::remove_file(&path);
+    Connection::open(imported)
+        .unwrap()
+        .execute("VACUUM INTO ?1", [path.to_str().unwrap()])
+        .unwrap();
+    let mut store = Store::open(&path, None).unwrap();
+    let hashes: Vec<[u8; 32]> =
+        store.outbox(usize::MAX).unwrap().iter().map(|e| e.hash().unwrap()).collect();
+    let t = Timer::now();
+    for chunk in hashes.chunks(page) {
+        store.acknowledge(chunk).unwrap();
+    }
+    let took = t.elapsed();
+    store.checkpoint().unwrap();
+    drop(store);
+    let c = Connection::open(&path).unwrap();
+    let live: i64 = c.query_row("SELECT sum(pgsize) FROM dbstat", [], |r| r.get(0)).unwrap();
+    out.add(format!(
+        "size acknowledged: {} own changes acknowledged in rounds of {page} in {:.2} s ({:.0} per CPU-second); b-trees {:.2} MiB vs plain {:.2} MiB; ratio {:.2}x",
+        hashes.len(),
+        secs(took),
+        hashes.len() as f64 / cpu_secs(took),
+        mib(live as u64),
+        mib(plain_size),
+        live as f64 / plain_size as f64
+    ));
     let _ = std::fs::remove_file(&path);
 }
 
