@@ -442,6 +442,7 @@ fn action(event_type: EventType) -> WorkOrderAction {
         note: None,
         extension_hours: None,
         satisfaction: None,
+        photos: vec![],
         at: Utc::now(),
     }
 }

@@ -259,6 +259,11 @@ pub enum WorkOrderCmd {
         /// A note: what was done, why it is returned, what the resident said…
         #[arg(long)]
         note: Option<String>,
+        /// A photo of the step (a JPEG, PNG, WebP, GIF or HEIF file; repeat for several, at most
+        /// 20): the finished work with a feedback, what was found on a verify. Stored on this
+        /// device and uploaded by the next `gridwork sync`.
+        #[arg(long = "photo")]
+        photos: Vec<std::path::PathBuf>,
     },
 }
 

@@ -17,6 +17,17 @@ pub enum CliError {
     /// The async runtime could not start.
     #[error("runtime: {0}")]
     Runtime(#[from] std::io::Error),
+    /// A file named on the command line cannot be read.
+    #[error("{path}: {reason}")]
+    File {
+        /// The path as given.
+        path: String,
+        /// Why it cannot be read.
+        reason: String,
+    },
+    /// Uploading photos failed as a whole (the server refused the device, the store failed).
+    #[error(transparent)]
+    Attachments(#[from] gridwork_core::sync::attachment_client::AttachmentSyncError),
 }
 
 impl CliError {
@@ -27,6 +38,16 @@ impl CliError {
             CliError::Sync(e) => e.code(),
             CliError::KeyFile(_) => "key_file",
             CliError::Runtime(_) => "runtime",
+            CliError::File { .. } => "file_unreadable",
+            CliError::Attachments(e) => {
+                use gridwork_core::sync::attachment_client::AttachmentSyncError as A;
+                match e {
+                    A::Unauthorized { code, .. } => code,
+                    A::Store(e) => e.code(),
+                    A::Poisoned => "store_poisoned",
+                    A::Client(_) => "http_client",
+                }
+            }
         }
     }
 }

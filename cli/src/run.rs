@@ -5,6 +5,7 @@ use std::sync::Mutex;
 
 use chrono::Utc;
 use gridwork_core::location::Location;
+use gridwork_core::sync::attachment_client::{self, AttachmentSyncError};
 use gridwork_core::sync::{CancelToken, EnrolRequest, NoProgress, SyncClient, SyncConfig};
 use gridwork_core::work_order::{IncidentDetails, IncidentInput, IncidentSource, Severity};
 use gridwork_core::{
@@ -56,6 +57,7 @@ pub fn run(cli: &Cli) -> Result<Reply, CliError> {
             hours,
             satisfaction,
             note,
+            photos,
         }) => {
             let args = work_order::ActArgs {
                 action,
@@ -63,6 +65,7 @@ pub fn run(cli: &Cli) -> Result<Reply, CliError> {
                 hours: *hours,
                 satisfaction: *satisfaction,
                 note: note.as_deref(),
+                photos,
             };
             return work_order::act(&mut store, *id, &args);
         }
@@ -127,7 +130,15 @@ pub fn run(cli: &Cli) -> Result<Reply, CliError> {
             let report = rt.block_on(client.sync(&store, &NoProgress, &CancelToken::new()))?;
             // Reference data too: renamed areas, new micro-grids, a move to another grid.
             rt.block_on(client.refresh_areas(&store))?;
-            Ok(to_json(&report))
+            // Then the photos this device took: the server accepts them once a pushed change
+            // refers to them.
+            let uploads = upload_photos(&store, &rt)?;
+            let mut out = to_json(&report);
+            if let Some(o) = out.as_object_mut() {
+                o.insert("photos_uploaded".into(), json!(uploads.completed));
+                o.insert("photos_failed".into(), json!(uploads.failed));
+            }
+            Ok(out)
         }
         Command::Pending => Ok(json!({ "pending": store.outbox_len()? })),
         Command::Household(HouseholdCmd::Add { area, address, head, members, phone, tags }) => {
@@ -240,4 +251,22 @@ pub fn run(cli: &Cli) -> Result<Reply, CliError> {
         }
     };
     value.map(Reply::json)
+}
+
+/// Uploads the photos waiting on this device (none when it is not enrolled).
+///
+/// # Errors
+/// [`CliError::Attachments`] when the server refuses the device or the store fails; a photo that
+/// fails on its own stays queued and is listed in the report.
+fn upload_photos(
+    store: &Mutex<Store>,
+    rt: &tokio::runtime::Runtime,
+) -> Result<attachment_client::TransferReport, CliError> {
+    let enrolment = {
+        let s = store.lock().map_err(|_| AttachmentSyncError::Poisoned)?;
+        gridwork_core::sync::enrolment(&s)?
+    };
+    let Some(e) = enrolment else { return Ok(Default::default()) };
+    let client = attachment_client::AttachmentClient::new(&e.server_url, &e.credential)?;
+    Ok(rt.block_on(attachment_client::upload_pending(&client, store, &mut |_| {}))?)
 }

@@ -159,6 +159,7 @@ fn main() {
                 note: None,
                 extension_hours: None,
                 satisfaction: None,
+                photos: vec![],
                 at: at(21, 10),
             },
         )

@@ -10,10 +10,11 @@ use crate::error::{CoreError, Result};
 /// Largest attachment accepted (20 MiB).
 pub const MAX_ATTACHMENT_BYTES: u64 = 20 * 1024 * 1024;
 
-/// Most photos one record part carries: a visit, an incident, a patrol observation.
+/// Most photos one record part carries: a visit, an incident, a patrol observation, a work-order
+/// step.
 pub const MAX_PHOTOS: usize = 20;
 
-/// Checks the photo list of one `record` part (`visit`, `incident`, `observation`, named in the
+/// Checks the photo list of one `record` part (`visit`, `incident`, `observation`, `step`, named in the
 /// message): at most [`MAX_PHOTOS`], each a valid reference.
 ///
 /// # Errors
@@ -31,7 +32,7 @@ pub fn validate_photos(photos: &[PhotoRef], record: &str) -> Result<()> {
 
 /// A reference to an attachment.
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct PhotoRef {
     /// SHA-256 of the content, 64 lowercase hex digits.
     pub hash: String,

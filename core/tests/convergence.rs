@@ -192,6 +192,16 @@ proptest! {
                                 note: None,
                                 extension_hours: (t == EventType::RequestExtension).then_some(4),
                                 satisfaction: (t == EventType::Verify).then_some(4),
+                                // A feedback shows the finished work (a nested list to merge).
+                                photos: if t == EventType::Feedback {
+                                    vec![gridwork_core::PhotoRef {
+                                        hash: format!("{:064x}", step + k),
+                                        size: 1024,
+                                        mime: "image/jpeg".into(),
+                                    }]
+                                } else {
+                                    vec![]
+                                },
                                 at: base + chrono::Duration::minutes((step + k) as i64),
                             });
                             if done.is_ok() { break; }

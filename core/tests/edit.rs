@@ -249,6 +249,7 @@ fn step(s: &mut Store, id: Uuid, event_type: EventType, department: Option<&str>
                 note: None,
                 extension_hours: None,
                 satisfaction: None,
+                photos: vec![],
                 at: Utc::now(),
             },
         )

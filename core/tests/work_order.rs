@@ -26,6 +26,7 @@ fn act(
             note: Some(format!("{t} 处理说明")),
             extension_hours: None,
             satisfaction: None,
+            photos: vec![],
             at: Utc::now(),
         },
     )?;
@@ -163,4 +164,54 @@ fn concurrent_close_and_reopen_merge_and_surface() {
     assert_eq!(sa.conflicts.len(), 1, "the second close is surfaced, not dropped");
     assert_eq!(a.work_orders().with_conflicts(&area(GRID), 10).unwrap().len(), 1);
     assert_eq!(b.work_orders().with_conflicts(&area(GRID), 10).unwrap().len(), 1);
+}
+
+/// A department's feedback carries photos of the finished work: they stay on the step (the
+/// incident's own photos are untouched), reach another phone with the change, and that phone
+/// queues them for download. Too many or malformed photos are refused with nothing written.
+#[test]
+fn a_step_carries_its_own_photos_to_other_phones() {
+    let mut s = store_at(None, "w1");
+    let id = report(&mut s, Severity::Ordinary);
+    as_role(&mut s, "op1", Role::TownOperator, "320612/001");
+    act(&mut s, id, EventType::Accept, None).unwrap();
+    act(&mut s, id, EventType::Dispatch, Some("城管")).unwrap();
+    as_role(&mut s, "d1", Role::DepartmentHandler, "320612");
+    act(&mut s, id, EventType::Sign, Some("城管")).unwrap();
+    let jpeg = [0xff, 0xd8, 0xff, 0xe0, 1, 2, 3, 4];
+    let photo = s.add_attachment(&jpeg, "image/jpeg").unwrap();
+    let feedback = |photos: Vec<gridwork_core::PhotoRef>| WorkOrderAction {
+        event_type: EventType::Feedback,
+        department: Some("城管".into()),
+        note: Some("纸箱已清理".into()),
+        extension_hours: None,
+        satisfaction: None,
+        photos,
+        at: Utc::now(),
+    };
+
+    let before = (s.outbox_len().unwrap(), s.digest(None).unwrap());
+    let err = s.work_orders().act(id, feedback(vec![photo.clone(); 21])).unwrap_err();
+    assert!(matches!(&err, gridwork_core::CoreError::Invalid { field, .. } if field == "photos"));
+    let bad = gridwork_core::PhotoRef { hash: "xyz".into(), ..photo.clone() };
+    let err = s.work_orders().act(id, feedback(vec![bad])).unwrap_err();
+    assert!(matches!(&err, gridwork_core::CoreError::Invalid { field, .. } if field == "photos"));
+    assert_eq!((s.outbox_len().unwrap(), s.digest(None).unwrap()), before, "nothing written");
+
+    let summary = s.work_orders().act(id, feedback(vec![photo.clone()])).unwrap();
+    assert_eq!(summary.state, Some(WorkOrderState::FedBack));
+    let step = summary.events.iter().find(|e| e.event_type == EventType::Feedback).unwrap();
+    assert_eq!(step.photos, vec![photo.clone()]);
+    assert!(s.work_orders().get(id).unwrap().photos.is_empty(), "the incident's photos stay");
+
+    // Another phone of the grid gets the order with the step's photo, and fetches its bytes.
+    let mut other = store_at(None, "w2");
+    other.apply_changes(&s.outbox(usize::MAX).unwrap()).unwrap();
+    let seen = other.work_orders().summary(id, Utc::now()).unwrap();
+    let step = seen.events.iter().find(|e| e.event_type == EventType::Feedback).unwrap();
+    assert_eq!(step.photos, vec![photo.clone()]);
+    assert!(other.queue_referenced_downloads().unwrap() >= 1);
+    let pending: Vec<String> =
+        other.pending_downloads().unwrap().into_iter().map(|d| d.photo.hash).collect();
+    assert_eq!(pending, vec![photo.hash]);
 }

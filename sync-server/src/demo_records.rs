@@ -285,6 +285,7 @@ impl DemoRecords for CoreDemoRecords {
                     note: None,
                     extension_hours: None,
                     satisfaction: None,
+                    photos: Vec::new(),
                     at: now,
                 };
                 if let Some(id) = orders.first() {

@@ -119,6 +119,7 @@ pub async fn pass_at(st: &AppState, now: DateTime<Utc>) -> Result<usize, StoreEr
             note: Some(stage.note().into()),
             extension_hours: None,
             satisfaction: None,
+            photos: Vec::new(),
             at: now,
         };
         let still_due = |s: &WorkOrderSummary| stage.due(s, &policy, now);

@@ -32,6 +32,7 @@ fn act(event_type: EventType, department: Option<&str>) -> WorkOrderAction {
         note: Some("已电话联系".into()),
         extension_hours: None,
         satisfaction: None,
+        photos: vec![],
         at: Utc::now(),
     }
 }

@@ -202,6 +202,7 @@ async fn work_order(
             note: None,
             extension_hours: None,
             satisfaction: None,
+            photos: vec![],
             at: utc(*at),
         };
         let event = action.event(&dev.user_id.to_string(), *role).unwrap();

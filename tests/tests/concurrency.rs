@@ -57,6 +57,7 @@ fn step(event_type: EventType, round: usize) -> WorkOrderAction {
         note: Some(format!("第{round}轮")),
         extension_hours: None,
         satisfaction: None,
+        photos: vec![],
         at: Utc::now(),
     }
 }

@@ -67,6 +67,7 @@ async fn three_devices_converge(backend: Backend) -> HarnessResult<()> {
                         note: Some(format!("operator {n} accepts")),
                         extension_hours: None,
                         satisfaction: None,
+                        photos: vec![],
                         at: Utc::now(),
                     },
                 )?;

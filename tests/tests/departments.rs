@@ -20,6 +20,7 @@ fn act(event_type: EventType, department: Option<&str>) -> WorkOrderAction {
         note: None,
         extension_hours: None,
         satisfaction: None,
+        photos: vec![],
         at: Utc::now(),
     }
 }

@@ -69,9 +69,30 @@ async fn hotline_round_trip(backend: Backend) -> HarnessResult<()> {
     proxy.set_upstream(server.addr);
 
     handler.json(&["work-order", "act", &wo, "handle", "--note", "已安排清运车"]).await?;
-    let fed = handler.json(&["work-order", "act", &wo, "feedback", "--note", "已清运完毕"]).await?;
+    // The feedback shows the finished work: a photo taken on the handler's phone.
+    let photo: Vec<u8> = [0xff, 0xd8, 0xff, 0xe0]
+        .into_iter()
+        .chain((0..5_000u32).map(|i| (i * 13 % 256) as u8))
+        .collect();
+    let photo_hash = hex::encode(<sha2_hmac::Sha256 as sha2_hmac::Digest>::digest(&photo));
+    let photo_file = dir.path().join("cleared.jpg");
+    std::fs::write(&photo_file, &photo)?;
+    let photo_arg = photo_file.to_string_lossy().into_owned();
+    let fed = handler
+        .json(&[
+            "work-order",
+            "act",
+            &wo,
+            "feedback",
+            "--note",
+            "已清运完毕",
+            "--photo",
+            &photo_arg,
+        ])
+        .await?;
     assert_eq!(fed["summary"]["state"], "fed_back");
-    handler.json(&["sync"]).await?;
+    let synced = handler.json(&["sync"]).await?;
+    assert_eq!(synced["photos_uploaded"], 1, "{synced}");
 
     // The grid worker checks on site and records the resident's satisfaction.
     worker.json(&["sync"]).await?;
@@ -94,8 +115,19 @@ async fn hotline_round_trip(backend: Backend) -> HarnessResult<()> {
         assert_eq!(last["state"], "closed", "{last}");
         let verify = &p.steps[want.len() - 2].0;
         assert_eq!(verify["satisfaction"], 5, "{verify}");
+        let feedback = &p.steps[want.len() - 3].0;
+        let path = format!("/hotline/v1/orders/HL-E2E-1/photos/{photo_hash}");
+        assert_eq!(
+            feedback["step_photos"],
+            json!([{ "hash": photo_hash, "mime": "image/jpeg", "size": photo.len(), "path": path }]),
+            "{feedback}"
+        );
+        assert!(verify.get("step_photos").is_none(), "only the feedback has photos: {verify}");
         eprintln!("hotline e2e: {} calls, {} repeats deduped", p.calls, p.repeats);
     }
+    // The platform downloads the step's photo: the bytes the handler's phone took.
+    let path = format!("/hotline/v1/orders/HL-E2E-1/photos/{photo_hash}");
+    assert_eq!(platform_get(&proxy.url, &path).await?, (200, photo.clone()));
     let (_, dead) = server.admin("GET", "/hotline/dead-letters", None).await?;
     assert_eq!(dead["dead_letters"], json!([]), "{dead}");
     // The platform asks the state: closed, with the steps counted.

@@ -33,20 +33,6 @@ async fn state(url: &str, number: &str) -> HarnessResult<(u16, Value)> {
     hotline_request(&reqwest::Client::new(), url, "GET", &path, None).await
 }
 
-/// A signed `GET` of the platform: status and body bytes.
-async fn platform_get(url: &str, path: &str) -> HarnessResult<(u16, Vec<u8>)> {
-    let ts = Utc::now().timestamp_millis();
-    let r = reqwest::Client::new()
-        .get(format!("{url}{path}"))
-        .header("x-hotline-platform", PLATFORM)
-        .header("x-hotline-timestamp", ts.to_string())
-        .header("x-hotline-signature", sign(ts, "GET", path, b""))
-        .send()
-        .await?;
-    let s = r.status().as_u16();
-    Ok((s, r.bytes().await?.to_vec()))
-}
-
 async fn uploads_become_photos_the_phone_downloads(backend: Backend) -> HarnessResult<()> {
     let sim = SimPlatform::start(Faults::None).await?;
     let (server, proxy) = world(backend).await?;

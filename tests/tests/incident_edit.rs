@@ -19,6 +19,7 @@ fn accept() -> WorkOrderAction {
         note: None,
         extension_hours: None,
         satisfaction: None,
+        photos: vec![],
         at: Utc::now(),
     }
 }

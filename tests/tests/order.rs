@@ -189,6 +189,7 @@ fn act(
         note: None,
         extension_hours: None,
         satisfaction: None,
+        photos: vec![],
         at,
     }
 }

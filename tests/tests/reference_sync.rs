@@ -77,6 +77,7 @@ async fn edited_reference_reaches_the_phone(backend: Backend) -> HarnessResult<(
                 note: None,
                 extension_hours: None,
                 satisfaction: None,
+                photos: vec![],
                 at: chrono::Utc::now(),
             },
         )

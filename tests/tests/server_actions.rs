@@ -49,6 +49,7 @@ async fn actions_reach_phones(backend: Backend) -> HarnessResult<()> {
                 note: None,
                 extension_hours: None,
                 satisfaction: None,
+                photos: vec![],
                 at: Utc::now(),
             },
         )

@@ -177,6 +177,8 @@ pub struct ActArgs<'a> {
     pub satisfaction: Option<u8>,
     /// Note.
     pub note: Option<&'a str>,
+    /// Photo files of the step.
+    pub photos: &'a [std::path::PathBuf],
 }
 
 /// The event type an action name stands for: the core's names, and `supervise` for escalate,
@@ -247,6 +249,7 @@ pub fn steps(args: &ActArgs<'_>) -> Result<Vec<WorkOrderAction>, CoreError> {
         note: args.note.map(str::to_owned),
         extension_hours: args.hours,
         satisfaction: args.satisfaction,
+        photos: Vec::new(),
         at,
     };
     if departments.is_empty() {
@@ -264,8 +267,15 @@ pub fn steps(args: &ActArgs<'_>) -> Result<Vec<WorkOrderAction>, CoreError> {
 /// [`CoreError::Invalid`] for arguments that do not fit the action. Nothing is written on error.
 pub fn act(store: &mut Store, id: Uuid, args: &ActArgs<'_>) -> Result<Reply, CliError> {
     let steps = steps(args)?;
+    let files = args.photos.iter().map(|p| photo_file(p)).collect::<Result<Vec<_>, _>>()?;
     store.batch(|s| {
-        for step in steps {
+        // Stored with the steps: a refused step leaves no photo behind to upload.
+        let photos = files
+            .iter()
+            .map(|(bytes, mime)| s.add_attachment(bytes, mime))
+            .collect::<Result<Vec<_>, _>>()?;
+        for mut step in steps {
+            step.photos.clone_from(&photos);
             s.work_orders().act(id, step)?;
         }
         Ok(())
@@ -273,12 +283,32 @@ pub fn act(store: &mut Store, id: Uuid, args: &ActArgs<'_>) -> Result<Reply, Cli
     show(store, id)
 }
 
+/// A photo file's bytes and image MIME type, told from its first bytes (not its name).
+///
+/// # Errors
+/// [`CliError::File`] when it cannot be read; [`CoreError::Invalid`] naming `photos` when it is
+/// not an image.
+fn photo_file(path: &std::path::Path) -> Result<(Vec<u8>, String), CliError> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| CliError::File { path: path.display().to_string(), reason: e.to_string() })?;
+    match infer::get(&bytes) {
+        Some(t) if t.matcher_type() == infer::MatcherType::Image => {
+            Ok((bytes, t.mime_type().to_owned()))
+        }
+        _ => Err(CoreError::invalid(
+            "photos",
+            format!("{} is not a photo (JPEG, PNG, WebP, GIF or HEIF)", path.display()),
+        )
+        .into()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn args<'a>(action: &'a str, departments: &'a [String], hours: Option<u32>) -> ActArgs<'a> {
-        ActArgs { action, departments, hours, satisfaction: None, note: None }
+        ActArgs { action, departments, hours, satisfaction: None, note: None, photos: &[] }
     }
 
     #[test]

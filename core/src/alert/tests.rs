@@ -65,6 +65,7 @@ fn act(s: &mut Store, who: &str, id: Uuid, t: EventType, department: Option<&str
         note: None,
         extension_hours: None,
         satisfaction: None,
+        photos: vec![],
         at: Utc::now(),
     };
     s.work_orders().act(id, action).unwrap();

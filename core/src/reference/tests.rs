@@ -291,6 +291,7 @@ mod on_a_device {
                     note: None,
                     extension_hours: None,
                     satisfaction: None,
+                    photos: vec![],
                     at: Utc::now(),
                 },
             )

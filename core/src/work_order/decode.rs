@@ -154,7 +154,15 @@ impl RecordSpec for WorkOrderSpec {
         })
     }
 
+    /// The incident's photos, then each step's own, each hash once.
     fn photos(record: &WorkOrderDoc) -> Vec<PhotoRef> {
-        record.photos.clone()
+        let mut seen = std::collections::HashSet::new();
+        record
+            .photos
+            .iter()
+            .chain(record.events.iter().flat_map(|e| &e.event.photos))
+            .filter(|p| seen.insert(p.hash.as_str()))
+            .cloned()
+            .collect()
     }
 }

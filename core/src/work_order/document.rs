@@ -5,6 +5,7 @@
 use automerge::{AutoCommit, ObjId};
 
 use super::{EventType, WorkOrderEvent};
+use crate::attachment::PhotoRef;
 use crate::doc;
 use crate::error::Result;
 use crate::role::Role;
@@ -34,6 +35,7 @@ mod key {
     pub const NOTE: &str = "note";
     pub const EXTENSION_HOURS: &str = "extension_hours";
     pub const SATISFACTION: &str = "satisfaction";
+    pub const PHOTOS: &str = "photos";
 }
 
 /// Appends `event` to the document's event list (a document builder: phones and the server
@@ -59,6 +61,9 @@ pub fn append_event(d: &mut AutoCommit, event: &WorkOrderEvent) -> Result<()> {
     }
     if let Some(s) = event.satisfaction {
         doc::put_in(d, &m, key::SATISFACTION, i64::from(s))?;
+    }
+    if !event.photos.is_empty() {
+        PhotoRef::append_all_in(d, &m, key::PHOTOS, &event.photos)?;
     }
     Ok(())
 }
@@ -97,5 +102,6 @@ fn read_event(d: &AutoCommit, m: &ObjId) -> Option<WorkOrderEvent> {
         extension_hours: doc::get_i64_in(d, m, key::EXTENSION_HOURS)
             .and_then(|h| u32::try_from(h).ok()),
         satisfaction: doc::get_i64_in(d, m, key::SATISFACTION).and_then(|s| u8::try_from(s).ok()),
+        photos: PhotoRef::read_all_in(d, m, key::PHOTOS),
     })
 }

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::attachment::PhotoRef;
 use crate::error::CoreError;
 use crate::role::Role;
 
@@ -181,6 +182,12 @@ pub struct WorkOrderEvent {
     /// (very satisfied).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub satisfaction: Option<u8>,
+    /// The step's own photos: the finished work with a handler's feedback, what the checker saw
+    /// on a verify… (the incident's photos stay on the order). At most
+    /// [`MAX_PHOTOS`](crate::attachment::MAX_PHOTOS).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub photos: Vec<PhotoRef>,
 }
 
 impl WorkOrderEvent {
@@ -202,6 +209,7 @@ impl WorkOrderEvent {
             note: None,
             extension_hours: None,
             satisfaction: None,
+            photos: Vec::new(),
         }
     }
 
@@ -226,6 +234,12 @@ impl WorkOrderEvent {
     /// This event with the resident's satisfaction (a verify).
     pub fn with_satisfaction(mut self, score: u8) -> Self {
         self.satisfaction = Some(score);
+        self
+    }
+
+    /// This event with its own photos.
+    pub fn with_photos(mut self, photos: Vec<PhotoRef>) -> Self {
+        self.photos = photos;
         self
     }
 

@@ -77,6 +77,12 @@ pub struct WorkOrderAction {
     #[serde(default)]
     #[cfg_attr(feature = "uniffi", uniffi(default = None))]
     pub satisfaction: Option<u8>,
+    /// The step's own photos (taken with [`crate::Store::add_attachment`] first): the finished
+    /// work with a feedback, what was found on a verify. At most
+    /// [`MAX_PHOTOS`](crate::attachment::MAX_PHOTOS).
+    #[serde(default)]
+    #[cfg_attr(feature = "uniffi", uniffi(default))]
+    pub photos: Vec<PhotoRef>,
     /// When (device clock).
     pub at: DateTime<Utc>,
 }
@@ -134,11 +140,13 @@ impl WorkOrderAction {
         if let Some(dep) = &self.department {
             validate::max_len("department", dep, validate::NAME_MAX)?;
         }
+        crate::attachment::validate_photos(&self.photos, "step")?;
         let mut event = WorkOrderEvent::new(self.event_type, by, role, self.at);
         event.department = self.department.filter(|d| !d.trim().is_empty());
         event.note = self.note.filter(|n| !n.trim().is_empty());
         event.extension_hours = self.extension_hours;
         event.satisfaction = self.satisfaction;
+        event.photos = self.photos;
         Ok(event)
     }
 }

@@ -56,6 +56,7 @@ fn small_event() -> impl Strategy<Value = WorkOrderEvent> {
                 note: note.map(str::to_owned),
                 extension_hours: hours,
                 satisfaction: score,
+                photos: vec![],
             })
     })
 }
@@ -103,6 +104,7 @@ fn wild_event() -> impl Strategy<Value = WorkOrderEvent> {
                     note,
                     extension_hours,
                     satisfaction,
+                    photos: vec![],
                 }
             },
         )

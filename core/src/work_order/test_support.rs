@@ -23,6 +23,7 @@ pub fn ev(id: &str, event_type: EventType, role: Role, minutes: i64) -> WorkOrde
         note: None,
         extension_hours: None,
         satisfaction: None,
+        photos: vec![],
     }
 }
 

@@ -139,6 +139,8 @@ pub async fn act_on_work_order(
         note: b.note,
         extension_hours: b.extension_hours,
         satisfaction: b.satisfaction,
+        // The workbench uploads no photos (yet): a centre's step carries none.
+        photos: Vec::new(),
         at: Utc::now(),
     };
     let done = authoring::work_order::act(&st, &author, id, action).await?;

@@ -24,7 +24,7 @@ use gridwork_core::work_order::{
     EventType, IncidentDetails, IncidentInput, IncidentSource, WorkOrderAction, WorkOrderDoc,
     WorkOrderEvent, WorkOrderSpec, WorkOrderSummary, check_event,
 };
-use gridwork_core::{AreaPath, PhotoRef, RecordKind, Role, validate};
+use gridwork_core::{AreaPath, PhotoRef, RecordKind, RecordSpec, Role, validate};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -451,7 +451,9 @@ pub async fn check_order_photo(
         .await?
         .ok_or_else(|| HotlineError::UnknownOrder(number.to_owned()))?;
     let view = load_order(st, &Author::system(platform.district()), row.doc_id).await?;
-    if view.order.record.photos.iter().any(|p| p.hash == hash) {
+    // The incident's photos and every step's own.
+    let shown = <WorkOrderSpec as RecordSpec>::photos(&view.order.record);
+    if shown.iter().any(|p| p.hash == hash) {
         return Ok(());
     }
     Err(ApiError::new(
@@ -760,6 +762,7 @@ async fn apply_update(
                 note: Some(format!("12345督办：{}", msg.text.trim())),
                 extension_hours: None,
                 satisfaction: None,
+                photos: Vec::new(),
                 at: Utc::now(),
             };
             authoring::work_order::act(st, author, row.doc_id, action).await?;

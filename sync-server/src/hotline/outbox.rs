@@ -26,6 +26,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use gridwork_core::PhotoRef;
 use gridwork_core::work_order::{EventType, WorkOrderState};
 use serde::{Deserialize, Serialize};
 use tokio::sync::Notify;
@@ -74,11 +75,14 @@ pub struct Step {
     pub note: Option<String>,
     /// The resident's satisfaction on a verify, 1–5.
     pub satisfaction: Option<u8>,
-    /// The order's photos when the step was queued — the reporter's, the uploads and those the
-    /// handlers added with their feedback — each downloadable by the platform at its `path`
-    /// (the platform keeps each hash once).
+    /// The order's photos when the step was queued — the reporter's and the platform's uploads —
+    /// each downloadable by the platform at its `path` (the platform keeps each hash once).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub photos: Vec<StepPhoto>,
+    /// The step's own photos: the finished work with a department's feedback, what the checker
+    /// saw on a verify… Downloadable the same way.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub step_photos: Vec<StepPhoto>,
     /// The order's state when the step was queued.
     pub state: Option<WorkOrderState>,
 }
@@ -113,18 +117,18 @@ pub async fn queue_order(
     row: &HotlineOrder,
 ) -> ApiResult<usize> {
     let view = load_order(st, &Author::system(platform.district()), row.doc_id).await?;
-    let photos: Vec<StepPhoto> = view
-        .order
-        .record
-        .photos
-        .iter()
-        .map(|p| StepPhoto {
-            hash: p.hash.clone(),
-            mime: p.mime.clone(),
-            size: p.size,
-            path: format!("/hotline/v1/orders/{}/photos/{}", row.order_number, p.hash),
-        })
-        .collect();
+    let listed = |photos: &[PhotoRef]| -> Vec<StepPhoto> {
+        photos
+            .iter()
+            .map(|p| StepPhoto {
+                hash: p.hash.clone(),
+                mime: p.mime.clone(),
+                size: p.size,
+                path: format!("/hotline/v1/orders/{}/photos/{}", row.order_number, p.hash),
+            })
+            .collect()
+    };
+    let photos = listed(&view.order.record.photos);
     let steps: Vec<(String, String)> = view
         .summary
         .events
@@ -141,6 +145,7 @@ pub async fn queue_order(
                 note: e.note.clone(),
                 satisfaction: e.satisfaction,
                 photos: photos.clone(),
+                step_photos: listed(&e.photos),
                 state: view.summary.state,
             };
             (e.id.clone(), serde_json::to_string(&step).unwrap_or_default())

@@ -87,6 +87,7 @@ fn field_work(seed: u64) -> (Vec<ChangeEnvelope>, Store) {
         note: None,
         extension_hours: None,
         satisfaction: None,
+        photos: vec![],
         at: Utc::now(),
     };
     for id in &orders {

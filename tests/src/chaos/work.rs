@@ -304,6 +304,7 @@ impl World {
             extension_hours: (action.0 == EventType::RequestExtension).then_some(24),
             satisfaction: (action.0 == EventType::Verify)
                 .then(|| 1 + u8::try_from(p.rng.below(5)).unwrap_or(0)),
+            photos: Vec::new(),
             at: Utc::now() + p.skew,
         };
         if self

@@ -214,6 +214,20 @@ pub async fn hotline_request(
     Ok((s, serde_json::from_slice(&bytes).unwrap_or(Value::Null)))
 }
 
+/// A signed `GET` of the platform: status and body bytes.
+pub async fn platform_get(url: &str, path: &str) -> HarnessResult<(u16, Vec<u8>)> {
+    let ts = Utc::now().timestamp_millis();
+    let r = reqwest::Client::new()
+        .get(format!("{url}{path}"))
+        .header("x-hotline-platform", PLATFORM)
+        .header("x-hotline-timestamp", ts.to_string())
+        .header("x-hotline-signature", sign(ts, "GET", path, b""))
+        .send()
+        .await?;
+    let s = r.status().as_u16();
+    Ok((s, r.bytes().await?.to_vec()))
+}
+
 /// A signed `POST` of the platform.
 pub async fn hotline_post(url: &str, path: &str, body: &Value) -> HarnessResult<(u16, Value)> {
     hotline_request(&reqwest::Client::new(), url, "POST", path, Some(body)).await
