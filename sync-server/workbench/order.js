@@ -10,6 +10,19 @@ function row(dl, label, value, id) {
   dl.append(el("dt", label), el("dd", value, id ? { id } : {}));
 }
 
+/** Thumbnails of `photos`; the full picture opens on click (served only to people whose scope
+ * holds this order). */
+function photoStrip(photos, id) {
+  const strip = el("div", null, { class: "photos", ...(id ? { id } : {}) });
+  for (const p of photos) {
+    const src = `/api/v1/attachments/${p.hash}`;
+    const a = el("a", null, { href: src, target: "_blank", rel: "noopener", class: "photo" });
+    a.append(el("img", null, { src, alt: `${tr("order.photo")} ${p.hash.slice(0, 8)}`, loading: "lazy", width: "160" }));
+    strip.append(a);
+  }
+  return strip;
+}
+
 function timeline(events) {
   const ol = el("ol", null, { id: "timeline", class: "timeline" });
   for (const e of events) {
@@ -24,6 +37,8 @@ function timeline(events) {
     if (e.note) li.append(el("p", e.note, { class: "note" }));
     if (e.satisfaction) li.append(el("p", `${tr("order.satisfaction")} ${e.satisfaction}/5`));
     if (e.extension_hours) li.append(el("p", tr("order.extension_hours", { hours: e.extension_hours })));
+    // The step's own photos: the finished work with a feedback, what a verify found.
+    if (e.photos?.length) li.append(photoStrip(e.photos));
     ol.append(li);
   }
   return ol;
@@ -99,18 +114,7 @@ export async function renderOrder(root, [id]) {
   if (r.patrol_id) row(dl, tr("col.patrol"), r.patrol_id);
   root.append(dl);
   if (r.description) root.append(el("p", r.description, { id: "order-description", class: "description" }));
-  if (r.photos?.length) {
-    const photos = el("div", null, { class: "photos" });
-    for (const p of r.photos) {
-      // Thumbnails; the full picture opens on click (served only to people whose scope holds
-      // this order).
-      const src = `/api/v1/attachments/${p.hash}`;
-      const a = el("a", null, { href: src, target: "_blank", rel: "noopener", class: "photo" });
-      a.append(el("img", null, { src, alt: `${tr("order.photo")} ${p.hash.slice(0, 8)}`, loading: "lazy", width: "160" }));
-      photos.append(a);
-    }
-    root.append(photos);
-  }
+  if (r.photos?.length) root.append(photoStrip(r.photos, "order-photos"));
   if (s.pending_extensions?.length) {
     const ul = el("ul", null, { id: "pending-extensions" });
     for (const p of s.pending_extensions) ul.append(el("li", `${deptName(p.department)}: ${tr("order.extension_hours", { hours: p.hours })}`));

@@ -20,9 +20,11 @@ def incident(title):
     )
 
 
-def step(event_type, department=None, note=None):
+def step(event_type, department=None, note=None, photos=None):
+    # `photos` left out: the binding's default (no photos) applies.
+    extra = {} if photos is None else {"photos": photos}
     return g.WorkOrderAction(event_type=event_type, department=department, note=note,
-                             extension_hours=None, at=now())
+                             extension_hours=None, at=now(), **extra)
 
 
 HEAD = g.SignedInUser(user_id="h1", name="周强", role=g.Role.GRID_HEAD, scope=GRID)
@@ -99,3 +101,21 @@ def test_edit_details_and_the_deadline_follows_severity():
     (row,) = s.open_work_orders(GRID, now(), 10)
     assert (row.severity, row.deadline) == (g.Severity.URGENT, urgent.deadline)
     assert [o.id for o in s.overdue_work_orders(GRID, now() + timedelta(hours=3), 10)] == [wid]
+
+
+def test_a_feedback_carries_a_photo_of_the_finished_work():
+    s = store_for()
+    wid = s.report_incident(incident("楼道堆物"))
+    act(s, HEAD, wid, step(g.EventType.ACCEPT))
+    act(s, HEAD, wid, step(g.EventType.DISPATCH, "城管"))
+    act(s, HANDLER, wid, step(g.EventType.HANDLE, "城管"))
+    photo = s.add_attachment(b"\x89PNG\r\n\x1a\n" + bytes(range(64)), "image/png")
+    with pytest.raises(g.GridworkError.InvalidInput) as e:
+        act(s, HANDLER, wid, step(g.EventType.FEEDBACK, "城管", photos=[photo] * 21))
+    assert e.value.field == "photos"
+    fed = act(s, HANDLER, wid, step(g.EventType.FEEDBACK, "城管", "已清理", photos=[photo]))
+    assert fed.state == g.WorkOrderState.FED_BACK
+    feedback = [e for e in fed.events if e.event_type == g.EventType.FEEDBACK]
+    assert [p.hash for p in feedback[0].photos] == [photo.hash]
+    assert s.work_order(wid).photos == [], "the incident's own photos are untouched"
+

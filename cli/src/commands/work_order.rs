@@ -307,6 +307,24 @@ fn photo_file(path: &std::path::Path) -> Result<(Vec<u8>, String), CliError> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn photo_files_are_told_by_their_bytes() {
+        let dir = std::env::temp_dir().join(format!("gridwork-cli-{}", Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (png, text) = (dir.join("done.dat"), dir.join("photo.jpg"));
+        std::fs::write(&png, [0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13])
+            .unwrap();
+        std::fs::write(&text, "not a picture, whatever the name says").unwrap();
+        let (bytes, mime) = photo_file(&png).unwrap();
+        assert_eq!((bytes.len(), mime.as_str()), (12, "image/png"), "a PNG named .dat");
+        let err = photo_file(&text).unwrap_err();
+        assert_eq!(err.code(), "invalid_input", "{err}");
+        assert!(err.to_string().contains("photos"), "{err}");
+        let err = photo_file(&dir.join("missing.jpg")).unwrap_err();
+        assert_eq!(err.code(), "file_unreadable", "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
     fn args<'a>(action: &'a str, departments: &'a [String], hours: Option<u32>) -> ActArgs<'a> {
         ActArgs { action, departments, hours, satisfaction: None, note: None, photos: &[] }
     }
