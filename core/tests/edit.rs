@@ -9,8 +9,7 @@ use chrono::{Duration, Utc};
 use common::*;
 use gridwork_core::location::Location;
 use gridwork_core::work_order::{
-    EventType, IncidentDetails, IncidentInput, IncidentSource, Severity, WorkOrderAction,
-    WorkOrderState,
+    EventType, IncidentDetails, Severity, WorkOrderAction, WorkOrderState,
 };
 use gridwork_core::{PhotoRef, RecordKind, Role, SignedInUser, Store, VisitInput, VisitOutcome};
 use uuid::Uuid;
@@ -221,22 +220,6 @@ fn editing_a_visit_out_of_scope_is_refused() {
     sign_in(&mut s, "h1", Role::GridHead, GRID);
     s.visits().update(v, input).unwrap();
     assert_eq!(s.visits().get(v).unwrap().visitor, "w1", "the visitor stays who made the visit");
-}
-
-fn incident(severity: Severity) -> IncidentInput {
-    IncidentInput {
-        area: area(MICRO),
-        category: "safety_hazard".into(),
-        severity,
-        title: "楼道堆放杂物".into(),
-        description: "3幢2单元楼道堆放纸箱".into(),
-        location: None,
-        photos: vec![],
-        source: IncidentSource::GridReport,
-        household_id: None,
-        patrol_id: None,
-        reported_at: Utc::now(),
-    }
 }
 
 fn step(s: &mut Store, id: Uuid, event_type: EventType, department: Option<&str>) {

@@ -8,9 +8,8 @@
 
 mod common;
 
-use chrono::Utc;
-use common::{MICRO, area, household, store_at};
-use gridwork_core::work_order::{IncidentDetails, IncidentInput, IncidentSource, Severity};
+use common::{area, household, incident, store_at};
+use gridwork_core::work_order::{IncidentDetails, Severity};
 use gridwork_core::{ChangeEnvelope, Incoming, Received, RecordKind, Store};
 use rusqlite::Connection;
 
@@ -134,22 +133,6 @@ fn an_older_change_delivered_again_is_a_duplicate() {
     assert_eq!(phone.households().get(id).unwrap().unwrap().member_count, h.member_count);
 }
 
-fn incident() -> IncidentInput {
-    IncidentInput {
-        area: area(MICRO),
-        category: "safety_hazard".into(),
-        severity: Severity::Ordinary,
-        title: "楼道堆放杂物".into(),
-        description: "3幢2单元楼道堆放纸箱".into(),
-        location: None,
-        photos: vec![],
-        source: IncidentSource::GridReport,
-        household_id: None,
-        patrol_id: None,
-        reported_at: Utc::now(),
-    }
-}
-
 /// A pulled page: every change with the server's receive time.
 fn page(changes: Vec<ChangeEnvelope>) -> Incoming<'static> {
     Incoming {
@@ -168,7 +151,7 @@ fn receive_times_are_kept_for_work_orders_only_and_leave_with_their_document() {
     let path = dir.path().join("p.sqlite");
     let mut other = store_at(None, "w2");
     let household = other.households().add(household(9)).unwrap();
-    let order = other.work_orders().report(incident()).unwrap();
+    let order = other.work_orders().report(incident(Severity::Ordinary)).unwrap();
     let mut phone = store_at(Some(&path), "w1");
     phone.apply_incoming(page(other.outbox(usize::MAX).unwrap())).unwrap();
     // A work order's deadlines and fold order read the server's clock; a household's rules

@@ -87,3 +87,22 @@ pub fn id_card(first17: &str) -> String {
     let check = b"10X98765432"[(sum % 11) as usize] as char;
     format!("{first17}{check}")
 }
+
+/// A sanitation-safety incident of the given severity in [`MICRO`], reported now.
+pub fn incident(
+    severity: gridwork_core::work_order::Severity,
+) -> gridwork_core::work_order::IncidentInput {
+    gridwork_core::work_order::IncidentInput {
+        area: area(MICRO),
+        category: "safety_hazard".into(),
+        severity,
+        title: "楼道堆放杂物".into(),
+        description: "3幢2单元楼道堆放纸箱".into(),
+        location: None,
+        photos: vec![],
+        source: gridwork_core::work_order::IncidentSource::GridReport,
+        household_id: None,
+        patrol_id: None,
+        reported_at: chrono::Utc::now(),
+    }
+}
