@@ -1,6 +1,8 @@
-//! Crash safety: a child process writes records and is killed with SIGKILL at random moments;
-//! after each kill the store opens, passes `PRAGMA integrity_check`, and holds every record the
-//! child reported as saved.
+//! Crash safety: a child process writes records, applies records received from another phone
+//! and has its own changes acknowledged (each moving changes into their documents' stored bytes),
+//! and is killed with SIGKILL at random moments; after each kill the store opens, passes
+//! `PRAGMA integrity_check`, holds every record the child reported as saved, and every document
+//! loads.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -16,14 +18,29 @@ use uuid::Uuid;
 
 const ENV: &str = "GRIDWORK_CRASH_CHILD_DB";
 
-/// The child: writes households and visits until killed, printing each committed id.
+/// The child: writes households and visits, applies a peer's households (created and edited)
+/// and acknowledges its own oldest changes, until killed, printing each committed id.
 #[test]
 fn crash_child() {
     let Ok(path) = std::env::var(ENV) else { return };
     let mut s = store_at(Some(std::path::Path::new(&path)), "w1");
+    let mut peer = store_at(None, "peer");
     let mut out = std::io::stdout().lock();
     let mut rng = DemoRng::new(std::process::id().into());
     loop {
+        let p = peer.households().add(household(rng.next_u64())).unwrap();
+        let mut edited = household(rng.next_u64());
+        edited.member_count += 1;
+        peer.households().update(p, edited).unwrap();
+        let page = peer.outbox(usize::MAX).unwrap();
+        let sent: Vec<[u8; 32]> = page.iter().map(|e| e.hash().unwrap()).collect();
+        s.apply_changes(&page).unwrap();
+        peer.acknowledge(&sent).unwrap();
+        writeln!(out, "household {p}").unwrap();
+        out.flush().unwrap();
+        let own: Vec<[u8; 32]> =
+            s.outbox(2048).unwrap().iter().map(|e| e.hash().unwrap()).collect();
+        s.acknowledge(&own).unwrap();
         let h = s.households().add(household(rng.next_u64())).unwrap();
         writeln!(out, "household {h}").unwrap();
         out.flush().unwrap();
@@ -90,6 +107,8 @@ fn sigkill_at_random_moments_loses_nothing_committed() {
         }
         let mut s = store_at(Some(&db), "w1");
         assert!(s.integrity_check().unwrap(), "integrity check failed after round {round}");
+        // Every document loads from its stored bytes and outbox rows.
+        s.changes_missing_from(&[], None).unwrap();
         for (kind, id) in &saved {
             match kind.as_str() {
                 "household" => {
