@@ -472,3 +472,40 @@ async fn unreachable_platform_dead_letters(store: DynStore) {
     assert_eq!(s, 404);
 }
 both!(unreachable_platform_dead_letters_t, super::unreachable_platform_dead_letters);
+
+/// PostgreSQL, several processes: a poller that has read up to id N must never see a step with
+/// an id below N appear later. A step being queued (its transaction holding the platform's lock,
+/// its id drawn, not committed yet) makes the next queueing of that platform wait, so the later
+/// step cannot commit first with the higher id and be polled past the earlier one.
+#[tokio::test]
+async fn polled_steps_commit_in_id_order() {
+    let Some((t, url)) = common::postgres_with_url().await else { return };
+    let (raw, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(conn);
+    // Another process queueing a step of platform p1, not committed yet.
+    raw.batch_execute("BEGIN").await.unwrap();
+    raw.execute(gridwork_sync_server::store::postgres::OUTBOX_LOCK, &[&"p1"]).await.unwrap();
+    raw.execute(
+        "INSERT INTO hotline_outbox (platform, order_number, step_id, body, next_at, created_at)
+         VALUES ('p1', 'HL-1', 'early', '{}', 0, 0)",
+        &[],
+    )
+    .await
+    .unwrap();
+    let store = t.store.clone();
+    let late = tokio::spawn(async move {
+        store.hotline().outbox_add("p1", "HL-2", &[("late".into(), "{}".into())], 1).await
+    });
+    // Another platform's steps do not wait.
+    let other_steps = [("other".to_owned(), "{}".to_owned())];
+    let other = t.store.hotline().outbox_add("p2", "HL-3", &other_steps, 1);
+    assert_eq!(tokio::time::timeout(Duration::from_secs(5), other).await.unwrap().unwrap(), 1);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!late.is_finished(), "the later step waits for the earlier one's commit");
+    assert!(t.store.hotline().outbox_after("p1", 0, 10).await.unwrap().is_empty());
+    raw.batch_execute("COMMIT").await.unwrap();
+    assert_eq!(late.await.unwrap().unwrap(), 1);
+    let polled = t.store.hotline().outbox_after("p1", 0, 10).await.unwrap();
+    let steps: Vec<&str> = polled.iter().map(|i| i.step_id.as_str()).collect();
+    assert_eq!(steps, ["early", "late"], "in id order, both there");
+}

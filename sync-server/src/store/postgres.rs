@@ -28,6 +28,7 @@ use super::{
 mod blobs;
 mod departments;
 mod hotline;
+pub use hotline::OUTBOX_LOCK;
 mod ledger;
 mod query;
 mod read_model;

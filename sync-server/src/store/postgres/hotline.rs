@@ -12,6 +12,11 @@ use crate::store::hotline::{
 };
 use crate::store::{StoreError, StoreResult};
 
+/// Taken by every transaction that queues a platform's steps (`$1`: the platform's id), held
+/// until it commits: see `outbox_add`.
+pub const OUTBOX_LOCK: &str =
+    "SELECT pg_advisory_xact_lock(hashtextextended('hotline_outbox/' || $1, 0))";
+
 const MESSAGE_COLS: &str =
     "id, platform, order_number, message_id, kind, body, status, detail, received_at";
 const OUTBOX_COLS: &str = "id, platform, order_number, step_id, body, status, attempts, next_at, \
@@ -260,6 +265,10 @@ impl HotlineStore for PgStore {
         }
         let mut c = self.client().await?;
         let tx = c.transaction().await?;
+        // One platform's steps are queued one transaction at a time: their ids then commit in
+        // id order, so a poller that has read up to id N never finds a step below N appear
+        // later (docs/12345-exchange.md, "Polling").
+        tx.execute(OUTBOX_LOCK, &[&platform]).await?;
         let mut added = 0;
         for (step, body) in steps {
             added += tx
