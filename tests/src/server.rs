@@ -189,6 +189,31 @@ impl Server {
         Ok(s)
     }
 
+    /// Starts a second server process on this one's database (several processes serving one
+    /// district): on PostgreSQL the same database, on SQLite the same file (its own data
+    /// directory otherwise).
+    ///
+    /// # Errors
+    /// When it cannot be built or started.
+    pub async fn start_sharing(&self) -> HarnessResult<Server> {
+        let mut s = Server {
+            child: None,
+            url: String::new(),
+            addr: "127.0.0.1:0".parse()?,
+            backend: self.backend.clone(),
+            data_dir: tempfile::tempdir()?,
+            env: self.env.clone(),
+            http: reqwest::Client::new(),
+        };
+        let file = self.data_dir.path().join("gridwork-server.db").display().to_string();
+        let shared: Vec<&str> = match self.backend {
+            Backend::Sqlite => vec!["--database-url", file.as_str()],
+            Backend::Postgres(_) => Vec::new(),
+        };
+        s.launch("127.0.0.1:0", &shared).await?;
+        Ok(s)
+    }
+
     async fn launch(&mut self, listen: &str, args: &[&str]) -> HarnessResult<()> {
         let mut cmd = Command::new(server_binary()?);
         cmd.args(args)

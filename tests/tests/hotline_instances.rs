@@ -1,9 +1,10 @@
-//! Two real `gridwork-server` processes on one PostgreSQL database (issue 13): the platform sends
-//! every create, update and repeat to both at once — the same order numbers racing in two
-//! processes — and both outboxes drain the same queue. Exactly one work order per order number,
-//! each update applied once, and every step delivered to the platform exactly once (a healthy
-//! platform: no delivery is repeated for a lost answer, so any second delivery would be a race).
-//! PostgreSQL only: it is the shared database several servers run on.
+//! Two real `gridwork-server` processes on one database (issue 13): the platform sends every
+//! create, update and repeat to both at once — the same order numbers racing in two processes —
+//! and both outboxes drain the same queue. Exactly one work order per order number, each update
+//! applied once, and every step delivered to the platform exactly once (a healthy platform: no
+//! delivery is repeated for a lost answer, so any second delivery would be a race); the events
+//! poll lists every step once. On PostgreSQL, the shared database several servers run on; on
+//! SQLite, one file two processes open by mistake (or on purpose, on one host).
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
@@ -13,7 +14,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::*;
-use gridwork_tests::{Backend, Device, HarnessResult, Proxy, Server};
+use gridwork_tests::{Backend, Device, HarnessResult, Proxy};
 use hotline_common::*;
 use serde_json::json;
 
@@ -32,10 +33,17 @@ async fn two_servers_one_database() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_servers_one_sqlite_file() {
+    if let Err(e) = race(Backend::Sqlite).await {
+        panic!("sqlite: {e}");
+    }
+}
+
 async fn race(backend: Backend) -> HarnessResult<()> {
     let sim = SimPlatform::start(Faults::None).await?;
-    let (a, proxy_a) = world(backend.clone()).await?;
-    let b = Server::start(backend).await?;
+    let (a, proxy_a) = world(backend).await?;
+    let b = a.start_sharing().await?;
     let proxy_b = Proxy::start(b.addr).await?;
     register(&a, &sim, json!({})).await?;
     let urls = [proxy_a.url.clone(), proxy_b.url.clone()];
@@ -110,11 +118,30 @@ async fn race(backend: Backend) -> HarnessResult<()> {
     }
     assert_eq!(sim.wait_for_steps(ORDERS, 60).await, ORDERS, "every accept delivered");
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let p = sim.seen.lock().unwrap();
-    assert_eq!(p.steps.len(), ORDERS);
-    let twice: Vec<_> = p.deliveries.iter().filter(|(_, n)| **n != 1).collect();
-    assert!(twice.is_empty(), "steps delivered more than once: {twice:?}");
-    assert_eq!(p.calls, ORDERS, "one call per step");
-    assert_eq!(p.bad_signatures, 0);
+    {
+        let p = sim.seen.lock().unwrap();
+        assert_eq!(p.steps.len(), ORDERS);
+        let twice: Vec<_> = p.deliveries.iter().filter(|(_, n)| **n != 1).collect();
+        assert!(twice.is_empty(), "steps delivered more than once: {twice:?}");
+        assert_eq!(p.calls, ORDERS, "one call per step");
+        assert_eq!(p.bad_signatures, 0);
+    }
+
+    // The events poll, in small pages through both servers in turn, lists every step once.
+    let http = reqwest::Client::new();
+    let (mut cursor, mut polled) = (0i64, Vec::new());
+    for page in 0.. {
+        let path = format!("/hotline/v1/events?cursor={cursor}&limit=7");
+        let (s, v) = hotline_request(&http, &urls[page % 2], "GET", &path, None).await?;
+        assert_eq!(s, 200, "{v}");
+        let events = v["events"].as_array().ok_or("no events")?;
+        if events.is_empty() {
+            break;
+        }
+        polled.extend(events.iter().map(|e| e["step"]["step_id"].to_string()));
+        cursor = v["next_cursor"].as_i64().ok_or("no cursor")?;
+    }
+    let unique: std::collections::BTreeSet<_> = polled.iter().collect();
+    assert_eq!((polled.len(), unique.len()), (ORDERS, ORDERS), "each step polled once");
     Ok(())
 }
