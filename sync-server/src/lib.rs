@@ -22,4 +22,5 @@ pub mod server;
 pub mod staff;
 pub mod store;
 pub mod supervision;
+pub mod uploads;
 pub mod validate;

@@ -6,8 +6,9 @@
 
 mod common;
 
-use common::spawn;
+use base64::Engine;
 use common::staff::{Browser, audit, code, signed_in, staff};
+use common::{TestServer, spawn};
 use gridwork_core::Role;
 use gridwork_sync_server::store::DynStore;
 use reqwest::Method;
@@ -57,10 +58,12 @@ both!(task_by_session_t, super::task_by_session);
 /// The query API through a browser session: a department handler signed in on the web reads the
 /// work orders dispatched to their department and nothing else; a sync admin's session reads no
 /// records; the read model then shows a task issued by session.
-async fn queries_by_session(store: DynStore) {
+/// A server holding the demo district, its read model caught up, and a department handler of
+/// the demo department (`fire.handler`) with a web login; the department.
+async fn seeded_with_handler(store: &DynStore) -> (TestServer, String) {
     let s = spawn(store.clone()).await;
     gridwork_sync_server::demo::seed(
-        &store,
+        store,
         &gridwork_sync_server::demo_records::CoreDemoRecords::default(),
     )
     .await
@@ -68,14 +71,19 @@ async fn queries_by_session(store: DynStore) {
     let handler = staff(&s, "fire.handler", &[(Role::DepartmentHandler, "320612")]).await;
     let dep = gridwork_sync_server::demo::DEMO_DEPARTMENT.to_owned();
     store.departments().set_user_departments(handler, std::slice::from_ref(&dep)).await.unwrap();
+    let rm = store.read_model().unwrap();
+    gridwork_sync_server::read_model::projector::Projector::new(256, 1 << 20)
+        .catch_up(store, rm, chrono::Utc::now())
+        .await
+        .unwrap();
+    (s, dep)
+}
+
+async fn queries_by_session(store: DynStore) {
+    let (s, dep) = seeded_with_handler(&store).await;
     let other = staff(&s, "police.handler", &[(Role::DepartmentHandler, "320612")]).await;
     store.departments().set_user_departments(other, &["police".to_owned()]).await.unwrap();
     staff(&s, "admin.web", &[(Role::SyncAdmin, "320612")]).await;
-    let rm = store.read_model().unwrap();
-    gridwork_sync_server::read_model::projector::Projector::new(256, 1 << 20)
-        .catch_up(&store, rm, chrono::Utc::now())
-        .await
-        .unwrap();
 
     let b = signed_in(&s, "fire.handler").await;
     let (st, v) = b.get("/api/v1/work-orders?limit=100").await;
@@ -96,3 +104,60 @@ async fn queries_by_session(store: DynStore) {
 }
 
 both!(queries_by_session_both, super::queries_by_session);
+
+/// A department handler signed in on the web feeds back with a photo of the finished work: the
+/// photo travels base64 inside the step's JSON, becomes the server's attachment, the step carries
+/// it, and the handler's session downloads the same bytes. A photo that is not an image type,
+/// not base64, over 5 MiB, or one too many is refused with nothing written.
+async fn step_photos_by_session(store: DynStore) {
+    let (s, dep) = seeded_with_handler(&store).await;
+    let b = signed_in(&s, "fire.handler").await;
+    let (st, v) = b.get("/api/v1/work-orders?limit=100").await;
+    assert_eq!(st, 200, "{v}");
+    let id = v["items"][0]["id"].as_str().expect("an order dispatched to the department");
+    let path = format!("/api/v1/work-orders/{id}/actions");
+    for step in ["sign", "handle"] {
+        let (st, v) = b.post(&path, json!({ "type": step, "department": dep })).await;
+        assert_eq!(st, 200, "{step}: {v}");
+    }
+    let photo: Vec<u8> = b"\x89PNG\r\n\x1a\n".iter().copied().chain(0..=255u8).collect();
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let feedback = |photos: serde_json::Value| json!({ "type": "feedback", "department": dep, "note": "已清理", "photos": photos });
+    let head = store.head_seq().await.unwrap();
+    let one = json!({ "mime": "image/png", "content_base64": b64(&photo) });
+    for (bad, status, want) in [
+        (json!([{ "mime": "text/plain", "content_base64": b64(&photo) }]), 400, "invalid_input"),
+        (json!([{ "mime": "image/png", "content_base64": "%%%%" }]), 400, "invalid_input"),
+        (
+            json!([{ "mime": "image/png", "content_base64": b64(&vec![7u8; 5 * 1024 * 1024 + 1]) }]),
+            413,
+            "attachment_too_large",
+        ),
+        (json!(vec![one.clone(); 21]), 400, "invalid_input"),
+    ] {
+        let (st, v) = b.post(&path, feedback(bad)).await;
+        assert_eq!((st, code(&v)), (status, want), "{v}");
+    }
+    assert_eq!(store.head_seq().await.unwrap(), head, "nothing written");
+
+    let (st, v) = b.post(&path, feedback(json!([one]))).await;
+    assert_eq!(st, 200, "{v}");
+    let hash = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&photo));
+    let events = v["record"]["events"].as_array().unwrap();
+    let fed = events.iter().find(|e| e["event_type"] == "feedback").expect("the feedback");
+    assert_eq!(
+        fed["photos"],
+        json!([{ "hash": hash, "size": photo.len(), "mime": "image/png" }]),
+        "{fed}"
+    );
+    let r = b
+        .http
+        .get(format!("{}/api/v1/attachments/{hash}", b.base))
+        .header("cookie", format!("gw_session={}", b.cookie.as_deref().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.bytes().await.unwrap().to_vec(), photo, "the bytes the handler sent");
+}
+both!(step_photos_by_session_t, super::step_photos_by_session);

@@ -44,7 +44,21 @@ function timeline(events) {
   return ol;
 }
 
-/** The form for one allowed step: department, note, hours or satisfaction as the step needs. */
+/** Steps that show something done or found, so may carry photos of it. */
+const PHOTO_STEPS = new Set(["handle", "feedback", "verify", "return"]);
+
+/** A picked file's bytes, base64 (what the actions API takes inside its JSON). */
+function base64Of(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result).replace(/^data:[^,]*,/, ""));
+    reader.onerror = () => reject(reader.error);
+    reader.readAsDataURL(file);
+  });
+}
+
+/** The form for one allowed step: department, note, hours, satisfaction or photos as the step
+ * needs. */
 function actionForm(id, action) {
   const form = el("form", null, { class: "action", "data-action": action.type });
   form.append(el("h4", codeText("action", action.type)));
@@ -67,8 +81,14 @@ function actionForm(id, action) {
     form.append(score);
   }
   const note = el("input", null, { name: "note", maxlength: "2000", placeholder: tr("order.note") });
+  let photos = null;
+  if (PHOTO_STEPS.has(action.type)) {
+    photos = el("input", null, { name: "photos", type: "file", accept: "image/*", multiple: "", title: tr("order.add_photos"), "aria-label": tr("order.add_photos") });
+  }
   const submit = el("button", codeText("action", action.type), { type: "submit" });
-  form.append(note, submit);
+  form.append(note);
+  if (photos) form.append(photos);
+  form.append(submit);
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     // A second click while the first is on its way sends nothing.
@@ -80,6 +100,12 @@ function actionForm(id, action) {
     if (score && score.value) body.satisfaction = Number(score.value);
     if (note.value.trim()) body.note = note.value.trim();
     try {
+      if (photos?.files.length) {
+        showNotice(tr("order.reading_photos"));
+        body.photos = await Promise.all([...photos.files].map(async (f) => ({
+          mime: f.type || "application/octet-stream", content_base64: await base64Of(f),
+        })));
+      }
       await call("POST", `/api/v1/work-orders/${id}/actions`, body);
       await route();
       showNotice(tr("order.done", { action: codeText("action", action.type) }));

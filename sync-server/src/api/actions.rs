@@ -9,8 +9,9 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use chrono::{DateTime, Utc};
+use gridwork_core::attachment::MAX_PHOTOS;
 use gridwork_core::work_order::{EventType, WorkOrderAction, WorkOrderSummary};
-use gridwork_core::{AreaPath, TaskInput};
+use gridwork_core::{AreaPath, PhotoRef, TaskInput};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -20,6 +21,7 @@ use crate::authoring::{self, Author, Authored};
 use crate::error::{ApiError, ApiResult};
 use crate::staff::StaffError;
 use crate::staff::session::{has_session_cookie, staff_session};
+use crate::uploads::{self, UploadError};
 
 /// Who acts: resolved from the request's credential — a staff member's session cookie (with
 /// its CSRF token: every action is a `POST`), or a device credential (the device's person acting
@@ -68,6 +70,51 @@ pub struct ActionBody {
     /// The resident's satisfaction (1–5) given at a verify's call-back.
     #[serde(default)]
     pub satisfaction: Option<u8>,
+    /// The step's own photos (the finished work with a feedback…), at most 20.
+    #[serde(default)]
+    pub photos: Vec<PhotoUpload>,
+}
+
+/// A photo sent with a step: its bytes base64-encoded inside the JSON body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PhotoUpload {
+    /// Its type: `image/jpeg`, `image/png`…
+    pub mime: String,
+    /// The bytes, base64 (standard alphabet, padded); at most 5 MiB decoded.
+    pub content_base64: String,
+}
+
+/// Decodes and stores the photos of a step as the server's attachments, all checked before any
+/// is stored; returns the references the step carries. They are stored before the step is
+/// checked: a refused step leaves them unreferenced, served to nobody.
+///
+/// # Errors
+/// 400 `invalid_input` naming `photos` (too many, not an image type, not base64, empty); 413
+/// `attachment_too_large`; storage errors.
+async fn store_photos(st: &AppState, photos: &[PhotoUpload]) -> ApiResult<Vec<PhotoRef>> {
+    if photos.len() > MAX_PHOTOS {
+        return Err(invalid("photos", format!("at most {MAX_PHOTOS} photos per step")));
+    }
+    let refused = |e: UploadError| match e {
+        UploadError::TooLarge { .. } => {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "attachment_too_large", e.to_string())
+        }
+        UploadError::Invalid { .. } => invalid("photos", e),
+        UploadError::Store(e) => e.into(),
+    };
+    let mut decoded = Vec::new();
+    for (index, p) in photos.iter().enumerate() {
+        if !uploads::is_image_mime(&p.mime) {
+            return Err(invalid("photos", format!("photo {index}: `mime` must be image/…")));
+        }
+        decoded.push((uploads::decode(index, &p.content_base64).map_err(refused)?, &p.mime));
+    }
+    let mut stored = Vec::new();
+    for (bytes, mime) in decoded {
+        stored.push(uploads::store(&st.store, &bytes, mime).await.map_err(refused)?);
+    }
+    Ok(stored)
 }
 
 /// What an action answers: the change and the record after it.
@@ -108,16 +155,17 @@ fn invalid(field: &str, message: impl std::fmt::Display) -> ApiError {
     request_body = ActionBody,
     responses(
         (status = 200, description = "The step was logged; the order after it", content_type = "application/json"),
-        (status = 400, description = "Malformed body, unknown step type, oversized note", body = super::query::ErrorBody),
+        (status = 400, description = "Malformed body, unknown step type, oversized note, a photo that is not an image or not base64", body = super::query::ErrorBody),
         (status = 401, description = "No or unknown credential or session", body = super::query::ErrorBody),
         (status = 403, description = "Role, department or CSRF refusal", body = super::query::ErrorBody),
         (status = 404, description = "No such order within the person's scope", body = super::query::ErrorBody),
         (status = 409, description = "The order's state refuses the step (the core's code)", body = super::query::ErrorBody),
+        (status = 413, description = "A photo over 5 MiB (`attachment_too_large`) or a body over 16 MiB", body = super::query::ErrorBody),
     ),
     security(("device" = []), ("session" = []))
 )]
 /// # Errors
-/// 400 `malformed_json` / `invalid_input`; 401; 404 for an order outside the person's scope;
+/// 400 `malformed_json` / `invalid_input`; 413 `attachment_too_large`; 401; 404 for an order outside the person's scope;
 /// 409 with the core's code for a step the order's state refuses; 403 `role_not_allowed`,
 /// `unknown_department`…
 pub async fn act_on_work_order(
@@ -133,14 +181,14 @@ pub async fn act_on_work_order(
     if event_type == EventType::Report {
         return Err(invalid("type", "a report creates an order; it is not a step on one"));
     }
+    let photos = store_photos(&st, &b.photos).await?;
     let action = WorkOrderAction {
         event_type,
         department: b.department,
         note: b.note,
         extension_hours: b.extension_hours,
         satisfaction: b.satisfaction,
-        // The workbench uploads no photos (yet): a centre's step carries none.
-        photos: Vec::new(),
+        photos,
         at: Utc::now(),
     };
     let done = authoring::work_order::act(&st, &author, id, action).await?;

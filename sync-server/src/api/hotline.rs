@@ -22,7 +22,7 @@ use crate::store::hotline::{HELD, OutboxItem};
 use crate::store::{AuditAction, AuditEntry, now_ms};
 
 /// Largest body of a hotline request (uploaded attachments included, base64); larger: 413
-/// `payload_too_large`. Each upload is limited on its own (`hotline::uploads::MAX_UPLOAD_BYTES`).
+/// `payload_too_large`. Each upload is limited on its own (`uploads::MAX_UPLOAD_BYTES`).
 pub const HOTLINE_BODY_LIMIT: usize = 16 * 1024 * 1024;
 
 /// Most items of one page of events or dead letters.

@@ -95,6 +95,10 @@ pub async fn person_departments(st: &AppState, user: &User) -> ApiResult<Vec<Str
 /// Largest body of an action (`/api/v1/…` POSTs: a step, a task; JSON).
 pub const ACTION_BODY_LIMIT: usize = 256 * 1024;
 
+/// Largest body of a step on a work order (`POST /api/v1/work-orders/{id}/actions`): its
+/// photos travel inside the JSON, each at most `uploads::MAX_UPLOAD_BYTES`.
+pub const STEP_BODY_LIMIT: usize = 16 * 1024 * 1024;
+
 /// Largest body of the unauthenticated `POST /v1/enrol` (a small JSON object).
 pub const ENROL_BODY_LIMIT: usize = 64 * 1024;
 
@@ -140,11 +144,16 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .layer(from_fn_with_state(state.clone(), guard::admin_first));
     // Actions people take through the server (server-authored changes).
     let actions = Router::new()
-        .route("/api/v1/work-orders/{id}/actions", post(actions::act_on_work_order))
         .route("/api/v1/tasks", post(actions::issue_task))
         .route("/api/v1/reference", get(reference::get).put(reference::put))
         .layer(RequestBodyLimitLayer::new(ACTION_BODY_LIMIT.min(body_limit)))
         .layer(oversize(ACTION_BODY_LIMIT.min(body_limit)))
+        .layer(in_flight.clone());
+    // A step on a work order may carry photos (base64 inside the JSON).
+    let steps = Router::new()
+        .route("/api/v1/work-orders/{id}/actions", post(actions::act_on_work_order))
+        .layer(RequestBodyLimitLayer::new(STEP_BODY_LIMIT.min(body_limit)))
+        .layer(oversize(STEP_BODY_LIMIT.min(body_limit)))
         .layer(in_flight.clone());
     // The 12345 hotline platform's signed requests (`docs/12345-exchange.md`).
     let hotline = hotline::routes()
@@ -174,6 +183,7 @@ pub fn router(state: AppState, body_limit: usize) -> Router {
         .merge(device)
         .merge(admin)
         .merge(actions)
+        .merge(steps)
         .merge(hotline)
         .merge(records)
         .merge(live)

@@ -34,7 +34,7 @@ use super::{actions, hotline, ledgers, query, reference, workbench};
     ),
     components(schemas(
         query::Page, query::Item, query::ErrorBody, query::ErrorDetail,
-        actions::ActionBody, actions::TaskBody,
+        actions::ActionBody, actions::PhotoUpload, actions::TaskBody,
         crate::query::stats::WorkOrderStats, workbench::AreaEntry, workbench::AllowedAction,
         ledgers::LedgerInfo, ledgers::ColumnInfo,
         crate::ledger::assessment::Assessment, crate::ledger::assessment::Trend,

@@ -29,9 +29,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use super::HotlineError;
 use super::mapping::{self, Mapped, Unmapped};
 use super::platform::Platform;
-use super::{HotlineError, uploads};
 use crate::api::AppState;
 use crate::authoring::{self, Author, MAX_ATTEMPTS, commit_and_ingest, core_error, lost_race};
 use crate::error::{ApiError, ApiResult};
@@ -39,6 +39,7 @@ use crate::store::hotline::{
     APPLIED, HELD, HotlineOrder, InboundMessage, NewMessage, REFUSED, Recorded, WAITING,
 };
 use crate::store::{StoreError, now_ms};
+use crate::uploads;
 
 /// How long a lease on a hotline order lasts (ms): the messages of one order are handled by one
 /// holder at a time — across server processes sharing the database — and a holder that died
@@ -200,13 +201,7 @@ fn check_attachment(index: usize, a: &Attachment) -> Result<(), HotlineError> {
                 });
             }
             match a.mime.as_deref() {
-                Some(m)
-                    if m.starts_with("image/")
-                        && m.len() <= 64
-                        && !m.contains(char::is_whitespace) =>
-                {
-                    Ok(())
-                }
+                Some(m) if uploads::is_image_mime(m) => Ok(()),
                 _ => {
                     Err(bad("an upload is an image: `mime` must be image/… (other files by link)"))
                 }

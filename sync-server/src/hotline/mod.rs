@@ -22,7 +22,6 @@ pub mod mapping;
 pub mod outbox;
 pub mod platform;
 pub mod reconcile;
-pub mod uploads;
 
 use axum::http::StatusCode;
 use thiserror::Error;
@@ -125,6 +124,21 @@ impl From<HotlineError> for ApiError {
         match e {
             HotlineError::Store(s) => ApiError::from(s),
             e => ApiError::new(e.status(), e.code(), e.to_string()),
+        }
+    }
+}
+
+impl From<crate::uploads::UploadError> for HotlineError {
+    fn from(e: crate::uploads::UploadError) -> Self {
+        use crate::uploads::UploadError as U;
+        match e {
+            U::TooLarge { index, size, limit } => {
+                HotlineError::AttachmentTooLarge { index, size, limit }
+            }
+            U::Invalid { index, reason } => {
+                HotlineError::invalid("attachments", format!("attachment {index}: {reason}"))
+            }
+            U::Store(e) => HotlineError::Store(e),
         }
     }
 }

@@ -65,3 +65,48 @@ for (const backend of backends()) {
     assert.deepEqual(w.pageErrors, []);
   });
 }
+
+for (const backend of backends()) {
+  test(`a department handler on the web feeds back with a photo (${backend})`, async (t) => {
+    const w = await World.start(backend);
+    t.after(() => w.stop());
+    await w.areas({
+      "320612": "通州区", [TOWN]: "金沙街道", [`${TOWN}/017`]: "幸福社区",
+      [GRID]: "幸福社区第三网格", [MICRO]: "3号楼微网格",
+    });
+    const worker = await w.person("王芳", [`grid_worker:${GRID}`]);
+    const operator = await w.person("张伟", [`town_operator:${TOWN}`]);
+    await w.person("李强", [`department_handler:${TOWN}`], { login: "liqiang", departments: ["sanitation"] });
+    const phone = await w.device(worker, "王芳的手机");
+    const centre = await w.device(operator, "指挥中心终端");
+    const { id } = await phone("report", "--area", MICRO, "--category", "sanitation", "--severity", "ordinary",
+      "--title", "楼道垃圾堆放", "--description", "3号楼2单元楼道堆放垃圾");
+    await phone("sync");
+    await centre("sync");
+    await centre("work-order", "act", id, "accept");
+    await centre("work-order", "act", id, "dispatch", "--departments", "sanitation");
+    await centre("sync");
+
+    const page = await w.signIn("liqiang");
+    await open(page, `#/order/${id}`);
+    for (const step of ["sign", "handle"]) {
+      await page.click(`form[data-action="${step}"] button[type=submit]`);
+      await page.waitForSelector(`#timeline li[data-type="${step}"]`);
+    }
+    const form = 'form[data-action="feedback"]';
+    assert.equal(await page.getAttribute(`${form} input[type=file]`, "aria-label"), ZH["order.add_photos"]);
+    await page.fill(`${form} input[name=note]`, "垃圾已清运");
+    await page.setInputFiles(`${form} input[type=file]`, { name: "cleared.png", mimeType: "image/png", buffer: PNG });
+    await page.click(`${form} button[type=submit]`);
+    const hash = createHash("sha256").update(PNG).digest("hex");
+    const img = `#timeline li[data-type="feedback"] .photos img[src="/api/v1/attachments/${hash}"]`;
+    await page.waitForSelector(img);
+    await page.waitForFunction((sel) => document.querySelector(sel)?.naturalWidth === 1, img);
+    // The grid worker's phone gets the step with its photo.
+    await phone("sync");
+    const shown = await phone("work-order", "show", id);
+    const feedback = shown.summary.events.find((e) => e.event_type === "feedback");
+    assert.deepEqual(feedback.photos, [{ hash, size: PNG.length, mime: "image/png" }]);
+    assert.deepEqual(w.pageErrors, []);
+  });
+}
