@@ -21,28 +21,35 @@ const PNG = Buffer.from(
   "base64",
 );
 
+/** A world where a grid worker's phone reported an order that the town centre's device accepted
+ * and dispatched to sanitation; the handler 李强 (web login `liqiang`) serves sanitation. The
+ * world stops when test `t` ends. */
+async function dispatchedOrder(t, backend) {
+  const w = await World.start(backend);
+  t.after(() => w.stop());
+  await w.areas({
+    "320612": "通州区", [TOWN]: "金沙街道", [`${TOWN}/017`]: "幸福社区",
+    [GRID]: "幸福社区第三网格", [MICRO]: "3号楼微网格",
+  });
+  const worker = await w.person("王芳", [`grid_worker:${GRID}`]);
+  const operator = await w.person("张伟", [`town_operator:${TOWN}`], { login: "zhangwei" });
+  const handler = await w.person("李强", [`department_handler:${TOWN}`], { login: "liqiang", departments: ["sanitation"] });
+  const phone = await w.device(worker, "王芳的手机");
+  const centre = await w.device(operator, "指挥中心终端");
+  const { id } = await phone("report", "--area", MICRO, "--category", "sanitation", "--severity", "ordinary",
+    "--title", "楼道垃圾堆放", "--description", "3号楼2单元楼道堆放垃圾");
+  await phone("sync");
+  await centre("sync");
+  await centre("work-order", "act", id, "accept");
+  await centre("work-order", "act", id, "dispatch", "--departments", "sanitation");
+  await centre("sync");
+  return { w, id, phone, handler };
+}
+
 for (const backend of backends()) {
   test(`a feedback's photo shows in the order's timeline (${backend})`, async (t) => {
-    const w = await World.start(backend);
-    t.after(() => w.stop());
-    await w.areas({
-      "320612": "通州区", [TOWN]: "金沙街道", [`${TOWN}/017`]: "幸福社区",
-      [GRID]: "幸福社区第三网格", [MICRO]: "3号楼微网格",
-    });
-    const worker = await w.person("王芳", [`grid_worker:${GRID}`]);
-    const operator = await w.person("张伟", [`town_operator:${TOWN}`], { login: "zhangwei" });
-    const handler = await w.person("李强", [`department_handler:${TOWN}`], { departments: ["sanitation"] });
-    const phone = await w.device(worker, "王芳的手机");
-    const centre = await w.device(operator, "指挥中心终端");
+    const { w, id, handler } = await dispatchedOrder(t, backend);
     const handlerPhone = await w.device(handler, "李强的手机");
-
-    const { id } = await phone("report", "--area", MICRO, "--category", "sanitation", "--severity", "ordinary",
-      "--title", "楼道垃圾堆放", "--description", "3号楼2单元楼道堆放垃圾");
-    await phone("sync");
-    await centre("sync");
-    await centre("work-order", "act", id, "accept");
-    await centre("work-order", "act", id, "dispatch", "--departments", "sanitation");
-    await centre("sync");
     await handlerPhone("sync");
     await handlerPhone("work-order", "act", id, "sign", "--departments", "sanitation");
     const file = join(w.dir, "cleared.png");
@@ -68,24 +75,7 @@ for (const backend of backends()) {
 
 for (const backend of backends()) {
   test(`a department handler on the web feeds back with a photo (${backend})`, async (t) => {
-    const w = await World.start(backend);
-    t.after(() => w.stop());
-    await w.areas({
-      "320612": "通州区", [TOWN]: "金沙街道", [`${TOWN}/017`]: "幸福社区",
-      [GRID]: "幸福社区第三网格", [MICRO]: "3号楼微网格",
-    });
-    const worker = await w.person("王芳", [`grid_worker:${GRID}`]);
-    const operator = await w.person("张伟", [`town_operator:${TOWN}`]);
-    await w.person("李强", [`department_handler:${TOWN}`], { login: "liqiang", departments: ["sanitation"] });
-    const phone = await w.device(worker, "王芳的手机");
-    const centre = await w.device(operator, "指挥中心终端");
-    const { id } = await phone("report", "--area", MICRO, "--category", "sanitation", "--severity", "ordinary",
-      "--title", "楼道垃圾堆放", "--description", "3号楼2单元楼道堆放垃圾");
-    await phone("sync");
-    await centre("sync");
-    await centre("work-order", "act", id, "accept");
-    await centre("work-order", "act", id, "dispatch", "--departments", "sanitation");
-    await centre("sync");
+    const { w, id, phone } = await dispatchedOrder(t, backend);
 
     const page = await w.signIn("liqiang");
     await open(page, `#/order/${id}`);
