@@ -81,17 +81,24 @@ pub fn decode(index: usize, b64: &str) -> Result<Vec<u8>, UploadError> {
 
 /// Stores `bytes` as a complete attachment of type `mime` (idempotent: content-addressed; a
 /// partial upload of the same bytes, e.g. by another server process at the same time, is
-/// continued, not repeated); returns the reference a record carries.
+/// continued, not repeated); returns the reference a record carries, and whether the server
+/// held none of these bytes before (so a caller whose record is refused may take them back).
 ///
 /// # Errors
 /// Storage errors; [`StoreError::Chunk`] when the same bytes were declared with another MIME
 /// type.
-pub async fn store(store: &DynStore, bytes: &[u8], mime: &str) -> Result<PhotoRef, UploadError> {
+pub async fn store(
+    store: &DynStore,
+    bytes: &[u8],
+    mime: &str,
+) -> Result<(PhotoRef, bool), UploadError> {
     let hash: [u8; 32] = Sha256::digest(bytes).into();
     let size = bytes.len() as u64;
     let photo = PhotoRef { hash: hex::encode(hash), size, mime: mime.to_owned() };
-    let mut offset = match store.attachment(hash).await? {
-        Some(i) if i.complete => return Ok(photo),
+    let held = store.attachment(hash).await?;
+    let new = held.is_none();
+    let mut offset = match held {
+        Some(i) if i.complete => return Ok((photo, false)),
         Some(i) => i.received,
         None => 0,
     };
@@ -108,7 +115,7 @@ pub async fn store(store: &DynStore, bytes: &[u8], mime: &str) -> Result<PhotoRe
             now: now_ms(),
         };
         match store.append_attachment(&chunk).await {
-            Ok(info) if info.complete => return Ok(photo),
+            Ok(info) if info.complete => return Ok((photo, new)),
             Ok(info) => offset = info.received,
             // Someone else appended meanwhile (the same bytes: the hash names them).
             Err(StoreError::Chunk(ChunkProblem::Offset { received })) => offset = received,
@@ -126,7 +133,7 @@ pub async fn store(store: &DynStore, bytes: &[u8], mime: &str) -> Result<PhotoRe
         ))));
     }
     store.complete_attachment(hash, now_ms()).await?;
-    Ok(photo)
+    Ok((photo, new))
 }
 
 #[cfg(test)]

@@ -139,6 +139,18 @@ async fn step_photos_by_session(store: DynStore) {
         assert_eq!((st, code(&v)), (status, want), "{v}");
     }
     assert_eq!(store.head_seq().await.unwrap(), head, "nothing written");
+    // A step the handler may not take (closing is the centre's): refused, and the photo it
+    // brought is taken back.
+    let stray: Vec<u8> = photo.iter().rev().copied().collect();
+    let stray_hash: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(&stray).into();
+    let close = json!({ "type": "close", "photos": [{ "mime": "image/png", "content_base64": b64(&stray) }] });
+    let (st, v) = b.post(&path, close).await;
+    assert!(st == 403 || st == 409, "{st} {v}");
+    assert_eq!(store.head_seq().await.unwrap(), head, "nothing written");
+    assert!(
+        store.attachment(stray_hash).await.unwrap().is_none(),
+        "the refused step's photo is gone"
+    );
 
     let (st, v) = b.post(&path, feedback(json!([one]))).await;
     assert_eq!(st, 200, "{v}");

@@ -85,14 +85,20 @@ pub struct PhotoUpload {
     pub content_base64: String,
 }
 
+/// The photos a step stored: the references it carries, and the hashes the server did not hold
+/// before (taken back if the step is refused).
+struct StoredPhotos {
+    refs: Vec<PhotoRef>,
+    new: Vec<[u8; 32]>,
+}
+
 /// Decodes and stores the photos of a step as the server's attachments, all checked before any
-/// is stored; returns the references the step carries. They are stored before the step is
-/// checked: a refused step leaves them unreferenced, served to nobody.
+/// is stored (the step is checked after: see [`StoredPhotos`]).
 ///
 /// # Errors
 /// 400 `invalid_input` naming `photos` (too many, not an image type, not base64, empty); 413
 /// `attachment_too_large`; storage errors.
-async fn store_photos(st: &AppState, photos: &[PhotoUpload]) -> ApiResult<Vec<PhotoRef>> {
+async fn store_photos(st: &AppState, photos: &[PhotoUpload]) -> ApiResult<StoredPhotos> {
     if photos.len() > MAX_PHOTOS {
         return Err(invalid("photos", format!("at most {MAX_PHOTOS} photos per step")));
     }
@@ -110,11 +116,29 @@ async fn store_photos(st: &AppState, photos: &[PhotoUpload]) -> ApiResult<Vec<Ph
         }
         decoded.push((uploads::decode(index, &p.content_base64).map_err(refused)?, &p.mime));
     }
-    let mut stored = Vec::new();
+    let mut stored = StoredPhotos { refs: Vec::new(), new: Vec::new() };
     for (bytes, mime) in decoded {
-        stored.push(uploads::store(&st.store, &bytes, mime).await.map_err(refused)?);
+        let (photo, new) = uploads::store(&st.store, &bytes, mime).await.map_err(refused)?;
+        if new {
+            let mut hash = [0u8; 32];
+            hex::decode_to_slice(&photo.hash, &mut hash).map_err(|e| {
+                ApiError::from(crate::store::StoreError::Corrupt(format!("photo hash: {e}")))
+            })?;
+            stored.new.push(hash);
+        }
+        stored.refs.push(photo);
     }
     Ok(stored)
+}
+
+/// Takes back the photos a refused step brought that the server did not hold before: nothing
+/// refers to them (a phone that later uploads the same bytes stores them again).
+async fn discard_photos(st: &AppState, stored: &StoredPhotos) {
+    for hash in &stored.new {
+        if let Err(e) = st.store.discard_attachment(*hash).await {
+            tracing::warn!(hash = %hex::encode(hash), error = %e, "a refused step's photo stays");
+        }
+    }
 }
 
 /// What an action answers: the change and the record after it.
@@ -188,11 +212,16 @@ pub async fn act_on_work_order(
         note: b.note,
         extension_hours: b.extension_hours,
         satisfaction: b.satisfaction,
-        photos,
+        photos: photos.refs.clone(),
         at: Utc::now(),
     };
-    let done = authoring::work_order::act(&st, &author, id, action).await?;
-    Ok(Json(Done::of(&done.change, done.summary)))
+    match authoring::work_order::act(&st, &author, id, action).await {
+        Ok(done) => Ok(Json(Done::of(&done.change, done.summary))),
+        Err(e) => {
+            discard_photos(&st, &photos).await;
+            Err(e)
+        }
+    }
 }
 
 /// `POST /api/v1/tasks` body.

@@ -236,7 +236,7 @@ async fn store_uploads(st: &AppState, msg: &mut CreateOrder) -> Result<(), Hotli
     }
     for (index, bytes) in decoded {
         let Some(a) = msg.attachments.get_mut(index) else { continue };
-        let photo =
+        let (photo, _) =
             uploads::store(&st.store, &bytes, a.mime.as_deref().unwrap_or_default()).await?;
         a.content_base64 = None;
         a.sha256 = Some(photo.hash);
