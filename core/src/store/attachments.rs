@@ -414,3 +414,60 @@ fn queue_download_tx(tx: &Connection, h: &[u8; 32], photo: &PhotoRef, now: i64) 
     )?;
     Ok(n > 0)
 }
+
+/// Deletes the photos no document on this device refers to any more — their bytes, and their
+/// place in the download queue — except those still waiting to be uploaded (the server needs
+/// them). Run after forgetting documents that carried photos (a worker moved to another grid
+/// must not keep the old grid's photos); returns how many photos were deleted. Reads every
+/// document that references photos, so it is for those rare moments, not for each sync.
+///
+/// # Errors
+/// Storage and document errors.
+pub(super) fn drop_unreferenced(tx: &Connection, actor: &automerge::ActorId) -> Result<usize> {
+    let docs: Vec<(Uuid, u8)> = tx
+        .prepare_cached("SELECT id, kind FROM doc WHERE photos > 0")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut referenced = std::collections::HashSet::new();
+    for (id, kind) in docs {
+        let kind = RecordKind::from_code(kind)?;
+        let Some((_, doc)) = super::docs::load_from_db(tx, id, actor)? else { continue };
+        // A document that does not decode refers to nothing the device could show.
+        for p in crate::kinds::photos(kind, id, &doc).unwrap_or_default() {
+            if let Ok(h) = parse_hash(&p.hash.to_ascii_lowercase()) {
+                referenced.insert(h);
+            }
+        }
+    }
+    let held: Vec<Vec<u8>> = tx
+        .prepare_cached(
+            "SELECT hash FROM attachment WHERE hash NOT IN (SELECT hash FROM attachment_upload)
+             UNION SELECT hash FROM attachment_download",
+        )?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut dropped = 0;
+    for h in held {
+        let Ok(hash) = <[u8; 32]>::try_from(h.as_slice()) else { continue };
+        if referenced.contains(&hash) {
+            continue;
+        }
+        tx.execute("DELETE FROM attachment_download WHERE hash = ?1", [&hash[..]])?;
+        if held_in(tx, &hash)? {
+            delete_blob(tx, &hash)?;
+            dropped += 1;
+        }
+    }
+    Ok(dropped)
+}
+
+/// Whether the device holds bytes (some or all) of attachment `hash`, and none of them wait to
+/// be uploaded.
+fn held_in(tx: &Connection, hash: &[u8; 32]) -> Result<bool> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM attachment WHERE hash = ?1)
+               AND NOT EXISTS (SELECT 1 FROM attachment_upload WHERE hash = ?1)",
+        )?
+        .query_row([&hash[..]], |r| r.get(0))?)
+}

@@ -72,19 +72,22 @@ impl Store {
 }
 
 /// Deletes documents with their changes, held changes, receive times, projection rows and
-/// search tokens, in the caller's transaction. The caller decides which (never unsent work).
+/// search tokens, in the caller's transaction, and then the photos no remaining document refers
+/// to (unless still waiting to be uploaded). The caller decides which (never unsent work).
 pub(super) fn forget_docs(tx: &super::WriteTxn<'_>, gone: &[(Uuid, RecordKind)]) -> Result<()> {
     let actor = automerge::ActorId::random();
+    let mut had_photos = false;
     for (uuid, kind) in gone {
         crate::kinds::forget(tx, *kind, *uuid)?;
         let id = uuid.as_bytes().as_slice();
         // Receive times are kept by change hash: those of the changes inside the document's
         // stored bytes are found by loading it (an unreadable document has none to find).
-        let has_bytes: bool = tx
-            .prepare_cached("SELECT snapshot IS NOT NULL FROM doc WHERE id = ?1")?
-            .query_row([id], |r| r.get(0))
+        let (has_bytes, photos): (bool, bool) = tx
+            .prepare_cached("SELECT snapshot IS NOT NULL, photos > 0 FROM doc WHERE id = ?1")?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?
-            .unwrap_or(false);
+            .unwrap_or((false, false));
+        had_photos |= photos;
         if has_bytes && let Ok(Some((_, mut doc))) = super::docs::load_from_db(tx, *uuid, &actor) {
             let mut del = tx.prepare_cached("DELETE FROM change_received WHERE hash = ?1")?;
             for c in doc.get_changes(&[]) {
@@ -97,7 +100,11 @@ pub(super) fn forget_docs(tx: &super::WriteTxn<'_>, gone: &[(Uuid, RecordKind)])
         .execute([id])?;
         tx.prepare_cached("DELETE FROM change WHERE doc_id = ?1")?.execute([id])?;
         tx.prepare_cached("DELETE FROM held_change WHERE doc_id = ?1")?.execute([id])?;
+        tx.prepare_cached("DELETE FROM attachment_scan WHERE doc_id = ?1")?.execute([id])?;
         tx.prepare_cached("DELETE FROM doc WHERE id = ?1")?.execute(params![id])?;
+    }
+    if had_photos {
+        super::attachments::drop_unreferenced(tx, &actor)?;
     }
     Ok(())
 }
@@ -108,7 +115,8 @@ mod tests {
     use super::*;
     use crate::demo::{self, DemoRng};
     use crate::{
-        Gender, KeyPopulation, Relation, ResidentInput, Role, SensitiveInput, SignedInUser,
+        Gender, KeyPopulation, PhotoRef, Relation, ResidentInput, Role, SensitiveInput,
+        SignedInUser, VisitInput, VisitOutcome,
     };
 
     fn area(p: &str) -> AreaPath {
@@ -174,5 +182,65 @@ mod tests {
         assert!(found.iter().all(|h| h.id != sent_old), "no search tokens left behind");
         assert!(s.integrity_check().unwrap());
         assert_eq!(s.forget_outside(&[area("320612/001/001/02")], false).unwrap(), 0);
+    }
+
+    /// A worker moved to another grid keeps none of the old grid's photos: not their bytes, not
+    /// their place in the download queue. Photos the new scope still shows stay, and so do
+    /// photos still waiting to be uploaded (the server needs them).
+    #[test]
+    fn forgetting_the_old_scope_takes_its_photos_along() {
+        let scope = area("320612/001/001");
+        let signed_in = |user: &str| SignedInUser {
+            user_id: user.into(),
+            name: "王芳".into(),
+            role: Role::GridWorker,
+            scope: scope.clone(),
+        };
+        let mut s = Store::open_in_memory().unwrap();
+        s.load_areas(&demo::areas(2, 2, 2, 2)).unwrap();
+        s.sign_in(signed_in("w")).unwrap();
+        let mut rng = DemoRng::new(11);
+        let (old, new) = (area("320612/001/001/01/01"), area("320612/001/001/02/01"));
+        let old_home = s.households().add(demo::household(&mut rng, &old)).unwrap();
+        let new_home = s.households().add(demo::household(&mut rng, &new)).unwrap();
+        let jpeg = |n: u8| [0xff, 0xd8, 0xff, 0xe0, n, n, n];
+        let photo = |s: &mut Store, n: u8| s.add_attachment(&jpeg(n), "image/jpeg").unwrap();
+        let (gone, kept, shared, uploading) =
+            (photo(&mut s, 1), photo(&mut s, 2), photo(&mut s, 3), photo(&mut s, 4));
+        let visit = |s: &mut Store, home, photos: Vec<PhotoRef>| {
+            s.visits()
+                .record(VisitInput {
+                    photos,
+                    ..VisitInput::routine(home, chrono::Utc::now(), VisitOutcome::Met)
+                })
+                .unwrap()
+        };
+        visit(&mut s, old_home, vec![gone.clone(), shared.clone(), uploading.clone()]);
+        visit(&mut s, new_home, vec![kept.clone(), shared.clone()]);
+        // A grid-mate's visit in the old grid, with a photo this phone has not downloaded yet.
+        let mut mate = Store::open_in_memory().unwrap();
+        mate.load_areas(&demo::areas(2, 2, 2, 2)).unwrap();
+        mate.sign_in(signed_in("m")).unwrap();
+        mate.apply_changes(&s.outbox(usize::MAX).unwrap()).unwrap();
+        let theirs = photo(&mut mate, 5);
+        visit(&mut mate, old_home, vec![theirs.clone()]);
+        let sent: Vec<[u8; 32]> =
+            s.outbox(usize::MAX).unwrap().iter().map(|e| e.hash().unwrap()).collect();
+        s.acknowledge(&sent).unwrap();
+        s.apply_changes(&mate.outbox(usize::MAX).unwrap()).unwrap();
+        assert_eq!(s.queue_referenced_downloads().unwrap(), 1);
+        for p in [&gone, &kept, &shared] {
+            s.record_upload_offset(&p.hash, p.size, true).unwrap();
+        }
+
+        s.forget_outside(&[area("320612/001/001/02")], true).unwrap();
+
+        let has = |s: &Store, p: &PhotoRef| s.attachment_bytes(&p.hash).unwrap().is_some();
+        assert!(!has(&s, &gone), "the old grid's photo is gone");
+        assert!(has(&s, &kept) && has(&s, &shared), "photos the new grid shows stay");
+        assert!(has(&s, &uploading), "a photo still to upload stays");
+        assert_eq!(s.pending_uploads().unwrap().len(), 1);
+        assert!(s.pending_downloads().unwrap().is_empty(), "the old grid's download is dropped");
+        assert!(s.integrity_check().unwrap());
     }
 }
