@@ -26,7 +26,7 @@ impl Store {
         scope: &[AreaPath],
         keep_sensitive: bool,
     ) -> Result<u64> {
-        self.conn.execute_batch("PRAGMA secure_delete = ON")?;
+        // Freed pages are zeroed: the store runs with `secure_delete` (`open.rs`).
         let gone = write_txn(&mut self.conn, self.batch.as_mut(), |tx| {
             let unsent: HashSet<Vec<u8>> = tx
                 .prepare("SELECT DISTINCT doc_id FROM change WHERE outbox <> 0")?
@@ -242,5 +242,56 @@ mod tests {
         assert_eq!(s.pending_uploads().unwrap().len(), 1);
         assert!(s.pending_downloads().unwrap().is_empty(), "the old grid's download is dropped");
         assert!(s.integrity_check().unwrap());
+    }
+
+    /// A record that moves out of scope during a pull leaves no readable trace in the file: its
+    /// projection row is zeroed, not just unlinked (`secure_delete`, set when the store opens).
+    #[test]
+    fn a_record_moved_out_leaves_no_trace_in_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.sqlite");
+        let grid = |user: &str| SignedInUser {
+            user_id: user.into(),
+            name: "王芳".into(),
+            role: Role::GridWorker,
+            scope: area("320612/001/001"),
+        };
+        let mut town = Store::open_in_memory().unwrap();
+        town.load_areas(&demo::areas(2, 2, 2, 2)).unwrap();
+        town.sign_in(grid("t")).unwrap();
+        let mut h = demo::household(&mut DemoRng::new(3), &area("320612/001/001/01/01"));
+        h.address = "独一无二路七七七号甲栋".into();
+        let id = town.households().add(h.clone()).unwrap();
+        let mut phone = Store::open(&path, None).unwrap();
+        phone.load_areas(&demo::areas(2, 2, 2, 2)).unwrap();
+        phone.sign_in(grid("w")).unwrap();
+        phone.apply_changes(&town.outbox(usize::MAX).unwrap()).unwrap();
+        let sent: Vec<[u8; 32]> =
+            town.outbox(usize::MAX).unwrap().iter().map(|e| e.hash().unwrap()).collect();
+        town.acknowledge(&sent).unwrap();
+        phone.checkpoint().unwrap();
+        let file = |p: &std::path::Path| std::fs::read(p).unwrap();
+        let needle = h.address.clone().into_bytes();
+        let holds = |bytes: &[u8]| bytes.windows(needle.len()).any(|w| w == needle.as_slice());
+        assert!(holds(&file(&path)), "the projection row holds the address in plain text");
+
+        // The server says the household is now in another grid.
+        h.member_count += 1;
+        town.households().update(id, h).unwrap();
+        let mut moved = town.outbox(usize::MAX).unwrap();
+        moved[0].area = area("320612/001/002/01/01");
+        let r = phone
+            .apply_incoming(crate::Incoming {
+                changes: moved
+                    .into_iter()
+                    .map(|envelope| crate::Received { envelope, received_at: None })
+                    .collect(),
+                acks: vec![],
+                meta: vec![],
+            })
+            .unwrap();
+        assert_eq!(r.moved_out, 1);
+        phone.checkpoint().unwrap();
+        assert!(!holds(&file(&path)), "the address is gone from the file, not just unlinked");
     }
 }

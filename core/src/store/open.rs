@@ -88,12 +88,16 @@ impl Store {
                 other => CoreError::Storage(other),
             },
         )?;
+        // `secure_delete`: what a delete or an overwrite frees is zeroed, so a record that left
+        // the user's scope, or a corrected ID number, does not linger in free pages (measured:
+        // no cost on the apply and import benches).
         conn.execute_batch(
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = FULL;
              PRAGMA foreign_keys = OFF;
              PRAGMA temp_store = MEMORY;
-             PRAGMA busy_timeout = 5000;",
+             PRAGMA busy_timeout = 5000;
+             PRAGMA secure_delete = ON;",
         )?;
         // Every write path runs a few dozen distinct statements; the default cache of 16 would
         // re-parse most of them on every record.
