@@ -446,6 +446,16 @@ impl GridworkStore {
         self.with(|s| s.add_attachment(&bytes, &mime))
     }
 
+    /// Throws away a photo taken for a record that was never saved (the form was cancelled):
+    /// its bytes and its upload go. A photo a record refers to is kept; returns whether it was
+    /// thrown away.
+    ///
+    /// # Errors
+    /// `InvalidInput` naming `hash` when it is not a hex SHA-256; storage errors.
+    pub fn discard_photo(&self, hash: String) -> Result<bool> {
+        self.with(|s| s.discard_photo(&hash))
+    }
+
     /// The bytes of a photo held whole on this device, or `None`.
     ///
     /// # Errors

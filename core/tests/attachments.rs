@@ -185,3 +185,34 @@ fn photos_of_work_orders_and_patrol_observations_are_queued_too() {
     expected.sort_by(|x, y| x.hash.cmp(&y.hash));
     assert_eq!(queued, expected);
 }
+
+/// A photo taken for a visit that was never saved (the form was cancelled) can be thrown away:
+/// its bytes and its upload go. A photo a record refers to is kept, and a bad hash is refused.
+#[test]
+fn a_photo_no_record_refers_to_can_be_thrown_away() {
+    let mut s = store_as("w1", Role::GridWorker, GRID);
+    let h = s.households().add(household(1)).unwrap();
+    let cancelled = s.add_attachment(&blob(2_000, 7), "image/jpeg").unwrap();
+    let used = s.add_attachment(&blob(2_000, 8), "image/jpeg").unwrap();
+    s.visits()
+        .record(VisitInput {
+            photos: vec![used.clone()],
+            ..VisitInput::routine(h, Utc::now(), VisitOutcome::Met)
+        })
+        .unwrap();
+    assert_eq!(s.pending_uploads().unwrap().len(), 2);
+
+    assert!(!s.discard_photo(&used.hash).unwrap(), "a visit shows it: kept");
+    assert!(s.discard_photo(&cancelled.hash.to_uppercase()).unwrap());
+    assert!(!s.has_attachment(&cancelled.hash).unwrap());
+    assert!(s.attachment_bytes(&cancelled.hash).unwrap().is_none());
+    let queued: Vec<String> =
+        s.pending_uploads().unwrap().into_iter().map(|u| u.photo.hash).collect();
+    assert_eq!(queued, vec![used.hash.clone()], "only the visit's photo goes to the server");
+    assert!(!s.discard_photo(&cancelled.hash).unwrap(), "pressed twice: nothing more to do");
+    assert!(matches!(
+        s.discard_photo("not-a-hash"),
+        Err(CoreError::Invalid { field, .. }) if field == "hash"
+    ));
+    assert!(s.has_attachment(&used.hash).unwrap());
+}

@@ -119,3 +119,21 @@ def test_a_feedback_carries_a_photo_of_the_finished_work():
     assert [p.hash for p in feedback[0].photos] == [photo.hash]
     assert s.work_order(wid).photos == [], "the incident's own photos are untouched"
 
+
+def test_a_photo_of_a_cancelled_form_is_thrown_away():
+    s = store_for()
+    wid = s.report_incident(incident("楼道堆物"))
+    act(s, HEAD, wid, step(g.EventType.ACCEPT))
+    act(s, HEAD, wid, step(g.EventType.DISPATCH, "城管"))
+    act(s, HANDLER, wid, step(g.EventType.HANDLE, "城管"))
+    kept = s.add_attachment(b"\xff\xd8\xff\xe0" + bytes(range(32)), "image/jpeg")
+    cancelled = s.add_attachment(b"\xff\xd8\xff\xe0" + bytes(range(33)), "image/jpeg")
+    act(s, HANDLER, wid, step(g.EventType.FEEDBACK, "城管", photos=[kept]))
+    assert s.discard_photo(kept.hash) is False, "the feedback shows it"
+    assert s.discard_photo(cancelled.hash) is True
+    assert s.attachment_bytes(cancelled.hash) is None
+    assert s.attachment_bytes(kept.hash) is not None
+    with pytest.raises(g.GridworkError.InvalidInput) as e:
+        s.discard_photo("xyz")
+    assert e.value.field == "hash"
+

@@ -122,6 +122,31 @@ impl Store {
         Ok(photo)
     }
 
+    /// Throws away a photo taken on this device for a record that was never saved (the form
+    /// was cancelled): its bytes and its place in the upload queue, so it neither stays on the
+    /// phone nor goes to the server. A photo a record on this device refers to is kept. Returns
+    /// whether the photo was thrown away. Reads every record that references photos, so it is
+    /// for a person's action, not a loop.
+    ///
+    /// # Errors
+    /// [`CoreError::Invalid`] naming `hash`; storage and document errors.
+    pub fn discard_photo(&mut self, hash: &str) -> Result<bool> {
+        let h = parse_hash(&hash.to_ascii_lowercase())?;
+        let actor = self.actor.clone();
+        self.in_write(|tx| {
+            let held = tx
+                .prepare_cached("SELECT EXISTS (SELECT 1 FROM attachment WHERE hash = ?1)")?
+                .query_row([&h[..]], |r| r.get::<_, bool>(0))?;
+            if !held || referenced_photos(tx, &actor)?.contains(&h) {
+                return Ok(false);
+            }
+            tx.execute("DELETE FROM attachment_upload WHERE hash = ?1", [&h[..]])?;
+            tx.execute("DELETE FROM attachment_download WHERE hash = ?1", [&h[..]])?;
+            delete_blob(tx, &h)?;
+            Ok(true)
+        })
+    }
+
     /// Whether this device holds the whole attachment.
     ///
     /// # Errors
@@ -424,21 +449,7 @@ fn queue_download_tx(tx: &Connection, h: &[u8; 32], photo: &PhotoRef, now: i64) 
 /// # Errors
 /// Storage and document errors.
 pub(super) fn drop_unreferenced(tx: &Connection, actor: &automerge::ActorId) -> Result<usize> {
-    let docs: Vec<(Uuid, u8)> = tx
-        .prepare_cached("SELECT id, kind FROM doc WHERE photos > 0")?
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<rusqlite::Result<_>>()?;
-    let mut referenced = std::collections::HashSet::new();
-    for (id, kind) in docs {
-        let kind = RecordKind::from_code(kind)?;
-        let Some((_, doc)) = super::docs::load_from_db(tx, id, actor)? else { continue };
-        // A document that does not decode refers to nothing the device could show.
-        for p in crate::kinds::photos(kind, id, &doc).unwrap_or_default() {
-            if let Ok(h) = parse_hash(&p.hash.to_ascii_lowercase()) {
-                referenced.insert(h);
-            }
-        }
-    }
+    let referenced = referenced_photos(tx, actor)?;
     let held: Vec<Vec<u8>> = tx
         .prepare_cached(
             "SELECT hash FROM attachment WHERE hash NOT IN (SELECT hash FROM attachment_upload)
@@ -459,6 +470,30 @@ pub(super) fn drop_unreferenced(tx: &Connection, actor: &automerge::ActorId) -> 
         }
     }
     Ok(dropped)
+}
+
+/// Every photo the documents on this device refer to (reads each document that references
+/// photos).
+fn referenced_photos(
+    tx: &Connection,
+    actor: &automerge::ActorId,
+) -> Result<std::collections::HashSet<[u8; 32]>> {
+    let docs: Vec<(Uuid, u8)> = tx
+        .prepare_cached("SELECT id, kind FROM doc WHERE photos > 0")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut referenced = std::collections::HashSet::new();
+    for (id, kind) in docs {
+        let kind = RecordKind::from_code(kind)?;
+        let Some((_, doc)) = super::docs::load_from_db(tx, id, actor)? else { continue };
+        // A document that does not decode refers to nothing the device could show.
+        for p in crate::kinds::photos(kind, id, &doc).unwrap_or_default() {
+            if let Ok(h) = parse_hash(&p.hash.to_ascii_lowercase()) {
+                referenced.insert(h);
+            }
+        }
+    }
+    Ok(referenced)
 }
 
 /// Whether the device holds bytes (some or all) of attachment `hash`, and none of them wait to
