@@ -103,12 +103,18 @@ def test_edit_details_and_the_deadline_follows_severity():
     assert [o.id for o in s.overdue_work_orders(GRID, now() + timedelta(hours=3), 10)] == [wid]
 
 
-def test_a_feedback_carries_a_photo_of_the_finished_work():
+def being_handled():
+    """A store holding an order the city-management department is handling."""
     s = store_for()
     wid = s.report_incident(incident("楼道堆物"))
     act(s, HEAD, wid, step(g.EventType.ACCEPT))
     act(s, HEAD, wid, step(g.EventType.DISPATCH, "城管"))
     act(s, HANDLER, wid, step(g.EventType.HANDLE, "城管"))
+    return s, wid
+
+
+def test_a_feedback_carries_a_photo_of_the_finished_work():
+    s, wid = being_handled()
     photo = s.add_attachment(b"\x89PNG\r\n\x1a\n" + bytes(range(64)), "image/png")
     with pytest.raises(g.GridworkError.InvalidInput) as e:
         act(s, HANDLER, wid, step(g.EventType.FEEDBACK, "城管", photos=[photo] * 21))
@@ -121,11 +127,7 @@ def test_a_feedback_carries_a_photo_of_the_finished_work():
 
 
 def test_a_photo_of_a_cancelled_form_is_thrown_away():
-    s = store_for()
-    wid = s.report_incident(incident("楼道堆物"))
-    act(s, HEAD, wid, step(g.EventType.ACCEPT))
-    act(s, HEAD, wid, step(g.EventType.DISPATCH, "城管"))
-    act(s, HANDLER, wid, step(g.EventType.HANDLE, "城管"))
+    s, wid = being_handled()
     kept = s.add_attachment(b"\xff\xd8\xff\xe0" + bytes(range(32)), "image/jpeg")
     cancelled = s.add_attachment(b"\xff\xd8\xff\xe0" + bytes(range(33)), "image/jpeg")
     act(s, HANDLER, wid, step(g.EventType.FEEDBACK, "城管", photos=[kept]))
